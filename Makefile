@@ -1,0 +1,46 @@
+# vncoverage: `make run` and `make test` set everything up on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+OUT ?= out
+PYTEST_ARGS ?=
+
+.PHONY: run test lint bench sample clean help
+
+help:
+	@echo "make run    - create $(VENV) if needed, install, run on the bundled sample (-> $(OUT)/)"
+	@echo "make test   - same set-up with the test extras, run the whole test suite"
+	@echo "make lint   - ruff and mypy"
+	@echo "make bench  - stage timings of the main job (scripts/bench.py)"
+	@echo "make sample - regenerate the bundled sample data (scripts/make_sample_data.py)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@ $(VENV)/.installed
+
+run: $(VENV)/.installed
+	$(BIN)/vncoverage run --out $(OUT)
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check vncoverage tests scripts
+	$(BIN)/mypy
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python scripts/bench.py
+
+sample: $(VENV)/.installed
+	$(BIN)/python scripts/make_sample_data.py
+
+clean:
+	rm -rf $(OUT) .pytest_cache .mypy_cache .ruff_cache

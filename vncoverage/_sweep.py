@@ -1,0 +1,311 @@
+"""Numba kernels of the per-cell coverage sweep (private; see :mod:`vncoverage.coverage`).
+
+Radial sweep: from a site, ``n_radials`` radials of ``n_samples`` steps are cast; the
+terrain profile of each radial is read once (bilinear interpolation of the DEM) and the
+path loss of every sample along it is computed from the profile prefix. Pixels then take
+the loss of the nearest radial sample, corrected for the exact pixel distance by the
+free-space term ``20 log10(d / d_sample)``, and the antenna gain for their exact azimuth and
+depression angle.
+
+Model codes follow :data:`vncoverage.propagation.MODELS` (0 fspl, 1 hata, 2 cost231,
+3 p526/Bullington). Formulas and references are documented there.
+
+Flag bits per pixel: ``FLAG_NODATA`` (DEM nodata or outside the DEM along the path: the
+pixel is unknown, never sea level), ``FLAG_DOMAIN`` (outside the model's distance domain).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from .antenna import gain_db_scalar
+from .propagation import EARTH_RADIUS_M, NU_J_ZERO, knife_edge_j_db
+
+FLAG_NODATA = np.uint16(1)
+FLAG_DOMAIN = np.uint16(2)
+
+_C = 299_792_458.0
+_FSPL_CONST = 20.0 * math.log10(4.0 * math.pi * 1e9 / _C)
+
+# Knife-edge J(nu) tabulated from the exact Fresnel form; linear interpolation error < 1e-4 dB.
+_J_NU0 = NU_J_ZERO
+_J_DNU = 0.001
+_J_NU_MAX = 10.0
+J_TABLE = knife_edge_j_db(np.arange(_J_NU0, _J_NU_MAX + _J_DNU, _J_DNU))
+
+
+@njit(cache=True, inline="always")
+def _j_db(nu: float, table: np.ndarray) -> float:
+    if nu <= _J_NU0:
+        return 0.0
+    x = (nu - _J_NU0) / _J_DNU
+    i = int(x)
+    if i >= table.size - 1:
+        # Asymptote J ~ 20 log10(pi nu sqrt(2)) (P.526-15 §4.1), < 0.01 dB off beyond nu = 5.
+        return 20.0 * math.log10(math.pi * nu * math.sqrt(2.0))
+    t = x - i
+    return table[i] * (1.0 - t) + table[i + 1] * t
+
+
+@njit(cache=True)
+def _fspl(d_m: float, f_mhz: float) -> float:
+    return _FSPL_CONST + 20.0 * math.log10(f_mhz) + 20.0 * math.log10(d_m / 1000.0)
+
+
+@njit(cache=True)
+def _hata_family(d_m: float, f_mhz: float, h_tx: float, h_rx: float, cost231: bool) -> float:
+    lf = math.log10(f_mhz)
+    lhb = math.log10(max(h_tx, 1.0))
+    a_hm = (1.1 * lf - 0.7) * h_rx - (1.56 * lf - 0.8)
+    slope = (44.9 - 6.55 * lhb) * math.log10(d_m / 1000.0)
+    if cost231:
+        return 46.3 + 33.9 * lf - 13.82 * lhb - a_hm + slope
+    return 69.55 + 26.16 * lf - 13.82 * lhb - a_hm + slope
+
+
+@njit(cache=True)
+def bullington_prefix(
+    z: np.ndarray, k: int, step_m: float, lam_m: float, ce: float, h_tx: float, h_rx: float,
+    f_mhz: float, table: np.ndarray,
+) -> float:
+    """Bullington loss (free space + diffraction) from sample 0 to sample ``k`` of ``z``."""
+    d = k * step_m
+    free = _fspl(d, f_mhz)
+    if k < 2:
+        return free
+    hts = z[0] + h_tx
+    hrs = z[k] + h_rx
+    s_tr = (hrs - hts) / d
+    s_tim = -1e30
+    for j in range(1, k):
+        di = j * step_m
+        hi = z[j] + 0.5 * ce * di * (d - di)
+        s = (hi - hts) / di
+        if s > s_tim:
+            s_tim = s
+    if s_tim < s_tr:
+        nu = -1e30
+        for j in range(1, k):
+            di = j * step_m
+            hi = z[j] + 0.5 * ce * di * (d - di)
+            v = (hi - (hts * (d - di) + hrs * di) / d) * math.sqrt(2.0 * d / (lam_m * di * (d - di)))
+            if v > nu:
+                nu = v
+    else:
+        s_rim = -1e30
+        for j in range(1, k):
+            di = j * step_m
+            hi = z[j] + 0.5 * ce * di * (d - di)
+            s = (hi - hrs) / (d - di)
+            if s > s_rim:
+                s_rim = s
+        db = (hrs - hts + s_rim * d) / (s_tim + s_rim)
+        db = min(max(db, 1e-3 * step_m), d - 1e-3 * step_m)
+        nu = (hts + s_tim * db - (hts * (d - db) + hrs * db) / d) * math.sqrt(
+            2.0 * d / (lam_m * db * (d - db))
+        )
+    luc = _j_db(nu, table)
+    return free + luc + (1.0 - math.exp(-luc / 6.0)) * (10.0 + 0.02 * d / 1000.0)
+
+
+@njit(cache=True, inline="always")
+def _bilinear(dem: np.ndarray, nodata: float, r: float, c: float) -> float:
+    """Bilinear DEM value at fractional (row, col) of pixel centres; NaN if any of the four
+    neighbours is nodata or outside the array."""
+    nr, nc = dem.shape
+    r0 = int(math.floor(r))
+    c0 = int(math.floor(c))
+    if r0 < 0 or c0 < 0 or r0 + 1 >= nr or c0 + 1 >= nc:
+        if 0 <= r0 < nr and 0 <= c0 < nc and r == r0 and c == c0:
+            v = dem[r0, c0]
+            return np.nan if v == nodata or math.isnan(v) else v
+        return np.nan
+    tr = r - r0
+    tc = c - c0
+    a = dem[r0, c0]
+    b = dem[r0, c0 + 1]
+    cc = dem[r0 + 1, c0]
+    dd = dem[r0 + 1, c0 + 1]
+    if a == nodata or b == nodata or cc == nodata or dd == nodata:
+        return np.nan
+    return (a * (1 - tc) + b * tc) * (1 - tr) + (cc * (1 - tc) + dd * tc) * tr
+
+
+@njit(parallel=True, cache=True)
+def radial_losses(
+    dem: np.ndarray,
+    nodata: float,
+    row0: float,
+    col0: float,
+    pixel_m: float,
+    h_tx_m: float,
+    h_rx_m: float,
+    f_mhz: float,
+    n_radials: int,
+    n_samples: int,
+    step_m: float,
+    model_code: int,
+    k_factor: float,
+    d_min_m: float,
+    d_max_m: float,
+    table: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Path loss (dB) and flags along every radial; index 0 of each radial is the site.
+
+    Returns
+    -------
+    loss : float32[n_radials, n_samples + 1]
+        NaN where the path crosses DEM nodata or leaves the DEM.
+    flags : uint16[n_radials, n_samples + 1]
+    """
+    loss = np.full((n_radials, n_samples + 1), np.nan, dtype=np.float32)
+    flags = np.zeros((n_radials, n_samples + 1), dtype=np.uint16)
+    lam = _C / (f_mhz * 1e6)
+    ce = 1.0 / (k_factor * EARTH_RADIUS_M)
+    step_px = step_m / pixel_m
+    for ir in prange(n_radials):
+        az = 2.0 * math.pi * ir / n_radials
+        dr = -math.cos(az) * step_px
+        dc = math.sin(az) * step_px
+        z = np.empty(n_samples + 1, dtype=np.float64)
+        bad = False
+        for k in range(n_samples + 1):
+            v = _bilinear(dem, nodata, row0 + k * dr, col0 + k * dc)
+            z[k] = v
+            if math.isnan(v):
+                bad = True
+            if bad:
+                flags[ir, k] |= FLAG_NODATA
+                continue
+            if k == 0:
+                continue
+            d = k * step_m
+            if d < d_min_m or d > d_max_m:
+                flags[ir, k] |= FLAG_DOMAIN
+            if model_code == 0:
+                val = _fspl(d, f_mhz)
+            elif model_code == 1:
+                val = _hata_family(d, f_mhz, h_tx_m, h_rx_m, False)
+            elif model_code == 2:
+                val = _hata_family(d, f_mhz, h_tx_m, h_rx_m, True)
+            else:
+                val = bullington_prefix(z, k, step_m, lam, ce, h_tx_m, h_rx_m, f_mhz, table)
+            loss[ir, k] = val
+    return loss, flags
+
+
+@njit(parallel=True, cache=True)
+def cell_window(
+    loss: np.ndarray,
+    lflags: np.ndarray,
+    dem: np.ndarray,
+    nodata: float,
+    row0: float,
+    col0: float,
+    r_start: int,
+    c_start: int,
+    n_rows: int,
+    n_cols: int,
+    pixel_m: float,
+    step_m: float,
+    radius_m: float,
+    z_tx_abs: float,
+    h_rx_m: float,
+    k_factor: float,
+    level0_dbm: float,
+    omni: bool,
+    azimuth_deg: float,
+    etilt_deg: float,
+    mtilt_deg: float,
+    h_bw: float,
+    v_bw: float,
+    a_m: float,
+    sla_v: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Received level (dBm) of one cell on a window of the DEM grid.
+
+    ``level0_dbm`` is the EIRP plus the per-RE offset. Outside the radius: ``-inf``;
+    unknown (nodata along the path or at the pixel): NaN, with ``FLAG_NODATA`` set.
+    """
+    out = np.full((n_rows, n_cols), -np.inf, dtype=np.float32)
+    flags = np.zeros((n_rows, n_cols), dtype=np.uint16)
+    n_radials, n_s1 = loss.shape
+    n_samples = n_s1 - 1
+    two_kre = 2.0 * k_factor * EARTH_RADIUS_M
+    for i in prange(n_rows):
+        r = r_start + i
+        for j in range(n_cols):
+            c = c_start + j
+            dy = (row0 - r) * pixel_m  # north positive
+            dx = (c - col0) * pixel_m
+            d = math.sqrt(dx * dx + dy * dy)
+            if d > radius_m:
+                continue
+            if r < 0 or c < 0 or r >= dem.shape[0] or c >= dem.shape[1]:
+                continue
+            zr = dem[r, c]
+            if zr == nodata or math.isnan(zr):
+                out[i, j] = np.nan
+                flags[i, j] = FLAG_NODATA
+                continue
+            d_eff = max(d, 0.5 * step_m)
+            az = math.atan2(dx, dy)
+            if az < 0:
+                az += 2.0 * math.pi
+            ir = int(round(az / (2.0 * math.pi) * n_radials)) % n_radials
+            k = int(round(d_eff / step_m))
+            k = min(max(k, 1), n_samples)
+            lv = loss[ir, k]
+            flags[i, j] = lflags[ir, k]
+            if math.isnan(lv):
+                out[i, j] = np.nan
+                flags[i, j] |= FLAG_NODATA
+                continue
+            lv += 20.0 * math.log10(d_eff / (k * step_m))
+            drop = z_tx_abs - (zr + h_rx_m) + d_eff * d_eff / two_kre
+            theta = math.degrees(math.atan2(drop, d_eff))
+            if omni:
+                phi = 0.0
+            else:
+                phi = math.degrees(az) - azimuth_deg
+            g = gain_db_scalar(phi, theta, omni, etilt_deg, mtilt_deg, h_bw, v_bw, a_m, sla_v)
+            out[i, j] = level0_dbm + g - lv
+    return out, flags
+
+
+@njit(cache=True)
+def fold_window(
+    best: np.ndarray,
+    server: np.ndarray,
+    unknown: np.ndarray,
+    window: np.ndarray,
+    r_start: int,
+    c_start: int,
+    cell_index: int,
+) -> None:
+    """Fold one cell's window into a layer: per-pixel maximum with the lowest cell index
+    winning ties (so the result does not depend on the fold order); NaN pixels count as
+    unknown. Windows are clipped to the layer."""
+    nr, nc = best.shape
+    wr, wc = window.shape
+    for i in range(wr):
+        r = r_start + i
+        if r < 0 or r >= nr:
+            continue
+        for j in range(wc):
+            c = c_start + j
+            if c < 0 or c >= nc:
+                continue
+            v = window[i, j]
+            if math.isnan(v):
+                unknown[r, c] += 1
+                continue
+            if v == -np.inf:
+                continue
+            b = best[r, c]
+            if v > b or (v == b and (server[r, c] < 0 or cell_index < server[r, c])):
+                best[r, c] = v
+                server[r, c] = cell_index

@@ -1,0 +1,455 @@
+"""One frozen configuration object, loaded from TOML and validated.
+
+Every default below is a named parameter documented in the README ("Configuration"); the
+values come from ``DOMAIN.md`` (thresholds, reaches, plan period) unless marked as an
+assumption. Unknown keys are rejected; every problem in a file is reported at once.
+
+Relative paths in ``[inputs]`` are resolved against the directory of the TOML file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from .errors import ConfigError, Problem
+
+__all__ = [
+    "Config",
+    "CoverageConfig",
+    "FtthConfig",
+    "InputsConfig",
+    "KpiConfig",
+    "RadioConfig",
+    "StudyConfig",
+    "config_from_mapping",
+    "load_config",
+]
+
+TECHNOLOGIES = ("2G", "3G", "4G", "5G")
+MODELS = ("fspl", "hata", "cost231", "p526", "itm")
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """What is studied and in which working CRS.
+
+    Attributes
+    ----------
+    name
+        Title used in reports.
+    working_crs
+        Metric CRS for all distances and rasters (default WGS 84 / UTM 48N, EPSG:32648,
+        which suits all of northern Vietnam).
+    """
+
+    name: str = "Lạng Sơn"
+    working_crs: str = "EPSG:32648"
+
+
+@dataclass(frozen=True)
+class InputsConfig:
+    """Input files. Paths are resolved relative to the TOML file.
+
+    ``boundaries`` is a vector file (GeoPackage, GeoJSON, Shapefile...) holding the village
+    polygons and, optionally, their centre points and the district / 2025-commune
+    boundaries (used for maps only). ``settlements`` (household clusters), ``ftth_nodes``,
+    ``roads`` and ``targets`` are optional; the corresponding outputs say when they are
+    missing.
+    """
+
+    boundaries: Path | None = None
+    villages_layer: str | None = "villages"
+    centres_layer: str | None = "village_centres"
+    districts_layer: str | None = "districts"
+    communes_2025_layer: str | None = "communes_2025"
+    settlements: Path | None = None
+    settlements_layer: str | None = "clusters"
+    cells: Path | None = None
+    ftth_nodes: Path | None = None
+    roads: Path | None = None
+    roads_layer: str | None = "roads"
+    dem: Path | None = None
+    targets: Path | None = None
+
+
+@dataclass(frozen=True)
+class RadioConfig:
+    """Radio coverage parameters.
+
+    Attributes
+    ----------
+    model
+        Propagation model name from the registry (:mod:`vncoverage.propagation`).
+    technologies
+        Technologies whose coverage is computed. "Mobile broadband" is 4G or 5G.
+    max_radius_m
+        Per-technology computation radius around each site, in metres.
+    rx_height_m
+        Receiver height above local ground (DOMAIN.md: 1.5 m).
+    k_factor
+        Effective earth-radius factor for path profiles (4/3 standard atmosphere).
+    rsrp_threshold_dbm
+        Per-technology edge threshold for the median-plus-margin test: 4G/5G RSRP -110 dBm
+        outdoor; 3G RSCP and 2G RxLev -100 dBm (DOMAIN.md).
+    good_rsrp_dbm
+        "Good" 4G/5G level, -100 dBm (DOMAIN.md), reported as a second tier.
+    location_sigma_db
+        Log-normal location variability, 8 dB (DOMAIN.md).
+    location_probability
+        Required share of locations above threshold in a pixel; 0.9 adds 10.3 dB with
+        sigma = 8 dB (DOMAIN.md).
+    h_beamwidth_deg, v_beamwidth_deg, front_to_back_db, vertical_sidelobe_db
+        Parametric sector pattern, 3GPP TR 36.814 Table A.2.1.1-2. The horizontal beamwidth
+        default 65 degrees is the DOMAIN.md value for rural sectors; 10 degrees, 25 dB and
+        20 dB are the 3GPP defaults.
+    cpich_fraction_db
+        3G only: pilot (CPICH) power relative to total carrier power; -10 dB is a common
+        operator setting (assumption).
+    climate, n0, epsilon, sigma, polarization
+        ITM / Longley-Rice radio climate and ground constants: climate 2 (continental
+        subtropical, the closest ITM climate to northern Vietnam's monsoon climate),
+        N_0 = 320 N-units (ITM's suggested value for that climate), average ground
+        (epsilon 15, sigma 0.005 S/m), vertical polarisation. All assumptions.
+    time_pct, situation_pct
+        ITM time and situation percentages (median, 50).
+    """
+
+    model: Literal["fspl", "hata", "cost231", "p526", "itm"] = "p526"
+    technologies: tuple[str, ...] = ("4G", "5G")
+    max_radius_m: Mapping[str, float] = field(
+        default_factory=lambda: types.MappingProxyType(
+            {"2G": 15000.0, "3G": 10000.0, "4G": 10000.0, "5G": 3000.0}
+        )
+    )
+    rx_height_m: float = 1.5
+    k_factor: float = 4.0 / 3.0
+    rsrp_threshold_dbm: Mapping[str, float] = field(
+        default_factory=lambda: types.MappingProxyType(
+            {"2G": -100.0, "3G": -100.0, "4G": -110.0, "5G": -110.0}
+        )
+    )
+    good_rsrp_dbm: float = -100.0
+    location_sigma_db: float = 8.0
+    location_probability: float = 0.9
+    h_beamwidth_deg: float = 65.0
+    v_beamwidth_deg: float = 10.0
+    front_to_back_db: float = 25.0
+    vertical_sidelobe_db: float = 20.0
+    cpich_fraction_db: float = -10.0
+    climate: int = 2
+    n0: float = 320.0
+    epsilon: float = 15.0
+    sigma: float = 0.005
+    polarization: int = 1
+    time_pct: float = 50.0
+    situation_pct: float = 50.0
+
+    @property
+    def location_margin_db(self) -> float:
+        """Margin that turns the median level into the level exceeded at
+        ``location_probability`` of locations: ``sigma * Q^-1(1 - p)``."""
+        from scipy.stats import norm
+
+        return float(self.location_sigma_db * norm.ppf(self.location_probability))
+
+
+@dataclass(frozen=True)
+class CoverageConfig:
+    """Per-village verdict rule.
+
+    Attributes
+    ----------
+    covered_population_share
+        A village whose centre is covered is "covered" when at least this share of its
+        settled population (household clusters) is covered, otherwise "lõm sóng" (weak).
+        DOMAIN.md defines lõm sóng as "part of the settled area not covered"; 0.9 tolerates
+        an isolated hamlet (assumption, set 1.0 for the strict reading).
+    """
+
+    covered_population_share: float = 0.9
+
+
+@dataclass(frozen=True)
+class FtthConfig:
+    """FTTH reach (DOMAIN.md).
+
+    Attributes
+    ----------
+    drop_reach_m
+        Maximum drop-cable length from splitter to household, 300 m.
+    gpon_reach_m
+        Maximum splitter-to-OLT route, 20 km (GPON class B+).
+    straight_line_factor
+        Without road data, route length = straight-line distance times this factor (1.2).
+    rule
+        Village FTTH verdict: "centre" (centre passed), "share" (at least
+        ``household_share`` of households passed) or "centre_or_share".
+    household_share
+        Share of households for the "share" rules (assumption: 0.5).
+    """
+
+    drop_reach_m: float = 300.0
+    gpon_reach_m: float = 20000.0
+    straight_line_factor: float = 1.2
+    rule: Literal["centre", "share", "centre_or_share"] = "centre_or_share"
+    household_share: float = 0.5
+
+
+@dataclass(frozen=True)
+class KpiConfig:
+    """KPI definitions.
+
+    Attributes
+    ----------
+    plan_start, plan_end
+        A BTS commissioned in this closed interval is "new" for the shared-infrastructure
+        KPI. The plan was adopted in the second half of 2023 with Q2/2023 baselines, so the
+        default period is 2023-07-01 to 2025-12-31.
+    operators
+        Mobile network operators. A tower owned by anyone else is a neutral (shared) tower.
+    count_weak_as_covered
+        Whether "lõm sóng" villages count as covered in the mobile-broadband KPI (default
+        False: only "covered" counts; the plan speaks of coverage, not of a signal at the
+        cultural house).
+    """
+
+    plan_start: dt.date = dt.date(2023, 7, 1)
+    plan_end: dt.date = dt.date(2025, 12, 31)
+    operators: tuple[str, ...] = ("Viettel", "VNPT", "MobiFone")
+    count_weak_as_covered: bool = False
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Execution options.
+
+    Attributes
+    ----------
+    threads
+        Numba threads for the propagation kernels; 0 = all cores.
+    progress
+        Show progress bars.
+    """
+
+    threads: int = 0
+    progress: bool = True
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration. Build it with :func:`load_config` or
+    :func:`config_from_mapping`; never mutate it (use :func:`dataclasses.replace`)."""
+
+    study: StudyConfig = field(default_factory=StudyConfig)
+    inputs: InputsConfig = field(default_factory=InputsConfig)
+    radio: RadioConfig = field(default_factory=RadioConfig)
+    coverage: CoverageConfig = field(default_factory=CoverageConfig)
+    ftth: FtthConfig = field(default_factory=FtthConfig)
+    kpi: KpiConfig = field(default_factory=KpiConfig)
+    run: RunConfig = field(default_factory=RunConfig)
+    source: Path | None = None
+
+
+_SECTIONS: dict[str, type] = {
+    "study": StudyConfig,
+    "inputs": InputsConfig,
+    "radio": RadioConfig,
+    "coverage": CoverageConfig,
+    "ftth": FtthConfig,
+    "kpi": KpiConfig,
+    "run": RunConfig,
+}
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a TOML configuration file.
+
+    Raises
+    ------
+    ConfigError
+        Listing every problem (unknown keys, wrong types, out-of-range values).
+    """
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            [Problem(str(path), "configuration file not found", "check the --config path")]
+        ) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            [Problem(str(path), f"not valid TOML: {exc}", "fix the TOML syntax")]
+        ) from None
+    return config_from_mapping(raw, base_dir=path.parent, source=path)
+
+
+def config_from_mapping(
+    raw: Mapping[str, Any], *, base_dir: Path | None = None, source: Path | None = None
+) -> Config:
+    """Build a validated :class:`Config` from nested mappings (as parsed from TOML)."""
+    where = str(source) if source else "config"
+    problems: list[Problem] = []
+    sections: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in _SECTIONS:
+            problems.append(
+                Problem(
+                    where,
+                    f"unknown section [{key}]",
+                    f"use one of: {', '.join('[' + s + ']' for s in _SECTIONS)}",
+                )
+            )
+            continue
+        if not isinstance(value, Mapping):
+            problems.append(Problem(where, f"[{key}] must be a table", f"write it as [{key}]"))
+            continue
+        built = _build_section(key, _SECTIONS[key], value, base_dir, where, problems)
+        if built is not None:
+            sections[key] = built
+    if problems:
+        raise ConfigError(problems)
+    cfg = Config(**sections, source=source)
+    _check_ranges(cfg, where)
+    return cfg
+
+
+def _build_section(
+    name: str,
+    cls: type,
+    values: Mapping[str, Any],
+    base_dir: Path | None,
+    where: str,
+    problems: list[Problem],
+) -> Any:
+    hints = typing.get_type_hints(cls)
+    fields = {f.name for f in dataclasses.fields(cls)}
+    kwargs: dict[str, Any] = {}
+    n_before = len(problems)
+    for key, value in values.items():
+        if key not in fields:
+            problems.append(
+                Problem(
+                    where,
+                    f"unknown key '{key}' in [{name}]",
+                    f"valid keys in [{name}]: {', '.join(sorted(fields))}",
+                )
+            )
+            continue
+        try:
+            kwargs[key] = _coerce(hints[key], value, base_dir)
+        except (TypeError, ValueError) as exc:
+            problems.append(
+                Problem(where, f"[{name}] {key}: {exc}", "see the README's Configuration table",
+                        value=value)
+            )
+    if len(problems) > n_before:
+        return None
+    # Per-technology tables are merged into the defaults, so a user can set only "4G".
+    for key in ("max_radius_m", "rsrp_threshold_dbm"):
+        if key in kwargs:
+            default = getattr(cls(), key)
+            kwargs[key] = types.MappingProxyType({**default, **kwargs[key]})
+    return cls(**kwargs)
+
+
+def _coerce(hint: Any, value: Any, base_dir: Path | None) -> Any:
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return _coerce(inner[0], value, base_dir)
+    if hint is Path:
+        if not isinstance(value, str) or not value:
+            raise TypeError("expected a non-empty path string")
+        p = Path(value).expanduser()
+        if not p.is_absolute() and base_dir is not None:
+            p = (base_dir / p).resolve()
+        return p
+    if origin is Literal:
+        if value not in args:
+            raise ValueError(f"must be one of {', '.join(map(repr, args))}")
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise TypeError("expected true or false")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError("expected an integer")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError("expected a number")
+        if not math.isfinite(value):
+            raise ValueError("must be finite")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise TypeError("expected a string")
+        return value
+    if hint is dt.date:
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            return dt.date.fromisoformat(value)
+        raise TypeError("expected a date (YYYY-MM-DD)")
+    if origin is tuple:
+        if not isinstance(value, list | tuple):
+            raise TypeError("expected a list")
+        return tuple(_coerce(args[0], v, base_dir) for v in value)
+    if origin is Mapping:
+        if not isinstance(value, Mapping):
+            raise TypeError("expected a table, e.g. { \"4G\" = 10000 }")
+        unknown = [k for k in value if k not in TECHNOLOGIES]
+        if unknown:
+            raise ValueError(f"unknown technology {unknown}; use {', '.join(TECHNOLOGIES)}")
+        return {k: _coerce(args[1], v, base_dir) for k, v in value.items()}
+    raise TypeError(f"unsupported type {hint!r}")  # pragma: no cover - programming error
+
+
+def _check_ranges(cfg: Config, where: str) -> None:
+    r, f, c, k = cfg.radio, cfg.ftth, cfg.coverage, cfg.kpi
+    checks: list[tuple[bool, str, str]] = [
+        (all(t in TECHNOLOGIES for t in r.technologies) and len(r.technologies) > 0,
+         "[radio] technologies must be a non-empty subset of 2G, 3G, 4G, 5G",
+         'e.g. technologies = ["4G", "5G"]'),
+        (all(v > 0 for v in r.max_radius_m.values()), "[radio] max_radius_m must be > 0",
+         "use a radius in metres, e.g. 10000"),
+        (0.5 <= r.rx_height_m <= 10, "[radio] rx_height_m must be within 0.5-10 m",
+         "1.5 m is a handset"),
+        (0.5 <= r.k_factor <= 10, "[radio] k_factor must be within 0.5-10", "4/3 is standard"),
+        (0 < r.location_probability < 1, "[radio] location_probability must be in (0, 1)",
+         "e.g. 0.9"),
+        (r.location_sigma_db >= 0, "[radio] location_sigma_db must be >= 0", "e.g. 8"),
+        (0 < r.h_beamwidth_deg <= 360 and 0 < r.v_beamwidth_deg <= 180,
+         "[radio] beamwidths must be positive", "e.g. 65 and 10 degrees"),
+        (r.climate in range(1, 8), "[radio] climate must be 1..7 (ITM radio climates)",
+         "2 = continental subtropical"),
+        (r.polarization in (0, 1), "[radio] polarization must be 0 (horizontal) or 1 (vertical)",
+         "use 1"),
+        (250 <= r.n0 <= 400, "[radio] n0 must be within 250-400 N-units", "e.g. 320"),
+        (0 < c.covered_population_share <= 1,
+         "[coverage] covered_population_share must be in (0, 1]", "e.g. 0.9"),
+        (f.drop_reach_m > 0 and f.gpon_reach_m > 0, "[ftth] reaches must be > 0",
+         "e.g. 300 and 20000"),
+        (f.straight_line_factor >= 1, "[ftth] straight_line_factor must be >= 1", "e.g. 1.2"),
+        (0 < f.household_share <= 1, "[ftth] household_share must be in (0, 1]", "e.g. 0.5"),
+        (k.plan_start <= k.plan_end, "[kpi] plan_start is after plan_end", "swap the dates"),
+        (cfg.run.threads >= 0, "[run] threads must be >= 0", "0 uses every core"),
+    ]
+    problems = [Problem(where, msg, fix) for ok, msg, fix in checks if not ok]
+    if problems:
+        raise ConfigError(problems)

@@ -1,0 +1,156 @@
+"""Per-village mobile coverage: area share, population share, centre, verdict.
+
+For every layer (technology or "MBB" = 4G or 5G, and operator or ``any``) a pixel is
+*covered* when its median level, less the location-variability margin, reaches the
+technology's threshold (:class:`~vncoverage.config.RadioConfig`). Per village:
+
+* ``area_share`` - covered share of the polygon's area, with partial pixels weighted by the
+  fraction of the pixel inside the polygon (exactextract); unknown pixels are excluded
+  from the denominator and their share is reported as ``unknown_share``;
+* ``pop_share`` - covered share of the population of the household clusters (or the area
+  share when there are no clusters, flagged in ``pop_method``);
+* ``centre`` - whether the centre (cultural house) pixel is covered;
+* ``verdict`` - ``covered``; ``lõm sóng`` (weak: centre covered but less than
+  ``covered_population_share`` of the settled population); ``trắng sóng`` (no usable signal
+  at the centre); ``unknown`` (the centre pixel could not be computed).
+
+Results keep ``village_id`` as the index so they join back onto the village layer.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from exactextract import exact_extract
+from exactextract.raster import NumPyRasterSource
+
+from .config import CoverageConfig, RadioConfig
+from .coverage import ANY, Layers
+
+__all__ = [
+    "COVERED",
+    "LOM_SONG",
+    "MBB",
+    "TRANG_SONG",
+    "UNKNOWN",
+    "covered_masks",
+    "summarise_villages",
+]
+
+COVERED = "covered"
+LOM_SONG = "lõm sóng"
+TRANG_SONG = "trắng sóng"
+UNKNOWN = "unknown"
+#: Pseudo-technology "mobile broadband": 4G or 5G (DOMAIN.md; 2G/3G do not count).
+MBB = "MBB"
+
+
+def covered_masks(layers: Layers, radio: RadioConfig) -> dict[tuple[str, str], np.ndarray]:
+    """Covered (1), not covered (0) and unknown (NaN) per layer, plus the ``MBB`` union of
+    the 4G and 5G layers that were computed."""
+    margin = radio.location_margin_db
+    out: dict[tuple[str, str], np.ndarray] = {}
+    for (tech, op), layer in layers.layers.items():
+        thr = radio.rsrp_threshold_dbm[tech] + margin
+        m = (layer.best_dbm >= thr).astype(np.float32)
+        m[layer.is_unknown] = np.nan
+        out[(tech, op)] = m
+    mbb_techs = [t for t in ("4G", "5G") if t in layers.technologies]
+    if mbb_techs:
+        for op in [ANY, *layers.operators]:
+            parts = [out[(t, op)] for t in mbb_techs if (t, op) in out]
+            stack = np.stack(parts)
+            cov = np.nanmax(np.where(np.isnan(stack), -1, stack), axis=0)
+            m = np.where(cov < 0, np.nan, cov).astype(np.float32)
+            out[(MBB, op)] = m
+    return out
+
+
+def _key(tech: str, op: str) -> str:
+    return f"{tech.lower()}_{op.lower()}"
+
+
+def summarise_villages(
+    villages: gpd.GeoDataFrame,
+    centres: gpd.GeoSeries,
+    settlements: gpd.GeoDataFrame | None,
+    layers: Layers,
+    radio: RadioConfig,
+    coverage: CoverageConfig,
+) -> pd.DataFrame:
+    """Per-village coverage figures for every layer.
+
+    Returns
+    -------
+    DataFrame indexed by ``village_id`` with, for each layer key ``<tech>_<operator>``
+    (e.g. ``4g_any``, ``mbb_viettel``): ``area_share_<key>``, ``pop_share_<key>``,
+    ``centre_<key>`` (bool), ``verdict_<key>``; and per technology ``best_dbm_centre_<tech>``,
+    ``unknown_share`` and ``pop_method``.
+    """
+    masks = covered_masks(layers, radio)
+    dem = layers.dem
+    xmin, ymin, xmax, ymax = dem.bounds
+    keys = list(masks)
+    ref = (MBB, ANY) if (MBB, ANY) in masks else next(k for k in keys if k[1] == ANY)
+    unknown = np.isnan(masks[ref]).astype(np.float32)
+    wkt = dem.crs.to_wkt()
+    sources = [
+        NumPyRasterSource(masks[k], xmin, ymin, xmax, ymax, nodata=np.nan, name=_key(*k),
+                          srs_wkt=wkt)
+        for k in keys
+    ] + [NumPyRasterSource(unknown, xmin, ymin, xmax, ymax, name="unknown", srs_wkt=wkt)]
+    poly = gpd.GeoDataFrame({"village_id": villages.index}, geometry=villages.geometry.values,
+                            crs=villages.crs)
+    ex = exact_extract(sources, poly, ["mean"], include_cols=["village_id"], output="pandas")
+    ex = ex.set_index("village_id").reindex(villages.index)
+    result = pd.DataFrame(index=villages.index)
+
+    # pixel lookups for centres and clusters
+    crow, ccol = dem.index(centres.x.to_numpy(), centres.y.to_numpy())
+    inside_c = (crow >= 0) & (crow < dem.shape[0]) & (ccol >= 0) & (ccol < dem.shape[1])
+    crow_c, ccol_c = np.clip(crow, 0, dem.shape[0] - 1), np.clip(ccol, 0, dem.shape[1] - 1)
+    if settlements is not None and len(settlements):
+        srow, scol = dem.index(settlements.geometry.x.to_numpy(),
+                               settlements.geometry.y.to_numpy())
+        inside_s = (srow >= 0) & (srow < dem.shape[0]) & (scol >= 0) & (scol < dem.shape[1])
+        srow, scol = np.clip(srow, 0, dem.shape[0] - 1), np.clip(scol, 0, dem.shape[1] - 1)
+        s_pop = settlements["population"].to_numpy(float)
+        s_vid = settlements["village_id"].to_numpy()
+        pop_total = pd.Series(s_pop).groupby(s_vid).sum().reindex(villages.index)
+        result["pop_method"] = np.where(pop_total.fillna(0).to_numpy() > 0, "household clusters",
+                                        "area (no clusters)")
+    else:
+        result["pop_method"] = "area (no clusters)"
+
+    for k in keys:
+        name = _key(*k)
+        m = masks[k]
+        mean = ex[f"{name}_mean"].to_numpy(float)
+        area_share = np.nan_to_num(mean, nan=0.0)
+        result[f"area_share_{name}"] = area_share
+        c = np.where(inside_c, m[crow_c, ccol_c], np.nan)
+        result[f"centre_{name}"] = c == 1.0
+        if settlements is not None and len(settlements):
+            sv = np.where(inside_s, m[srow, scol], 0.0)
+            cov_pop = pd.Series(s_pop * np.nan_to_num(sv, nan=0.0)).groupby(s_vid).sum()
+            share = (cov_pop.reindex(villages.index).to_numpy() / pop_total.to_numpy())
+            share = np.where(np.isfinite(share), share, area_share)
+        else:
+            share = area_share
+        result[f"pop_share_{name}"] = np.clip(share, 0.0, 1.0)
+        verdict = np.where(
+            np.isnan(c), UNKNOWN,
+            np.where(c < 1.0, TRANG_SONG,
+                     np.where(result[f"pop_share_{name}"].to_numpy()
+                              >= coverage.covered_population_share - 1e-9, COVERED, LOM_SONG)))
+        result[f"verdict_{name}"] = verdict
+    result["unknown_share"] = np.nan_to_num(ex["unknown_mean"].to_numpy(float), nan=0.0)
+    for tech in layers.technologies:
+        best = layers.get(tech, ANY).best_dbm
+        v = np.where(inside_c, best[crow_c, ccol_c], -np.inf).astype(float)
+        result[f"best_dbm_centre_{tech.lower()}"] = np.where(np.isfinite(v), v, np.nan)
+        srv = np.where(inside_c, layers.get(tech, ANY).server[crow_c, ccol_c], -1)
+        result[f"best_server_centre_{tech.lower()}"] = [
+            layers.cell_ids[s] if s >= 0 else "" for s in srv]
+    return result
