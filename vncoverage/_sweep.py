@@ -91,7 +91,8 @@ def bullington_prefix(
         for j in range(1, k):
             di = j * step_m
             hi = z[j] + 0.5 * ce * di * (d - di)
-            v = (hi - (hts * (d - di) + hrs * di) / d) * math.sqrt(2.0 * d / (lam_m * di * (d - di)))
+            clearance = hi - (hts * (d - di) + hrs * di) / d
+            v = clearance * math.sqrt(2.0 * d / (lam_m * di * (d - di)))
             if v > nu:
                 nu = v
     else:
@@ -267,10 +268,7 @@ def cell_window(
             lv += 20.0 * math.log10(d_eff / (k * step_m))
             drop = z_tx_abs - (zr + h_rx_m) + d_eff * d_eff / two_kre
             theta = math.degrees(math.atan2(drop, d_eff))
-            if omni:
-                phi = 0.0
-            else:
-                phi = math.degrees(az) - azimuth_deg
+            phi = 0.0 if omni else math.degrees(az) - azimuth_deg
             g = gain_db_scalar(phi, theta, omni, etilt_deg, mtilt_deg, h_bw, v_bw, a_m, sla_v)
             out[i, j] = level0_dbm + g - lv
     return out, flags

@@ -145,7 +145,7 @@ def cell_rasters(
     model = get_model(radio.model)
     pixel = dem.pixel_m
     step = pixel
-    nodata = np.float32(np.nan)
+    nodata = math.nan
     elev = dem.elevation
     x = cells.geometry.x.to_numpy()
     y = cells.geometry.y.to_numpy()
@@ -222,8 +222,8 @@ def compute_layers(
     threads
         Numba threads (0 = all cores).
     """
-    if threads:
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    max_threads = int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
+    numba.set_num_threads(min(threads, max_threads) if threads else max_threads)
     sel = cells[cells["technology"].isin(radio.technologies)]
     operators = sorted(cells["operator"].unique())
     layers = new_layers(dem, radio.technologies, operators, list(cells.index))

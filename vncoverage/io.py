@@ -122,8 +122,9 @@ class Dem:
 
     def index(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Row and column (integer, may be out of range) of the pixels holding (x, y)."""
-        inv = ~self.transform
-        cols, rows = inv * (np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+        t = self.transform
+        cols = (np.asarray(x, dtype=float) - t.c) / t.a
+        rows = (np.asarray(y, dtype=float) - t.f) / t.e
         return np.floor(rows).astype(np.int64), np.floor(cols).astype(np.int64)
 
 
@@ -184,7 +185,7 @@ def atomic_path(dest: str | Path) -> Iterator[Path]:
             raise OSError(f"nothing was written to {tmp}")
         with tmp.open("rb") as fh:
             os.fsync(fh.fileno())
-        os.replace(tmp, dest)
+        tmp.replace(dest)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()

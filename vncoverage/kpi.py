@@ -110,8 +110,8 @@ def kpi_table(
             out[col] = None
         out["computed"] = True
     out["gap_pct_points"] = out["target_2025"] - out["current"]
-    gaps = []
-    status = []
+    gaps: list[int | None] = []
+    status: list[str] = []
     for _, r in out.iterrows():
         if pd.isna(r.get("current")):
             gaps.append(None)

@@ -20,6 +20,7 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -107,7 +108,7 @@ class PathLossModel:
     domain: ModelDomain
     uses_terrain: bool
     reference: str
-    _func: Callable[..., FloatArray]
+    _func: Callable[..., Any]
 
     def check_domain(
         self,

@@ -32,7 +32,8 @@ def _popup_html(row: pd.Series) -> str:
         f"Mobile broadband: <b>{e(str(row['verdict_mbb_any']))}</b>, "
         f"{100 * float(row['pop_share_mbb_any']):.0f} % of population",
     ]
-    for key in [c for c in row.index if c.startswith("pop_share_mbb_") and c != "pop_share_mbb_any"]:
+    op_keys = [c for c in row.index if c.startswith("pop_share_mbb_")]
+    for key in [c for c in op_keys if c != "pop_share_mbb_any"]:
         op = key.removeprefix("pop_share_mbb_")
         lines.append(f"&nbsp;&nbsp;{e(op)}: {100 * float(row[key]):.0f} %")
     if "ftth_covered" in row.index:
@@ -67,7 +68,8 @@ def gap_map(
     minx, miny, maxx, maxy = v.total_bounds
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=9,
                    tiles=tiles, control_scale=True)
-    m.get_root().html.add_child(folium.Element(f"<title>{html.escape(title)}</title>"))
+    root: Any = m.get_root()
+    root.html.add_child(folium.Element(f"<title>{html.escape(title)}</title>"))
 
     props = gpd.GeoDataFrame(
         {
@@ -121,7 +123,7 @@ def gap_map(
     legend = "".join(
         f'<div><span style="background:{c};width:12px;height:12px;display:inline-block;'
         f'margin-right:4px"></span>{html.escape(k)}</div>' for k, c in VERDICT_COLOURS.items())
-    m.get_root().html.add_child(folium.Element(
+    root.html.add_child(folium.Element(
         '<div id="vnc-legend" style="position:fixed;bottom:20px;left:20px;z-index:9999;'
         'background:white;padding:6px;border:1px solid #999;font:12px sans-serif">'
         f"<b>4G/5G</b>{legend}</div>"))

@@ -1,0 +1,161 @@
+"""The radial sweep and the best-server fold."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from affine import Affine
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pyproj import CRS
+
+from vncoverage import _sweep
+from vncoverage.config import RadioConfig
+from vncoverage.coverage import ANY, cell_rasters, compute_layers, new_layers
+from vncoverage.io import Dem
+from vncoverage.propagation import bullington_loss_db
+
+PIX = 50.0
+N = 201
+
+
+def make_dem(elev: np.ndarray) -> Dem:
+    return Dem(elev.astype(np.float32), Affine(PIX, 0, 600_000, 0, -PIX, 2_400_000),
+               CRS.from_epsg(32648))
+
+
+def make_cells(rows: list[dict]) -> gpd.GeoDataFrame:
+    df = pd.DataFrame(rows)
+    base = dict(site_id="S", operator="Viettel", technology="4G", height_m=30.0,
+                azimuth_deg=np.nan, tilt_deg=0.0, mechanical_tilt_deg=0.0,
+                frequency_mhz=1800.0, bandwidth_mhz=20.0, eirp_dbm=60.0)
+    for k, v in base.items():
+        if k not in df:
+            df[k] = v
+    g = gpd.GeoDataFrame(df.drop(columns=["col", "row", "cell_id"]),
+                         geometry=gpd.points_from_xy(600_000 + (df["col"] + 0.5) * PIX,
+                                                     2_400_000 - (df["row"] + 0.5) * PIX),
+                         crs=32648)
+    g.index = pd.Index(df["cell_id"], name="cell_id")
+    return g
+
+
+RADIO = RadioConfig(technologies=("4G",), max_radius_m={"4G": 4000.0})
+
+
+def test_ridge_shadows_compared_with_flat_terrain():
+    flat = np.full((N, N), 100.0)
+    ridge = flat.copy()
+    ridge[:, 110:113] = 350.0  # north-south ridge 0.5 km east of the site
+    cells = make_cells([dict(cell_id="c", row=100, col=100)])
+    lf = compute_layers(cells, make_dem(flat), RADIO).get("4G").best_dbm
+    lr = compute_layers(cells, make_dem(ridge), RADIO).get("4G").best_dbm
+    east = (slice(95, 106), slice(140, 170))  # 2-3.5 km east, behind the ridge
+    west = (slice(95, 106), slice(30, 60))  # same distances west, open ground
+    assert np.all(lr[east] < lf[east] - 20)
+    assert np.allclose(lr[west], lf[west], atol=0.5)
+
+
+def test_sweep_matches_reference_profile_loss():
+    rng = np.random.default_rng(1)
+    elev = 100 + np.cumsum(rng.normal(0, 3, size=(N, N)), axis=1)
+    dem = make_dem(elev)
+    loss, _ = _sweep.radial_losses(dem.elevation, np.float32(np.nan), 100.0, 100.0, PIX, 30.0,
+                                   1.5, 1800.0, 360, 80, PIX, 3, 4 / 3, 0.0, 1e9,
+                                   _sweep.J_TABLE)
+    # radial 90 (due east) follows row 100 exactly
+    prof = dem.elevation[100, 100:181].astype(float)
+    for k in (5, 20, 47, 80):
+        ref = bullington_loss_db(prof[: k + 1], PIX, 1800.0, 30.0, 1.5)
+        assert loss[90, k] == pytest.approx(ref, abs=0.01)
+
+
+def test_nodata_along_path_makes_pixels_unknown_not_sea_level():
+    elev = np.full((N, N), 100.0)
+    elev[90:111, 130:133] = np.nan  # a hole 1.5 km east of the site
+    cells = make_cells([dict(cell_id="c", row=100, col=100)])
+    layer = compute_layers(cells, make_dem(elev), RADIO).get("4G")
+    assert layer.is_unknown[100, 150]  # behind the hole
+    assert not layer.is_unknown[100, 70]  # west: clear
+    assert np.isfinite(layer.best_dbm[100, 70])
+
+
+def test_sector_points_its_azimuth():
+    elev = np.full((N, N), 100.0)
+    cells = make_cells([dict(cell_id="c", row=100, col=100, azimuth_deg=90.0)])
+    best = compute_layers(cells, make_dem(elev), RADIO).get("4G").best_dbm
+    assert best[100, 140] > best[100, 60] + 20  # east (front) vs west (back)
+    assert best[100, 140] > best[60, 100] + 5  # east vs north (90 deg off boresight)
+
+
+def test_outside_radius_not_covered():
+    elev = np.full((N, N), 100.0)
+    cells = make_cells([dict(cell_id="c", row=100, col=100)])
+    best = compute_layers(cells, make_dem(elev), RADIO).get("4G").best_dbm
+    assert np.isneginf(best[100, 100 + 90])  # 4.5 km > 4 km radius
+    assert np.isfinite(best[100, 100 + 70])
+
+
+SITES = [dict(cell_id=f"c{i}", row=r, col=c, operator=op, eirp_dbm=e)
+         for i, (r, c, op, e) in enumerate([(50, 50, "Viettel", 60.0), (150, 60, "VNPT", 58.0),
+                                             (100, 150, "Viettel", 62.0), (60, 140, "MobiFone",
+                                                                            60.0),
+                                             (100, 100, "VNPT", 60.0)])]
+
+
+@pytest.fixture(scope="module")
+def fold_world():
+    rng = np.random.default_rng(7)
+    elev = 200 + np.cumsum(rng.normal(0, 2, size=(N, N)), axis=0)
+    dem = make_dem(elev)
+    cells = make_cells(SITES)
+    rasters = list(cell_rasters(cells, dem, RADIO))
+    return dem, cells, rasters
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.permutations(range(len(SITES))))
+def test_fold_order_does_not_matter(fold_world, perm):
+    dem, cells, rasters = fold_world
+    pos = {cid: k for k, cid in enumerate(cells.index)}
+    ref = new_layers(dem, ["4G"], [], list(cells.index)).get("4G", ANY)
+    for r in rasters:
+        ref.fold(r, pos[r.cell_id])
+    other = new_layers(dem, ["4G"], [], list(cells.index)).get("4G", ANY)
+    for k in perm:
+        r = rasters[k]
+        other.fold(r, pos[r.cell_id])
+    assert np.array_equal(ref.best_dbm, other.best_dbm)
+    assert np.array_equal(ref.server, other.server)
+
+
+def test_batch_equals_incremental(fold_world):
+    dem, cells, _ = fold_world
+    full = compute_layers(cells, dem, RADIO)
+    part = compute_layers(cells.iloc[:3], dem, RADIO)
+    # fold the remaining cells into the partial result, with indexes of the full table
+    pos = {cid: k for k, cid in enumerate(cells.index)}
+    for r in cell_rasters(cells.iloc[3:], dem, RADIO):
+        for op in (ANY, str(cells.at[r.cell_id, "operator"])):
+            key = ("4G", op)
+            if key not in part.layers:
+                part.layers[key] = dataclasses.replace(
+                    new_layers(dem, ["4G"], [op], []).get("4G", op))
+            part.layers[key].fold(r, pos[r.cell_id])
+    for key, layer in full.layers.items():
+        assert np.array_equal(layer.best_dbm, part.layers[key].best_dbm), key
+        assert np.array_equal(layer.server, part.layers[key].server), key
+
+
+def test_operator_layers_are_subsets_of_any(fold_world):
+    dem, cells, _ = fold_world
+    layers = compute_layers(cells, dem, RADIO)
+    any_best = layers.get("4G").best_dbm
+    for op in layers.operators:
+        assert np.all(layers.get("4G", op).best_dbm <= any_best)
+    stacked = np.max([layers.get("4G", op).best_dbm for op in layers.operators], axis=0)
+    assert np.array_equal(stacked, any_best)
