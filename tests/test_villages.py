@@ -117,3 +117,17 @@ def test_shares_stay_in_unit_interval(edge, size):
     res = summarise_villages(vil, vil.geometry.centroid, None, layers_with(covered), RADIO, COV)
     for col in ("area_share_4g_any", "pop_share_4g_any", "area_share_mbb_any"):
         assert 0.0 <= res.loc["V0", col] <= 1.0
+
+
+def test_nearest_sites():
+    from vncoverage.villages import nearest_sites
+
+    centres = gpd.GeoSeries([Point(0, 0), Point(1000, 0)], index=["A", "B"], crs=32648)
+    cells = gpd.GeoDataFrame(
+        {"site_id": ["S1", "S1", "S2", "S3"], "operator": ["VNPT", "Viettel", "VNPT", "VNPT"],
+         "technology": ["4G", "4G", "4G", "2G"]},
+        geometry=[Point(100, 0), Point(100, 0), Point(1500, 0), Point(1000, 10)], crs=32648)
+    ns = nearest_sites(centres, cells)
+    assert ns.loc["A", "nearest_site_id"] == "S1" and ns.loc["A", "nearest_site_m"] == 100
+    assert ns.loc["A", "nearest_site_operators"] == "VNPT, Viettel"
+    assert ns.loc["B", "nearest_site_id"] == "S2"  # the 2G-only tower does not count

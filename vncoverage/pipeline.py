@@ -32,7 +32,7 @@ from .coverage import ANY, Layers, compute_layers
 from .fibre import ftth_reach
 from .kpi import group_table, kpi_table
 from .report import markdown_report
-from .villages import summarise_villages
+from .villages import nearest_sites, summarise_villages
 
 __all__ = ["OUTPUT_FILES", "Results", "run", "write_outputs"]
 
@@ -86,7 +86,7 @@ def run(cfg: Config, *, inputs: io.Inputs | None = None, progress: bool | None =
     with _stage(timings, "villages"):
         summary = summarise_villages(inputs.villages, inputs.centres, inputs.settlements,
                                      layers, cfg.radio, cfg.coverage)
-        vil = inputs.villages.join(summary)
+        vil = inputs.villages.join(summary).join(nearest_sites(inputs.centres, inputs.cells))
         vil["centre_x"] = inputs.centres.x
         vil["centre_y"] = inputs.centres.y
         n_unknown = int((vil["unknown_share"] > 0).sum())

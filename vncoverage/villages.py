@@ -35,6 +35,7 @@ __all__ = [
     "TRANG_SONG",
     "UNKNOWN",
     "covered_masks",
+    "nearest_sites",
     "summarise_villages",
 ]
 
@@ -154,3 +155,33 @@ def summarise_villages(
         result[f"best_server_centre_{tech.lower()}"] = [
             layers.cell_ids[s] if s >= 0 else "" for s in srv]
     return result
+
+
+def nearest_sites(
+    centres: gpd.GeoSeries, cells: gpd.GeoDataFrame, technologies: tuple[str, ...] = ("4G", "5G")
+) -> pd.DataFrame:
+    """Nearest tower carrying one of ``technologies`` to each village centre.
+
+    Returns
+    -------
+    DataFrame indexed like ``centres`` with ``nearest_site_id``, ``nearest_site_m`` (straight
+    line, m) and ``nearest_site_operators``.
+    """
+    from scipy.spatial import cKDTree
+
+    sel = cells[cells["technology"].isin(technologies)]
+    out = pd.DataFrame(index=centres.index)
+    if sel.empty:
+        out["nearest_site_id"] = ""
+        out["nearest_site_m"] = np.nan
+        out["nearest_site_operators"] = ""
+        return out
+    sites = sel.groupby("site_id").agg(
+        x=("geometry", lambda g: g.iloc[0].x), y=("geometry", lambda g: g.iloc[0].y),
+        operators=("operator", lambda s: ", ".join(sorted(set(s)))))
+    d, k = cKDTree(sites[["x", "y"]].to_numpy()).query(
+        np.column_stack([centres.x.to_numpy(), centres.y.to_numpy()]))
+    out["nearest_site_id"] = sites.index.to_numpy()[k]
+    out["nearest_site_m"] = d
+    out["nearest_site_operators"] = sites["operators"].to_numpy()[k]
+    return out

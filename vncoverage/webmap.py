@@ -36,6 +36,10 @@ def _popup_html(row: pd.Series) -> str:
     for key in [c for c in op_keys if c != "pop_share_mbb_any"]:
         op = key.removeprefix("pop_share_mbb_")
         lines.append(f"&nbsp;&nbsp;{e(op)}: {100 * float(row[key]):.0f} %")
+    if "nearest_site_id" in row.index and row["nearest_site_id"]:
+        lines.append(f"Nearest 4G/5G tower: {e(str(row['nearest_site_id']))} "
+                     f"({e(str(row['nearest_site_operators']))}), "
+                     f"{float(row['nearest_site_m']) / 1000:.1f} km")
     if "ftth_covered" in row.index:
         lines.append(f"FTTH: {'yes' if row['ftth_covered'] else 'no'}, "
                      f"{int(row['ftth_households_passed'])}/{int(row['ftth_households'])} "
