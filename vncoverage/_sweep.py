@@ -26,6 +26,8 @@ from .propagation import EARTH_RADIUS_M, NU_J_ZERO, knife_edge_j_db
 
 FLAG_NODATA = np.uint16(1)
 FLAG_DOMAIN = np.uint16(2)
+#: Flags that mean "computed, but under a model warning".
+WARNING_FLAGS = np.uint16(0xFFFE)
 
 _C = 299_792_458.0
 _FSPL_CONST = 20.0 * math.log10(4.0 * math.pi * 1e9 / _C)
@@ -279,14 +281,17 @@ def fold_window(
     best: np.ndarray,
     server: np.ndarray,
     unknown: np.ndarray,
+    flags: np.ndarray,
     window: np.ndarray,
+    wflags: np.ndarray,
     r_start: int,
     c_start: int,
     cell_index: int,
 ) -> None:
     """Fold one cell's window into a layer: per-pixel maximum with the lowest cell index
     winning ties (so the result does not depend on the fold order); NaN pixels count as
-    unknown. Windows are clipped to the layer."""
+    unknown. The pixel keeps the flags of its best server's path. Windows are clipped to
+    the layer."""
     nr, nc = best.shape
     wr, wc = window.shape
     for i in range(wr):
@@ -307,3 +312,4 @@ def fold_window(
             if v > b or (v == b and (server[r, c] < 0 or cell_index < server[r, c])):
                 best[r, c] = v
                 server[r, c] = cell_index
+                flags[r, c] = wflags[i, j]

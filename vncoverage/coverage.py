@@ -3,8 +3,8 @@
 A *layer* is one (technology, operator) pair, or (technology, ``"any"``) for the union of
 operators. Each holds, on the DEM grid, the best received level (RSRP per resource element
 for 4G/5G, RSCP for 3G, RxLev for 2G; dBm, ``-inf`` where no cell reaches), the index of the
-best server (position in the cell table, -1 for none) and how many cells left the pixel
-unknown (DEM nodata along the path).
+best server (position in the cell table, -1 for none), how many cells left the pixel
+unknown (DEM nodata along the path) and the warning flags of the best server's path.
 
 Folding is a per-pixel maximum with deterministic tie-breaking (lowest cell index), so the
 result does not depend on the order cells are folded in: adding a site means folding its
@@ -63,11 +63,18 @@ class Layer:
     best_dbm: np.ndarray
     server: np.ndarray
     unknown: np.ndarray
+    flags: np.ndarray
 
     def fold(self, raster: CellRaster, cell_index: int) -> None:
         """Fold one cell's raster in (per-pixel max, lowest index wins ties)."""
-        _sweep.fold_window(self.best_dbm, self.server, self.unknown, raster.level_dbm,
-                           raster.row, raster.col, cell_index)
+        _sweep.fold_window(self.best_dbm, self.server, self.unknown, self.flags,
+                           raster.level_dbm, raster.flags, raster.row, raster.col, cell_index)
+
+    @property
+    def under_warning(self) -> np.ndarray:
+        """Pixels whose best server's path was computed under a model warning (outside the
+        model's distance domain, or an ITM warning)."""
+        return (self.flags & _sweep.WARNING_FLAGS) != 0
 
     @property
     def is_unknown(self) -> np.ndarray:
@@ -109,6 +116,7 @@ def new_layers(dem: Dem, technologies: Iterable[str], operators: Iterable[str],
                 best_dbm=np.full(shape, -np.inf, dtype=np.float32),
                 server=np.full(shape, -1, dtype=np.int32),
                 unknown=np.zeros(shape, dtype=np.uint16),
+                flags=np.zeros(shape, dtype=np.uint16),
             )
     return out
 

@@ -86,8 +86,9 @@ def summarise_villages(
     -------
     DataFrame indexed by ``village_id`` with, for each layer key ``<tech>_<operator>``
     (e.g. ``4g_any``, ``mbb_viettel``): ``area_share_<key>``, ``pop_share_<key>``,
-    ``centre_<key>`` (bool), ``verdict_<key>``; and per technology ``best_dbm_centre_<tech>``,
-    ``unknown_share`` and ``pop_method``.
+    ``centre_<key>`` (bool), ``verdict_<key>``; per technology ``best_dbm_centre_<tech>``,
+    ``best_server_centre_<tech>`` and ``warning_share_<tech>`` (share of the area whose best
+    server's path was computed under a model warning); ``unknown_share`` and ``pop_method``.
     """
     masks = covered_masks(layers, radio)
     dem = layers.dem
@@ -101,6 +102,11 @@ def summarise_villages(
                           srs_wkt=wkt)
         for k in keys
     ] + [NumPyRasterSource(unknown, xmin, ymin, xmax, ymax, name="unknown", srs_wkt=wkt)]
+    sources += [
+        NumPyRasterSource(layers.get(t, ANY).under_warning.astype(np.float32), xmin, ymin, xmax,
+                          ymax, name=f"warning_{t.lower()}", srs_wkt=wkt)
+        for t in layers.technologies
+    ]
     poly = gpd.GeoDataFrame({"village_id": villages.index}, geometry=villages.geometry.values,
                             crs=villages.crs)
     ex = exact_extract(sources, poly, ["mean"], include_cols=["village_id"], output="pandas")
@@ -147,6 +153,9 @@ def summarise_villages(
                               >= coverage.covered_population_share - 1e-9, COVERED, LOM_SONG)))
         result[f"verdict_{name}"] = verdict
     result["unknown_share"] = np.nan_to_num(ex["unknown_mean"].to_numpy(float), nan=0.0)
+    for t in layers.technologies:
+        result[f"warning_share_{t.lower()}"] = np.nan_to_num(
+            ex[f"warning_{t.lower()}_mean"].to_numpy(float), nan=0.0)
     for tech in layers.technologies:
         best = layers.get(tech, ANY).best_dbm
         v = np.where(inside_c, best[crow_c, ccol_c], -np.inf).astype(float)
