@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numba
 import numpy as np
+import pandas as pd
 from tqdm.auto import tqdm
 
 from . import _sweep
@@ -30,7 +31,15 @@ from .io import Dem
 from .propagation import ModelDomainWarning, get_model
 from .radio import per_re_offset_db
 
-__all__ = ["CellRaster", "Layer", "Layers", "cell_rasters", "compute_layers", "new_layers"]
+__all__ = [
+    "CellRaster",
+    "Layer",
+    "Layers",
+    "cell_raster_naive",
+    "cell_rasters",
+    "compute_layers",
+    "new_layers",
+]
 
 log = logging.getLogger(__name__)
 
@@ -243,3 +252,79 @@ def compute_layers(
         layers.get(tech, ANY).fold(r, idx)
         layers.get(tech, op).fold(r, idx)
     return layers
+
+
+def cell_raster_naive(
+    cell: pd.Series,
+    x: float,
+    y: float,
+    dem: Dem,
+    radio: RadioConfig,
+) -> CellRaster:
+    """Reference implementation, one terrain profile per pixel (numpy, slow).
+
+    Every pixel within the radius gets its own profile from the site, sampled at about one
+    pixel spacing with bilinear interpolation (:func:`scipy.ndimage.map_coordinates`), and
+    the model's reference implementation in :mod:`vncoverage.propagation`. Used to validate
+    the radial sweep and as the baseline of ``scripts/bench_propagation.py``.
+    """
+    from scipy.ndimage import map_coordinates
+
+    from .antenna import sector_gain_db
+    from .propagation import EARTH_RADIUS_M
+
+    model = get_model(radio.model)
+    pixel = dem.pixel_m
+    tech = str(cell["technology"])
+    radius = radio.max_radius_m[tech]
+    r0, c0 = _site_pixel(dem, x, y)
+    half = int(math.ceil(radius / pixel)) + 1
+    r_start, c_start = int(round(r0)) - half, int(round(c0)) - half
+    n = 2 * half + 1
+    out = np.full((n, n), -np.inf, dtype=np.float32)
+    flags = np.zeros((n, n), dtype=np.uint16)
+    elev = np.where(np.isfinite(dem.elevation), dem.elevation, np.nan).astype(float)
+    z_site = float(map_coordinates(elev, [[r0], [c0]], order=1, mode="constant",
+                                   cval=np.nan)[0])
+    h_tx = float(cell["height_m"])
+    level0 = float(cell["eirp_dbm"]) + per_re_offset_db(tech, float(cell["bandwidth_mhz"]),
+                                                        radio.cpich_fraction_db)
+    az = float(cell["azimuth_deg"])
+    omni = bool(np.isnan(az))
+    for i in range(n):
+        for j in range(n):
+            r, c = r_start + i, c_start + j
+            dy, dx = (r0 - r) * pixel, (c - c0) * pixel
+            d = math.hypot(dx, dy)
+            if d > radius:
+                continue
+            d = max(d, 0.5 * pixel)
+            m = max(int(math.ceil(d / pixel)), 1)
+            t = np.linspace(0.0, 1.0, m + 1)
+            prof = map_coordinates(elev, [r0 + t * (r - r0), c0 + t * (c - c0)], order=1,
+                                   mode="constant", cval=np.nan)
+            if not np.all(np.isfinite(prof)) or not (0 <= r < elev.shape[0]
+                                                     and 0 <= c < elev.shape[1]):
+                out[i, j] = np.nan
+                flags[i, j] = _sweep.FLAG_NODATA
+                continue
+            prof[-1] = elev[r, c]
+            if model.uses_terrain:
+                loss = float(model._func(prof, d / m, float(cell["frequency_mhz"]), h_tx,
+                                         radio.rx_height_m, radio.k_factor))
+            else:
+                loss = float(model._func(np.asarray(d), float(cell["frequency_mhz"]), h_tx,
+                                         radio.rx_height_m))
+            drop = (z_site + h_tx) - (prof[-1] + radio.rx_height_m) + d * d / (
+                2.0 * radio.k_factor * EARTH_RADIUS_M)
+            theta = math.degrees(math.atan2(drop, d))
+            azp = math.degrees(math.atan2(dx, dy)) % 360.0
+            g = float(sector_gain_db(0.0 if omni else azp - az, theta, omni=omni,
+                                     etilt_deg=float(cell["tilt_deg"]),
+                                     mtilt_deg=float(cell["mechanical_tilt_deg"]),
+                                     h_beamwidth_deg=radio.h_beamwidth_deg,
+                                     v_beamwidth_deg=radio.v_beamwidth_deg,
+                                     front_to_back_db=radio.front_to_back_db,
+                                     sla_v_db=radio.vertical_sidelobe_db))
+            out[i, j] = level0 + g - loss
+    return CellRaster(str(cell.name), r_start, c_start, out, flags)
