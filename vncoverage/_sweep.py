@@ -71,9 +71,15 @@ def _hata_family(d_m: float, f_mhz: float, h_tx: float, h_rx: float, cost231: bo
 @njit(cache=True)
 def bullington_prefix(
     z: np.ndarray, k: int, step_m: float, lam_m: float, ce: float, h_tx: float, h_rx: float,
-    f_mhz: float, table: np.ndarray,
+    f_mhz: float, table: np.ndarray, tx_term: float,
 ) -> float:
-    """Bullington loss (free space + diffraction) from sample 0 to sample ``k`` of ``z``."""
+    """Bullington loss (free space + diffraction) from sample 0 to sample ``k`` of ``z``.
+
+    ``tx_term`` is ``max_j (z_j - h_ts - ce d_j^2 / 2) / d_j`` over ``j = 1..k-1``, kept as a
+    running maximum by the caller: the steepest slope from the transmitter including the
+    earth bulge is then ``tx_term + ce d / 2`` (the bulge ``ce d_j (d - d_j) / 2`` splits into a
+    part independent of ``d`` and ``ce d d_j / 2``), so it costs O(1) per sample.
+    """
     d = k * step_m
     free = _fspl(d, f_mhz)
     if k < 2:
@@ -81,13 +87,7 @@ def bullington_prefix(
     hts = z[0] + h_tx
     hrs = z[k] + h_rx
     s_tr = (hrs - hts) / d
-    s_tim = -1e30
-    for j in range(1, k):
-        di = j * step_m
-        hi = z[j] + 0.5 * ce * di * (d - di)
-        s = (hi - hts) / di
-        if s > s_tim:
-            s_tim = s
+    s_tim = tx_term + 0.5 * ce * d
     if s_tim < s_tr:
         nu = -1e30
         for j in range(1, k):
@@ -175,6 +175,7 @@ def radial_losses(
         dc = math.sin(az) * step_px
         z = np.empty(n_samples + 1, dtype=np.float64)
         bad = False
+        tx_term = -1e30
         for k in range(n_samples + 1):
             v = _bilinear(dem, nodata, row0 + k * dr, col0 + k * dc)
             z[k] = v
@@ -195,8 +196,12 @@ def radial_losses(
             elif model_code == 2:
                 val = _hata_family(d, f_mhz, h_tx_m, h_rx_m, True)
             else:
-                val = bullington_prefix(z, k, step_m, lam, ce, h_tx_m, h_rx_m, f_mhz, table)
+                val = bullington_prefix(z, k, step_m, lam, ce, h_tx_m, h_rx_m, f_mhz, table,
+                                        tx_term)
             loss[ir, k] = val
+            t = (z[k] - z[0] - h_tx_m - 0.5 * ce * d * d) / d
+            if t > tx_term:
+                tx_term = t
     return loss, flags
 
 
