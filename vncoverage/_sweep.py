@@ -206,7 +206,7 @@ def radial_losses(
 
 
 @njit(parallel=True, cache=True)
-def cell_window(
+def path_window(
     loss: np.ndarray,
     lflags: np.ndarray,
     dem: np.ndarray,
@@ -223,22 +223,24 @@ def cell_window(
     z_tx_abs: float,
     h_rx_m: float,
     k_factor: float,
-    level0_dbm: float,
-    omni: bool,
-    azimuth_deg: float,
-    etilt_deg: float,
-    mtilt_deg: float,
-    h_bw: float,
-    v_bw: float,
-    a_m: float,
-    sla_v: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Received level (dBm) of one cell on a window of the DEM grid.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Path loss, azimuth and depression angle of every pixel of a window around a site.
 
-    ``level0_dbm`` is the EIRP plus the per-RE offset. Outside the radius: ``-inf``;
-    unknown (nodata along the path or at the pixel): NaN, with ``FLAG_NODATA`` set.
+    Shared by every cell of a sweep group (same site, height, frequency, radius); only the
+    antenna differs between them (:func:`apply_antenna`).
+
+    Returns
+    -------
+    loss_db : float32 window, ``+inf`` outside the radius, NaN where unknown (DEM nodata at
+        the pixel or along its path, or outside the DEM)
+    az_deg : azimuth from the site, degrees clockwise from north
+    theta_deg : depression angle of the pixel (receiver height above its ground) seen from
+        the antenna, with earth curvature, degrees (positive below the horizontal)
+    flags : uint16 path flags
     """
-    out = np.full((n_rows, n_cols), -np.inf, dtype=np.float32)
+    pl = np.full((n_rows, n_cols), np.inf, dtype=np.float32)
+    az_out = np.zeros((n_rows, n_cols), dtype=np.float32)
+    th_out = np.zeros((n_rows, n_cols), dtype=np.float32)
     flags = np.zeros((n_rows, n_cols), dtype=np.uint16)
     n_radials, n_s1 = loss.shape
     n_samples = n_s1 - 1
@@ -253,10 +255,12 @@ def cell_window(
             if d > radius_m:
                 continue
             if r < 0 or c < 0 or r >= dem.shape[0] or c >= dem.shape[1]:
+                pl[i, j] = np.nan
+                flags[i, j] = FLAG_NODATA
                 continue
             zr = dem[r, c]
             if zr == nodata or math.isnan(zr):
-                out[i, j] = np.nan
+                pl[i, j] = np.nan
                 flags[i, j] = FLAG_NODATA
                 continue
             d_eff = max(d, 0.5 * step_m)
@@ -269,16 +273,49 @@ def cell_window(
             lv = loss[ir, k]
             flags[i, j] = lflags[ir, k]
             if math.isnan(lv):
-                out[i, j] = np.nan
+                pl[i, j] = np.nan
                 flags[i, j] |= FLAG_NODATA
                 continue
-            lv += 20.0 * math.log10(d_eff / (k * step_m))
+            pl[i, j] = lv + 20.0 * math.log10(d_eff / (k * step_m))
             drop = z_tx_abs - (zr + h_rx_m) + d_eff * d_eff / two_kre
-            theta = math.degrees(math.atan2(drop, d_eff))
-            phi = 0.0 if omni else math.degrees(az) - azimuth_deg
-            g = gain_db_scalar(phi, theta, omni, etilt_deg, mtilt_deg, h_bw, v_bw, a_m, sla_v)
-            out[i, j] = level0_dbm + g - lv
-    return out, flags
+            th_out[i, j] = math.degrees(math.atan2(drop, d_eff))
+            az_out[i, j] = math.degrees(az)
+    return pl, az_out, th_out, flags
+
+
+@njit(parallel=True, cache=True)
+def apply_antenna(
+    loss_db: np.ndarray,
+    az_deg: np.ndarray,
+    theta_deg: np.ndarray,
+    level0_dbm: float,
+    omni: bool,
+    azimuth_deg: float,
+    etilt_deg: float,
+    mtilt_deg: float,
+    h_bw: float,
+    v_bw: float,
+    a_m: float,
+    sla_v: float,
+) -> np.ndarray:
+    """Received level (dBm) of one cell from a :func:`path_window`: ``level0_dbm`` (EIRP
+    plus the per-RE offset) + antenna gain - path loss; ``-inf`` outside the radius, NaN
+    where unknown."""
+    n_rows, n_cols = loss_db.shape
+    out = np.empty((n_rows, n_cols), dtype=np.float32)
+    for i in prange(n_rows):
+        for j in range(n_cols):
+            lv = loss_db[i, j]
+            if math.isnan(lv):
+                out[i, j] = np.nan
+            elif math.isinf(lv):
+                out[i, j] = -np.inf
+            else:
+                phi = 0.0 if omni else az_deg[i, j] - azimuth_deg
+                g = gain_db_scalar(phi, theta_deg[i, j], omni, etilt_deg, mtilt_deg, h_bw,
+                                   v_bw, a_m, sla_v)
+                out[i, j] = level0_dbm + g - lv
+    return out
 
 
 @njit(cache=True)

@@ -49,7 +49,9 @@ def gain_db_scalar(
     the horizontal. For an omni antenna ``phi`` is ignored and the front-to-back cap
     does not apply to the vertical cut beyond ``sla_v_db``."""
     phi = (phi_deg + 180.0) % 360.0 - 180.0
-    tilt = etilt_deg + mtilt_deg * math.cos(math.radians(phi))
+    tilt = etilt_deg
+    if mtilt_deg != 0.0:
+        tilt += mtilt_deg * math.cos(math.radians(phi))
     a_v = -min(12.0 * ((theta_deg - tilt) / v_beamwidth_deg) ** 2, sla_v_db)
     if omni:
         return a_v

@@ -173,7 +173,7 @@ def cell_rasters(
     ])
     out_of_domain = 0
     cache_key: tuple[float, ...] | None = None
-    loss = lflags = None
+    pwin = azwin = thwin = wflags = None
     order = np.lexsort(key_cols.T[::-1])
     domain_lo, domain_hi = model.domain.distance_m or (0.0, math.inf)
     bar = tqdm(total=len(cells), desc="cells", unit="cell", disable=not progress)
@@ -190,28 +190,32 @@ def cell_rasters(
             if model.check_domain(freq_mhz=float(row["frequency_mhz"]),
                                   h_tx_m=float(row["height_m"]), h_rx_m=radio.rx_height_m):
                 out_of_domain += 1
+        half = int(math.ceil(radius / pixel)) + 1
+        r_start, c_start = int(round(r0)) - half, int(round(c0)) - half
         if key != cache_key:
             loss, lflags = _sweep.radial_losses(
                 elev, nodata, r0, c0, pixel, float(row["height_m"]), radio.rx_height_m,
                 float(row["frequency_mhz"]), n_radials, n_samples, step, model.code,
                 radio.k_factor, domain_lo, domain_hi, _sweep.J_TABLE)
+            z_site = _sweep._bilinear(elev, nodata, r0, c0)
+            pwin, azwin, thwin, wflags = _sweep.path_window(
+                loss, lflags, elev, nodata, r0, c0, r_start, c_start, 2 * half + 1,
+                2 * half + 1, pixel, step, radius, float(z_site) + float(row["height_m"]),
+                radio.rx_height_m, radio.k_factor)
+            if not math.isfinite(z_site):  # site on DEM nodata: everything unknown
+                pwin[np.isfinite(pwin)] = np.nan
+                wflags |= _sweep.FLAG_NODATA
             cache_key = key
-        assert loss is not None and lflags is not None
-        z_site = _sweep._bilinear(elev, nodata, r0, c0)
+        assert pwin is not None and azwin is not None and thwin is not None
+        assert wflags is not None
         level0 = float(row["eirp_dbm"]) + per_re_offset_db(
             tech, float(row["bandwidth_mhz"]), radio.cpich_fraction_db)
-        half = int(math.ceil(radius / pixel)) + 1
-        r_start, c_start = int(round(r0)) - half, int(round(c0)) - half
         az = row["azimuth_deg"]
         omni = bool(np.isnan(az))
-        window, wflags = _sweep.cell_window(
-            loss, lflags, elev, nodata, r0, c0, r_start, c_start, 2 * half + 1, 2 * half + 1,
-            pixel, step, radius, float(z_site) + float(row["height_m"]), radio.rx_height_m,
-            radio.k_factor, level0, omni, 0.0 if omni else float(az), float(row["tilt_deg"]),
-            float(row["mechanical_tilt_deg"]), radio.h_beamwidth_deg, radio.v_beamwidth_deg,
-            radio.front_to_back_db, radio.vertical_sidelobe_db)
-        if not math.isfinite(z_site):
-            window[:] = np.where(np.isneginf(window), window, np.nan)
+        window = _sweep.apply_antenna(
+            pwin, azwin, thwin, level0, omni, 0.0 if omni else float(az),
+            float(row["tilt_deg"]), float(row["mechanical_tilt_deg"]), radio.h_beamwidth_deg,
+            radio.v_beamwidth_deg, radio.front_to_back_db, radio.vertical_sidelobe_db)
         bar.update(1)
         yield CellRaster(str(cells.index[i]), r_start, c_start, window, wflags)
     bar.close()
