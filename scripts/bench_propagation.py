@@ -1,0 +1,318 @@
+"""Propagation benchmarks: ITM point-to-point speed and agreement against itmlogic 1.2.
+
+Usage: python scripts/bench_propagation.py [--paths N] [--seed S] [--sizes 100,300,1000,3000]
+
+ITM part: for synthetic rough-terrain profiles (seeded, 30-90 m spacing, Lạng Sơn-like relief)
+of 100 to 3,000 points, the per-path time of vncoverage's numba ITM v1.4 kernel
+(:func:`vncoverage._itm_kernels.p2p_loss`, called from a compiled loop as the coverage sweep
+does, and through the Python API :func:`vncoverage.itm.itm_p2p_tls`) is compared with the
+pure-Python itmlogic 1.2 (an ITM 1.2.2 port) on the same profiles, in the same run, and the
+median losses are compared.
+
+Known itmlogic 1.2 defect: in its ``qlrpfl`` the receiver's effective height on paths well
+inside line of sight (horizon distances summing to >= 1.5 times the path length) is taken
+from the second-to-last profile point (``pfl[np + 1]``) instead of the last one. Such paths
+are detected and reported apart, not matched. Other, small differences are expected between
+ITM 1.2.2 (itmlogic) and 1.4 (ours): the ground impedance constant (376.62 sigma / k vs
+18000 sigma / f), pi instead of 3.14 in the two-ray phase and the line-of-sight weighting.
+
+The coverage-raster part of the benchmark is added separately (see ``main``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from vncoverage import _itm_kernels as kern
+from vncoverage import itm
+
+SPEED_TARGET = 20.0  # ours at least 20x faster than itmlogic
+AGREEMENT_TARGET_DB = 0.05
+
+
+@dataclass(frozen=True)
+class PathParams:
+    """Radio parameters shared by the benchmark paths (a 4G macro cell to a handset)."""
+
+    h_tx_m: float = 30.0
+    h_rx_m: float = 1.5
+    f_mhz: float = 1800.0
+    climate: int = 5
+    N_0: float = 301.0
+    pol: int = 1
+    epsilon: float = 15.0
+    sigma: float = 0.005
+    mdvar: int = 12  # mobile, no location variability
+    pct: float = 50.0  # time = location = situation = 50 %: the median
+
+
+@dataclass(frozen=True)
+class ItmRow:
+    """One line of the ITM benchmark table (one profile size)."""
+
+    terrain: str
+    n_points: int
+    n_paths: int
+    ours_kernel_us: float
+    ours_api_us: float
+    itmlogic_us: float
+    speedup_kernel: float
+    speedup_api: float
+    n_typical: int
+    max_diff_typical_db: float
+    median_diff_typical_db: float
+    n_off_by_one: int
+    max_diff_off_by_one_db: float
+    max_diff_bug_emulated_db: float
+
+
+def synthetic_profile(rng: np.random.Generator, n_points: int) -> tuple[np.ndarray, float]:
+    """A rough karst-like terrain profile: (elevations in m AMSL, spacing in m).
+
+    Sum of a random walk (rolling relief), a few steep hills and small-scale noise, over
+    250-600 m of base elevation; spacing 30-90 m (SRTM-like DEM resolutions).
+    """
+    spacing = float(rng.choice([30.0, 50.0, 90.0]))
+    x = np.arange(n_points) * spacing
+    walk = np.cumsum(rng.normal(0.0, 3.0, n_points))
+    hills = np.zeros(n_points)
+    for _ in range(int(rng.integers(1, 6))):
+        c = rng.uniform(0.0, x[-1])
+        w = rng.uniform(200.0, 1500.0)
+        hills += rng.uniform(30.0, 250.0) * np.exp(-0.5 * ((x - c) / w) ** 2)
+    z = rng.uniform(250.0, 600.0) + walk + hills + rng.normal(0.0, 2.0, n_points)
+    return np.round(z, 1), spacing
+
+
+def open_profile(rng: np.random.Generator, n_points: int) -> tuple[np.ndarray, float]:
+    """Gently sloping open terrain (a valley floor): short line-of-sight paths, 10-30 m
+    spacing, metre-scale undulation; exercises ITM's line-of-sight branch."""
+    spacing = float(rng.choice([10.0, 20.0, 30.0]))
+    x = np.arange(n_points) * spacing
+    z = (rng.uniform(250.0, 400.0) + rng.uniform(-0.01, 0.01) * x
+         + 2.0 * np.sin(x / rng.uniform(150.0, 600.0)) + rng.normal(0.0, 0.3, n_points))
+    return np.round(z, 1), spacing
+
+
+def mean_path_elevation(elev: np.ndarray) -> float:
+    """ITM 1.4's h_sys: mean elevation without the first and last 10 % (sets N_s)."""
+    n = elev.size - 1
+    k = int(0.1 * n)
+    return float(np.mean(elev[k:n - k + 1]))
+
+
+def itmlogic_p2p_loss(elev: np.ndarray, spacing: float, p: PathParams) -> float:
+    """Median basic transmission loss (dB) from itmlogic 1.2, set up as its qkpfl driver.
+
+    The surface refractivity uses ITM 1.4's system elevation so that both models see the
+    same N_s.
+    """
+    from itmlogic.misc.qerfi import qerfi
+    from itmlogic.preparatory_subroutines.qlrpfl import qlrpfl
+    from itmlogic.statistics.avar import avar
+
+    wn = p.f_mhz / 47.7
+    zsys = mean_path_elevation(elev)
+    ens = p.N_0 * math.exp(-zsys / 9460.0) if zsys != 0 else p.N_0
+    zq = complex(p.epsilon, 376.62 * p.sigma / wn)
+    zgnd = np.sqrt(zq - 1)
+    if p.pol != 0:
+        zgnd = zgnd / zq
+    prop = {
+        "hg": [p.h_tx_m, p.h_rx_m],
+        "pfl": [elev.size - 1, spacing, *elev.tolist()],
+        "wn": wn, "ens": ens, "gme": 157e-9 * (1 - 0.04665 * math.exp(ens / 179.3)),
+        "zgnd": zgnd, "kwx": 0, "klimx": p.climate, "klim": p.climate,
+        "mdvarx": p.mdvar, "mdvar": p.mdvar, "lvar": 5,
+    }
+    prop = qlrpfl(prop)
+    fs = 8.685890 * math.log(2 * wn * prop["dist"])
+    z = qerfi([p.pct / 100.0])[0]
+    avar1, prop = avar(z, z, z, prop)
+    return float(fs + avar1)
+
+
+def itmlogic_off_by_one_applies(elev: np.ndarray, spacing: float, p: PathParams) -> bool:
+    """True when itmlogic 1.2's qlrpfl takes its line-of-sight branch (horizon distances
+    summing to >= 1.5 x path length) on a path whose last two elevations differ, so that
+    its receiver effective height uses the wrong profile point."""
+    z_fit = elev
+    n_s = p.N_0 * math.exp(-mean_path_elevation(elev) / 9460.0)
+    gamma_e = 157e-9 * (1 - 0.04665 * math.exp(n_s / 179.3))
+    _, _, d0, d1 = kern.find_horizons(z_fit, spacing, 1.0 / gamma_e, p.h_tx_m, p.h_rx_m)
+    d = (elev.size - 1) * spacing
+    return bool(d0 + d1 >= 1.5 * d and elev[-1] != elev[-2])
+
+
+def ours_with_itmlogic_rx_bug(elev: np.ndarray, spacing: float, p: PathParams) -> float:
+    """Our ITM 1.4 median loss with itmlogic's off-by-one re-created (receiver effective
+    height from ``z[np - 1]`` on line-of-sight-branch paths): used to confirm that the
+    flagged differences are explained by that defect and nothing else."""
+    z = elev
+    n = z.size - 1
+    zg, gamma_e, n_s = kern.initialize_point_to_point(p.f_mhz, mean_path_elevation(elev),
+                                                   p.N_0, p.pol, p.epsilon, p.sigma)
+    a_e = 1.0 / gamma_e
+    th0, th1, dh0, dh1, he0, he1, delta_h, d = kern.quick_pfl(z, spacing, gamma_e, p.h_tx_m,
+                                                           p.h_rx_m)
+    _t0, _t1, h0, h1 = kern.find_horizons(z, spacing, a_e, p.h_tx_m, p.h_rx_m)
+    if h0 + h1 >= 1.5 * d:
+        d_start = min(15.0 * p.h_tx_m, 0.1 * h0)
+        d_end = d - min(15.0 * p.h_rx_m, 0.1 * h1)
+        _fit0, fit1 = kern.least_squares_fit(z, spacing, d_start, d_end)
+        he1 = p.h_rx_m + max(z[n - 1] - fit1, 0.0)  # the itmlogic 1.2 index
+        hes = [he0, he1]
+        dls = [math.sqrt(2 * h * a_e) * math.exp(-0.07 * math.sqrt(delta_h / max(h, 5.0)))
+               for h in hes]
+        if dls[0] + dls[1] <= d:
+            q = (d / (dls[0] + dls[1])) ** 2
+            hes = [h * q for h in hes]
+            dls = [math.sqrt(2 * h * a_e) * math.exp(-0.07 * math.sqrt(delta_h / max(h, 5.0)))
+                   for h in hes]
+        ths = [(0.65 * delta_h * (math.sqrt(2 * h * a_e) / dl - 1) - 2 * h)
+               / math.sqrt(2 * h * a_e) for h, dl in zip(hes, dls, strict=True)]
+        (he0, he1), (dh0, dh1), (th0, th1) = hes, dls, ths
+    a_ref, _w, _m, err = kern.longley_rice(th0, th1, p.f_mhz, zg, dh0, dh1, he0, he1, gamma_e,
+                                        n_s, delta_h, p.h_tx_m, p.h_rx_m, d, kern.MODE_P2P)
+    assert err == 0
+    a_var, _w = kern.variability(p.pct, p.pct, p.pct, he0, he1, delta_h, p.f_mhz, d, a_ref,
+                              p.climate, p.mdvar)
+    return float(a_var + kern.free_space_loss_db(d, p.f_mhz))
+
+
+def _ours_kernel_batch(profiles: Sequence[tuple[np.ndarray, float]],
+                       p: PathParams) -> tuple[np.ndarray, float]:
+    flat = np.concatenate([e for e, _ in profiles])
+    offsets = np.cumsum([0] + [e.size for e, _ in profiles]).astype(np.int64)
+    spacing = np.array([s for _, s in profiles])
+
+    def run() -> np.ndarray:
+        loss, _w, _m, err = kern.p2p_loss_many(flat, offsets, spacing, p.h_tx_m, p.h_rx_m,
+                                            p.climate, p.N_0, p.f_mhz, p.pol, p.epsilon,
+                                            p.sigma, p.mdvar, p.pct, p.pct, p.pct)
+        assert not err.any()
+        return np.asarray(loss)
+
+    loss = run()  # compile / load from cache
+    times = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - t0)
+    return loss, min(times) / len(profiles)
+
+
+def _ours_api(profiles: Sequence[tuple[np.ndarray, float]], p: PathParams) -> float:
+    pfls = [itm.make_pfl(e, s) for e, s in profiles]
+    itm.itm_p2p_tls(p.h_tx_m, p.h_rx_m, pfls[0], p.climate, p.N_0, p.f_mhz, p.pol,
+                    p.epsilon, p.sigma, p.mdvar, p.pct, p.pct, p.pct)
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        for pfl in pfls:
+            itm.itm_p2p_tls(p.h_tx_m, p.h_rx_m, pfl, p.climate, p.N_0, p.f_mhz, p.pol,
+                            p.epsilon, p.sigma, p.mdvar, p.pct, p.pct, p.pct)
+        times.append(time.perf_counter() - t0)
+    return min(times) / len(pfls)
+
+
+def bench_itm(sizes: Sequence[int] = (100, 300, 1000, 3000), n_paths: int = 40,
+              seed: int = 2025, params: PathParams | None = None,
+              open_sizes: Sequence[int] = (100, 300)) -> list[ItmRow]:
+    """Time and compare ours vs itmlogic on ``n_paths`` seeded profiles per size.
+
+    ``sizes`` are rough-terrain profiles (the typical Lạng Sơn path); ``open_sizes`` are
+    short open-terrain paths well inside line of sight, where itmlogic's off-by-one bites.
+    """
+    p = params or PathParams()
+    rng = np.random.default_rng(seed)
+    rows: list[ItmRow] = []
+    scenarios = [("rough", n) for n in sizes] + [("open", n) for n in open_sizes]
+    for terrain, n in scenarios:
+        make = synthetic_profile if terrain == "rough" else open_profile
+        profiles = [make(rng, n) for _ in range(n_paths)]
+        ours, kernel_s = _ours_kernel_batch(profiles, p)
+        api_s = _ours_api(profiles, p)
+        logic_times = []
+        for _ in range(3):  # best of 3 passes, as for ours (the machine may be shared)
+            t0 = time.perf_counter()
+            theirs = np.array([itmlogic_p2p_loss(e, s, p) for e, s in profiles])
+            logic_times.append(time.perf_counter() - t0)
+        logic_s = min(logic_times) / n_paths
+        flagged = np.array([itmlogic_off_by_one_applies(e, s, p) for e, s in profiles])
+        diff = np.abs(ours - theirs)
+        typical = diff[~flagged]
+        odd = diff[flagged]
+        emulated = np.array([abs(ours_with_itmlogic_rx_bug(e, s, p) - t)
+                             for (e, s), t, f in zip(profiles, theirs, flagged, strict=True)
+                             if f])
+        rows.append(ItmRow(
+            terrain=terrain, n_points=n, n_paths=n_paths, ours_kernel_us=kernel_s * 1e6,
+            ours_api_us=api_s * 1e6, itmlogic_us=logic_s * 1e6,
+            speedup_kernel=logic_s / kernel_s, speedup_api=logic_s / api_s,
+            n_typical=int(typical.size),
+            max_diff_typical_db=float(typical.max()) if typical.size else math.nan,
+            median_diff_typical_db=float(np.median(typical)) if typical.size else math.nan,
+            n_off_by_one=int(odd.size),
+            max_diff_off_by_one_db=float(odd.max()) if odd.size else math.nan,
+            max_diff_bug_emulated_db=float(emulated.max()) if emulated.size else math.nan,
+        ))
+    return rows
+
+
+def print_itm_table(rows: Sequence[ItmRow], params: PathParams | None = None) -> bool:
+    """Print the ITM benchmark table; return True when both targets are met."""
+    p = params or PathParams()
+    print(f"ITM v1.4 point-to-point (vncoverage, numba) vs itmlogic 1.2 (pure Python), "
+          f"{rows[0].n_paths if rows else 0} seeded paths per size; f {p.f_mhz:g} MHz, "
+          f"h_tx {p.h_tx_m:g} m, h_rx {p.h_rx_m:g} m, climate {p.climate}, mdvar {p.mdvar}, "
+          f"median")
+    head = (f"{'terrain':<8}{'points':>7} {'ours kernel':>12} {'ours API':>10} {'itmlogic':>10} "
+            f"{'x kernel':>9} {'x API':>7} {'typical':>8} {'max |dA|':>9} {'med |dA|':>9} "
+            f"{'off-by-1':>9} {'max |dA|':>9} {'emulated':>9}")
+    print(head)
+    print(f"{'':<8}{'':>7} {'us/path':>12} {'us/path':>10} {'us/path':>10} {'':>9} {'':>7} "
+          f"{'paths':>8} {'dB':>9} {'dB':>9} {'paths':>9} {'dB':>9}")
+    ok = True
+    for r in rows:
+        print(f"{r.terrain:<8}{r.n_points:>7} {r.ours_kernel_us:>12.1f} {r.ours_api_us:>10.1f} "
+              f"{r.itmlogic_us:>10.0f} {r.speedup_kernel:>9.0f} {r.speedup_api:>7.0f} "
+              f"{r.n_typical:>8} {r.max_diff_typical_db:>9.4f} "
+              f"{r.median_diff_typical_db:>9.4f} {r.n_off_by_one:>9} "
+              f"{r.max_diff_off_by_one_db:>9.3f} {r.max_diff_bug_emulated_db:>9.4f}")
+        ok &= r.speedup_kernel >= SPEED_TARGET
+        ok &= not (r.max_diff_typical_db > AGREEMENT_TARGET_DB)
+        ok &= not (r.max_diff_bug_emulated_db > AGREEMENT_TARGET_DB)
+    worst_speed = min((r.speedup_kernel for r in rows), default=math.nan)
+    worst_diff = max((r.max_diff_typical_db for r in rows if r.n_typical), default=math.nan)
+    n_odd = sum(r.n_off_by_one for r in rows)
+    print(f"speed: ours >= {worst_speed:.0f}x itmlogic (target >= {SPEED_TARGET:.0f}x); "
+          f"agreement on typical paths: max {worst_diff:.4f} dB (target <= "
+          f"{AGREEMENT_TARGET_DB} dB); {n_odd} near-line-of-sight path(s) hit itmlogic's "
+          f"off-by-one (reported, not matched; 'emulated' = max |dA| once our model re-creates "
+          f"that defect, confirming it explains the gap) -> {'OK' if ok else 'MISSED'}")
+    return ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--paths", type=int, default=40, help="profiles per size (default 40)")
+    ap.add_argument("--seed", type=int, default=2025)
+    ap.add_argument("--sizes", default="100,300,1000,3000",
+                    help="profile sizes in points, comma-separated")
+    args = ap.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    rows = bench_itm(sizes, n_paths=args.paths, seed=args.seed)
+    ok = print_itm_table(rows)
+    # (the coverage-raster benchmark is appended here by the coverage module's owner)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
