@@ -44,16 +44,18 @@ def make_cells(rows: list[dict]) -> gpd.GeoDataFrame:
     return g
 
 
-RADIO = RadioConfig(technologies=("4G",), max_radius_m={"4G": 4000.0})
+RADIO = RadioConfig(model="p526", technologies=("4G",), max_radius_m={"4G": 4000.0})
+RADIO_ITM = RadioConfig(model="itm", technologies=("4G",), max_radius_m={"4G": 4000.0})
 
 
-def test_ridge_shadows_compared_with_flat_terrain():
+@pytest.mark.parametrize("radio", [RADIO, RADIO_ITM], ids=["p526", "itm"])
+def test_ridge_shadows_compared_with_flat_terrain(radio):
     flat = np.full((N, N), 100.0)
     ridge = flat.copy()
     ridge[:, 110:113] = 350.0  # north-south ridge 0.5 km east of the site
     cells = make_cells([dict(cell_id="c", row=100, col=100)])
-    lf = compute_layers(cells, make_dem(flat), RADIO).get("4G").best_dbm
-    lr = compute_layers(cells, make_dem(ridge), RADIO).get("4G").best_dbm
+    lf = compute_layers(cells, make_dem(flat), radio).get("4G").best_dbm
+    lr = compute_layers(cells, make_dem(ridge), radio).get("4G").best_dbm
     east = (slice(95, 106), slice(140, 170))  # 2-3.5 km east, behind the ridge
     west = (slice(95, 106), slice(30, 60))  # same distances west, open ground
     assert np.all(lr[east] < lf[east] - 20)
@@ -66,7 +68,7 @@ def test_sweep_matches_reference_profile_loss():
     dem = make_dem(elev)
     loss, _ = _sweep.radial_losses(dem.elevation, np.float32(np.nan), 100.0, 100.0, PIX, 30.0,
                                    1.5, 1800.0, 360, 80, PIX, 3, 4 / 3, 0.0, 1e9,
-                                   _sweep.J_TABLE)
+                                   _sweep.J_TABLE, np.zeros(9))
     # radial 90 (due east) follows row 100 exactly
     prof = dem.elevation[100, 100:181].astype(float)
     for k in (5, 20, 47, 80):
@@ -181,7 +183,7 @@ def test_radial_sweep_agrees_with_naive_per_pixel_reference():
 
     elev = gaussian_filter(rng.normal(0, 40, size=(81, 81)), 3) * 8 + 200
     dem = make_dem(elev)
-    radio = RadioConfig(technologies=("4G",), max_radius_m={"4G": 1500.0})
+    radio = RadioConfig(model="p526", technologies=("4G",), max_radius_m={"4G": 1500.0})
     cells = make_cells([dict(cell_id="c", row=40, col=40, azimuth_deg=30.0, tilt_deg=4.0)])
     fast = next(iter(cell_rasters(cells, dem, radio)))
     slow = cell_raster_naive(cells.iloc[0], float(cells.geometry.x.iloc[0]),
@@ -193,3 +195,27 @@ def test_radial_sweep_agrees_with_naive_per_pixel_reference():
     # nearest-radial lookup vs exact per-pixel profiles: small differences only
     assert np.median(diff) < 1.0
     assert np.percentile(diff, 95) < 6.0
+
+
+def test_itm_sweep_matches_reference_itm_along_a_radial():
+    from vncoverage.itm import itm_p2p_tls, make_pfl
+
+    rng = np.random.default_rng(5)
+    elev = 150 + np.cumsum(rng.normal(0, 4, size=(N, N)), axis=1)
+    dem = make_dem(elev)
+    radio = RadioConfig()
+    params = np.array(list(radio.itm_params.values()), dtype=np.float64)
+    loss, flags = _sweep.radial_losses(dem.elevation, np.nan, 100.0, 100.0, PIX, 30.0, 1.5,
+                                       1800.0, 360, 80, PIX, 4, 4 / 3, 1000.0, 2e6,
+                                       _sweep.J_TABLE, params)
+    prof = dem.elevation[100, 100:181].astype(float)
+    p = radio.itm_params
+    for k in (5, 30, 80):
+        ref = itm_p2p_tls(30.0, 1.5, make_pfl(prof[: k + 1], PIX), int(p["climate"]), p["n0"],
+                          1800.0, int(p["polarization"]), p["epsilon"], p["sigma"],
+                          int(p["mdvar"]), p["time_pct"], 50.0, p["situation_pct"])
+        assert loss[90, k] == pytest.approx(ref.loss_db, abs=1e-6)
+        itm_bits = int(flags[90, k]) >> _sweep.ITM_WARNING_SHIFT
+        assert itm_bits == int(ref.warnings)
+    # 250 m is outside ITM's 1 km domain: flagged
+    assert flags[90, 5] & _sweep.FLAG_DOMAIN

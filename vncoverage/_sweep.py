@@ -8,10 +8,12 @@ free-space term ``20 log10(d / d_sample)``, and the antenna gain for their exact
 depression angle.
 
 Model codes follow :data:`vncoverage.propagation.MODELS` (0 fspl, 1 hata, 2 cost231,
-3 p526/Bullington). Formulas and references are documented there.
+3 p526/Bullington, 4 itm). Formulas and references are documented there and in
+:mod:`vncoverage.itm`.
 
-Flag bits per pixel: ``FLAG_NODATA`` (DEM nodata or outside the DEM along the path: the
-pixel is unknown, never sea level), ``FLAG_DOMAIN`` (outside the model's distance domain).
+Flag bits per pixel (uint32): ``FLAG_NODATA`` (DEM nodata or outside the DEM along the
+path: the pixel is unknown, never sea level), ``FLAG_DOMAIN`` (outside the model's distance
+domain), and ITM's own warning flags shifted left by ``ITM_WARNING_SHIFT``.
 """
 
 from __future__ import annotations
@@ -21,13 +23,16 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from ._itm_kernels import p2p_loss as itm_p2p_loss
 from .antenna import gain_db_scalar
 from .propagation import EARTH_RADIUS_M, NU_J_ZERO, knife_edge_j_db
 
-FLAG_NODATA = np.uint16(1)
-FLAG_DOMAIN = np.uint16(2)
+FLAG_NODATA = np.uint32(1)
+FLAG_DOMAIN = np.uint32(2)
+#: ITM warning flags (NTIA's bit values) are stored shifted left by this many bits.
+ITM_WARNING_SHIFT = 8
 #: Flags that mean "computed, but under a model warning".
-WARNING_FLAGS = np.uint16(0xFFFE)
+WARNING_FLAGS = np.uint32(0xFFFFFFFE)
 
 _C = 299_792_458.0
 _FSPL_CONST = 20.0 * math.log10(4.0 * math.pi * 1e9 / _C)
@@ -155,8 +160,12 @@ def radial_losses(
     d_min_m: float,
     d_max_m: float,
     table: np.ndarray,
+    itm_params: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Path loss (dB) and flags along every radial; index 0 of each radial is the site.
+
+    ``itm_params`` (model 4 only): climate, N_0, polarisation, epsilon, sigma, mdvar, time,
+    location and situation percentages, as float64.
 
     Returns
     -------
@@ -165,10 +174,19 @@ def radial_losses(
     flags : uint16[n_radials, n_samples + 1]
     """
     loss = np.full((n_radials, n_samples + 1), np.nan, dtype=np.float32)
-    flags = np.zeros((n_radials, n_samples + 1), dtype=np.uint16)
+    flags = np.zeros((n_radials, n_samples + 1), dtype=np.uint32)
     lam = _C / (f_mhz * 1e6)
     ce = 1.0 / (k_factor * EARTH_RADIUS_M)
     step_px = step_m / pixel_m
+    climate = int(itm_params[0])
+    n0 = itm_params[1]
+    pol = int(itm_params[2])
+    eps = itm_params[3]
+    sig = itm_params[4]
+    mdvar = int(itm_params[5])
+    t_pct = itm_params[6]
+    l_pct = itm_params[7]
+    s_pct = itm_params[8]
     for ir in prange(n_radials):
         az = 2.0 * math.pi * ir / n_radials
         dr = -math.cos(az) * step_px
@@ -195,6 +213,14 @@ def radial_losses(
                 val = _hata_family(d, f_mhz, h_tx_m, h_rx_m, False)
             elif model_code == 2:
                 val = _hata_family(d, f_mhz, h_tx_m, h_rx_m, True)
+            elif model_code == 4:
+                val, warn, _mode, err = itm_p2p_loss(
+                    z[: k + 1], step_m, h_tx_m, h_rx_m, climate, n0, f_mhz, pol, eps, sig,
+                    mdvar, t_pct, l_pct, s_pct)
+                if err != 0:
+                    val = np.nan
+                    flags[ir, k] |= FLAG_NODATA
+                flags[ir, k] |= np.uint32(warn) << ITM_WARNING_SHIFT
             else:
                 val = bullington_prefix(z, k, step_m, lam, ce, h_tx_m, h_rx_m, f_mhz, table,
                                         tx_term)
@@ -241,7 +267,7 @@ def path_window(
     pl = np.full((n_rows, n_cols), np.inf, dtype=np.float32)
     az_out = np.zeros((n_rows, n_cols), dtype=np.float32)
     th_out = np.zeros((n_rows, n_cols), dtype=np.float32)
-    flags = np.zeros((n_rows, n_cols), dtype=np.uint16)
+    flags = np.zeros((n_rows, n_cols), dtype=np.uint32)
     n_radials, n_s1 = loss.shape
     n_samples = n_s1 - 1
     two_kre = 2.0 * k_factor * EARTH_RADIUS_M

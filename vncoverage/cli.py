@@ -114,5 +114,13 @@ def models() -> None:
         click.echo(f"{m.name:8s} {', '.join(parts)}; {terrain}; {m.reference}")
 
 
+def _register_itm() -> None:
+    from ._cli_itm import itm
+
+    main.add_command(itm)
+
+
+_register_itm()
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -119,11 +119,15 @@ class RadioConfig:
         subtropical, the closest ITM climate to northern Vietnam's monsoon climate),
         N_0 = 320 N-units (ITM's suggested value for that climate), average ground
         (epsilon 15, sigma 0.005 S/m), vertical polarisation. All assumptions.
+    mdvar
+        ITM mode of variability: 12 = mobile (2) with location variability removed (+10),
+        since location variability is applied separately through ``location_sigma_db``.
     time_pct, situation_pct
-        ITM time and situation percentages (median, 50).
+        ITM time and situation percentages (median, 50). The ITM location percentage is
+        always 50 for the same reason.
     """
 
-    model: Literal["fspl", "hata", "cost231", "p526", "itm"] = "p526"
+    model: Literal["fspl", "hata", "cost231", "p526", "itm"] = "itm"
     technologies: tuple[str, ...] = ("4G", "5G")
     max_radius_m: Mapping[str, float] = field(
         default_factory=lambda: types.MappingProxyType(
@@ -150,8 +154,17 @@ class RadioConfig:
     epsilon: float = 15.0
     sigma: float = 0.005
     polarization: int = 1
+    mdvar: int = 12
     time_pct: float = 50.0
     situation_pct: float = 50.0
+
+    @property
+    def itm_params(self) -> dict[str, float]:
+        """Keyword arguments of the ITM model (location fixed at the median, 50 %)."""
+        return {"climate": self.climate, "n0": self.n0, "polarization": self.polarization,
+                "epsilon": self.epsilon, "sigma": self.sigma, "mdvar": self.mdvar,
+                "time_pct": self.time_pct, "location_pct": 50.0,
+                "situation_pct": self.situation_pct}
 
     @property
     def location_margin_db(self) -> float:
@@ -195,6 +208,12 @@ class FtthConfig:
         ``household_share`` of households passed) or "centre_or_share".
     household_share
         Share of households for the "share" rules (assumption: 0.5).
+    max_snap_m
+        With a road network: maximum straight-line distance, in metres, from a splitter,
+        OLT, village centre or household cluster to the nearest road for it to be snapped
+        onto that road (500 m, assumption: about the longest service track a drop or feeder
+        would follow off a mapped road). Points farther away are off the network,
+        unreachable by road, and reported as such (never snapped across a valley).
     """
 
     drop_reach_m: float = 300.0
@@ -202,6 +221,7 @@ class FtthConfig:
     straight_line_factor: float = 1.2
     rule: Literal["centre", "share", "centre_or_share"] = "centre_or_share"
     household_share: float = 0.5
+    max_snap_m: float = 500.0
 
 
 @dataclass(frozen=True)
@@ -441,12 +461,17 @@ def _check_ranges(cfg: Config, where: str) -> None:
         (r.polarization in (0, 1), "[radio] polarization must be 0 (horizontal) or 1 (vertical)",
          "use 1"),
         (250 <= r.n0 <= 400, "[radio] n0 must be within 250-400 N-units", "e.g. 320"),
+        (r.mdvar in (0, 1, 2, 3, 10, 11, 12, 13, 20, 21, 22, 23, 30, 31, 32, 33),
+         "[radio] mdvar must be an ITM mode of variability (0-3, +10, +20)", "use 12"),
+        (0 < r.time_pct < 100 and 0 < r.situation_pct < 100,
+         "[radio] time_pct and situation_pct must be within (0, 100)", "use 50"),
         (0 < c.covered_population_share <= 1,
          "[coverage] covered_population_share must be in (0, 1]", "e.g. 0.9"),
         (f.drop_reach_m > 0 and f.gpon_reach_m > 0, "[ftth] reaches must be > 0",
          "e.g. 300 and 20000"),
         (f.straight_line_factor >= 1, "[ftth] straight_line_factor must be >= 1", "e.g. 1.2"),
         (0 < f.household_share <= 1, "[ftth] household_share must be in (0, 1]", "e.g. 0.5"),
+        (f.max_snap_m > 0, "[ftth] max_snap_m must be > 0", "e.g. 500 (metres)"),
         (k.plan_start <= k.plan_end, "[kpi] plan_start is after plan_end", "swap the dates"),
         (cfg.run.threads >= 0, "[run] threads must be >= 0", "0 uses every core"),
     ]

@@ -124,8 +124,8 @@ def new_layers(dem: Dem, technologies: Iterable[str], operators: Iterable[str],
                 t, o,
                 best_dbm=np.full(shape, -np.inf, dtype=np.float32),
                 server=np.full(shape, -1, dtype=np.int32),
-                unknown=np.zeros(shape, dtype=np.uint16),
-                flags=np.zeros(shape, dtype=np.uint16),
+                unknown=np.zeros(shape, dtype=np.uint32),
+                flags=np.zeros(shape, dtype=np.uint32),
             )
     return out
 
@@ -176,6 +176,7 @@ def cell_rasters(
     pwin = azwin = thwin = wflags = None
     order = np.lexsort(key_cols.T[::-1])
     domain_lo, domain_hi = model.domain.distance_m or (0.0, math.inf)
+    itm_params = np.array(list(radio.itm_params.values()), dtype=np.float64)
     bar = tqdm(total=len(cells), desc="cells", unit="cell", disable=not progress)
     for i in order:
         row = cells.iloc[i]
@@ -196,7 +197,7 @@ def cell_rasters(
             loss, lflags = _sweep.radial_losses(
                 elev, nodata, r0, c0, pixel, float(row["height_m"]), radio.rx_height_m,
                 float(row["frequency_mhz"]), n_radials, n_samples, step, model.code,
-                radio.k_factor, domain_lo, domain_hi, _sweep.J_TABLE)
+                radio.k_factor, domain_lo, domain_hi, _sweep.J_TABLE, itm_params)
             z_site = _sweep._bilinear(elev, nodata, r0, c0)
             pwin, azwin, thwin, wflags = _sweep.path_window(
                 loss, lflags, elev, nodata, r0, c0, r_start, c_start, 2 * half + 1,
@@ -286,7 +287,7 @@ def cell_raster_naive(
     r_start, c_start = int(round(r0)) - half, int(round(c0)) - half
     n = 2 * half + 1
     out = np.full((n, n), -np.inf, dtype=np.float32)
-    flags = np.zeros((n, n), dtype=np.uint16)
+    flags = np.zeros((n, n), dtype=np.uint32)
     elev = np.where(np.isfinite(dem.elevation), dem.elevation, np.nan).astype(float)
     z_site = float(map_coordinates(elev, [[r0], [c0]], order=1, mode="constant",
                                    cval=np.nan)[0])
@@ -314,8 +315,9 @@ def cell_raster_naive(
                 continue
             prof[-1] = elev[r, c]
             if model.uses_terrain:
+                extra = radio.itm_params if model.name == "itm" else {}
                 loss = float(model._func(prof, d / m, float(cell["frequency_mhz"]), h_tx,
-                                         radio.rx_height_m, radio.k_factor))
+                                         radio.rx_height_m, radio.k_factor, **extra))
             else:
                 loss = float(model._func(np.asarray(d), float(cell["frequency_mhz"]), h_tx,
                                          radio.rx_height_m))

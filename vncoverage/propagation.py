@@ -141,6 +141,7 @@ class PathLossModel:
         spacing_m: float | None = None,
         k_factor: float = 4.0 / 3.0,
         strict: bool = False,
+        **model_params: float,
     ) -> FloatArray:
         """Basic transmission loss in dB.
 
@@ -160,6 +161,10 @@ class PathLossModel:
             Effective earth-radius factor.
         strict
             Raise instead of warning outside the validity domain.
+        model_params
+            Model-specific parameters (ITM: ``climate, n0, polarization, epsilon, sigma,
+            mdvar, time_pct, location_pct, situation_pct``; see
+            :attr:`vncoverage.config.RadioConfig.itm_params`).
         """
         if self.uses_terrain:
             if profile_m is None or spacing_m is None:
@@ -170,7 +175,8 @@ class PathLossModel:
                 freq_mhz=freq_mhz, h_tx_m=h_tx_m, h_rx_m=h_rx_m, distance_m=d, strict=strict
             )
             return np.asarray(
-                self._func(prof, float(spacing_m), freq_mhz, h_tx_m, h_rx_m, k_factor),
+                self._func(prof, float(spacing_m), freq_mhz, h_tx_m, h_rx_m, k_factor,
+                           **model_params),
                 dtype=float,
             )
         d = np.asarray(distance_m, dtype=float)
@@ -333,6 +339,35 @@ MODELS: dict[str, PathLossModel] = {
         ),
     )
 }
+
+
+def _itm_model(
+    prof: FloatArray, spacing: float, f: float, h_tx: float, h_rx: float, k: float,
+    *, climate: int = 2, n0: float = 320.0, polarization: int = 1, epsilon: float = 15.0,
+    sigma: float = 0.005, mdvar: int = 12, time_pct: float = 50.0,
+    location_pct: float = 50.0, situation_pct: float = 50.0,
+) -> float:
+    """ITM point-to-point loss (the earth curvature comes from ITM's own N_s-based gamma_e,
+    so ``k`` is not used)."""
+    from . import _itm_kernels
+
+    loss, _w, _m, err = _itm_kernels.p2p_loss(
+        np.ascontiguousarray(prof, dtype=np.float64), float(spacing), float(h_tx), float(h_rx),
+        int(climate), float(n0), float(f), int(polarization), float(epsilon), float(sigma),
+        int(mdvar), float(time_pct), float(location_pct), float(situation_pct))
+    if err != 0:
+        from .itm import ITMInputError
+
+        raise ITMInputError(int(err))
+    return float(loss)
+
+
+MODELS["itm"] = PathLossModel(
+    "itm", 4,
+    ModelDomain((20.0, 20_000.0), (1000.0, 2_000_000.0), (0.5, 3000.0), (0.5, 3000.0)),
+    True, "Longley-Rice ITM v1.4 point-to-point (NTIA), native port in vncoverage.itm",
+    _itm_model,
+)
 
 
 def get_model(name: str) -> PathLossModel:
