@@ -127,7 +127,7 @@ class RadioConfig:
         always 50 for the same reason.
     """
 
-    model: Literal["fspl", "hata", "cost231", "p526", "itm"] = "itm"
+    model: Literal["fspl", "hata", "cost231", "p526", "itm"] = "p526"
     technologies: tuple[str, ...] = ("4G", "5G")
     max_radius_m: Mapping[str, float] = field(
         default_factory=lambda: types.MappingProxyType(
