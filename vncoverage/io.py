@@ -44,6 +44,7 @@ __all__ = [
     "read_cells",
     "read_dem",
     "read_ftth_nodes",
+    "read_roads",
     "read_settlements",
     "read_targets",
     "read_villages",
@@ -138,6 +139,7 @@ class Inputs:
     dem: Dem
     settlements: gpd.GeoDataFrame | None = None
     ftth_nodes: gpd.GeoDataFrame | None = None
+    roads: gpd.GeoDataFrame | None = None
     targets: pd.DataFrame | None = None
     districts: gpd.GeoDataFrame | None = None
     communes_2025: gpd.GeoDataFrame | None = None
@@ -405,6 +407,95 @@ def read_settlements(
     if "cluster_id" not in gdf.columns:
         gdf["cluster_id"] = [f"H{i + 1:06d}" for i in range(len(gdf))]
     return gdf.set_index("cluster_id")
+
+
+#: OpenStreetMap extracts, read through GDAL's OSM driver (layer "lines").
+OSM_SUFFIXES = (".osm", ".pbf")
+#: OSM ``highway`` values that are not roads a cable can follow (yet).
+OSM_EXCLUDED_HIGHWAYS = ("proposed", "construction", "abandoned", "razed", "disused",
+                         "platform", "bus_stop", "elevator", "rest_area", "services")
+
+
+def read_roads(
+    path: str | Path, *, layer: str | None, working_crs: CRS, problems: list[Problem]
+) -> gpd.GeoDataFrame | None:
+    """The road network as LineStrings in the working CRS.
+
+    Accepts any GDAL vector file of (Multi)LineStrings (GeoPackage, GeoJSON, Shapefile...;
+    ``layer`` is used when the file holds several layers) with optional columns
+    ``road_id``, ``road_class`` and ``name``, or an OpenStreetMap extract (``.osm`` XML or
+    ``.osm.pbf``), read offline with GDAL's OSM driver: every way with a ``highway`` tag
+    (except :data:`OSM_EXCLUDED_HIGHWAYS`) becomes a road with ``road_id`` = OSM way id,
+    ``road_class`` = its ``highway`` value (``layer`` is ignored).
+    MultiLineStrings are split into their parts.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame or None
+        Columns ``road_id``, ``road_class``, ``name`` and the geometry, default index;
+        ``None`` when a problem was found (appended to ``problems``).
+    """
+    path = Path(path)
+    is_osm = path.name.lower().endswith(OSM_SUFFIXES)
+    if is_osm:
+        layer = "lines"
+    elif path.exists():
+        with contextlib.suppress(pyogrio.errors.DataSourceError):
+            names = [n for n, _ in pyogrio.list_layers(path)]
+            if len(names) == 1:  # e.g. GeoJSON: its one layer, whatever its name
+                layer = names[0]
+    label = f"{path} (layer '{layer}')" if layer else str(path)
+    gdf = _read_layer(path, layer, problems)
+    if gdf is None:
+        return None
+    if is_osm:
+        if "highway" not in gdf.columns:
+            problems.append(Problem(label, "no 'highway' tag on any way",
+                                    "export the roads (ways tagged highway=*) of the area"))
+            return None
+        hw = gdf["highway"]
+        gdf = gdf[hw.notna() & ~hw.isin(OSM_EXCLUDED_HIGHWAYS)]
+        if len(gdf) == 0:
+            problems.append(Problem(label, "no roads (ways tagged highway=*) in the extract",
+                                    "export an extract that contains the road network"))
+            return None
+        gdf = gpd.GeoDataFrame({"road_id": gdf["osm_id"].astype(str).to_numpy(),
+                                "road_class": gdf["highway"].astype(str).to_numpy(),
+                                "name": gdf["name"].fillna("").astype(str).to_numpy()},
+                               geometry=gdf.geometry.to_numpy(), crs=gdf.crs)
+    n0 = len(problems)
+    geom = gdf.geometry
+    empty = (geom.isna() | geom.is_empty).to_numpy()
+    kinds = geom.geom_type.to_numpy()
+    wrong = ~empty & ~np.isin(kinds, ["LineString", "MultiLineString"])
+    for what, mask, fix in (
+        ("empty geometry", empty, "delete the feature or draw the road"),
+        ("not a line", wrong, "keep only road centre lines (LineString / MultiLineString); "
+         "e.g. `ogr2ogr -nlt MULTILINESTRING -where \"OGR_GEOMETRY LIKE '%LINESTRING'\"`"),
+    ):
+        bad = np.flatnonzero(mask)
+        for i in bad[:50]:
+            problems.append(Problem(label, what, fix, row=int(i) + 1, column="geometry",
+                                    value=None if what == "empty geometry" else kinds[i]))
+        if len(bad) > 50:
+            problems.append(Problem(label, f"{len(bad)} features in all: {what}", fix))
+    if len(problems) > n0:
+        return None
+    gdf = _to_working_crs(gdf, label, working_crs, problems)
+    if gdf is None:
+        return None
+    n = len(gdf)
+    out = gpd.GeoDataFrame(
+        {
+            "road_id": (gdf["road_id"].astype(str).to_numpy() if "road_id" in gdf.columns
+                        else [f"R{i + 1}" for i in range(n)]),
+            "road_class": (gdf["road_class"].fillna("").astype(str).to_numpy()
+                           if "road_class" in gdf.columns else np.full(n, "")),
+            "name": (gdf["name"].fillna("").astype(str).to_numpy() if "name" in gdf.columns
+                     else np.full(n, "")),
+        },
+        geometry=gdf.geometry.to_numpy(), crs=gdf.crs)
+    return out.explode(index_parts=False).reset_index(drop=True)
 
 
 def _read_table(path: Path, problems: list[Problem]) -> pd.DataFrame | None:
@@ -712,6 +803,10 @@ def load_inputs(cfg: Config) -> Inputs:
     ftth = None
     if inp.ftth_nodes is not None:
         ftth = read_ftth_nodes(inp.ftth_nodes, working_crs=working, problems=problems)
+    roads = None
+    if inp.roads is not None:
+        roads = read_roads(inp.roads, layer=inp.roads_layer, working_crs=working,
+                           problems=problems)
     targets = None
     if inp.targets is not None:
         targets = read_targets(inp.targets, problems=problems)
@@ -741,11 +836,11 @@ def load_inputs(cfg: Config) -> Inputs:
         raise InputDataError(problems)
     assert villages is not None and centres is not None and cells is not None and dem is not None
     checksums = {}
-    for key in ("boundaries", "settlements", "cells", "ftth_nodes", "dem", "targets"):
+    for key in ("boundaries", "settlements", "cells", "ftth_nodes", "roads", "dem", "targets"):
         p = getattr(inp, key)
         if p is not None:
             checksums[key] = file_sha256(p)
     return Inputs(villages=villages, centres=centres, cells=cells, dem=dem,
-                  settlements=settlements, ftth_nodes=ftth, targets=targets,
+                  settlements=settlements, ftth_nodes=ftth, roads=roads, targets=targets,
                   districts=districts, communes_2025=communes_2025, checksums=checksums,
                   notes=tuple(notes))

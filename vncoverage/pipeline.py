@@ -55,6 +55,11 @@ class Results:
     by_commune_2025: pd.DataFrame
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: Fibre-ready roads (stretches within the drop reach of a usable splitter along the
+    #: roads), working CRS; None without road data or FTTH nodes.
+    fibre_roads: gpd.GeoDataFrame | None = None
+    #: Villages not FTTH-covered, as centre points with the cable length needed.
+    ftth_unreached: gpd.GeoDataFrame | None = None
 
     @property
     def n_cells(self) -> dict[str, int]:
@@ -93,13 +98,19 @@ def run(cfg: Config, *, inputs: io.Inputs | None = None, progress: bool | None =
         if n_unknown:
             notes.append(f"{n_unknown} village(s) have pixels of unknown coverage (DEM nodata "
                          "along the path); see unknown_share")
+    fibre_roads: gpd.GeoDataFrame | None = None
+    ftth_unreached: gpd.GeoDataFrame | None = None
     with _stage(timings, "fibre"):
         if inputs.ftth_nodes is not None:
-            per_village, _ = ftth_reach(inputs.villages, inputs.centres, inputs.settlements,
-                                        inputs.ftth_nodes, cfg.ftth)
-            vil = vil.join(per_village)
-            notes.append("FTTH reach uses straight-line distance x "
-                         f"{cfg.ftth.straight_line_factor:g} (no road network yet)")
+            ftth = ftth_reach(inputs.villages, inputs.centres, inputs.settlements,
+                              inputs.ftth_nodes, cfg.ftth, roads=inputs.roads)
+            vil = vil.join(ftth.per_village)
+            fibre_roads, ftth_unreached = ftth.fibre_roads, ftth.unreached
+            notes += ftth.notes
+            if fibre_roads is not None:
+                notes.append(f"fibre-ready roads (within {cfg.ftth.drop_reach_m:g} m of a "
+                             f"usable splitter along the roads): "
+                             f"{fibre_roads['length_m'].sum() / 1000:,.0f} km")
         else:
             notes.append("no FTTH node file: the FTTH KPI is not computed")
     with _stage(timings, "kpi"):
@@ -108,7 +119,7 @@ def run(cfg: Config, *, inputs: io.Inputs | None = None, progress: bool | None =
         by_commune = group_table(vil, "commune_2025")
     return Results(cfg=cfg, inputs=inputs, layers=layers, villages=vil, kpis=kpis,
                    by_district=by_district, by_commune_2025=by_commune, timings=timings,
-                   notes=notes)
+                   notes=notes, fibre_roads=fibre_roads, ftth_unreached=ftth_unreached)
 
 
 def write_outputs(results: Results, out_dir: str | Path, *, map_html: bool = True) -> list[Path]:
