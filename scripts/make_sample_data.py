@@ -1835,15 +1835,18 @@ def _cells_for(rng: np.random.Generator, towers: list[dict], admin: Admin) -> pd
 def make_ftth(rng: np.random.Generator, admin: Admin, roads: gpd.GeoDataFrame,
               vil: gpd.GeoDataFrame, clusters: gpd.GeoDataFrame) -> pd.DataFrame:
     """OLTs in the district towns (1-3 per operator and town; FPT Telecom only in the city
-    and Cao Lộc) and splitters on roads next to household clusters.
+    and Cao Lộc) and at commune hubs, and splitters on roads next to household clusters.
 
-    Assumptions: an operator serves a village when its road route to the operator's nearest
-    OLT is ≤ 19 km (GPON reach 20 km, 1 km margin; OLTs are only in the district towns, so
-    villages farther away by road get no splitter), with probability VNPT 0.85 / Viettel
-    0.8 / FPT 0.6 (towns 0.95);
-    a splitter sits on the road nearest a cluster if that road is within 400 m; thôn get
-    1-2 splitters per operator, tổ dân phố 2-4; ports 8 or 16 (16 in towns), ports_used
-    ~ Binomial(ports, 0.65) in towns and 0.4 elsewhere.
+    Assumptions: VNPT and Viettel also run OLTs at commune hubs (the commune centre) where
+    the road route to their nearest district-town OLT exceeds 12 km, with probability 0.75
+    (VNPT) / 0.55 (Viettel), as rural GPON networks do to stay within the 20 km reach.
+    An operator serves a village when its road route to the operator's nearest OLT is
+    ≤ 19 km (GPON reach 20 km, 1 km margin), with probability VNPT 0.85 / Viettel 0.8 /
+    FPT 0.6 (towns 0.95); a splitter sits on the road nearest a cluster if that road is
+    within 400 m. Splitter capacity follows demand: an operator expects a take-up of
+    U(0.2, 0.4) of the village's households (towns U(0.3, 0.5)) and installs ports for it at
+    about 60 % utilisation, in splitters of 8 or 16 ports (16 in towns) spread over the
+    largest clusters; ports_used ~ Binomial(ports, 0.6) in towns and 0.45 elsewhere.
     """
     G = nx.Graph()
     lines = roads.geometry.to_numpy()
@@ -1869,11 +1872,33 @@ def make_ftth(rng: np.random.Generator, admin: Admin, roads: gpd.GeoDataFrame,
                 olts.append({"node_id": f"OLT-{OP_CODE.get(op, 'FPT')}-{d.district_id}-{j + 1}",
                              "operator": op, "node": nodes[ni], "x": x, "y": y,
                              "name": nfc(f"OLT {d.short_name} {j + 1} ({op})")})
-    # road distance to each operator's OLTs
+    # commune-hub OLTs where the district-town OLTs are far by road
+    com = admin.communes.sort_values("commune_id", kind="stable")
+    for op, p_hub in (("VNPT", 0.75), ("Viettel", 0.55)):
+        srcs = sorted({o["node"] for o in olts if o["operator"] == op})
+        dist = nx.multi_source_dijkstra_path_length(G, srcs, cutoff=60_000.0)
+        n_hub = 0
+        for cid, cname, cx, cy in zip(com["commune_id"], com["name"], com["centre_x"],
+                                      com["centre_y"], strict=True):
+            _, ni = ntree.query((float(cx), float(cy)))
+            if dist.get(nodes[ni], np.inf) <= 12_000.0 or rng.random() > p_hub:
+                continue
+            n_hub += 1
+            olts.append({"node_id": f"OLT-{OP_CODE[op]}-{cid}", "operator": op,
+                         "node": nodes[ni], "x": float(nxy[ni, 0]), "y": float(nxy[ni, 1]),
+                         "name": nfc(f"OLT {cname} ({op})")})
+        log.info("FTTH: %d commune-hub OLTs for %s", n_hub, op)
+    # road distance to each operator's OLTs, and which OLT is nearest by road
     dist_op: dict[str, dict] = {}
+    src_op: dict[str, dict] = {}
     for op in FTTH_OPERATORS:
         srcs = sorted({o["node"] for o in olts if o["operator"] == op})
-        dist_op[op] = nx.multi_source_dijkstra_path_length(G, srcs, cutoff=25_000.0)
+        dist_op[op], paths = nx.multi_source_dijkstra(G, srcs, cutoff=25_000.0)
+        olt_at = {}
+        for o in olts:
+            if o["operator"] == op:
+                olt_at.setdefault(o["node"], o["node_id"])
+        src_op[op] = {n: olt_at[pth[0]] for n, pth in paths.items()}
     # every cluster's nearest road (within 400 m) and the foot point on it
     cl = clusters.sort_values("cluster_id").reset_index(drop=True)
     cpts = cl.geometry.to_numpy()
@@ -1893,10 +1918,6 @@ def make_ftth(rng: np.random.Generator, admin: Admin, roads: gpd.GeoDataFrame,
     vid_c = cl["village_id"].to_numpy()
     order = np.lexsort((cl["cluster_id"].to_numpy(), -cl["households"].to_numpy(), vid_c))
     vids_sorted = vid_c[order]
-    olt_trees = {}
-    for op in FTTH_OPERATORS:
-        own = [o for o in olts if o["operator"] == op]
-        olt_trees[op] = (own, cKDTree(np.array([(o["x"], o["y"]) for o in own])))
     rows: list[dict] = []
     nsp = 0
     p_serve = {"VNPT": 0.85, "Viettel": 0.8, "FPT Telecom": 0.6}
@@ -1912,27 +1933,30 @@ def make_ftth(rng: np.random.Generator, admin: Admin, roads: gpd.GeoDataFrame,
                 continue
             if rng.random() > (0.95 if urban else p_serve[op]):
                 continue
-            k = int(rng.integers(2, 5)) if urban else (1 + int(hh > 120 and rng.random() < 0.6))
-            placed = 0
+            take_up = rng.uniform(0.3, 0.5) if urban else rng.uniform(0.2, 0.4)
+            ports_needed = int(np.ceil(hh * take_up / 0.6))
+            candidates = []
             for ci in mine:
-                if placed >= k:
-                    break
                 li = int(line_of[ci])
                 if li < 0:
                     continue
                 sa = float(along[ci])
-                route = min(dist_op[op].get(starts_xy[li], np.inf) + sa,
-                            dist_op[op].get(ends_xy[li], np.inf) + float(length[li]) - sa)
-                if route > 19_000.0:
-                    continue
+                via_start = dist_op[op].get(starts_xy[li], np.inf) + sa
+                via_end = dist_op[op].get(ends_xy[li], np.inf) + float(length[li]) - sa
+                if min(via_start, via_end) <= 19_000.0:
+                    end = starts_xy[li] if via_start <= via_end else ends_xy[li]
+                    candidates.append((ci, src_op[op][end]))
+            installed = 0
+            placed = 0
+            while candidates and installed < ports_needed:
+                ci, olt_id = candidates[placed % len(candidates)]
                 qx, qy = float(foot[ci, 0]), float(foot[ci, 1])
-                own, tree = olt_trees[op]
-                _, oi = tree.query((qx, qy))
                 ports = 16 if (urban or rng.random() < 0.3) else 8
-                used = int(rng.binomial(ports, 0.65 if urban else 0.4))
+                installed += ports
+                used = int(rng.binomial(ports, 0.6 if urban else 0.45))
                 nsp += 1
                 rows.append({"node_id": f"SPL-{nsp:05d}", "node_type": "splitter",
-                             "operator": op, "olt_id": own[int(oi)]["node_id"], "x": qx,
+                             "operator": op, "olt_id": olt_id, "x": qx,
                              "y": qy, "ports": str(ports), "ports_used": str(used),
                              "name": nfc(f"Splitter {vname}")})
                 placed += 1
