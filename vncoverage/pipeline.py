@@ -6,7 +6,8 @@
 3. per-village mobile coverage (:func:`vncoverage.villages.summarise_villages`);
 4. FTTH reach (:func:`vncoverage.fibre.ftth_reach`);
 5. KPIs, per district and per 2025 commune (:mod:`vncoverage.kpi`);
-6. outputs (:func:`write_outputs`): ``villages.gpkg``, ``villages.csv``, ``kpi.csv``,
+6. outputs (:func:`write_outputs`): ``villages.gpkg`` (layers ``villages``, and with FTTH
+   data ``fibre_roads`` and ``ftth_unreached``), ``villages.csv``, ``kpi.csv``,
    ``by_district.csv``, ``by_commune_2025.csv``, ``report.md``, ``map.html``,
    ``coverage_4g.tif``.
 
@@ -139,7 +140,12 @@ def write_outputs(results: Results, out_dir: str | Path, *, map_html: bool = Tru
         written.append(p)
         return p
 
-    io.write_vector(path("villages.gpkg"), {"villages": vil.reset_index()})
+    layers = {"villages": vil.reset_index()}
+    if r.fibre_roads is not None and len(r.fibre_roads):
+        layers["fibre_roads"] = r.fibre_roads.reset_index(drop=True)
+    if r.ftth_unreached is not None and len(r.ftth_unreached):
+        layers["ftth_unreached"] = r.ftth_unreached.reset_index()
+    io.write_vector(path("villages.gpkg"), layers)
     io.write_csv(path("villages.csv"), pd.DataFrame(vil.drop(columns="geometry")))
     io.write_csv(path("kpi.csv"), r.kpis)
     io.write_csv(path("by_district.csv"), r.by_district)
@@ -156,7 +162,8 @@ def write_outputs(results: Results, out_dir: str | Path, *, map_html: bool = Tru
     if map_html:
         from .webmap import gap_map
 
-        m = gap_map(r.villages, r.inputs.cells, r.inputs.ftth_nodes, title=r.cfg.study.name)
+        m = gap_map(r.villages, r.inputs.cells, r.inputs.ftth_nodes, title=r.cfg.study.name,
+                    fibre_roads=r.fibre_roads, ftth_unreached=r.ftth_unreached)
         io.write_text(path("map.html"), m.get_root().render())
     r.timings["write"] = time.perf_counter() - t0
     report = markdown_report(
