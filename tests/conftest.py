@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,18 @@ import rasterio
 from affine import Affine
 from pyproj import Transformer
 from shapely.geometry import Point, box
+
+#: NTIA's Longley-Rice reference cases, in ``shared/`` beside the repository (never copied in).
+ORACLE_DIR = Path(__file__).resolve().parents[2] / "shared" / "oracles" / "itm"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """On CI the oracle tests must run: a missing ``shared/`` is an error, not a skip."""
+    if os.environ.get("CI") and not ORACLE_DIR.is_dir():
+        raise pytest.UsageError(
+            f"CI is set but the ITM reference cases are missing at {ORACLE_DIR}; CI must "
+            "provide shared/ beside the repository (unset CI to run without them)")
+
 
 X0, Y0 = 650_000.0, 2_420_000.0  # top-left corner, EPSG:32648 (near Lạng Sơn)
 PIXEL = 50.0
