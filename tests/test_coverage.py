@@ -67,25 +67,27 @@ def test_sweep_matches_reference_profile_loss():
     elev = 100 + np.cumsum(rng.normal(0, 3, size=(N, N)), axis=1)
     dem = make_dem(elev)
     loss, _ = _sweep.radial_losses(dem.elevation, np.float32(np.nan), 100.0, 100.0, PIX, 30.0,
-                                   1.5, 1800.0, 384, 80, PIX, 3, 4 / 3, 0.0, 1e9,
+                                   1.5, 1800.0, 360, 80, PIX, 3, 4 / 3, 0.0, 1e9,
                                    _sweep.J_TABLE, np.zeros(9))
-    # radial 96 of 384 (due east) follows row 100 exactly; 96 is a multiple of every
-    # stride used at these distances
-    prof = dem.elevation[100, 100:181].astype(float)
+    # radial 0 (due north) follows column 100 exactly and carries every sample
+    prof = dem.elevation[20:101, 100][::-1].astype(float)
     for k in (5, 20, 47, 80):
-        assert 96 % _sweep.radial_stride(k, 384, 1.0) == 0
         ref = bullington_loss_db(prof[: k + 1], PIX, 1800.0, 30.0, 1.5)
-        assert loss[96, k] == pytest.approx(ref, abs=0.01)
+        assert loss[0, k] == pytest.approx(ref, abs=0.01)
 
 
-def test_radial_stride_keeps_computed_radials_within_a_pixel():
+def test_radial_subsets_keep_computed_radials_within_a_pixel():
     n = 704  # enough radials for 704 / (2 pi) = 112 samples
+    counts = _sweep.radial_counts(112, n, 1.0)
     for k in range(1, 113):
-        s = _sweep.radial_stride(k, n, 1.0)
-        assert n % s == 0
-        assert n / s >= 2 * np.pi * k  # arc spacing at sample k <= one pixel
-        if k > 1:
-            assert s <= _sweep.radial_stride(k - 1, n, 1.0)  # nested as k grows
+        m = int(counts[k])
+        chosen = sorted({_sweep.radial_index(j, m, n) for j in range(m)})
+        assert len(chosen) == m and chosen[0] == 0
+        gaps = np.diff([*chosen, n])
+        # arc between neighbouring computed radials at sample k: at most about one pixel
+        assert gaps.max() * 2 * np.pi * k / n <= 1.0 + 2 * np.pi * k / n
+    # evaluations are about the pixel count of the disc, not radials x samples
+    assert counts[1:].sum() < 1.05 * np.pi * 112**2 + 2 * 112
 
 
 def test_nodata_along_path_makes_pixels_unknown_not_sea_level():
@@ -218,16 +220,16 @@ def test_itm_sweep_matches_reference_itm_along_a_radial():
     radio = RadioConfig()
     params = np.array(list(radio.itm_params.values()), dtype=np.float64)
     loss, flags = _sweep.radial_losses(dem.elevation, np.nan, 100.0, 100.0, PIX, 30.0, 1.5,
-                                       1800.0, 384, 80, PIX, 4, 4 / 3, 1000.0, 2e6,
+                                       1800.0, 360, 80, PIX, 4, 4 / 3, 1000.0, 2e6,
                                        _sweep.J_TABLE, params)
-    prof = dem.elevation[100, 100:181].astype(float)
+    prof = dem.elevation[20:101, 100][::-1].astype(float)  # radial 0, due north
     p = radio.itm_params
     for k in (5, 30, 80):
         ref = itm_p2p_tls(30.0, 1.5, make_pfl(prof[: k + 1], PIX), int(p["climate"]), p["n0"],
                           1800.0, int(p["polarization"]), p["epsilon"], p["sigma"],
                           int(p["mdvar"]), p["time_pct"], 50.0, p["situation_pct"])
-        assert loss[96, k] == pytest.approx(ref.loss_db, abs=1e-6)
-        itm_bits = int(flags[96, k]) >> _sweep.ITM_WARNING_SHIFT
+        assert loss[0, k] == pytest.approx(ref.loss_db, abs=1e-6)
+        itm_bits = int(flags[0, k]) >> _sweep.ITM_WARNING_SHIFT
         assert itm_bits == int(ref.warnings)
     # 250 m is outside ITM's 1 km domain: flagged
-    assert flags[96, 5] & _sweep.FLAG_DOMAIN
+    assert flags[0, 5] & _sweep.FLAG_DOMAIN

@@ -23,6 +23,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from ._itm_kernels import FASTMATH
 from ._itm_kernels import p2p_loss as itm_p2p_loss
 from .antenna import gain_db_scalar
 from .propagation import EARTH_RADIUS_M, NU_J_ZERO, knife_edge_j_db
@@ -44,7 +45,7 @@ _J_NU_MAX = 10.0
 J_TABLE = knife_edge_j_db(np.arange(_J_NU0, _J_NU_MAX + _J_DNU, _J_DNU))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", fastmath=FASTMATH)
 def _j_db(nu: float, table: np.ndarray) -> float:
     if nu <= _J_NU0:
         return 0.0
@@ -57,12 +58,12 @@ def _j_db(nu: float, table: np.ndarray) -> float:
     return table[i] * (1.0 - t) + table[i + 1] * t
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=FASTMATH)
 def _fspl(d_m: float, f_mhz: float) -> float:
     return _FSPL_CONST + 20.0 * math.log10(f_mhz) + 20.0 * math.log10(d_m / 1000.0)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=FASTMATH)
 def _hata_family(d_m: float, f_mhz: float, h_tx: float, h_rx: float, cost231: bool) -> float:
     lf = math.log10(f_mhz)
     lhb = math.log10(max(h_tx, 1.0))
@@ -73,7 +74,7 @@ def _hata_family(d_m: float, f_mhz: float, h_tx: float, h_rx: float, cost231: bo
     return 69.55 + 26.16 * lf - 13.82 * lhb - a_hm + slope
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=FASTMATH)
 def bullington_prefix(
     z: np.ndarray, k: int, step_m: float, lam_m: float, ce: float, h_tx: float, h_rx: float,
     f_mhz: float, table: np.ndarray, tx_term: float,
@@ -119,29 +120,30 @@ def bullington_prefix(
     return free + luc + (1.0 - math.exp(-luc / 6.0)) * (10.0 + 0.02 * d / 1000.0)
 
 
-#: Largest stride between the radials that carry a sample (see :func:`radial_stride`); the
-#: number of radials is a multiple of it.
-MAX_STRIDE = 64
-
-
-@njit(cache=True)
-def radial_stride(k: int, n_radials: int, step_px: float) -> int:
-    """Power-of-two stride between the radials on which sample ``k`` is computed.
+@njit(cache=True, fastmath=FASTMATH)
+def radial_counts(n_samples: int, n_radials: int, step_px: float) -> np.ndarray:
+    """How many of the ``n_radials`` radials carry sample ``k``.
 
     Near the site the radials are much closer than a pixel, so the path loss of sample ``k``
-    is only computed on every ``stride``-th radial, keeping neighbouring computed radials at
-    most one pixel apart (arc ``2 pi k step`` pixels long needs that many radials). The
-    radials of a coarser stride are a subset of those of a finer one. This roughly halves
-    the number of path-loss evaluations, which matters for ITM.
+    is only computed on ``m_k = ceil(2 pi k step)`` radials spread evenly around the site
+    (an arc of ``2 pi k step`` pixels needs that many to keep neighbours at most one pixel
+    apart; see :func:`radial_index`). Pixels read the nearest of them. Path-loss evaluations
+    then number about the pixels of the disc instead of radials x samples, which matters for
+    ITM.
     """
-    need = 2.0 * math.pi * k * step_px
-    s = 1
-    while s * 2 <= MAX_STRIDE and n_radials / (s * 2) >= need:
-        s *= 2
-    return s
+    out = np.empty(n_samples + 1, dtype=np.int64)
+    for k in range(n_samples + 1):
+        out[k] = min(n_radials, max(1, int(math.ceil(2.0 * math.pi * k * step_px))))
+    return out
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", fastmath=FASTMATH)
+def radial_index(j: int, m: int, n_radials: int) -> int:
+    """The radial that carries the ``j``-th of the ``m`` evenly spread evaluations."""
+    return int(round(j * n_radials / m)) % n_radials
+
+
+@njit(cache=True, inline="always", fastmath=FASTMATH)
 def _bilinear(dem: np.ndarray, nodata: float, r: float, c: float) -> float:
     """Bilinear DEM value at fractional (row, col) of pixel centres; NaN if any of the four
     neighbours is nodata or outside the array."""
@@ -164,7 +166,7 @@ def _bilinear(dem: np.ndarray, nodata: float, r: float, c: float) -> float:
     return (a * (1 - tc) + b * tc) * (1 - tr) + (cc * (1 - tc) + dd * tc) * tr
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, fastmath=FASTMATH)
 def radial_losses(
     dem: np.ndarray,
     nodata: float,
@@ -186,8 +188,8 @@ def radial_losses(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Path loss (dB) and flags along every radial; index 0 of each radial is the site.
 
-    ``n_radials`` must be a multiple of :data:`MAX_STRIDE`. Sample ``k`` is only computed on
-    the radials selected by :func:`radial_stride` (others stay NaN and are never read).
+    Sample ``k`` is only computed on the radials selected by :func:`radial_counts` and
+    :func:`radial_index` (the others stay NaN and are never read by :func:`path_window`).
 
     ``itm_params`` (model 4 only): climate, N_0, polarisation, epsilon, sigma, mdvar, time,
     location and situation percentages, as float64.
@@ -203,6 +205,7 @@ def radial_losses(
     lam = _C / (f_mhz * 1e6)
     ce = 1.0 / (k_factor * EARTH_RADIUS_M)
     step_px = step_m / pixel_m
+    counts = radial_counts(n_samples, n_radials, step_px)
     climate = int(itm_params[0])
     n0 = itm_params[1]
     pol = int(itm_params[2])
@@ -230,7 +233,8 @@ def radial_losses(
             if k == 0:
                 continue
             d = k * step_m
-            if ir % radial_stride(k, n_radials, step_px) != 0:
+            m = counts[k]
+            if radial_index(int(round(ir * m / n_radials)), m, n_radials) != ir:
                 # not read by any pixel; only the running maximum below is needed
                 t = (z[k] - z[0] - h_tx_m - 0.5 * ce * d * d) / d
                 if t > tx_term:
@@ -262,7 +266,7 @@ def radial_losses(
     return loss, flags
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, fastmath=FASTMATH)
 def path_window(
     loss: np.ndarray,
     lflags: np.ndarray,
@@ -301,6 +305,7 @@ def path_window(
     flags = np.zeros((n_rows, n_cols), dtype=np.uint32)
     n_radials, n_s1 = loss.shape
     n_samples = n_s1 - 1
+    counts = radial_counts(n_samples, n_radials, step_m / pixel_m)
     two_kre = 2.0 * k_factor * EARTH_RADIUS_M
     for i in prange(n_rows):
         r = r_start + i
@@ -326,8 +331,8 @@ def path_window(
                 az += 2.0 * math.pi
             k = int(round(d_eff / step_m))
             k = min(max(k, 1), n_samples)
-            stride = radial_stride(k, n_radials, step_m / pixel_m)
-            ir = (int(round(az / (2.0 * math.pi) * n_radials / stride)) * stride) % n_radials
+            m = counts[k]
+            ir = radial_index(int(round(az / (2.0 * math.pi) * m)) % m, m, n_radials)
             lv = loss[ir, k]
             flags[i, j] = lflags[ir, k]
             if math.isnan(lv):
@@ -341,7 +346,7 @@ def path_window(
     return pl, az_out, th_out, flags
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, fastmath=FASTMATH)
 def apply_antenna(
     loss_db: np.ndarray,
     az_deg: np.ndarray,
@@ -376,7 +381,7 @@ def apply_antenna(
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=FASTMATH)
 def fold_window(
     best: np.ndarray,
     server: np.ndarray,

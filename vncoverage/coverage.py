@@ -184,7 +184,6 @@ def cell_rasters(
         radius = radio.max_radius_m[tech]
         n_samples = int(math.ceil(radius / step))
         n_radials = max(360, int(math.ceil(2.0 * math.pi * radius / pixel)))
-        n_radials = -(-n_radials // _sweep.MAX_STRIDE) * _sweep.MAX_STRIDE
         r0, c0 = _site_pixel(dem, x[i], y[i])
         key = tuple(key_cols[i])
         with warnings.catch_warnings():
