@@ -50,6 +50,18 @@ def test_every_cell_problem_reported_at_once(tiny_world):
     assert file_sha256(tiny_world.cells) == before  # inputs never modified
 
 
+def test_padded_cells_and_blank_azimuth_load(tiny_world):
+    df = pd.read_csv(tiny_world.cells, dtype=str, keep_default_na=False)
+    df["operator"] = "  " + df["operator"] + " "
+    df["technology"] = df["technology"].str.lower() + " "
+    df.loc[0, "azimuth_deg"] = "   "  # blank = omni
+    df.to_csv(tiny_world.cells, index=False)
+    cells = load_inputs(load_config(tiny_world.config)).cells
+    assert set(cells["operator"]) == {"Viettel", "VNPT"}
+    assert set(cells["technology"]) == {"4G"}
+    assert np.isnan(cells["azimuth_deg"].iloc[0])
+
+
 def test_missing_columns(tmp_path: Path):
     p = tmp_path / "c.csv"
     p.write_text("site_id,cell_id\nA,B\n", encoding="utf-8")

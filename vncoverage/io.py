@@ -515,7 +515,8 @@ def _read_table(path: Path, problems: list[Problem]) -> pd.DataFrame | None:
     if df.empty:
         problems.append(Problem(str(path), "the table has no data rows", "add rows"))
         return None
-    return df.replace({"": None}).apply(lambda s: s.str.strip() if s.dtype == object else s)
+    # every cell is text here: strip padding, then treat blank cells as empty
+    return df.apply(lambda s: s.str.strip()).replace({"": None})
 
 
 def _num(df: pd.DataFrame, col: str) -> pd.Series:
