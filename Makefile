@@ -33,7 +33,7 @@ test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check vncoverage tests scripts
+	$(BIN)/ruff check vncoverage tests scripts notebooks
 	$(BIN)/mypy
 
 bench: $(VENV)/.installed-test

@@ -2023,7 +2023,8 @@ def write_gpkg(path: Path, layers: dict[str, tuple[gpd.GeoDataFrame, str]], sour
     for name, (gdf, desc) in layers.items():
         pyogrio.write_dataframe(
             _to_ll(gdf), path, layer=name, driver="GPKG",
-            layer_options={"DESCRIPTION": f"SYNTHETIC: {desc} ({source})"},
+            layer_options={"DESCRIPTION": f"SYNTHETIC: {desc} ({source})",
+                           "SPATIAL_INDEX": "NO"},  # small file; readers build their own
             metadata={"source": source, "synthetic": "true"})
 
 
