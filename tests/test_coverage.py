@@ -181,8 +181,10 @@ def test_distance_domain_warnings_are_kept_per_pixel():
     elev = np.full((N, N), 100.0)
     cells = make_cells([dict(cell_id="c", row=100, col=100, frequency_mhz=900.0)])
     radio = RadioConfig(model="hata", technologies=("4G",), max_radius_m={"4G": 4000.0})
-    with pytest.warns(UserWarning, match="validity domain"):  # 30 m tower ok, 900 MHz ok
-        layer = compute_layers(cells.assign(height_m=20.0), make_dem(elev), radio).get("4G")
+    with pytest.warns(UserWarning, match="validity domain"):  # a 20 m tower is below Hata's 30 m
+        layers = compute_layers(cells.assign(height_m=20.0), make_dem(elev), radio)
+    assert any("1 cell(s) outside the validity domain" in n for n in layers.notes)
+    layer = layers.get("4G")
     # Hata is valid from 1 km: pixels nearer than that carry the domain flag
     assert layer.under_warning[100, 105]  # 250 m
     assert not layer.under_warning[100, 140]  # 2 km

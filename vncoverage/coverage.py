@@ -250,12 +250,17 @@ def compute_layers(
     operators = sorted(cells["operator"].unique())
     layers = new_layers(dem, radio.technologies, operators, list(cells.index))
     pos = {cid: k for k, cid in enumerate(cells.index)}
-    for r in cell_rasters(sel, dem, radio, progress=progress):
-        idx = pos[r.cell_id]
-        tech = str(cells.at[r.cell_id, "technology"])
-        op = str(cells.at[r.cell_id, "operator"])
-        layers.get(tech, ANY).fold(r, idx)
-        layers.get(tech, op).fold(r, idx)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ModelDomainWarning)
+        for r in cell_rasters(sel, dem, radio, progress=progress):
+            idx = pos[r.cell_id]
+            tech = str(cells.at[r.cell_id, "technology"])
+            op = str(cells.at[r.cell_id, "operator"])
+            layers.get(tech, ANY).fold(r, idx)
+            layers.get(tech, op).fold(r, idx)
+    for w in caught:  # keep domain warnings for the report, and pass them on
+        layers.notes.append(str(w.message))
+        warnings.warn(str(w.message), w.category, stacklevel=2)
     return layers
 
 
