@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -17,7 +15,12 @@ from vncoverage import _sweep
 from vncoverage.config import RadioConfig
 from vncoverage.coverage import ANY, cell_rasters, compute_layers, new_layers
 from vncoverage.io import Dem
-from vncoverage.propagation import bullington_loss_db
+from vncoverage.propagation import (
+    bullington_loss_db,
+    cost231_hata_db,
+    fspl_db,
+    okumura_hata_db,
+)
 
 PIX = 50.0
 N = 201
@@ -159,8 +162,7 @@ def test_batch_equals_incremental(fold_world):
         for op in (ANY, str(cells.at[r.cell_id, "operator"])):
             key = ("4G", op)
             if key not in part.layers:
-                part.layers[key] = dataclasses.replace(
-                    new_layers(dem, ["4G"], [op], []).get("4G", op))
+                part.layers[key] = new_layers(dem, ["4G"], [op], []).get("4G", op)
             part.layers[key].fold(r, pos[r.cell_id])
     for key, layer in full.layers.items():
         assert np.array_equal(layer.best_dbm, part.layers[key].best_dbm), key
@@ -235,3 +237,18 @@ def test_itm_sweep_matches_reference_itm_along_a_radial():
         assert itm_bits == int(ref.warnings)
     # 250 m is outside ITM's 1 km domain: flagged
     assert flags[0, 5] & _sweep.FLAG_DOMAIN
+
+
+@pytest.mark.parametrize(("code", "freq", "reference"), [
+    (0, 1800.0, lambda d: fspl_db(d, 1800.0)),
+    (1, 900.0, lambda d: okumura_hata_db(d, 900.0, 30.0, 1.5)),
+    (2, 1800.0, lambda d: cost231_hata_db(d, 1800.0, 30.0, 1.5)),
+], ids=["fspl", "hata", "cost231"])
+def test_sweep_empirical_models_match_reference(code, freq, reference):
+    dem = make_dem(np.full((N, N), 100.0))
+    loss, flags = _sweep.radial_losses(dem.elevation, np.nan, 100.0, 100.0, PIX, 30.0, 1.5,
+                                       freq, 360, 80, PIX, code, 4 / 3, 1000.0, 20_000.0,
+                                       _sweep.J_TABLE, np.zeros(9))
+    k = np.array([20, 47, 80])
+    assert np.allclose(loss[0, k], reference(k * PIX), atol=1e-4)
+    assert flags[0, 10] & _sweep.FLAG_DOMAIN and not flags[0, 20] & _sweep.FLAG_DOMAIN

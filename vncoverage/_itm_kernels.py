@@ -905,6 +905,33 @@ def validate_inputs(h_tx_m: float, h_rx_m: float, climate: int, time_pct: float,
 
 
 @njit(cache=True, fastmath=FASTMATH)
+def _predict(th0: float, th1: float, dh0: float, dh1: float, he0: float, he1: float,
+             Z_g: complex, gamma_e: float, N_s: float, delta_h: float, d_m: float,
+             h_tx_m: float, h_rx_m: float, f_mhz: float, climate: int, mdvar: int,
+             time_pct: float, location_pct: float, situation_pct: float, mode: int,
+             warnings: int,
+             ) -> tuple[float, int, int, int, float, float, float, float, float, float, float,
+                        float, float, float, float]:
+    """The prediction shared by both modes once the path geometry is known: reference
+    attenuation, free-space loss and variability, with the tuple layout of
+    :func:`p2p_full`."""
+    nan = math.nan
+    A_ref, w_lr, prop_mode, err = longley_rice(th0, th1, f_mhz, Z_g, dh0, dh1, he0, he1,
+                                               gamma_e, N_s, delta_h, h_tx_m, h_rx_m, d_m,
+                                               mode)
+    warnings |= w_lr
+    if err != SUCCESS:
+        return (nan, warnings, prop_mode, err, nan, nan, d_m, th0, th1, dh0, dh1, he0, he1,
+                N_s, delta_h)
+    A_fs = free_space_loss_db(d_m, f_mhz)
+    A_var, w_var = variability(time_pct, location_pct, situation_pct, he0, he1, delta_h,
+                               f_mhz, d_m, A_ref, climate, mdvar)
+    warnings |= w_var
+    return (A_var + A_fs, warnings, prop_mode, SUCCESS, A_ref, A_fs, d_m, th0, th1, dh0, dh1,
+            he0, he1, N_s, delta_h)
+
+
+@njit(cache=True, fastmath=FASTMATH)
 def p2p_full(elev: np.ndarray, spacing_m: float, h_tx_m: float, h_rx_m: float, climate: int,
              N_0: float, f_mhz: float, pol: int, epsilon: float, sigma: float, mdvar: int,
              time_pct: float, location_pct: float, situation_pct: float,
@@ -937,19 +964,9 @@ def p2p_full(elev: np.ndarray, spacing_m: float, h_tx_m: float, h_rx_m: float, c
     Z_g, gamma_e, N_s = initialize_point_to_point(f_mhz, h_sys, N_0, pol, epsilon, sigma)
     th0, th1, dh0, dh1, he0, he1, delta_h, d_m = quick_pfl(elev, spacing_m, gamma_e, h_tx_m,
                                                            h_rx_m)
-    A_ref, w_lr, prop_mode, err = longley_rice(th0, th1, f_mhz, Z_g, dh0, dh1, he0, he1,
-                                               gamma_e, N_s, delta_h, h_tx_m, h_rx_m, d_m,
-                                               MODE_P2P)
-    warnings |= w_lr
-    if err != SUCCESS:
-        return (nan, warnings, prop_mode, err, nan, nan, d_m, th0, th1, dh0, dh1, he0, he1,
-                N_s, delta_h)
-    A_fs = free_space_loss_db(d_m, f_mhz)
-    A_var, w_var = variability(time_pct, location_pct, situation_pct, he0, he1, delta_h,
-                               f_mhz, d_m, A_ref, climate, mdvar)
-    warnings |= w_var
-    return (A_var + A_fs, warnings, prop_mode, SUCCESS, A_ref, A_fs, d_m, th0, th1, dh0, dh1,
-            he0, he1, N_s, delta_h)
+    return _predict(th0, th1, dh0, dh1, he0, he1, Z_g, gamma_e, N_s, delta_h, d_m, h_tx_m,
+                    h_rx_m, f_mhz, climate, mdvar, time_pct, location_pct, situation_pct,
+                    MODE_P2P, warnings)
 
 
 @njit(cache=True, fastmath=FASTMATH)
@@ -1022,20 +1039,9 @@ def area_full(h_tx_m: float, h_rx_m: float, tx_siting: int, rx_siting: int, d_km
     Z_g, gamma_e, N_s = initialize_point_to_point(f_mhz, 0.0, N_0, pol, epsilon, sigma)
     he0, he1, dh0, dh1, th0, th1 = initialize_area(tx_siting, rx_siting, gamma_e, delta_h_m,
                                                    h_tx_m, h_rx_m)
-    d_m = d_km * 1000.0
-    A_ref, w_lr, prop_mode, err = longley_rice(th0, th1, f_mhz, Z_g, dh0, dh1, he0, he1,
-                                               gamma_e, N_s, delta_h_m, h_tx_m, h_rx_m, d_m,
-                                               MODE_AREA)
-    warnings |= w_lr
-    if err != SUCCESS:
-        return (nan, warnings, prop_mode, err, nan, nan, d_m, th0, th1, dh0, dh1, he0, he1,
-                N_s, delta_h_m)
-    A_fs = free_space_loss_db(d_m, f_mhz)
-    A_var, w_var = variability(time_pct, location_pct, situation_pct, he0, he1, delta_h_m,
-                               f_mhz, d_m, A_ref, climate, mdvar)
-    warnings |= w_var
-    return (A_fs + A_var, warnings, prop_mode, SUCCESS, A_ref, A_fs, d_m, th0, th1, dh0, dh1,
-            he0, he1, N_s, delta_h_m)
+    return _predict(th0, th1, dh0, dh1, he0, he1, Z_g, gamma_e, N_s, delta_h_m, d_km * 1000.0,
+                    h_tx_m, h_rx_m, f_mhz, climate, mdvar, time_pct, location_pct,
+                    situation_pct, MODE_AREA, warnings)
 
 
 @njit(cache=True, fastmath=FASTMATH)

@@ -171,7 +171,12 @@ def cell_rasters(
         cells["frequency_mhz"].to_numpy(float),
         np.array([radio.max_radius_m[t] for t in cells["technology"]], dtype=float),
     ])
-    out_of_domain = 0
+    # frequency / antenna-height domain, once per distinct (frequency, height)
+    fh = cells.groupby(["frequency_mhz", "height_m"]).size()
+    out_of_domain = sum(
+        int(n) for (f, h), n in fh.items()
+        if model.domain.violations(freq_mhz=float(f), h_tx_m=float(h), h_rx_m=radio.rx_height_m,
+                                   distance_m=None))
     cache_key: tuple[float, ...] | None = None
     pwin = azwin = thwin = wflags = None
     order = np.lexsort(key_cols.T[::-1])
@@ -186,11 +191,6 @@ def cell_rasters(
         n_radials = max(360, int(math.ceil(2.0 * math.pi * radius / pixel)))
         r0, c0 = _site_pixel(dem, x[i], y[i])
         key = tuple(key_cols[i])
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ModelDomainWarning)
-            if model.check_domain(freq_mhz=float(row["frequency_mhz"]),
-                                  h_tx_m=float(row["height_m"]), h_rx_m=radio.rx_height_m):
-                out_of_domain += 1
         half = int(math.ceil(radius / pixel)) + 1
         r_start, c_start = int(round(r0)) - half, int(round(c0)) - half
         if key != cache_key:

@@ -142,9 +142,10 @@ def group_table(villages: pd.DataFrame, by: str) -> pd.DataFrame:
         "population": g["population"].sum(),
     })
     if "verdict_mbb_any" in v:
-        for label, code in (("mbb_covered", COVERED), ("mbb_lom_song", LOM_SONG),
-                            ("mbb_trang_song", TRANG_SONG), ("mbb_unknown", UNKNOWN)):
-            out[label] = g["verdict_mbb_any"].apply(lambda s, c=code: int((s == c).sum()))
+        counts = pd.crosstab(v[by], v["verdict_mbb_any"]).reindex(
+            index=out.index, columns=[COVERED, LOM_SONG, TRANG_SONG, UNKNOWN], fill_value=0)
+        counts.columns = ["mbb_covered", "mbb_lom_song", "mbb_trang_song", "mbb_unknown"]
+        out = out.join(counts)
         out["mbb_covered_pct"] = 100.0 * out["mbb_covered"] / out["villages"]
         popcov = (v["population"] * v["pop_share_mbb_any"]).groupby(v[by]).sum()
         out["mbb_population_covered_pct"] = 100.0 * popcov / out["population"].where(
