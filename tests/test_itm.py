@@ -598,6 +598,50 @@ def test_quickselect_matches_sorting(values: list[float], data: st.DataObject) -
     assert kern._select_descending(a.copy(), a.size, k) == expected
 
 
+def _delta_h_by_sorting(z: np.ndarray, xi: float, d_start: float, d_end: float) -> float:
+    """dlthx the plain way: resample, remove NTIA's fitted line, sort (reference for the heaps)."""
+    n_int = z.size - 1
+    x_a, x_b = d_start / xi, d_end / xi
+    if x_b - x_a < 2.0:
+        return 0.0
+    k10 = min(max(4, int(0.1 * (x_b - x_a + 8.0))), 25)
+    n = 10 * k10 - 5
+    x = np.linspace(x_a, x_b, n)
+    s = np.interp(np.minimum(x, n_int), np.arange(z.size), z)
+    y0, y1 = kern.least_squares_fit(s, 1.0, 0.0, n - 1.0)  # NTIA's zlsq1 (oracle-tested)
+    r = np.sort(s - np.linspace(y0, y1, n))
+    return float((r[n - k10] - r[k10 - 1]) / (1.0 - 0.8 * math.exp(-(d_end - d_start) / 50e3)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(steps=st.lists(st.floats(-40.0, 40.0), min_size=3, max_size=400),
+       start=st.floats(0.0, 0.3), end=st.floats(0.7, 1.0), xi=st.sampled_from([30.0, 90.0]))
+def test_delta_h_heaps_match_sorting(steps: list[float], start: float, end: float,
+                                     xi: float) -> None:
+    # the two bounded heaps give the same deciles as a full sort (up to the line fit's
+    # round-off), and the scratch form equals the allocating one
+    z = 300.0 + np.cumsum(steps)
+    d = (z.size - 1) * xi
+    got = kern.compute_delta_h(z, xi, start * d, end * d)
+    assert got == kern.compute_delta_h_into(z, xi, start * d, end * d,
+                                            np.empty(kern.DELTA_H_SCRATCH))
+    assert got == pytest.approx(_delta_h_by_sorting(z, xi, start * d, end * d), rel=1e-9,
+                                abs=1e-9)
+
+
+def test_p2p_setup_and_run_match_p2p_full() -> None:
+    rng = np.random.default_rng(11)
+    setup = kern.p2p_setup(30.0, 1.5, 5, 301.0, 1800.0, 1, 15.0, 0.005, 12, 50.0, 50.0, 50.0)
+    scratch = np.empty(kern.DELTA_H_SCRATCH)
+    for m in (2, 3, 40, 300):
+        z = 250.0 + np.cumsum(rng.normal(0.0, 15.0, m))
+        assert kern.p2p_run(z, 90.0, setup, scratch) == kern.p2p_full(
+            z, 90.0, 30.0, 1.5, 5, 301.0, 1800.0, 1, 15.0, 0.005, 12, 50.0, 50.0, 50.0)
+    bad = kern.p2p_setup(30.0, 1.5, 9, 301.0, 1800.0, 1, 15.0, 0.005, 12, 50.0, 50.0, 50.0)
+    out = kern.p2p_run(np.full(5, 100.0), 90.0, bad, scratch)
+    assert out[3] == kern.ERR_INVALID_RADIO_CLIMATE and math.isnan(out[0])
+
+
 def test_p2p_loss_many_matches_single_calls() -> None:
     rng = np.random.default_rng(7)
     profiles = [300.0 + np.cumsum(rng.normal(0.0, 8.0, m)) for m in (2, 50, 301, 1200)]

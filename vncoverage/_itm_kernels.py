@@ -1,7 +1,7 @@
 """Numba kernels of the Irregular Terrain Model (Longley-Rice), ITM v1.4 (private).
 
 The public, validated, documented entry points are in :mod:`vncoverage.itm`; this module holds
-the compiled arithmetic. Every function here is ``@njit(cache=True, fastmath=FASTMATH)``,
+the compiled arithmetic. Every function here is ``@njit(**KERNEL)``,
 takes and returns only scalars, ``complex128`` and 1-D ``float64`` arrays, never raises,
 and reports problems through the integer return codes and warning bit flags of NTIA's
 ITM v1.4 (listed below), so that other numba kernels (the radial coverage sweep) can call
@@ -15,8 +15,12 @@ mdvar, time_pct, location_pct, situation_pct) -> (loss_db, warnings, mode, err)`
 ``elev`` is a contiguous or strided ``float64[:]`` of ground elevations (m above mean sea level)
 from the transmitter (index 0) to the receiver (index -1), equally spaced by ``spacing_m``;
 a prefix slice ``profile[:k + 1]`` of a radial profile is the path to sample ``k`` and costs no
-copy. The work is O(len(elev)) plus a constant; the only allocation is one scratch array of at
-most 245 values (terrain irregularity).
+copy. The work is O(len(elev)) plus a constant.
+
+A kernel that predicts many paths with the same radio parameters (the coverage sweep) splits
+the call: :func:`p2p_setup` once (input validation, ground impedance, variability constants),
+then :func:`p2p_run` per path with a caller-owned scratch array of :data:`DELTA_H_SCRATCH`
+floats, so that nothing is allocated per path. Both forms give the same numbers.
 
 Provenance
 ----------
@@ -30,14 +34,15 @@ with NBS Technical Note 101 [TN101] (Rice et al., 1967) and Vogler (1964) for sm
 diffraction. This port was written from that algorithm description for vncoverage
 (2025): Python/numba instead of C++, scalar arguments instead of two-element arrays, tuples
 instead of output pointers, an elevation array plus spacing instead of NTIA's ``pfl``
-array, an explicit scratch array and a selection routine instead of ``std::vector`` and
-``std::nth_element``. Numerical results agree with NTIA's to round-off.
+array, an explicit scratch array and two bounded heaps instead of ``std::vector`` and
+``std::nth_element`` (the same order statistics). Numerical results agree with NTIA's to round-off.
 """
 
 from __future__ import annotations
 
 import cmath
 import math
+from typing import Any
 
 import numpy as np
 from numba import njit
@@ -47,6 +52,10 @@ from numba import njit
 #: no approximate library functions ("afn") are used: results stay within ~1e-12 of strict
 #: IEEE evaluation (the NTIA oracle tests check it) and the kernels run ~35 % faster.
 FASTMATH = {"nsz", "arcp", "contract", "reassoc"}
+#: Options of every kernel: cached compilation, :data:`FASTMATH`, and numpy's error model
+#: (a division by zero gives inf or NaN, which the callers flag, instead of raising inside
+#: compiled code; it also drops a zero check from every division of the hot loops).
+KERNEL: dict[str, Any] = {"cache": True, "fastmath": FASTMATH, "error_model": "numpy"}
 
 # --------------------------------------------------------------------------------------------
 # Return codes (same values as NTIA ITM v1.4)
@@ -113,7 +122,6 @@ MDVAR_ACCIDENTAL = 1
 MDVAR_MOBILE = 2
 MDVAR_BROADCAST = 3
 
-_THIRD = 1.0 / 3.0
 _SQRT2 = math.sqrt(2.0)
 _A_4_3_EARTH_M = 6370e3  # earth radius used as the reference in Vogler's C_0 [Vogler 1964]
 _A_9000_M = 9000e3  # effective radius used by the variability effective distance [Algorithm 5.3]
@@ -163,13 +171,13 @@ _H0_B = np.array([24.0, 45.0, 68.0, 80.0, 105.0])
 # Elementary functions
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(**KERNEL)
 def free_space_loss_db(d_m: float, f_mhz: float) -> float:
     """Free-space basic transmission loss, dB (distance in m, frequency in MHz)."""
     return 32.45 + 20.0 * math.log10(f_mhz) + 20.0 * math.log10(d_m / 1000.0)
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(**KERNEL)
 def fresnel_integral_db(v2: float) -> float:
     """Knife-edge loss A(v, 0) in dB as a function of v squared [TN101 v2 III.24b-c]."""
     if v2 < 5.76:  # v < 2.4
@@ -177,19 +185,19 @@ def fresnel_integral_db(v2: float) -> float:
     return 12.953 + 10.0 * math.log10(v2)
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(**KERNEL)
 def terrain_roughness_m(d_m: float, delta_h_m: float) -> float:
     """Interdecile range over distance d, delta_h(d) [ERL 79-ITS 67, Eqn 3], metres."""
     return delta_h_m * (1.0 - 0.8 * math.exp(-d_m / 50e3))
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(**KERNEL)
 def sigma_h_m(delta_h_m: float) -> float:
     """RMS terrain deviation within the first Fresnel zone [ERL 79-ITS 67, Eqn 3.6a], m."""
-    return 0.78 * delta_h_m * math.exp(-0.5 * delta_h_m**0.25)
+    return 0.78 * delta_h_m * math.exp(-0.5 * math.sqrt(math.sqrt(delta_h_m)))
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(**KERNEL)
 def f_function_db(td_m: float) -> float:
     """Troposcatter attenuation function F(theta d) of the product theta*d in m [Algorithm 6.9]."""
     if td_m <= 10e3:
@@ -199,14 +207,14 @@ def f_function_db(td_m: float) -> float:
     return 71.8 + 0.157e-3 * td_m + 5.0 * math.log10(td_m)
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(**KERNEL)
 def _h0_curve_db(j: int, r: float) -> float:
     """H_01(r) for the eta_s curve j (0-based) [Algorithm 6.13]."""
     inv_r = 1.0 / r
     return 10.0 * math.log10(1.0 + _H0_A[j] * inv_r**4 + _H0_B[j] * inv_r**2)
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(**KERNEL)
 def h0_function_db(r: float, eta_s: float) -> float:
     """Troposcatter frequency-gain function H_0(r, eta_s), dB [TN101 Section 9.2].
 
@@ -221,7 +229,7 @@ def h0_function_db(r: float, eta_s: float) -> float:
     return value
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(**KERNEL)
 def height_function_db(x_km: float, K: float) -> float:
     """Vogler's height-gain function F(x, K) for smooth-earth diffraction, dB [Vogler 1964]."""
     if x_km < 200.0:
@@ -239,7 +247,7 @@ def height_function_db(x_km: float, K: float) -> float:
     return value
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(**KERNEL)
 def inverse_ccdf(q: float) -> float:
     """Inverse of the complementary standard normal CDF, Q^-1(q), for 0 < q < 1.
 
@@ -253,7 +261,7 @@ def inverse_ccdf(q: float) -> float:
     return -z if q > 0.5 else z
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(**KERNEL)
 def _curve(c1: float, c2: float, x1: float, x2: float, x3: float, d_e_m: float) -> float:
     """Climate curve of the variability model [TN101 v2, Eqns III.69 and III.70]."""
     r = (d_e_m / x1) ** 2
@@ -264,7 +272,7 @@ def _curve(c1: float, c2: float, x1: float, x2: float, x3: float, d_e_m: float) 
 # Initialisation
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(**KERNEL)
 def initialize_point_to_point(
     f_mhz: float, h_sys_m: float, N_0: float, pol: int, epsilon: float, sigma: float
 ) -> tuple[complex, float, float]:
@@ -272,16 +280,29 @@ def initialize_point_to_point(
 
     Returns ``(Z_g, gamma_e [1/m], N_s [N-units])`` [TN101 4.3, 4.4; Algorithm Section 3].
     """
+    gamma_e, N_s = effective_earth(h_sys_m, N_0)
+    return ground_impedance(f_mhz, pol, epsilon, sigma), gamma_e, N_s
+
+
+@njit(**KERNEL)
+def effective_earth(h_sys_m: float, N_0: float) -> tuple[float, float]:
+    """Effective-earth curvature (1/m) and surface refractivity N_s at the mean path
+    elevation ``h_sys_m`` [TN101 4.3; Algorithm 3.5]."""
     N_s = N_0 if h_sys_m == 0.0 else N_0 * math.exp(-h_sys_m / 9460.0)
-    gamma_e = _GAMMA_ACTUAL * (1.0 - 0.04665 * math.exp(N_s / 179.3))
+    return _GAMMA_ACTUAL * (1.0 - 0.04665 * math.exp(N_s / 179.3)), N_s
+
+
+@njit(**KERNEL)
+def ground_impedance(f_mhz: float, pol: int, epsilon: float, sigma: float) -> complex:
+    """Surface transfer impedance Z_g of the ground [TN101 4.4; Algorithm 3.6]."""
     eps_r = complex(epsilon, 18000.0 * sigma / f_mhz)
     Z_g = cmath.sqrt(eps_r - 1.0)
     if pol == 1:
         Z_g = Z_g / eps_r
-    return Z_g, gamma_e, N_s
+    return Z_g
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(**KERNEL)
 def _area_terminal(siting: int, gamma_e: float, delta_h_m: float,
                    h_m: float) -> tuple[float, float, float]:
     """Effective height, horizon distance and horizon angle of one area-mode terminal."""
@@ -298,7 +319,7 @@ def _area_terminal(siting: int, gamma_e: float, delta_h_m: float,
     return h_e, d_hzn, theta
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(**KERNEL)
 def initialize_area(
     tx_siting: int, rx_siting: int, gamma_e: float, delta_h_m: float, h_tx_m: float,
     h_rx_m: float,
@@ -316,7 +337,7 @@ def initialize_area(
 # Terrain profile pre-processing. ``z`` holds np + 1 elevations spaced ``xi`` metres apart.
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(**KERNEL)
 def find_horizons(z: np.ndarray, xi: float, a_e_m: float, h_tx_m: float,
                   h_rx_m: float) -> tuple[float, float, float, float]:
     """Horizon elevation angles and distances of both terminals [TN101 6.15; Algorithm 48].
@@ -352,7 +373,7 @@ def find_horizons(z: np.ndarray, xi: float, a_e_m: float, h_tx_m: float,
     return theta_tx, theta_rx, d_hzn_tx, d_hzn_rx
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(**KERNEL)
 def least_squares_fit(z: np.ndarray, xi: float, d_start_m: float,
                       d_end_m: float) -> tuple[float, float]:
     """Straight line fitted to ``z`` between two distances [Algorithm 48, zlsq1].
@@ -383,9 +404,12 @@ def least_squares_fit(z: np.ndarray, xi: float, d_start_m: float,
     return mean - moment * x_end, mean + moment * (n_int - x_end)
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(**KERNEL)
 def _select_descending(a: np.ndarray, n: int, k: int) -> float:
-    """k-th largest (0-based) of ``a[:n]`` by in-place quickselect (reorders ``a``)."""
+    """k-th largest (0-based) of ``a[:n]`` by in-place quickselect (reorders ``a``).
+
+    Reference for the heap selection of :func:`compute_delta_h` (tests compare them).
+    """
     lo = 0
     hi = n - 1
     while lo < hi:
@@ -412,7 +436,42 @@ def _select_descending(a: np.ndarray, n: int, k: int) -> float:
     return a[k]
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(inline="always", **KERNEL)
+def _heap_push(h: np.ndarray, i: int, v: float) -> None:
+    """Insert ``v`` as element ``i`` of the min-heap ``h[:i]``."""
+    while i > 0:
+        parent = (i - 1) >> 1
+        if h[parent] > v:
+            h[i] = h[parent]
+            i = parent
+        else:
+            break
+    h[i] = v
+
+
+@njit(inline="always", **KERNEL)
+def _heap_replace_root(h: np.ndarray, size: int, v: float) -> None:
+    """Replace the root of the min-heap ``h[:size]`` by ``v`` and restore the heap."""
+    i = 0
+    while True:
+        c = 2 * i + 1
+        if c >= size:
+            break
+        if c + 1 < size and h[c + 1] < h[c]:
+            c += 1
+        if h[c] < v:
+            h[i] = h[c]
+            i = c
+        else:
+            break
+    h[i] = v
+
+
+#: Scratch size for :func:`compute_delta_h_into`: 245 resampled points + two heaps of 25.
+DELTA_H_SCRATCH = 256 + 2 * 32
+
+
+@njit(**KERNEL)
 def compute_delta_h(z: np.ndarray, xi: float, d_start_m: float, d_end_m: float) -> float:
     """Terrain irregularity parameter delta_h between two distances, metres.
 
@@ -420,6 +479,17 @@ def compute_delta_h(z: np.ndarray, xi: float, d_start_m: float, d_end_m: float) 
     (4 <= k <= 25), a least-squares line is removed, and the interdecile range of the
     residuals is scaled to the asymptotic delta_h by inverting [ERL 79-ITS 67, Eqn 3]
     [Algorithm 48, dlthx]. Returns 0 when fewer than two intervals are covered.
+    """
+    return compute_delta_h_into(z, xi, d_start_m, d_end_m, np.empty(DELTA_H_SCRATCH))
+
+
+@njit(**KERNEL)
+def compute_delta_h_into(z: np.ndarray, xi: float, d_start_m: float, d_end_m: float,
+                         scratch: np.ndarray) -> float:
+    """:func:`compute_delta_h` with a caller-owned scratch array of ``DELTA_H_SCRATCH`` floats.
+
+    The two deciles are the k-th largest and k-th smallest residuals, kept in two bounded
+    min-heaps during one pass (O(n log k), no reordering, exact order statistics).
     """
     n_int = z.shape[0] - 1
     x_a = d_start_m / xi
@@ -429,12 +499,11 @@ def compute_delta_h(z: np.ndarray, xi: float, d_start_m: float, d_end_m: float) 
     k10 = int(0.1 * (x_b - x_a + 8.0))
     k10 = min(max(4, k10), 25)
     n = 10 * k10 - 5
-    k90 = n - k10
     span = n - 1.0
     step = (x_b - x_a) / span
     i = int(x_a)
     frac = x_a - (i + 1.0)
-    s = np.empty(n)
+    s = scratch[:n]
     for j in range(n):
         while frac > 0.0 and i + 1 < n_int:
             frac -= 1.0
@@ -443,17 +512,35 @@ def compute_delta_h(z: np.ndarray, xi: float, d_start_m: float, d_end_m: float) 
         frac += step
     y0, y1 = least_squares_fit(s, 1.0, 0.0, span)
     dy = (y1 - y0) / span
+    top = scratch[256:288]  # the k10 largest residuals (min-heap)
+    low = scratch[288:320]  # the k10 smallest, negated (min-heap)
     for j in range(n):
-        s[j] = s[j] - y0
+        r = s[j] - y0
         y0 += dy
-    q10 = _select_descending(s, n, k10 - 1)
-    q90 = _select_descending(s, n, k90)
-    return (q10 - q90) / (1.0 - 0.8 * math.exp(-(d_end_m - d_start_m) / 50e3))
+        if j < k10:
+            _heap_push(top, j, r)
+            _heap_push(low, j, -r)
+        else:
+            if r > top[0]:
+                _heap_replace_root(top, k10, r)
+            if -r > low[0]:
+                _heap_replace_root(low, k10, -r)
+    # top[0]: k10-th largest (NTIA's 10 % point); -low[0]: k10-th smallest (90 % point)
+    return (top[0] + low[0]) / (1.0 - 0.8 * math.exp(-(d_end_m - d_start_m) / 50e3))
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(**KERNEL)
 def quick_pfl(z: np.ndarray, xi: float, gamma_e: float, h_tx_m: float, h_rx_m: float,
               ) -> tuple[float, float, float, float, float, float, float, float]:
+    """Point-to-point path geometry from a terrain profile [Algorithm 43, qlrpfl]; see
+    :func:`quick_pfl_into`."""
+    return quick_pfl_into(z, xi, gamma_e, h_tx_m, h_rx_m, np.empty(DELTA_H_SCRATCH))
+
+
+@njit(**KERNEL)
+def quick_pfl_into(z: np.ndarray, xi: float, gamma_e: float, h_tx_m: float, h_rx_m: float,
+                   scratch: np.ndarray,
+                   ) -> tuple[float, float, float, float, float, float, float, float]:
     """Point-to-point path geometry from a terrain profile [Algorithm 43, qlrpfl].
 
     Returns ``(theta_tx, theta_rx, d_hzn_tx_m, d_hzn_rx_m, h_e_tx_m, h_e_rx_m, delta_h_m,
@@ -468,7 +555,7 @@ def quick_pfl(z: np.ndarray, xi: float, gamma_e: float, h_tx_m: float, h_rx_m: f
     th0, th1, dh0, dh1 = find_horizons(z, xi, a_e, h_tx_m, h_rx_m)
     d_start = min(15.0 * h_tx_m, 0.1 * dh0)
     d_end = d_m - min(15.0 * h_rx_m, 0.1 * dh1)
-    delta_h = compute_delta_h(z, xi, d_start, d_end)
+    delta_h = compute_delta_h_into(z, xi, d_start, d_end, scratch)
     if dh0 + dh1 > 1.5 * d_m:
         fit0, fit1 = least_squares_fit(z, xi, d_start, d_end)
         he0 = h_tx_m + max(z[0] - fit0, 0.0)
@@ -501,7 +588,7 @@ def quick_pfl(z: np.ndarray, xi: float, gamma_e: float, h_tx_m: float, h_rx_m: f
 # Losses
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(**KERNEL)
 def knife_edge_diffraction_db(d_m: float, f_mhz: float, a_e_m: float, theta_los: float,
                               d_hzn_tx_m: float, d_hzn_rx_m: float) -> float:
     """Double knife-edge diffraction loss [TN101 I.1, I.7; Algorithm 4.12-4.16], dB."""
@@ -513,7 +600,48 @@ def knife_edge_diffraction_db(d_m: float, f_mhz: float, a_e_m: float, theta_los:
     return fresnel_integral_db(v1) + fresnel_integral_db(v2)
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(**KERNEL)
+def _smooth_earth_terminals(f_mhz: float, d_hzn_tx_m: float, d_hzn_rx_m: float,
+                            h_e_tx_m: float, h_e_rx_m: float, Z_g: complex,
+                            ) -> tuple[float, float]:
+    """Terminal part of Vogler's three-radii smooth-earth loss, independent of distance.
+
+    Returns ``(x_tx + x_rx, F(x_tx, K_tx) + F(x_rx, K_rx))``: the terminals' normalised
+    horizon distances and height-gain terms [Vogler 1964, Eqns 6a, 7a; Algorithm 4.17-4.19].
+    Both evaluations of the diffraction line in one prediction share them.
+    """
+    f_third = np.cbrt(f_mhz)
+    k_scale = 0.017778 / (f_third * abs(Z_g))
+    a_tx = 0.5 * d_hzn_tx_m**2 / h_e_tx_m
+    a_rx = 0.5 * d_hzn_rx_m**2 / h_e_rx_m
+    c_tx = np.cbrt((4.0 / 3.0) * _A_4_3_EARTH_M / a_tx)
+    c_rx = np.cbrt((4.0 / 3.0) * _A_4_3_EARTH_M / a_rx)
+    k_tx = k_scale * c_tx
+    k_rx = k_scale * c_rx
+    x_tx = (1.607 - k_tx) * c_tx**2 * f_third * (d_hzn_tx_m / 1000.0)
+    x_rx = (1.607 - k_rx) * c_rx**2 * f_third * (d_hzn_rx_m / 1000.0)
+    return x_tx + x_rx, height_function_db(x_tx, k_tx) + height_function_db(x_rx, k_rx)
+
+
+@njit(**KERNEL)
+def _smooth_earth_from_terminals(d_m: float, f_mhz: float, a_e_m: float, theta_los: float,
+                                 d_ml_m: float, abs_zg: float, x_terminals: float,
+                                 f_terminals_db: float) -> float:
+    """Smooth-earth loss at ``d_m`` given :func:`_smooth_earth_terminals` [Vogler 1964, Eqns
+    2, 3, 13; Algorithm 4.20]."""
+    theta_nlos = d_m / a_e_m - theta_los
+    # radius of the diffracting earth between the horizons
+    a_mid = (d_m - d_ml_m) / theta_nlos
+    c_mid = np.cbrt((4.0 / 3.0) * _A_4_3_EARTH_M / a_mid)
+    f_third = np.cbrt(f_mhz)
+    k_mid = 0.017778 * c_mid / (f_third * abs_zg)
+    x_mid = ((1.607 - k_mid) * c_mid**2 * f_third * (a_mid * theta_nlos / 1000.0)
+             + x_terminals)
+    g_db = 0.05751 * x_mid - 10.0 * math.log10(x_mid)
+    return g_db - f_terminals_db - 20.0
+
+
+@njit(**KERNEL)
 def smooth_earth_diffraction_db(d_m: float, f_mhz: float, a_e_m: float, theta_los: float,
                                 d_hzn_tx_m: float, d_hzn_rx_m: float, h_e_tx_m: float,
                                 h_e_rx_m: float, Z_g: complex) -> float:
@@ -521,33 +649,36 @@ def smooth_earth_diffraction_db(d_m: float, f_mhz: float, a_e_m: float, theta_lo
 
     [Vogler 1964, Eqns 2, 3, 6a, 7a, 13; TN101 8.4; Algorithm 4.17-4.20].
     """
-    theta_nlos = d_m / a_e_m - theta_los
+    x_t, f_t = _smooth_earth_terminals(f_mhz, d_hzn_tx_m, d_hzn_rx_m, h_e_tx_m, h_e_rx_m, Z_g)
+    return _smooth_earth_from_terminals(d_m, f_mhz, a_e_m, theta_los, d_hzn_tx_m + d_hzn_rx_m,
+                                        abs(Z_g), x_t, f_t)
+
+
+@njit(**KERNEL)
+def _diffraction_weight(d_m: float, d_hzn_tx_m: float, d_hzn_rx_m: float, h_e_tx_m: float,
+                        h_e_rx_m: float, a_e_m: float, delta_h_m: float, h_tx_m: float,
+                        h_rx_m: float, mode: int, theta_los: float, f_mhz: float) -> float:
+    """Weight w of the smooth-earth term in the diffraction mix [ERL 79-ITS 67, Eqn 3.23]."""
+    delta_h_d = terrain_roughness_m(d_m, delta_h_m)
+    q = h_tx_m * h_rx_m
+    qk = h_e_tx_m * h_e_rx_m - q
+    if mode == MODE_P2P:
+        q += 10.0
+    root = math.sqrt(1.0 + qk / q)
     d_ml = d_hzn_tx_m + d_hzn_rx_m
-    f_third = f_mhz**_THIRD
-    inv_f_third = f_mhz ** (-_THIRD)
-    abs_zg = abs(Z_g)
-    # radius of the diffracting earth between the horizons, and those seen by each terminal
-    a_mid = (d_m - d_ml) / (d_m / a_e_m - theta_los)
-    a_tx = 0.5 * d_hzn_tx_m**2 / h_e_tx_m
-    a_rx = 0.5 * d_hzn_rx_m**2 / h_e_rx_m
-
-    c_mid = ((4.0 / 3.0) * _A_4_3_EARTH_M / a_mid) ** _THIRD
-    c_tx = ((4.0 / 3.0) * _A_4_3_EARTH_M / a_tx) ** _THIRD
-    c_rx = ((4.0 / 3.0) * _A_4_3_EARTH_M / a_rx) ** _THIRD
-    k_mid = 0.017778 * c_mid * inv_f_third / abs_zg
-    k_tx = 0.017778 * c_tx * inv_f_third / abs_zg
-    k_rx = 0.017778 * c_rx * inv_f_third / abs_zg
-
-    x_tx = (1.607 - k_tx) * c_tx**2 * f_third * (d_hzn_tx_m / 1000.0)
-    x_rx = (1.607 - k_rx) * c_rx**2 * f_third * (d_hzn_rx_m / 1000.0)
-    x_mid = ((1.607 - k_mid) * c_mid**2 * f_third * (a_mid * theta_nlos / 1000.0)
-             + x_tx + x_rx)
-
-    g_db = 0.05751 * x_mid - 10.0 * math.log10(x_mid)
-    return g_db - height_function_db(x_tx, k_tx) - height_function_db(x_rx, k_rx) - 20.0
+    q = (root + (-theta_los * a_e_m + d_ml) / d_m) * min(delta_h_d * f_mhz / 47.7, 6283.2)
+    return 25.1 / (25.1 + math.sqrt(q))
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(**KERNEL)
+def _clutter_db(d_sml_m: float, delta_h_m: float, h_tx_m: float, h_rx_m: float,
+                f_mhz: float) -> float:
+    """Clutter term A_fo of the diffraction loss [ERL 79-ITS 67, Eqn 3.38c]."""
+    sigma_h = sigma_h_m(terrain_roughness_m(d_sml_m, delta_h_m))
+    return min(15.0, 5.0 * math.log10(1.0 + 1e-5 * h_tx_m * h_rx_m * f_mhz * sigma_h))
+
+
+@njit(**KERNEL)
 def diffraction_loss_db(d_m: float, d_hzn_tx_m: float, d_hzn_rx_m: float, h_e_tx_m: float,
                         h_e_rx_m: float, Z_g: complex, a_e_m: float, delta_h_m: float,
                         h_tx_m: float, h_rx_m: float, mode: int, theta_los: float,
@@ -560,21 +691,12 @@ def diffraction_loss_db(d_m: float, d_hzn_tx_m: float, d_hzn_rx_m: float, h_e_tx
     a_k = knife_edge_diffraction_db(d_m, f_mhz, a_e_m, theta_los, d_hzn_tx_m, d_hzn_rx_m)
     a_se = smooth_earth_diffraction_db(d_m, f_mhz, a_e_m, theta_los, d_hzn_tx_m, d_hzn_rx_m,
                                        h_e_tx_m, h_e_rx_m, Z_g)
-    sigma_h = sigma_h_m(terrain_roughness_m(d_sml_m, delta_h_m))
-    a_fo = min(15.0, 5.0 * math.log10(1.0 + 1e-5 * h_tx_m * h_rx_m * f_mhz * sigma_h))
-    delta_h_d = terrain_roughness_m(d_m, delta_h_m)
-    q = h_tx_m * h_rx_m
-    qk = h_e_tx_m * h_e_rx_m - q
-    if mode == MODE_P2P:
-        q += 10.0
-    root = math.sqrt(1.0 + qk / q)
-    d_ml = d_hzn_tx_m + d_hzn_rx_m
-    q = (root + (-theta_los * a_e_m + d_ml) / d_m) * min(delta_h_d * f_mhz / 47.7, 6283.2)
-    w = 25.1 / (25.1 + math.sqrt(q))
-    return w * a_se + (1.0 - w) * a_k + a_fo
+    w = _diffraction_weight(d_m, d_hzn_tx_m, d_hzn_rx_m, h_e_tx_m, h_e_rx_m, a_e_m, delta_h_m,
+                            h_tx_m, h_rx_m, mode, theta_los, f_mhz)
+    return w * a_se + (1.0 - w) * a_k + _clutter_db(d_sml_m, delta_h_m, h_tx_m, h_rx_m, f_mhz)
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(**KERNEL)
 def line_of_sight_loss_db(d_m: float, h_e_tx_m: float, h_e_rx_m: float, Z_g: complex,
                           delta_h_m: float, M_d: float, A_d0: float, d_sml_m: float,
                           f_mhz: float) -> float:
@@ -600,7 +722,7 @@ def line_of_sight_loss_db(d_m: float, h_e_tx_m: float, h_e_rx_m: float, Z_g: com
     return w * a_t + (1.0 - w) * a_d
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(**KERNEL)
 def troposcatter_loss_db(d_m: float, theta_hzn_tx: float, theta_hzn_rx: float,
                          d_hzn_tx_m: float, d_hzn_rx_m: float, h_e_tx_m: float,
                          h_e_rx_m: float, a_e_m: float, N_s: float, f_mhz: float,
@@ -647,7 +769,7 @@ def troposcatter_loss_db(d_m: float, theta_hzn_tx: float, theta_hzn_rx: float,
     return loss, H_0
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(**KERNEL)
 def longley_rice(theta_hzn_tx: float, theta_hzn_rx: float, f_mhz: float, Z_g: complex,
                  d_hzn_tx_m: float, d_hzn_rx_m: float, h_e_tx_m: float, h_e_rx_m: float,
                  gamma_e: float, N_s: float, delta_h_m: float, h_tx_m: float, h_rx_m: float,
@@ -692,13 +814,23 @@ def longley_rice(theta_hzn_tx: float, theta_hzn_rx: float, f_mhz: float, Z_g: co
         return math.nan, warnings, PROP_MODE_NOT_SET, ERR_GROUND_IMPEDANCE
 
     # diffraction line through two points far beyond the horizons
-    scale = (a_e**2 / f_mhz) ** _THIRD
+    scale = np.cbrt(a_e**2 / f_mhz)
     d_3 = max(d_sml, d_ml + 5.0 * scale)
     d_4 = d_3 + 10.0 * scale
-    a_3 = diffraction_loss_db(d_3, d_hzn_tx_m, d_hzn_rx_m, h_e_tx_m, h_e_rx_m, Z_g, a_e,
-                              delta_h_m, h_tx_m, h_rx_m, mode, theta_los, d_sml, f_mhz)
-    a_4 = diffraction_loss_db(d_4, d_hzn_tx_m, d_hzn_rx_m, h_e_tx_m, h_e_rx_m, Z_g, a_e,
-                              delta_h_m, h_tx_m, h_rx_m, mode, theta_los, d_sml, f_mhz)
+    # (the distance-independent parts of diffraction_loss_db computed once for both points)
+    x_t, f_t = _smooth_earth_terminals(f_mhz, d_hzn_tx_m, d_hzn_rx_m, h_e_tx_m, h_e_rx_m, Z_g)
+    abs_zg = abs(Z_g)
+    a_fo = _clutter_db(d_sml, delta_h_m, h_tx_m, h_rx_m, f_mhz)
+    w = _diffraction_weight(d_3, d_hzn_tx_m, d_hzn_rx_m, h_e_tx_m, h_e_rx_m, a_e, delta_h_m,
+                            h_tx_m, h_rx_m, mode, theta_los, f_mhz)
+    a_3 = (w * _smooth_earth_from_terminals(d_3, f_mhz, a_e, theta_los, d_ml, abs_zg, x_t, f_t)
+           + (1.0 - w) * knife_edge_diffraction_db(d_3, f_mhz, a_e, theta_los, d_hzn_tx_m,
+                                                   d_hzn_rx_m) + a_fo)
+    w = _diffraction_weight(d_4, d_hzn_tx_m, d_hzn_rx_m, h_e_tx_m, h_e_rx_m, a_e, delta_h_m,
+                            h_tx_m, h_rx_m, mode, theta_los, f_mhz)
+    a_4 = (w * _smooth_earth_from_terminals(d_4, f_mhz, a_e, theta_los, d_ml, abs_zg, x_t, f_t)
+           + (1.0 - w) * knife_edge_diffraction_db(d_4, f_mhz, a_e, theta_los, d_hzn_tx_m,
+                                                   d_hzn_rx_m) + a_fo)
     M_d = (a_4 - a_3) / (d_4 - d_3)
     A_d0 = a_3 - M_d * d_3
 
@@ -747,6 +879,9 @@ def longley_rice(theta_hzn_tx: float, theta_hzn_rx: float, f_mhz: float, Z_g: co
         a_o = a_sml - k_1 * d_sml - k_2 * math.log(d_sml)
         A_ref = a_o + k_1 * d_m + k_2 * math.log(d_m)  # [ERL 79-ITS 67, Eqn 3.19]
         prop_mode = PROP_MODE_LINE_OF_SIGHT
+    elif d_m <= max(d_sml, d_ml + 1.088 * scale * math.log(f_mhz)):
+        A_ref = M_d * d_m + A_d0
+        prop_mode = PROP_MODE_DIFFRACTION
     else:
         d_5 = d_ml + 200e3
         d_6 = d_ml + 400e3
@@ -773,7 +908,7 @@ def longley_rice(theta_hzn_tx: float, theta_hzn_rx: float, f_mhz: float, Z_g: co
     return max(A_ref, 0.0), warnings, prop_mode, SUCCESS
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(**KERNEL)
 def variability(time_pct: float, location_pct: float, situation_pct: float, h_e_tx_m: float,
                 h_e_rx_m: float, delta_h_m: float, f_mhz: float, d_m: float, A_ref_db: float,
                 climate: int, mdvar: int) -> tuple[float, int]:
@@ -783,28 +918,32 @@ def variability(time_pct: float, location_pct: float, situation_pct: float, h_e_
     1 accidental, 2 mobile, 3 broadcast; +10 removes location variability, +20 removes the
     direct situation variability [Hufford 1982]). Returns ``(A_db, warnings)``.
     """
+    prep = variability_setup(time_pct, location_pct, situation_pct, f_mhz, climate, mdvar)
+    return variability_apply(prep, h_e_tx_m, h_e_rx_m, delta_h_m, d_m, A_ref_db), prep[10]
+
+
+@njit(**KERNEL)
+def variability_setup(time_pct: float, location_pct: float, situation_pct: float,
+                      f_mhz: float, climate: int, mdvar: int,
+                      ) -> tuple[float, float, float, float, float, float, float, int, bool,
+                                 bool, int, int]:
+    """The path-independent part of :func:`variability`, computed once per set of radio
+    parameters: ``(z_T, z_L, z_S, wn, d_ex_f, g_minus, g_plus, kind, no_situation,
+    no_location, warnings, climate_index)``."""
     warnings = 0
     z_T = inverse_ccdf(time_pct / 100.0)
     z_L = inverse_ccdf(location_pct / 100.0)
     z_S = inverse_ccdf(situation_pct / 100.0)
     c = climate - 1
     wn = f_mhz / 47.7
-    # effective distance [Algorithm 5.3]
-    d_ex = (math.sqrt(2.0 * _A_9000_M * h_e_tx_m) + math.sqrt(2.0 * _A_9000_M * h_e_rx_m)
-            + (575.7e12 / wn) ** _THIRD)
-    d_e = 130000.0 * d_m / d_ex if d_m < d_ex else 130000.0 + d_m - d_ex
-
+    d_ex_f = np.cbrt(575.7e12 / wn)  # frequency term of the effective distance [Alg. 5.3]
     kind = mdvar
     no_situation = kind >= 20
     if no_situation:
         kind -= 20
-    sigma_S = 0.0 if no_situation else 5.0 + 3.0 * math.exp(-d_e / 100e3)  # [Algorithm 5.10]
     no_location = kind >= 10
     if no_location:
         kind -= 10
-
-    V_med = _curve(_V_MED[0, c], _V_MED[1, c], _V_MED[2, c], _V_MED[3, c], _V_MED[4, c], d_e)
-
     if kind == MDVAR_SINGLE_MESSAGE:
         z_T = z_S
         z_L = z_S
@@ -814,17 +953,34 @@ def variability(time_pct: float, location_pct: float, situation_pct: float, h_e_
         z_L = z_T
     if abs(z_T) > 3.10 or abs(z_L) > 3.10 or abs(z_S) > 3.10:
         warnings |= WARN_EXTREME_VARIABILITIES
+    q = math.log(0.133 * wn)
+    g_minus = _G_MINUS[0, c] + _G_MINUS[1, c] / ((_G_MINUS[2, c] * q) ** 2 + 1.0)
+    g_plus = _G_PLUS[0, c] + _G_PLUS[1, c] / ((_G_PLUS[2, c] * q) ** 2 + 1.0)
+    return (z_T, z_L, z_S, wn, d_ex_f, g_minus, g_plus, kind, no_situation, no_location,
+            warnings, c)
 
+
+@njit(**KERNEL)
+def variability_apply(
+    prep: tuple[float, float, float, float, float, float, float, int, bool, bool, int, int],
+    h_e_tx_m: float, h_e_rx_m: float, delta_h_m: float, d_m: float, A_ref_db: float,
+) -> float:
+    """The path-dependent part of :func:`variability` [Algorithm 5.3-5.11]; ``prep`` from
+    :func:`variability_setup`."""
+    (z_T, z_L, z_S, wn, d_ex_f, g_minus, g_plus, kind, no_situation, no_location, _w,
+     c) = prep
+    # effective distance [Algorithm 5.3]
+    d_ex = (math.sqrt(2.0 * _A_9000_M * h_e_tx_m) + math.sqrt(2.0 * _A_9000_M * h_e_rx_m)
+            + d_ex_f)
+    d_e = 130000.0 * d_m / d_ex if d_m < d_ex else 130000.0 + d_m - d_ex
+    sigma_S = 0.0 if no_situation else 5.0 + 3.0 * math.exp(-d_e / 100e3)  # [Algorithm 5.10]
+    V_med = _curve(_V_MED[0, c], _V_MED[1, c], _V_MED[2, c], _V_MED[3, c], _V_MED[4, c], d_e)
     if no_location:
         sigma_L = 0.0
     else:
         dh_d = terrain_roughness_m(d_m, delta_h_m)
         sigma_L = 10.0 * wn * dh_d / (wn * dh_d + 13.0)  # [Algorithm 5.9]
     Y_L = sigma_L * z_L
-
-    q = math.log(0.133 * wn)
-    g_minus = _G_MINUS[0, c] + _G_MINUS[1, c] / ((_G_MINUS[2, c] * q) ** 2 + 1.0)
-    g_plus = _G_PLUS[0, c] + _G_PLUS[1, c] / ((_G_PLUS[2, c] * q) ** 2 + 1.0)
     sigma_T_minus = _curve(_SIGMA_T_MINUS[0, c], _SIGMA_T_MINUS[1, c], _SIGMA_T_MINUS[2, c],
                            _SIGMA_T_MINUS[3, c], _SIGMA_T_MINUS[4, c], d_e) * g_minus
     sigma_T_plus = _curve(_SIGMA_T_PLUS[0, c], _SIGMA_T_PLUS[1, c], _SIGMA_T_PLUS[2, c],
@@ -857,10 +1013,10 @@ def variability(time_pct: float, location_pct: float, situation_pct: float, h_e_
     result = A_ref_db - V_med - Y_R - Y_S
     if result < 0.0:  # soft floor for large negative attenuations [Algorithm 5.2]
         result = result * (29.0 - result) / (29.0 - 10.0 * result)
-    return result, warnings
+    return result
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(**KERNEL)
 def validate_inputs(h_tx_m: float, h_rx_m: float, climate: int, time_pct: float,
                     location_pct: float, situation_pct: float, N_0: float, f_mhz: float,
                     pol: int, epsilon: float, sigma: float, mdvar: int) -> tuple[int, int]:
@@ -904,11 +1060,15 @@ def validate_inputs(h_tx_m: float, h_rx_m: float, climate: int, time_pct: float,
 # Model entry points
 
 
-@njit(cache=True, fastmath=FASTMATH)
+#: Tuple layout of :func:`variability_setup`.
+VariabilitySetup = tuple[float, float, float, float, float, float, float, int, bool, bool, int,
+                         int]
+
+
+@njit(**KERNEL)
 def _predict(th0: float, th1: float, dh0: float, dh1: float, he0: float, he1: float,
              Z_g: complex, gamma_e: float, N_s: float, delta_h: float, d_m: float,
-             h_tx_m: float, h_rx_m: float, f_mhz: float, climate: int, mdvar: int,
-             time_pct: float, location_pct: float, situation_pct: float, mode: int,
+             h_tx_m: float, h_rx_m: float, f_mhz: float, var: VariabilitySetup, mode: int,
              warnings: int,
              ) -> tuple[float, int, int, int, float, float, float, float, float, float, float,
                         float, float, float, float]:
@@ -924,30 +1084,45 @@ def _predict(th0: float, th1: float, dh0: float, dh1: float, he0: float, he1: fl
         return (nan, warnings, prop_mode, err, nan, nan, d_m, th0, th1, dh0, dh1, he0, he1,
                 N_s, delta_h)
     A_fs = free_space_loss_db(d_m, f_mhz)
-    A_var, w_var = variability(time_pct, location_pct, situation_pct, he0, he1, delta_h,
-                               f_mhz, d_m, A_ref, climate, mdvar)
-    warnings |= w_var
+    A_var = variability_apply(var, he0, he1, delta_h, d_m, A_ref)
+    warnings |= var[10]
     return (A_var + A_fs, warnings, prop_mode, SUCCESS, A_ref, A_fs, d_m, th0, th1, dh0, dh1,
             he0, he1, N_s, delta_h)
 
 
-@njit(cache=True, fastmath=FASTMATH)
-def p2p_full(elev: np.ndarray, spacing_m: float, h_tx_m: float, h_rx_m: float, climate: int,
-             N_0: float, f_mhz: float, pol: int, epsilon: float, sigma: float, mdvar: int,
-             time_pct: float, location_pct: float, situation_pct: float,
-             ) -> tuple[float, int, int, int, float, float, float, float, float, float, float,
-                        float, float, float, float]:
-    """Point-to-point ITM with every intermediate value (time/location/situation form).
+#: Tuple layout of :func:`p2p_setup`: (err, warnings, Z_g, N_0, f_mhz, h_tx_m, h_rx_m,
+#: variability setup).
+P2PSetup = tuple[int, int, complex, float, float, float, float, VariabilitySetup]
 
-    Returns ``(A_db, warnings, prop_mode, err, A_ref_db, A_fs_db, d_m, theta_hzn_tx,
-    theta_hzn_rx, d_hzn_tx_m, d_hzn_rx_m, h_e_tx_m, h_e_rx_m, N_s, delta_h_m)``. On error
-    ``err`` is an NTIA error code and the float values are NaN (those computed before the
-    error are kept). A profile with fewer than two points or a non-positive spacing gives
-    ``ERR_PATH_DISTANCE`` (an addition to NTIA, which does not check the profile).
+
+@njit(**KERNEL)
+def p2p_setup(h_tx_m: float, h_rx_m: float, climate: int, N_0: float, f_mhz: float, pol: int,
+              epsilon: float, sigma: float, mdvar: int, time_pct: float, location_pct: float,
+              situation_pct: float) -> P2PSetup:
+    """Everything of a point-to-point prediction that does not depend on the profile.
+
+    Validates the inputs (NTIA's checks and order) and precomputes the ground impedance and
+    the variability constants, so that a coverage sweep pays for them once per cell
+    instead of once per path. Pass the result to :func:`p2p_run`.
     """
-    nan = math.nan
     err, warnings = validate_inputs(h_tx_m, h_rx_m, climate, time_pct, location_pct,
                                     situation_pct, N_0, f_mhz, pol, epsilon, sigma, mdvar)
+    if err != SUCCESS:  # placeholders; p2p_run returns the error before using them
+        return (err, warnings, complex(math.nan, math.nan), N_0, f_mhz, h_tx_m, h_rx_m,
+                variability_setup(50.0, 50.0, 50.0, 100.0, 5, 0))
+    return (err, warnings, ground_impedance(f_mhz, pol, epsilon, sigma), N_0, f_mhz, h_tx_m,
+            h_rx_m, variability_setup(time_pct, location_pct, situation_pct, f_mhz, climate,
+                                      mdvar))
+
+
+@njit(**KERNEL)
+def p2p_run(elev: np.ndarray, spacing_m: float, setup: P2PSetup, scratch: np.ndarray,
+            ) -> tuple[float, int, int, int, float, float, float, float, float, float, float,
+                       float, float, float, float]:
+    """Point-to-point prediction over one profile with a :func:`p2p_setup` and a scratch
+    array of ``DELTA_H_SCRATCH`` floats (tuple layout of :func:`p2p_full`)."""
+    nan = math.nan
+    err, warnings, Z_g, N_0, f_mhz, h_tx_m, h_rx_m, var = setup
     if err != SUCCESS:
         return (nan, warnings, PROP_MODE_NOT_SET, err, nan, nan, nan, nan, nan, nan, nan, nan,
                 nan, nan, nan)
@@ -961,15 +1136,33 @@ def p2p_full(elev: np.ndarray, spacing_m: float, h_tx_m: float, h_rx_m: float, c
     for i in range(k10, n_int - k10 + 1):
         h_sys += elev[i]
     h_sys = h_sys / (n_int - 2 * k10 + 1)
-    Z_g, gamma_e, N_s = initialize_point_to_point(f_mhz, h_sys, N_0, pol, epsilon, sigma)
-    th0, th1, dh0, dh1, he0, he1, delta_h, d_m = quick_pfl(elev, spacing_m, gamma_e, h_tx_m,
-                                                           h_rx_m)
+    gamma_e, N_s = effective_earth(h_sys, N_0)
+    th0, th1, dh0, dh1, he0, he1, delta_h, d_m = quick_pfl_into(elev, spacing_m, gamma_e,
+                                                                h_tx_m, h_rx_m, scratch)
     return _predict(th0, th1, dh0, dh1, he0, he1, Z_g, gamma_e, N_s, delta_h, d_m, h_tx_m,
-                    h_rx_m, f_mhz, climate, mdvar, time_pct, location_pct, situation_pct,
-                    MODE_P2P, warnings)
+                    h_rx_m, f_mhz, var, MODE_P2P, warnings)
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(**KERNEL)
+def p2p_full(elev: np.ndarray, spacing_m: float, h_tx_m: float, h_rx_m: float, climate: int,
+             N_0: float, f_mhz: float, pol: int, epsilon: float, sigma: float, mdvar: int,
+             time_pct: float, location_pct: float, situation_pct: float,
+             ) -> tuple[float, int, int, int, float, float, float, float, float, float, float,
+                        float, float, float, float]:
+    """Point-to-point ITM with every intermediate value (time/location/situation form).
+
+    Returns ``(A_db, warnings, prop_mode, err, A_ref_db, A_fs_db, d_m, theta_hzn_tx,
+    theta_hzn_rx, d_hzn_tx_m, d_hzn_rx_m, h_e_tx_m, h_e_rx_m, N_s, delta_h_m)``. On error
+    ``err`` is an NTIA error code and the float values are NaN (those computed before the
+    error are kept). A profile with fewer than two points or a non-positive spacing gives
+    ``ERR_PATH_DISTANCE`` (an addition to NTIA, which does not check the profile).
+    """
+    setup = p2p_setup(h_tx_m, h_rx_m, climate, N_0, f_mhz, pol, epsilon, sigma, mdvar,
+                      time_pct, location_pct, situation_pct)
+    return p2p_run(elev, spacing_m, setup, np.empty(DELTA_H_SCRATCH))
+
+
+@njit(**KERNEL)
 def p2p_loss(elev: np.ndarray, spacing_m: float, h_tx_m: float, h_rx_m: float, climate: int,
              N_0: float, f_mhz: float, pol: int, epsilon: float, sigma: float, mdvar: int,
              time_pct: float, location_pct: float, situation_pct: float,
@@ -1013,7 +1206,7 @@ def p2p_loss(elev: np.ndarray, spacing_m: float, h_tx_m: float, h_rx_m: float, c
     return out[0], out[1], out[2], out[3]
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(**KERNEL)
 def area_full(h_tx_m: float, h_rx_m: float, tx_siting: int, rx_siting: int, d_km: float,
               delta_h_m: float, climate: int, N_0: float, f_mhz: float, pol: int,
               epsilon: float, sigma: float, mdvar: int, time_pct: float, location_pct: float,
@@ -1039,12 +1232,12 @@ def area_full(h_tx_m: float, h_rx_m: float, tx_siting: int, rx_siting: int, d_km
     Z_g, gamma_e, N_s = initialize_point_to_point(f_mhz, 0.0, N_0, pol, epsilon, sigma)
     he0, he1, dh0, dh1, th0, th1 = initialize_area(tx_siting, rx_siting, gamma_e, delta_h_m,
                                                    h_tx_m, h_rx_m)
+    var = variability_setup(time_pct, location_pct, situation_pct, f_mhz, climate, mdvar)
     return _predict(th0, th1, dh0, dh1, he0, he1, Z_g, gamma_e, N_s, delta_h_m, d_km * 1000.0,
-                    h_tx_m, h_rx_m, f_mhz, climate, mdvar, time_pct, location_pct,
-                    situation_pct, MODE_AREA, warnings)
+                    h_tx_m, h_rx_m, f_mhz, var, MODE_AREA, warnings)
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(**KERNEL)
 def area_loss(h_tx_m: float, h_rx_m: float, tx_siting: int, rx_siting: int, d_km: float,
               delta_h_m: float, climate: int, N_0: float, f_mhz: float, pol: int,
               epsilon: float, sigma: float, mdvar: int, time_pct: float, location_pct: float,
@@ -1055,7 +1248,7 @@ def area_loss(h_tx_m: float, h_rx_m: float, tx_siting: int, rx_siting: int, d_km
     return out[0], out[1], out[2], out[3]
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(**KERNEL)
 def p2p_loss_many(elev_flat: np.ndarray, offsets: np.ndarray, spacing_m: np.ndarray,
                   h_tx_m: float, h_rx_m: float, climate: int, N_0: float, f_mhz: float,
                   pol: int, epsilon: float, sigma: float, mdvar: int, time_pct: float,

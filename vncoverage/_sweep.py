@@ -23,8 +23,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ._itm_kernels import FASTMATH
-from ._itm_kernels import p2p_loss as itm_p2p_loss
+from ._itm_kernels import DELTA_H_SCRATCH, KERNEL, p2p_run, p2p_setup
 from .antenna import gain_db_scalar
 from .propagation import EARTH_RADIUS_M, NU_J_ZERO, knife_edge_j_db
 
@@ -45,7 +44,7 @@ _J_NU_MAX = 10.0
 J_TABLE = knife_edge_j_db(np.arange(_J_NU0, _J_NU_MAX + _J_DNU, _J_DNU))
 
 
-@njit(cache=True, inline="always", fastmath=FASTMATH)
+@njit(inline="always", **KERNEL)
 def _j_db(nu: float, table: np.ndarray) -> float:
     if nu <= _J_NU0:
         return 0.0
@@ -58,12 +57,12 @@ def _j_db(nu: float, table: np.ndarray) -> float:
     return table[i] * (1.0 - t) + table[i + 1] * t
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(**KERNEL)
 def _fspl(d_m: float, f_mhz: float) -> float:
     return _FSPL_CONST + 20.0 * math.log10(f_mhz) + 20.0 * math.log10(d_m / 1000.0)
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(**KERNEL)
 def _hata_family(d_m: float, f_mhz: float, h_tx: float, h_rx: float, cost231: bool) -> float:
     lf = math.log10(f_mhz)
     lhb = math.log10(max(h_tx, 1.0))
@@ -74,7 +73,7 @@ def _hata_family(d_m: float, f_mhz: float, h_tx: float, h_rx: float, cost231: bo
     return 69.55 + 26.16 * lf - 13.82 * lhb - a_hm + slope
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(**KERNEL)
 def bullington_prefix(
     z: np.ndarray, k: int, step_m: float, lam_m: float, ce: float, h_tx: float, h_rx: float,
     f_mhz: float, table: np.ndarray, tx_term: float,
@@ -120,7 +119,7 @@ def bullington_prefix(
     return free + luc + (1.0 - math.exp(-luc / 6.0)) * (10.0 + 0.02 * d / 1000.0)
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(**KERNEL)
 def radial_counts(n_samples: int, n_radials: int, step_px: float) -> np.ndarray:
     """How many of the ``n_radials`` radials carry sample ``k``.
 
@@ -137,13 +136,13 @@ def radial_counts(n_samples: int, n_radials: int, step_px: float) -> np.ndarray:
     return out
 
 
-@njit(cache=True, inline="always", fastmath=FASTMATH)
+@njit(inline="always", **KERNEL)
 def radial_index(j: int, m: int, n_radials: int) -> int:
     """The radial that carries the ``j``-th of the ``m`` evenly spread evaluations."""
     return int(round(j * n_radials / m)) % n_radials
 
 
-@njit(cache=True, inline="always", fastmath=FASTMATH)
+@njit(inline="always", **KERNEL)
 def _bilinear(dem: np.ndarray, nodata: float, r: float, c: float) -> float:
     """Bilinear DEM value at fractional (row, col) of pixel centres; NaN if any of the four
     neighbours is nodata or outside the array."""
@@ -166,7 +165,7 @@ def _bilinear(dem: np.ndarray, nodata: float, r: float, c: float) -> float:
     return (a * (1 - tc) + b * tc) * (1 - tr) + (cc * (1 - tc) + dd * tc) * tr
 
 
-@njit(parallel=True, cache=True, fastmath=FASTMATH)
+@njit(parallel=True, **KERNEL)
 def radial_losses(
     dem: np.ndarray,
     nodata: float,
@@ -206,20 +205,17 @@ def radial_losses(
     ce = 1.0 / (k_factor * EARTH_RADIUS_M)
     step_px = step_m / pixel_m
     counts = radial_counts(n_samples, n_radials, step_px)
-    climate = int(itm_params[0])
-    n0 = itm_params[1]
-    pol = int(itm_params[2])
-    eps = itm_params[3]
-    sig = itm_params[4]
-    mdvar = int(itm_params[5])
-    t_pct = itm_params[6]
-    l_pct = itm_params[7]
-    s_pct = itm_params[8]
     for ir in prange(n_radials):
         az = 2.0 * math.pi * ir / n_radials
         dr = -math.cos(az) * step_px
         dc = math.sin(az) * step_px
         z = np.empty(n_samples + 1, dtype=np.float64)
+        scratch = np.empty(DELTA_H_SCRATCH)
+        # profile-independent ITM set-up (validation, ground impedance, variability), once
+        # per radial (a tuple cannot be shared into the parallel loop)
+        itm = p2p_setup(h_tx_m, h_rx_m, int(itm_params[0]), itm_params[1], f_mhz,
+                        int(itm_params[2]), itm_params[3], itm_params[4], int(itm_params[5]),
+                        itm_params[6], itm_params[7], itm_params[8])
         bad = False
         tx_term = -1e30
         for k in range(n_samples + 1):
@@ -249,9 +245,10 @@ def radial_losses(
             elif model_code == 2:
                 val = _hata_family(d, f_mhz, h_tx_m, h_rx_m, True)
             elif model_code == 4:
-                val, warn, _mode, err = itm_p2p_loss(
-                    z[: k + 1], step_m, h_tx_m, h_rx_m, climate, n0, f_mhz, pol, eps, sig,
-                    mdvar, t_pct, l_pct, s_pct)
+                res = p2p_run(z[: k + 1], step_m, itm, scratch)
+                val = res[0]
+                warn = res[1]
+                err = res[3]
                 if err != 0:
                     val = np.nan
                     flags[ir, k] |= FLAG_NODATA
@@ -266,7 +263,7 @@ def radial_losses(
     return loss, flags
 
 
-@njit(parallel=True, cache=True, fastmath=FASTMATH)
+@njit(parallel=True, **KERNEL)
 def path_window(
     loss: np.ndarray,
     lflags: np.ndarray,
@@ -346,7 +343,7 @@ def path_window(
     return pl, az_out, th_out, flags
 
 
-@njit(parallel=True, cache=True, fastmath=FASTMATH)
+@njit(parallel=True, **KERNEL)
 def apply_antenna(
     loss_db: np.ndarray,
     az_deg: np.ndarray,
@@ -381,7 +378,7 @@ def apply_antenna(
     return out
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(**KERNEL)
 def fold_window(
     best: np.ndarray,
     server: np.ndarray,
