@@ -415,3 +415,61 @@ def fold_window(
                 best[r, c] = v
                 server[r, c] = cell_index
                 flags[r, c] = wflags[i, j]
+
+
+#: Path losses are kept in hundredths of a dB (int16) once computed, in memory and in a
+#: workspace cache alike, so that a cached sweep gives exactly the numbers of a fresh one.
+LOSS_SCALE = np.float32(100.0)
+LOSS_MISSING = np.int16(-32768)
+
+
+@njit(**KERNEL)
+def pack_losses(loss: np.ndarray, flags: np.ndarray,
+                step_px: float) -> tuple[np.ndarray, np.ndarray]:
+    """The evaluated samples of a :func:`radial_losses` result as two flat vectors.
+
+    Sample ``k`` (1..n) of the ``m_k`` radials chosen by :func:`radial_counts` and
+    :func:`radial_index`, in that order: ``(loss in 0.01 dB as int16, LOSS_MISSING where
+    unknown; flags)``. These are exactly the entries :func:`path_window` reads.
+    """
+    n_radials, n1 = loss.shape
+    n_samples = n1 - 1
+    counts = radial_counts(n_samples, n_radials, step_px)
+    total = 0
+    for k in range(1, n1):
+        total += counts[k]
+    q = np.empty(total, dtype=np.int16)
+    fl = np.empty(total, dtype=np.uint32)
+    p = 0
+    for k in range(1, n1):
+        m = counts[k]
+        for j in range(m):
+            ir = radial_index(j, m, n_radials)
+            v = loss[ir, k]
+            if math.isnan(v):
+                q[p] = LOSS_MISSING
+            else:
+                q[p] = np.int16(min(max(round(v * 100.0), -32767.0), 32767.0))
+            fl[p] = flags[ir, k]
+            p += 1
+    return q, fl
+
+
+@njit(**KERNEL)
+def unpack_losses(q: np.ndarray, fl: np.ndarray, n_radials: int, n_samples: int,
+                  step_px: float) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse of :func:`pack_losses`: the (radials x samples) arrays :func:`path_window`
+    reads, NaN where no sample was evaluated."""
+    loss = np.full((n_radials, n_samples + 1), np.nan, dtype=np.float32)
+    flags = np.zeros((n_radials, n_samples + 1), dtype=np.uint32)
+    counts = radial_counts(n_samples, n_radials, step_px)
+    p = 0
+    for k in range(1, n_samples + 1):
+        m = counts[k]
+        for j in range(m):
+            ir = radial_index(j, m, n_radials)
+            if q[p] != LOSS_MISSING:
+                loss[ir, k] = np.float32(q[p]) / LOSS_SCALE
+            flags[ir, k] = fl[p]
+            p += 1
+    return loss, flags

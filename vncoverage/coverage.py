@@ -13,11 +13,15 @@ raster into the existing layers, and a batch run equals any sequence of incremen
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import logging
 import math
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import geopandas as gpd
 import numba
@@ -33,12 +37,22 @@ from .radio import per_re_offset_db
 
 __all__ = [
     "CellRaster",
+    "GroupWindow",
     "Layer",
+    "LayerUpdate",
     "Layers",
+    "SweepCache",
+    "SweepGroup",
+    "cell_raster",
     "cell_raster_naive",
     "cell_rasters",
     "compute_layers",
+    "dem_fingerprint",
+    "diff_cells",
+    "group_window",
     "new_layers",
+    "sweep_groups",
+    "update_layers",
 ]
 
 log = logging.getLogger(__name__)
@@ -137,18 +151,178 @@ def _site_pixel(dem: Dem, x: float, y: float) -> tuple[float, float]:
     return row, col
 
 
+class SweepCache(Protocol):
+    """Where packed sweep results are kept between runs (see :mod:`vncoverage.workspace`)."""
+
+    def get(self, key: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """The packed ``(losses, flags)`` of a sweep, or None (absent or corrupt)."""
+
+    def put(self, key: str, losses: np.ndarray, flags: np.ndarray) -> None:
+        """Keep the packed ``(losses, flags)`` of a sweep."""
+
+
+@dataclass(frozen=True)
+class SweepGroup:
+    """Cells that share one radial sweep: same site position, antenna height, frequency and
+    radius (typically the sectors of one operator's band on a tower)."""
+
+    x: float
+    y: float
+    height_m: float
+    frequency_mhz: float
+    radius_m: float
+    cell_ids: tuple[str, ...]
+
+    def fingerprint(self, radio: RadioConfig, dem_fingerprint: str) -> str:
+        """Hash of everything that determines the sweep: geometry, model and its
+        parameters, receiver height, k-factor, DEM and package version."""
+        from . import __version__
+
+        model = get_model(radio.model)
+        params = {
+            "x": round(self.x, 2), "y": round(self.y, 2), "h": self.height_m,
+            "f": self.frequency_mhz, "r": self.radius_m, "model": model.name,
+            "code": model.code, "rx": radio.rx_height_m, "k": radio.k_factor,
+            "itm": radio.itm_params if model.name == "itm" else None,
+            "dem": dem_fingerprint, "version": __version__, "format": 1,
+        }
+        return hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def dem_fingerprint(dem: Dem) -> str:
+    """Hash of the DEM grid as used (elevations, transform, CRS)."""
+    h = hashlib.sha256(np.ascontiguousarray(dem.elevation).tobytes())
+    h.update(repr(tuple(dem.transform)).encode())
+    h.update(dem.crs.to_wkt().encode())
+    return h.hexdigest()[:32]
+
+
+def sweep_groups(cells: gpd.GeoDataFrame, radio: RadioConfig) -> list[SweepGroup]:
+    """The sweep groups of ``cells`` (technologies outside ``radio.technologies`` skipped),
+    in a deterministic order."""
+    sel = cells[cells["technology"].isin(radio.technologies)]
+    if not len(sel):
+        return []
+    key = pd.DataFrame({
+        "x": np.round(sel.geometry.x.to_numpy(), 2), "y": np.round(sel.geometry.y.to_numpy(), 2),
+        "h": sel["height_m"].to_numpy(float), "f": sel["frequency_mhz"].to_numpy(float),
+        "r": [float(radio.max_radius_m[t]) for t in sel["technology"]],
+        "cell_id": sel.index.astype(str),
+    })
+    out = []
+    for (x, y, h, f, r), g in key.groupby(["x", "y", "h", "f", "r"], sort=True):
+        out.append(SweepGroup(float(x), float(y), float(h), float(f), float(r),
+                              tuple(sorted(g["cell_id"]))))
+    return out
+
+
+def _sweep_shape(radius_m: float, pixel_m: float) -> tuple[int, int]:
+    """(radials, samples) of a sweep: samples one pixel apart, radials at most one pixel
+    apart at the edge."""
+    n_samples = int(math.ceil(radius_m / pixel_m))
+    n_radials = max(360, int(math.ceil(2.0 * math.pi * radius_m / pixel_m)))
+    return n_radials, n_samples
+
+
+@dataclass(frozen=True)
+class GroupWindow:
+    """Path loss, azimuth, depression angle and flags of a sweep group on its window."""
+
+    row: int
+    col: int
+    loss_db: np.ndarray
+    az_deg: np.ndarray
+    theta_deg: np.ndarray
+    flags: np.ndarray
+
+
+def group_window(group: SweepGroup, dem: Dem, radio: RadioConfig, *,
+                 cache: SweepCache | None = None, dem_fp: str | None = None) -> GroupWindow:
+    """Sweep one group (or take its packed losses from ``cache``) and map it on its window.
+
+    Path losses are kept to 0.01 dB (:data:`vncoverage._sweep.LOSS_SCALE`) whether fresh
+    or cached, so both give identical rasters.
+    """
+    model = get_model(radio.model)
+    pixel = dem.pixel_m
+    elev = dem.elevation
+    n_radials, n_samples = _sweep_shape(group.radius_m, pixel)
+    r0, c0 = _site_pixel(dem, group.x, group.y)
+    packed = None
+    key = ""
+    if cache is not None:
+        key = group.fingerprint(radio, dem_fp or dem_fingerprint(dem))
+        packed = cache.get(key)
+    if packed is None:
+        domain_lo, domain_hi = model.domain.distance_m or (0.0, math.inf)
+        itm_params = np.array(list(radio.itm_params.values()), dtype=np.float64)
+        loss, lflags = _sweep.radial_losses(
+            elev, math.nan, r0, c0, pixel, group.height_m, radio.rx_height_m,
+            group.frequency_mhz, n_radials, n_samples, pixel, model.code, radio.k_factor,
+            domain_lo, domain_hi, _sweep.J_TABLE, itm_params)
+        packed = _sweep.pack_losses(loss, lflags, 1.0)
+        if cache is not None:
+            cache.put(key, *packed)
+    loss, lflags = _sweep.unpack_losses(packed[0], packed[1], n_radials, n_samples, 1.0)
+    z_site = _sweep._bilinear(elev, math.nan, r0, c0)
+    half = int(math.ceil(group.radius_m / pixel)) + 1
+    r_start, c_start = int(round(r0)) - half, int(round(c0)) - half
+    pwin, azwin, thwin, wflags = _sweep.path_window(
+        loss, lflags, elev, math.nan, r0, c0, r_start, c_start, 2 * half + 1, 2 * half + 1,
+        pixel, pixel, group.radius_m, float(z_site) + group.height_m, radio.rx_height_m,
+        radio.k_factor)
+    if not math.isfinite(z_site):  # site on DEM nodata: everything unknown
+        pwin[np.isfinite(pwin)] = np.nan
+        wflags |= _sweep.FLAG_NODATA
+    return GroupWindow(r_start, c_start, pwin, azwin, thwin, wflags)
+
+
+def cell_raster(cell_id: str, cell: pd.Series, win: GroupWindow,
+                radio: RadioConfig) -> CellRaster:
+    """One cell's received level from its group's window: EIRP per resource element +
+    antenna gain - path loss."""
+    tech = str(cell["technology"])
+    level0 = float(cell["eirp_dbm"]) + per_re_offset_db(tech, float(cell["bandwidth_mhz"]),
+                                                        radio.cpich_fraction_db)
+    az = cell["azimuth_deg"]
+    omni = bool(pd.isna(az))
+    window = _sweep.apply_antenna(
+        win.loss_db, win.az_deg, win.theta_deg, level0, omni, 0.0 if omni else float(az),
+        float(cell["tilt_deg"]), float(cell["mechanical_tilt_deg"]), radio.h_beamwidth_deg,
+        radio.v_beamwidth_deg, radio.front_to_back_db, radio.vertical_sidelobe_db)
+    return CellRaster(cell_id, win.row, win.col, window, win.flags)
+
+
+def _domain_check(cells: pd.DataFrame, radio: RadioConfig) -> None:
+    """Warn (ModelDomainWarning) about cells whose frequency or antenna height is outside
+    the model's domain; checked once per distinct (frequency, height)."""
+    model = get_model(radio.model)
+    fh = cells.groupby(["frequency_mhz", "height_m"]).size()
+    out_of_domain = sum(
+        int(n) for (f, h), n in fh.items()
+        if model.domain.violations(freq_mhz=float(f), h_tx_m=float(h), h_rx_m=radio.rx_height_m,
+                                   distance_m=None))
+    if out_of_domain:
+        msg = (f"{out_of_domain} cell(s) outside the validity domain of model "
+               f"'{model.name}' (frequency or antenna height)")
+        warnings.warn(msg, ModelDomainWarning, stacklevel=3)
+        log.warning(msg)
+
+
 def cell_rasters(
     cells: gpd.GeoDataFrame,
     dem: Dem,
     radio: RadioConfig,
     *,
     progress: bool = False,
+    cache: SweepCache | None = None,
 ) -> Iterable[CellRaster]:
     """Yield the received-level raster of every cell.
 
     The order groups cells that share a sweep (folding does not depend on order). Cells that
     share a site position, antenna height, frequency and radius share one radial
-    sweep of path loss; only the antenna pattern is applied per cell.
+    sweep of path loss; only the antenna pattern is applied per cell. With a ``cache``,
+    sweeps found there are not recomputed and new ones are stored.
 
     Parameters
     ----------
@@ -159,72 +333,24 @@ def cell_rasters(
     radio
         Radio parameters (model, radius per technology, receiver height, antenna pattern).
     """
-    model = get_model(radio.model)
-    pixel = dem.pixel_m
-    step = pixel
-    nodata = math.nan
-    elev = dem.elevation
-    x = cells.geometry.x.to_numpy()
-    y = cells.geometry.y.to_numpy()
-    key_cols = np.column_stack([
-        np.round(x, 2), np.round(y, 2), cells["height_m"].to_numpy(float),
-        cells["frequency_mhz"].to_numpy(float),
-        np.array([radio.max_radius_m[t] for t in cells["technology"]], dtype=float),
-    ])
-    # frequency / antenna-height domain, once per distinct (frequency, height)
-    fh = cells.groupby(["frequency_mhz", "height_m"]).size()
-    out_of_domain = sum(
-        int(n) for (f, h), n in fh.items()
-        if model.domain.violations(freq_mhz=float(f), h_tx_m=float(h), h_rx_m=radio.rx_height_m,
-                                   distance_m=None))
-    cache_key: tuple[float, ...] | None = None
-    pwin = azwin = thwin = wflags = None
-    order = np.lexsort(key_cols.T[::-1])
-    domain_lo, domain_hi = model.domain.distance_m or (0.0, math.inf)
-    itm_params = np.array(list(radio.itm_params.values()), dtype=np.float64)
-    bar = tqdm(total=len(cells), desc="cells", unit="cell", disable=not progress)
-    for i in order:
-        row = cells.iloc[i]
-        tech = row["technology"]
-        radius = radio.max_radius_m[tech]
-        n_samples = int(math.ceil(radius / step))
-        n_radials = max(360, int(math.ceil(2.0 * math.pi * radius / pixel)))
-        r0, c0 = _site_pixel(dem, x[i], y[i])
-        key = tuple(key_cols[i])
-        half = int(math.ceil(radius / pixel)) + 1
-        r_start, c_start = int(round(r0)) - half, int(round(c0)) - half
-        if key != cache_key:
-            loss, lflags = _sweep.radial_losses(
-                elev, nodata, r0, c0, pixel, float(row["height_m"]), radio.rx_height_m,
-                float(row["frequency_mhz"]), n_radials, n_samples, step, model.code,
-                radio.k_factor, domain_lo, domain_hi, _sweep.J_TABLE, itm_params)
-            z_site = _sweep._bilinear(elev, nodata, r0, c0)
-            pwin, azwin, thwin, wflags = _sweep.path_window(
-                loss, lflags, elev, nodata, r0, c0, r_start, c_start, 2 * half + 1,
-                2 * half + 1, pixel, step, radius, float(z_site) + float(row["height_m"]),
-                radio.rx_height_m, radio.k_factor)
-            if not math.isfinite(z_site):  # site on DEM nodata: everything unknown
-                pwin[np.isfinite(pwin)] = np.nan
-                wflags |= _sweep.FLAG_NODATA
-            cache_key = key
-        assert pwin is not None and azwin is not None and thwin is not None
-        assert wflags is not None
-        level0 = float(row["eirp_dbm"]) + per_re_offset_db(
-            tech, float(row["bandwidth_mhz"]), radio.cpich_fraction_db)
-        az = row["azimuth_deg"]
-        omni = bool(np.isnan(az))
-        window = _sweep.apply_antenna(
-            pwin, azwin, thwin, level0, omni, 0.0 if omni else float(az),
-            float(row["tilt_deg"]), float(row["mechanical_tilt_deg"]), radio.h_beamwidth_deg,
-            radio.v_beamwidth_deg, radio.front_to_back_db, radio.vertical_sidelobe_db)
-        bar.update(1)
-        yield CellRaster(str(cells.index[i]), r_start, c_start, window, wflags)
+    sel = cells[cells["technology"].isin(radio.technologies)]
+    groups = sweep_groups(sel, radio)
+    dem_fp = dem_fingerprint(dem) if cache is not None else None
+    bar = tqdm(total=len(sel), desc="cells", unit="cell", disable=not progress)
+    for g in groups:
+        win = group_window(g, dem, radio, cache=cache, dem_fp=dem_fp)
+        for cid in g.cell_ids:
+            bar.update(1)
+            yield cell_raster(cid, sel.loc[cid], win, radio)
     bar.close()
-    if out_of_domain:
-        msg = (f"{out_of_domain} cell(s) outside the validity domain of model "
-               f"'{model.name}' (frequency or antenna height)")
-        warnings.warn(msg, ModelDomainWarning, stacklevel=2)
-        log.warning(msg)
+    if len(sel):
+        _domain_check(sel, radio)
+
+
+def set_threads(threads: int) -> None:
+    """Use ``threads`` numba threads (0 = all cores)."""
+    max_threads = int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
+    numba.set_num_threads(min(threads, max_threads) if threads else max_threads)
 
 
 def compute_layers(
@@ -234,8 +360,12 @@ def compute_layers(
     *,
     threads: int = 0,
     progress: bool = False,
+    cache: SweepCache | None = None,
 ) -> Layers:
     """Best-server layers for every technology in ``radio.technologies`` and every operator.
+
+    Server indexes refer to ``Layers.cell_ids``, the cell ids in sorted order, so that the
+    layers do not depend on the order of the cell table.
 
     Parameters
     ----------
@@ -243,16 +373,16 @@ def compute_layers(
         Cell table (working CRS); cells of other technologies are ignored.
     threads
         Numba threads (0 = all cores).
+    cache
+        Optional store of sweeps (see :class:`SweepCache`).
     """
-    max_threads = int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
-    numba.set_num_threads(min(threads, max_threads) if threads else max_threads)
-    sel = cells[cells["technology"].isin(radio.technologies)]
+    set_threads(threads)
     operators = sorted(cells["operator"].unique())
-    layers = new_layers(dem, radio.technologies, operators, list(cells.index))
-    pos = {cid: k for k, cid in enumerate(cells.index)}
+    layers = new_layers(dem, radio.technologies, operators, sorted(map(str, cells.index)))
+    pos = {cid: k for k, cid in enumerate(layers.cell_ids)}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ModelDomainWarning)
-        for r in cell_rasters(sel, dem, radio, progress=progress):
+        for r in cell_rasters(cells, dem, radio, progress=progress, cache=cache):
             idx = pos[r.cell_id]
             tech = str(cells.at[r.cell_id, "technology"])
             op = str(cells.at[r.cell_id, "operator"])
@@ -262,6 +392,187 @@ def compute_layers(
         layers.notes.append(str(w.message))
         warnings.warn(str(w.message), w.category, stacklevel=2)
     return layers
+
+
+@dataclass(frozen=True)
+class LayerUpdate:
+    """What :func:`update_layers` changed: cell ids added, changed and removed, and the
+    grid windows ``(row0, col0, row1, col1)`` (end-exclusive) whose pixels may differ."""
+
+    added: tuple[str, ...]
+    changed: tuple[str, ...]
+    removed: tuple[str, ...]
+    windows: tuple[tuple[int, int, int, int], ...]
+    windows_by_cell: dict[str, list[tuple[int, int, int, int]]]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.changed or self.removed)
+
+
+#: Cell columns that determine a cell's raster and layers.
+RASTER_COLUMNS = ("technology", "operator", "frequency_mhz", "bandwidth_mhz", "height_m",
+                  "azimuth_deg", "tilt_deg", "mechanical_tilt_deg", "eirp_dbm")
+
+
+def _cell_signature(cells: gpd.GeoDataFrame) -> pd.Series:
+    """One comparable string per cell of everything that determines its raster."""
+    cols: dict[str, pd.Series] = {}
+    for c in RASTER_COLUMNS:
+        v = cells[c]
+        if pd.api.types.is_numeric_dtype(v):
+            cols[c] = v.astype("float64")  # int in one file, float in another: same cell
+        else:
+            cols[c] = v.astype(object).where(v.notna(), "").map(str)
+    df = pd.DataFrame(cols)
+    df["x"] = np.round(cells.geometry.x.to_numpy(), 2)
+    df["y"] = np.round(cells.geometry.y.to_numpy(), 2)
+    out = pd.util.hash_pandas_object(df, index=False)
+    out.index = cells.index.astype(str)
+    return out
+
+
+def diff_cells(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame,
+               radio: RadioConfig) -> tuple[list[str], list[str], list[str]]:
+    """Cell ids ``(added, changed, removed)`` between two cell tables, counting only
+    technologies in ``radio.technologies``."""
+    old = old[old["technology"].isin(radio.technologies)]
+    new = new[new["technology"].isin(radio.technologies)]
+    so, sn = _cell_signature(old), _cell_signature(new)
+    added = sorted(set(sn.index) - set(so.index))
+    removed = sorted(set(so.index) - set(sn.index))
+    both = sorted(set(sn.index) & set(so.index))
+    changed = [c for c in both if so[c] != sn[c]]
+    return added, changed, removed
+
+
+def _cell_window(cell: pd.Series, dem: Dem, radio: RadioConfig) -> tuple[int, int, int, int]:
+    """The grid window a cell's raster covers (clipped to the grid), end-exclusive."""
+    radius = radio.max_radius_m[str(cell["technology"])]
+    r0, c0 = _site_pixel(dem, float(cell.geometry.x), float(cell.geometry.y))
+    half = int(math.ceil(radius / dem.pixel_m)) + 1
+    rs, cs = int(round(r0)) - half, int(round(c0)) - half
+    nr, nc = dem.shape
+    return (max(rs, 0), max(cs, 0), min(rs + 2 * half + 1, nr), min(cs + 2 * half + 1, nc))
+
+
+def update_layers(
+    layers: Layers,
+    old_cells: gpd.GeoDataFrame,
+    new_cells: gpd.GeoDataFrame,
+    dem: Dem,
+    radio: RadioConfig,
+    *,
+    cache: SweepCache | None = None,
+    threads: int = 0,
+    progress: bool = False,
+) -> LayerUpdate:
+    """Bring ``layers`` (computed for ``old_cells``) to ``new_cells``, in place, computing
+    only what changed.
+
+    Added cells are folded in. For a removed or changed cell, every layer it belonged to is
+    recomputed inside its old window from the rasters of the current cells that reach that
+    window (their sweeps come from ``cache`` when there); a changed cell's new raster is then
+    folded in. Server indexes are renumbered to the new sorted cell ids. The result equals
+    :func:`compute_layers` on ``new_cells``.
+    """
+    set_threads(threads)
+    added, changed, removed = diff_cells(old_cells, new_cells, radio)
+    new_ids = sorted(map(str, new_cells.index))
+    # renumber servers to the new id order (relative order of kept cells is unchanged)
+    remap = np.full(len(layers.cell_ids) + 1, -1, dtype=np.int32)
+    new_pos = {cid: k for k, cid in enumerate(new_ids)}
+    for k, cid in enumerate(layers.cell_ids):
+        remap[k] = new_pos.get(cid, -1)
+    for operator in sorted(set(new_cells["operator"]) - set(layers.operators)):
+        extra = new_layers(dem, radio.technologies, [operator], [])
+        for key, lay in extra.layers.items():
+            layers.layers.setdefault(key, lay)
+    for lay in layers.layers.values():
+        srv = lay.server
+        srv[...] = np.where(srv >= 0, remap[srv], -1)
+    layers.cell_ids = new_ids
+    sel_new = new_cells[new_cells["technology"].isin(radio.technologies)]
+    dem_fp = dem_fingerprint(dem) if cache is not None else None
+    windows_by_cell: dict[str, list[tuple[int, int, int, int]]] = {}
+    group_of: dict[str, SweepGroup] = {}
+    for g in sweep_groups(sel_new, radio):
+        for cid in g.cell_ids:
+            group_of[cid] = g
+    win_cache: dict[SweepGroup, GroupWindow] = {}
+
+    def raster(cid: str) -> CellRaster:
+        g = group_of[cid]
+        if g not in win_cache:
+            win_cache[g] = group_window(g, dem, radio, cache=cache, dem_fp=dem_fp)
+        return cell_raster(cid, sel_new.loc[cid], win_cache[g], radio)
+
+    # 1. pixels of removed / changed cells: recompute their old windows from the others
+    stale = [(cid, old_cells.loc[cid]) for cid in removed + changed]
+    cur_windows = {cid: _cell_window(sel_new.loc[cid], dem, radio) for cid in sel_new.index}
+    bar = tqdm(total=len(stale) + len(added) + len(changed), desc="update", unit="cell",
+               disable=not progress)
+    done: dict[tuple[str, str], list[tuple[int, int, int, int]]] = {}
+    for cid, old in stale:
+        win = _cell_window(old, dem, radio)
+        windows_by_cell.setdefault(cid, []).append(win)
+        r0, c0, r1, c1 = win
+        keys = [(str(old["technology"]), ANY), (str(old["technology"]), str(old["operator"]))]
+        for key in keys:
+            done.setdefault(key, []).append(win)
+            lay = layers.layers[key]
+            lay.best_dbm[r0:r1, c0:c1] = -np.inf
+            lay.server[r0:r1, c0:c1] = -1
+            lay.unknown[r0:r1, c0:c1] = 0
+            lay.flags[r0:r1, c0:c1] = 0
+        tech, op = keys[1]
+        for other, (a0, b0, a1, b1) in cur_windows.items():
+            if a0 >= r1 or a1 <= r0 or b0 >= c1 or b1 <= c0:
+                continue
+            row = sel_new.loc[other]
+            if str(row["technology"]) != tech:
+                continue
+            ras = raster(other)
+            targets = [layers.layers[(tech, ANY)]]
+            if str(row["operator"]) == op:
+                targets.append(layers.layers[(tech, op)])
+            for lay in targets:
+                _sweep.fold_window(lay.best_dbm[r0:r1, c0:c1], lay.server[r0:r1, c0:c1],
+                                   lay.unknown[r0:r1, c0:c1], lay.flags[r0:r1, c0:c1],
+                                   ras.level_dbm, ras.flags, ras.row - r0, ras.col - c0,
+                                   new_pos[other])
+        bar.update(1)
+    # 2. new rasters of added and changed cells, except where step 1 already folded them
+    #    (folding twice would not change the maximum but would count unknown paths twice)
+    for cid in added + changed:
+        row = sel_new.loc[cid]
+        ras = raster(cid)
+        windows_by_cell.setdefault(cid, []).append(cur_windows[cid])
+        tech, op = str(row["technology"]), str(row["operator"])
+        for key in ((tech, ANY), (tech, op)):
+            level = ras.level_dbm
+            for a0, b0, a1, b1 in done.get(key, []):
+                i0, i1 = max(a0 - ras.row, 0), min(a1 - ras.row, level.shape[0])
+                j0, j1 = max(b0 - ras.col, 0), min(b1 - ras.col, level.shape[1])
+                if i0 < i1 and j0 < j1:
+                    if level is ras.level_dbm:
+                        level = level.copy()
+                    level[i0:i1, j0:j1] = -np.inf
+            layers.layers[key].fold(dataclasses.replace(ras, level_dbm=level), new_pos[cid])
+        bar.update(1)
+    bar.close()
+    # layers of operators that no longer have any cell go, as in a full computation
+    keep_ops = set(map(str, new_cells["operator"].unique()))
+    for key in [k for k in layers.layers if k[1] != ANY and k[1] not in keep_ops]:
+        del layers.layers[key]
+    layers.notes = []
+    if len(sel_new):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ModelDomainWarning)
+            _domain_check(sel_new, radio)
+        layers.notes = [str(w.message) for w in caught]
+    wins = tuple(w for ws in windows_by_cell.values() for w in ws)
+    return LayerUpdate(tuple(added), tuple(changed), tuple(removed), wins, windows_by_cell)
 
 
 def cell_raster_naive(
