@@ -1,0 +1,402 @@
+"""Vietnamese place names: Unicode clean-up and tolerant matching.
+
+Real files write the same district or commune in many ways (DOMAIN.md, "Lạng Sơn"): composed
+(NFC) or decomposed (NFD) diacritics, ``Ð`` (U+00D0, Icelandic eth) or ``D`` for ``Đ``
+(U+0110), missing tone marks (``Bac Son``), the administrative prefix written out, abbreviated
+or left out (``Huyện Bắc Sơn``, ``H. Bắc Sơn``, ``Bắc Sơn``), and the tone mark of ``oa``,
+``oe``, ``uy`` on either vowel (``Hoà`` / ``Hòa``; both spellings are in official use, see
+Decision 240/QĐ of 1984 and the 2003 textbook convention). This module turns each name into
+a comparable form and matches names against a list of known names in stages, from exact to
+tolerant, never guessing between two candidates:
+
+1. ``exact``: equal after :func:`clean_text` (NFC, ``Ð``/``ð`` to ``Đ``/``đ``, spaces);
+2. ``normalised``: equal ignoring case, punctuation and the position of the tone mark;
+3. ``prefix``: equal once an administrative prefix present on one side only is dropped
+   (two different prefixes, e.g. ``Thị trấn X`` and ``Xã X``, are different units and
+   never match);
+4. ``missing marks``: the name is the candidate with some diacritics left out (``Bac Son``,
+   ``Văn Quan`` written ``Van Quan``, ``Dinh Lap``), never with different ones; a name
+   written with tone marks keeps its tones (no mark is then the level tone: ``Tân Lập``
+   does not match ``Tấn Lập``), optionally with stage 3;
+5. ``alias``: listed in an explicit alias table (renamed units, pre-/post-2025 names).
+
+A name matching two different candidates at the first stage where it matches at all is
+``ambiguous``; one matching none gets up to three suggestions. Every match other than
+``exact`` is "fuzzy" and must be listed to the user (:func:`describe_matches`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+__all__ = [
+    "OPERATOR_ALIASES",
+    "TECHNOLOGY_ALIASES",
+    "NameMatch",
+    "canonical_operator",
+    "canonical_technology",
+    "clean_text",
+    "describe_matches",
+    "fold",
+    "match_names",
+    "unify_names",
+]
+
+#: Vietnamese tone marks as Unicode combining characters: huyền, sắc, ngã, hỏi, nặng.
+TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
+#: Letters often typed in place of Đ / đ (eth, African D).
+_D_LOOKALIKES = str.maketrans({"\u00d0": "\u0110", "\u00f0": "\u0111", "\u0189": "\u0110",
+                               "\u0256": "\u0111"})
+_SPACES = re.compile(r"[\s\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]+")
+_PUNCT = re.compile(r"[\s.,;:\-_/()'\"]+")
+
+#: Administrative prefixes (as folded words) and the kind they stand for. Abbreviations as
+#: used in Vietnamese administrative writing (TP., TX., H., TT., X., P., Q.).
+ADMIN_PREFIXES: dict[tuple[str, ...], str] = {
+    ("tinh",): "tỉnh",
+    ("thanh", "pho"): "thành phố", ("tp",): "thành phố",
+    ("thi", "xa"): "thị xã", ("tx",): "thị xã",
+    ("huyen",): "huyện", ("h",): "huyện",
+    ("quan",): "quận", ("q",): "quận",
+    ("thi", "tran"): "thị trấn", ("tt",): "thị trấn",
+    ("xa",): "xã", ("x",): "xã",
+    ("phuong",): "phường", ("p",): "phường",
+}
+_PREFIX_SPELLING = {  # the fully marked spelling of each prefix word sequence
+    ("tinh",): "tỉnh", ("thanh", "pho"): "thành phố", ("thi", "xa"): "thị xã",
+    ("huyen",): "huyện", ("quan",): "quận", ("thi", "tran"): "thị trấn", ("xa",): "xã",
+    ("phuong",): "phường",
+}
+
+#: Other spellings of the operators (lower case, folded). VinaPhone is VNPT's mobile brand
+#: (DOMAIN.md, "Operators").
+OPERATOR_ALIASES: dict[str, str] = {
+    "viettel": "Viettel", "viettel telecom": "Viettel", "tap doan viettel": "Viettel",
+    "vnpt": "VNPT", "vinaphone": "VNPT", "vnpt vinaphone": "VNPT", "vina phone": "VNPT",
+    "mobifone": "MobiFone", "mobi fone": "MobiFone", "mobiphone": "MobiFone",
+}
+#: Other names of the radio technologies (folded, without spaces or dashes).
+TECHNOLOGY_ALIASES: dict[str, str] = {
+    "2g": "2G", "gsm": "2G", "gprs": "2G", "edge": "2G",
+    "3g": "3G", "umts": "3G", "wcdma": "3G", "hspa": "3G", "hspa+": "3G",
+    "4g": "4G", "lte": "4G", "ltea": "4G", "lteadvanced": "4G", "4glte": "4G",
+    "5g": "5G", "nr": "5G", "5gnr": "5G", "nr5g": "5G",
+}
+
+
+def clean_text(value: object) -> str:
+    """NFC-normalise a text, replace look-alikes of ``Đ``/``đ`` and collapse white space.
+
+    ``None`` and NaN give ``""``. This is what every name read from a file goes through
+    before it is stored or compared.
+    """
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    text = unicodedata.normalize("NFC", str(value)).translate(_D_LOOKALIKES)
+    return _SPACES.sub(" ", text).strip()
+
+
+def fold(text: str) -> str:
+    """Lower case without any diacritic (``Đ`` -> ``d``), for loose comparison only."""
+    out = unicodedata.normalize("NFD", clean_text(text).casefold().replace("đ", "d"))
+    return "".join(ch for ch in out if not unicodedata.combining(ch))
+
+
+@dataclass(frozen=True)
+class _Word:
+    """One syllable: letters with their shape marks (â ă ê ô ơ ư đ), its tone mark, and the
+    bare letters."""
+
+    shape: str
+    tone: str
+    folded: str = field(compare=False)
+
+    def covered_by(self, other: _Word, *, strict_tone: bool = False) -> bool:
+        """True when this syllable is ``other`` with some diacritics left out. With
+        ``strict_tone`` the tone must be the same (no tone mark is itself a tone, thanh
+        ngang, in a name whose writer typed tone marks)."""
+        if len(self.shape) != len(other.shape) or self.folded != other.folded:
+            return False
+        if (self.tone or strict_tone) and self.tone != other.tone:
+            return False
+        for a, b in zip(self.shape, other.shape, strict=True):
+            if a != b and a != fold(b):
+                # a keeps some marks of b: all of a's marks must be b's
+                ma = set(unicodedata.normalize("NFD", a)[1:])
+                mb = set(unicodedata.normalize("NFD", b)[1:])
+                if fold(a) != fold(b) or not ma <= mb:
+                    return False
+        return True
+
+
+@dataclass(frozen=True)
+class _Name:
+    prefix: str | None
+    words: tuple[_Word, ...]
+    full: tuple[_Word, ...]  # with the prefix words
+
+    @property
+    def loose(self) -> str:
+        return " ".join(w.folded for w in self.words)
+
+    @property
+    def toned(self) -> bool:
+        """Whether the writer typed tone marks (then a syllable without one is level)."""
+        return any(w.tone for w in self.full)
+
+
+def _words(text: str) -> tuple[_Word, ...]:
+    out = []
+    for raw in _PUNCT.split(clean_text(text).casefold()):
+        if not raw:
+            continue
+        nfd = unicodedata.normalize("NFD", raw)
+        tones = "".join(sorted(ch for ch in nfd if ch in TONE_MARKS))
+        shape = unicodedata.normalize("NFC", "".join(ch for ch in nfd if ch not in TONE_MARKS))
+        out.append(_Word(shape, tones, fold(shape)))
+    return tuple(out)
+
+
+def _parse(text: str) -> _Name:
+    words = _words(text)
+    folded = tuple(w.folded for w in words)
+    for n in (2, 1):
+        head = folded[:n]
+        if len(words) > n and head in ADMIN_PREFIXES:
+            spelled = _PREFIX_SPELLING.get(head)
+            if spelled is not None:  # a written-out prefix may not carry other marks
+                ref = _words(spelled)
+                if not all(w.covered_by(r) for w, r in zip(words[:n], ref, strict=True)):
+                    continue
+            return _Name(ADMIN_PREFIXES[head], words[n:], words)
+    return _Name(None, words, words)
+
+
+@dataclass(frozen=True)
+class NameMatch:
+    """How one name was matched.
+
+    Attributes
+    ----------
+    value
+        The name as given (cleaned).
+    match
+        The known name it matched, or ``None``.
+    how
+        ``exact``, ``normalised``, ``prefix``, ``missing marks``, ``prefix, missing marks``,
+        ``alias``, ``ambiguous`` or ``none``.
+    scheme
+        For matches against several lists (e.g. pre-2025 and 2025 communes): which one.
+    candidates
+        The candidates of an ambiguous match, or suggestions for a name that matched nothing.
+    """
+
+    value: str
+    match: str | None
+    how: str
+    scheme: str | None = None
+    candidates: tuple[str, ...] = ()
+
+    @property
+    def fuzzy(self) -> bool:
+        """Matched, but not exactly: must be listed to the user."""
+        return self.match is not None and self.how != "exact"
+
+
+def _same(a: tuple[_Word, ...], b: tuple[_Word, ...]) -> bool:
+    return a == b
+
+
+def _covered(a: tuple[_Word, ...], b: tuple[_Word, ...], *, strict_tone: bool = False) -> bool:
+    return len(a) == len(b) and all(x.covered_by(y, strict_tone=strict_tone)
+                                    for x, y in zip(a, b, strict=True))
+
+
+def _stage(v: _Name, c: _Name, stage: str) -> bool:
+    both = v.prefix == c.prefix
+    compatible = both or v.prefix is None or c.prefix is None
+    if stage == "normalised":
+        return _same(v.full, c.full) or (both and _same(v.words, c.words))
+    if stage == "prefix":
+        return compatible and _same(v.words, c.words)
+    strict = v.toned
+    if stage == "missing marks":
+        return (_covered(v.full, c.full, strict_tone=strict)
+                or (both and _covered(v.words, c.words, strict_tone=strict)))
+    if stage == "prefix, missing marks":
+        return compatible and _covered(v.words, c.words, strict_tone=strict)
+    raise ValueError(stage)  # pragma: no cover
+
+
+_STAGES = ("normalised", "prefix", "missing marks", "prefix, missing marks")
+
+
+def match_names(
+    values: Iterable[object],
+    candidates: Iterable[str] | Mapping[str, Iterable[str]],
+    *,
+    aliases: Mapping[str, str] | None = None,
+) -> dict[str, NameMatch]:
+    """Match each distinct value to one known name, tolerantly (see the module docstring).
+
+    Parameters
+    ----------
+    values
+        Names to match (e.g. the district column of a statistics table).
+    candidates
+        The known names, or several lists of them by scheme (e.g. ``{"2025": [...],
+        "pre-2025": [...]}``); at each stage the first scheme with a unique match wins.
+    aliases
+        Extra ``{other name: known name}`` pairs (renamed or merged units); compared after
+        the normalised stage.
+
+    Returns
+    -------
+    dict
+        ``{clean value: NameMatch}`` for every distinct non-empty value.
+    """
+    schemes: dict[str | None, list[str]]
+    if isinstance(candidates, Mapping):
+        schemes = {str(k): [clean_text(c) for c in v] for k, v in candidates.items()}
+    else:
+        schemes = {None: [clean_text(c) for c in candidates]}
+    parsed = {s: [(c, _parse(c)) for c in dict.fromkeys(x for x in names if x)]
+              for s, names in schemes.items()}
+    alias_keys = {_parse(k).full: clean_text(v) for k, v in (aliases or {}).items()}
+    out: dict[str, NameMatch] = {}
+    for raw in values:
+        value = clean_text(raw)
+        if not value or value in out:
+            continue
+        out[value] = _match_one(value, schemes, parsed, alias_keys)
+    return out
+
+
+def _match_one(
+    value: str,
+    schemes: Mapping[str | None, list[str]],
+    parsed: Mapping[str | None, list[tuple[str, _Name]]],
+    alias_keys: Mapping[tuple[_Word, ...], str],
+) -> NameMatch:
+    for scheme, names in schemes.items():
+        if value in names:
+            return NameMatch(value, value, "exact", scheme)
+    v = _parse(value)
+    for stage in _STAGES:
+        if stage == "prefix" and v.full in alias_keys:
+            target = alias_keys[v.full]
+            for scheme, names in schemes.items():
+                if target in names:
+                    return NameMatch(value, target, "alias", scheme)
+        for scheme, cands in parsed.items():
+            hits = list(dict.fromkeys(c for c, p in cands if _stage(v, p, stage)))
+            if len(hits) == 1:
+                return NameMatch(value, hits[0], stage, scheme)
+            if len(hits) > 1:
+                return NameMatch(value, None, "ambiguous", scheme, tuple(hits))
+    pool: dict[str, list[str]] = {}
+    for cands in parsed.values():
+        for c, p in cands:
+            pool.setdefault(p.loose, []).append(c)
+    close = difflib.get_close_matches(v.loose, list(pool), n=3, cutoff=0.75)
+    hints = list(dict.fromkeys(c for k in close for c in pool[k]))[:3]
+    return NameMatch(value, None, "none", None, tuple(hints))
+
+
+def describe_matches(matches: Mapping[str, NameMatch], what: str) -> list[str]:
+    """One line per fuzzy match, e.g. ``district 'Bac Son' read as 'Bắc Sơn' (missing
+    marks)``."""
+    lines = []
+    for m in matches.values():
+        if m.fuzzy:
+            scheme = f", {m.scheme} name" if m.scheme else ""
+            lines.append(f"{what} '{m.value}' read as '{m.match}' ({m.how}{scheme})")
+    return lines
+
+
+def _marks(text: str) -> int:
+    return sum(1 for ch in unicodedata.normalize("NFD", text) if unicodedata.combining(ch)) + \
+        text.count("đ") + text.count("Đ")
+
+
+def unify_names(values: Sequence[object]) -> dict[str, NameMatch]:
+    """Group the spellings of one name inside one column and pick one spelling per group.
+
+    Spellings that match each other tolerantly (``Bắc Sơn``, ``Huyện Bắc Sơn``, ``Bac Son``,
+    ``BẮC SƠN``) are the same unit: each maps to the most frequent fully marked spelling.
+    Two fully marked spellings that differ in a diacritic (``Tân Lập``, ``Tấn Lập``) or in
+    their prefix (``Thị trấn Na Sầm``, ``Xã Na Sầm``) stay apart; a spelling that could
+    belong to either is reported ``ambiguous`` and left as it is.
+
+    Returns
+    -------
+    dict
+        ``{clean value: NameMatch}``; ``match`` is the chosen spelling (``how="exact"`` when
+        it is the value itself).
+    """
+    counts = Counter(clean_text(v) for v in values)
+    counts.pop("", None)
+    # most marks first (a fully marked spelling is never "missing marks" of a bare one),
+    # then the most frequent, then the longest (with its prefix), then alphabetical
+    order = sorted(counts, key=lambda s: (-_marks(s), -counts[s], -len(s), s))
+    heads: list[tuple[str, _Name]] = []
+    group: dict[str, str] = {}
+    out: dict[str, NameMatch] = {}
+    for value in order:
+        if heads:
+            m = _match_one(value, {None: [h for h, _ in heads]}, {None: heads}, {})
+            if m.match is not None:
+                group[value] = m.match
+                continue
+            if m.how == "ambiguous":
+                out[value] = m
+                continue
+        heads.append((value, _parse(value)))
+        group[value] = value
+    # spell each group the way most of its rows do, among spellings with every mark
+    for head, hp in heads:
+        members = [v for v, g in group.items() if g == head]
+        full = [v for v in members if _covered(hp.words, _parse(v).words)]
+        best = max(full, key=lambda s: (counts[s], len(s), s))
+        bp = [(best, _parse(best))]
+        for v in members:
+            out[v] = (NameMatch(v, best, "exact") if v == best
+                      else _match_one(v, {None: [best]}, {None: bp}, {}))
+    return out
+
+
+def canonical_operator(value: object, operators: Sequence[str]) -> tuple[str, bool]:
+    """The configured spelling of an operator name, tolerating case, spaces and the aliases
+    of :data:`OPERATOR_ALIASES`. Returns ``(name, changed)``; unknown names come back
+    cleaned but otherwise unchanged (they may be other operators or tower companies)."""
+    return _canonical_operator(clean_text(value), tuple(operators))
+
+
+@lru_cache(maxsize=4096)
+def _canonical_operator(text: str, operators: tuple[str, ...]) -> tuple[str, bool]:
+    key = " ".join(fold(text).replace("-", " ").split())
+    for op in operators:
+        if key == " ".join(fold(op).split()):
+            return op, op != text
+    alias = OPERATOR_ALIASES.get(key)
+    if alias is not None and alias in operators:
+        return alias, alias != text
+    return text, False
+
+
+def canonical_technology(value: object) -> str | None:
+    """``2G``, ``3G``, ``4G`` or ``5G`` for the usual names (``LTE``, ``NR``, ``UMTS``,
+    ``GSM``, ``4g`` ...), ``None`` otherwise."""
+    return _canonical_technology(clean_text(value))
+
+
+@lru_cache(maxsize=1024)
+def _canonical_technology(text: str) -> str | None:
+    key = re.sub(r"[\s\-_/]+", "", fold(text))
+    return TECHNOLOGY_ALIASES.get(key)
