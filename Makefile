@@ -4,12 +4,16 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 OUT ?= out
 PYTEST_ARGS ?=
+NPM ?= npm
+# pinned npm copies of the CDN files of map.html, for the browser test (tests/web/)
+WEB := .cache/web
 
-.PHONY: run test lint bench sample clean help
+.PHONY: run test lint bench sample assets clean help
 
 help:
 	@echo "make run    - create $(VENV) if needed, install, run on the bundled sample (-> $(OUT)/)"
-	@echo "make test   - same set-up with the test extras, run the whole test suite"
+	@echo "make test   - same set-up with the test extras and the web assets, run all tests"
+	@echo "make assets - npm copies of the map's JavaScript/CSS for the browser test ($(WEB))"
 	@echo "make lint   - ruff and mypy"
 	@echo "make bench  - stage timings of the main job (scripts/bench.py)"
 	@echo "make sample - regenerate the bundled sample data (scripts/make_sample_data.py)"
@@ -29,7 +33,18 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/vncoverage run --out $(OUT)
 
-test: $(VENV)/.installed-test
+assets: $(WEB)/.installed
+
+$(WEB)/.installed: tests/web/package.json tests/web/package-lock.json
+	@if command -v $(NPM) >/dev/null 2>&1; then \
+	  mkdir -p $(WEB) && cp tests/web/package.json tests/web/package-lock.json $(WEB)/ && \
+	  $(NPM) ci --prefix $(WEB) --no-audit --no-fund --ignore-scripts --loglevel=error && \
+	  touch $@; \
+	else \
+	  echo "npm not found: the browser test will be skipped (it fails when CI is set)"; \
+	fi
+
+test: $(VENV)/.installed-test assets
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test

@@ -1,17 +1,36 @@
-"""The planner's report in Markdown: KPIs, districts, 2025 communes, uncovered villages,
-method and provenance. Pure text generation; writing is :mod:`vncoverage.io`'s job."""
+"""The planner's report: content shared by the Markdown (:func:`markdown_report`) and the HTML
+(:func:`vncoverage.report_html.html_report`) renderings, in Vietnamese or English.
+
+Sections: KPIs against the plan (baseline Q2/2023, current, target 2025, gap in percentage
+points and in villages), per-district and per-2025-commune tables, charts and a static map of
+the gaps, the remote gaps and their rule, the villages without coverage by population, method,
+notes and provenance (inputs, parameters, versions). In Vietnamese, section headings carry
+their English title in parentheses, so that partners can find their way.
+
+Pure text generation; writing is :mod:`vncoverage.io`'s job.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from . import __version__
+from .changes import Changes
 from .config import Config
+from .i18n import DEFAULT_LANG, check_lang, column_label, number, tr, verdict_label
+from .remote import REMOTE_ROAD_M, REMOTE_TOWN_M
+from .villages import COVERED
 
-__all__ = ["kpi_text_table", "markdown_report"]
+__all__ = ["ReportContext", "Table", "kpi_text_table", "markdown_report", "report_tables"]
+
+_STATUS_KEYS = {"met": "status_met", "not met": "status_not_met",
+                "reported statistic, not computed": "status_statistic",
+                "no data": "status_no_data", "no target": "status_no_target"}
 
 
 def _fmt(v: object, digits: int = 1) -> str:
@@ -24,12 +43,6 @@ def _fmt(v: object, digits: int = 1) -> str:
     if isinstance(v, int):
         return f"{v:,}"
     return str(v).replace("|", "\\|")
-
-
-def _md_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(_fmt(c) for c in r) + " |" for r in rows]
-    return "\n".join(lines)
 
 
 def _kpi_rows(kpis: pd.DataFrame) -> list[list[object]]:
@@ -48,7 +61,7 @@ def _kpi_rows(kpis: pd.DataFrame) -> list[list[object]]:
 
 
 def kpi_text_table(kpis: pd.DataFrame) -> str:
-    """A plain-text KPI table for the terminal."""
+    """A plain-text KPI table for the terminal (English)."""
     header = ["KPI", "unit", "baseline 2023", "current", "target 2025", "gap", "status"]
     rows = [[_fmt(c) for c in r] for r in _kpi_rows(kpis)]
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
@@ -56,6 +69,330 @@ def kpi_text_table(kpis: pd.DataFrame) -> str:
     out.append("  ".join("-" * w for w in widths))
     out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
     return "\n".join(out)
+
+
+# --------------------------------------------------------------------------------------
+# shared content
+
+
+@dataclass
+class Table:
+    """A rendered-agnostic table: header and rows of display strings (not escaped).
+
+    ``numeric`` flags the columns to right-align; ``note`` is shown under the table.
+    """
+
+    header: list[str]
+    rows: list[list[str]]
+    numeric: list[bool] = field(default_factory=list)
+    note: str = ""
+
+
+@dataclass
+class ReportContext:
+    """Everything the report shows, computed once for both renderings."""
+
+    cfg: Config
+    kpis: pd.DataFrame
+    villages: pd.DataFrame
+    by_district: pd.DataFrame
+    by_commune_2025: pd.DataFrame
+    checksums: Mapping[str, str]
+    notes: Sequence[str]
+    timings: Mapping[str, float]
+    n_cells: Mapping[str, int]
+    lang: str = DEFAULT_LANG
+    remote_town_m: float = REMOTE_TOWN_M
+    remote_road_m: float = REMOTE_ROAD_M
+    uncovered_limit: int = 100
+    generated: str = field(default_factory=lambda: dt.date.today().isoformat())
+    #: Changes since the previous run of a workspace (:mod:`vncoverage.changes`), if any.
+    changes: Changes | None = None
+
+    def heading(self, key: str) -> str:
+        """A section heading; in Vietnamese with the English title in parentheses."""
+        text = tr(key, self.lang)
+        return f"{text} · {tr(key, 'en')}" if self.lang != "en" else text
+
+
+def _kpi_name(kid: object, r: pd.Series, lang: str) -> str:
+    name = r.get("name_vi") if lang == "vi" else r.get("name_en")
+    if not isinstance(name, str) or not name:
+        name = r.get("name_en") if isinstance(r.get("name_en"), str) else str(kid)
+    return str(name)
+
+
+def _unit_name(r: pd.Series, lang: str) -> str:
+    u = str(r.get("unit_name") or "")
+    return {"villages": tr("villages", lang), "BTS": tr("bts", lang)}.get(u, u)
+
+
+def _value(v: object, unit: object, lang: str) -> str:
+    if v is None or pd.isna(v):
+        return "–"
+    digits = 1 if str(unit).strip() == "%" else 2
+    text = number(v, lang, digits)
+    return f"{text} %" if str(unit).strip() == "%" else text
+
+
+def kpi_table(ctx: ReportContext) -> Table:
+    """The KPI table: baseline, current, target, gap in % points and in units, status."""
+    lang = ctx.lang
+    rows: list[list[str]] = []
+    for kid, r in ctx.kpis.iterrows():
+        unit = r.get("unit") or ""
+        gap_pct = gap_units = "–"
+        gu = r.get("gap_units")
+        if gu is not None and not pd.isna(gu):
+            gap_pct = number(r.get("gap_pct_points"), lang, 1)
+            gap_units = f"{number(gu, lang)} {_unit_name(r, lang)}"
+        status = str(r.get("status") or "")
+        status = tr(_STATUS_KEYS[status], lang) if status in _STATUS_KEYS else status
+        rows.append([_kpi_name(kid, r, lang), str(unit) if not pd.isna(unit) else "",
+                     _value(r.get("baseline_2023"), unit, lang),
+                     _value(r.get("current"), unit, lang),
+                     _value(r.get("target_2025"), unit, lang), gap_pct, gap_units, status])
+    header = [tr(k, lang) for k in ("col_kpi", "col_unit", "col_baseline", "col_current",
+                                    "col_target", "col_gap_pct", "col_gap_units", "col_status")]
+    return Table(header, rows, [False, False, True, True, True, True, True, False])
+
+
+def summary_lines(ctx: ReportContext) -> list[tuple[str, str]]:
+    """What a planner reads first: each computed KPI against its target, and the remote
+    gaps, as ``(text, kind)`` with kind ``met``, ``gap`` or ``remote``."""
+    lang = ctx.lang
+    out = []
+    for kid, r in ctx.kpis.iterrows():
+        gu = r.get("gap_units")
+        if pd.isna(r.get("current")) or gu is None or pd.isna(gu):
+            continue
+        unit = r.get("unit") or ""
+        args = {"name": _kpi_name(kid, r, lang), "current": _value(r["current"], unit, lang),
+                "target": _value(r.get("target_2025"), unit, lang),
+                "gap": number(gu, lang), "unit": _unit_name(r, lang)}
+        met = int(gu) == 0
+        out.append((tr("summary_kpi_met" if met else "summary_kpi", lang, **args),
+                    "met" if met else "gap"))
+    v = ctx.villages
+    if "remote_gap" in v.columns and "verdict_mbb_any" in v.columns:
+        gaps = int((v["verdict_mbb_any"] != COVERED).sum())
+        out.append((tr("summary_remote", lang, remote=number(int(v["remote_gap"].sum()), lang),
+                       gaps=number(gaps, lang)), "remote"))
+    return out
+
+
+_GROUP_COLUMNS = ["villages", "population", "mbb_covered", "mbb_lom_song", "mbb_trang_song",
+                  "mbb_covered_pct", "mbb_population_covered_pct", "ftth_covered_pct",
+                  "remote_gaps"]
+
+
+def group_table(ctx: ReportContext, g: pd.DataFrame, index_label: str) -> Table:
+    """A per-district or per-commune table, with the remote gaps counted per unit."""
+    lang = ctx.lang
+    g = g.copy()
+    v = ctx.villages
+    by = g.index.name
+    if "remote_gap" in v.columns and by in v.columns:
+        g["remote_gaps"] = v.groupby(by)["remote_gap"].sum().reindex(g.index).fillna(0)
+    cols = [c for c in _GROUP_COLUMNS if c in g.columns]
+    rows = []
+    for idx, r in g.iterrows():
+        cells = [str(idx)]
+        for c in cols:
+            cells.append(number(r[c], lang, 1 if c.endswith("_pct") else 0))
+        rows.append(cells)
+    return Table([index_label, *(column_label(c, lang) for c in cols)], rows,
+                 [False, *([True] * len(cols))])
+
+
+def uncovered_table(ctx: ReportContext, *, remote_only: bool = False) -> Table:
+    """Villages without mobile broadband coverage (or only the remote ones), by population."""
+    lang = ctx.lang
+    v = ctx.villages
+    bad = v[v["verdict_mbb_any"] != COVERED]
+    if remote_only:
+        bad = bad[bad["remote_gap"].astype(bool)] if "remote_gap" in bad else bad.iloc[:0]
+    bad = bad.sort_values("population", ascending=False)
+    limit = ctx.uncovered_limit
+    cols = ["village_id", "name", "commune", "district", "population", "verdict_mbb_any",
+            "pop_share_mbb_any", "best_dbm_centre_4g", "nearest_site_m"]
+    if remote_only:
+        cols = [*cols[:6], "town_distance_m", "road_distance_m"]
+    elif "remote_gap" in v.columns:
+        cols.append("remote_gap")
+    cols = [c for c in cols if c == "village_id" or c in bad.columns]
+    rows = []
+    for vid, r in bad.head(limit).iterrows():
+        cells = []
+        for c in cols:
+            val = vid if c == "village_id" else r[c]
+            if c == "verdict_mbb_any":
+                cells.append(verdict_label(str(val), lang))
+            elif c == "pop_share_mbb_any":
+                cells.append(f"{number(100 * float(val), lang)} %")
+            elif c in ("nearest_site_m", "town_distance_m", "road_distance_m"):
+                cells.append(f"{number(float(val) / 1000, lang, 1)} km" if pd.notna(val)
+                             else "–")
+            elif c == "best_dbm_centre_4g":
+                cells.append(number(val, lang, 1))
+            elif c == "remote_gap":
+                cells.append(tr("yes", lang) if bool(val) else "")
+            elif c == "population":
+                cells.append(number(val, lang))
+            else:
+                cells.append("" if pd.isna(val) else str(val))
+        rows.append(cells)
+    header = []
+    for c in cols:
+        label = column_label(c, lang)
+        if c in ("nearest_site_m", "town_distance_m", "road_distance_m"):
+            label = label.replace("(m)", "(km)")
+        header.append(label)
+    numeric = [c in ("population", "pop_share_mbb_any", "best_dbm_centre_4g", "nearest_site_m",
+                     "town_distance_m", "road_distance_m") for c in cols]
+    note = (tr("uncovered_more", lang, n=number(len(bad) - limit, lang))
+            if len(bad) > limit else "")
+    return Table(header, rows, numeric, note)
+
+
+def remote_rule(ctx: ReportContext) -> str:
+    """The remote-gap rule in words, or why it was not evaluated."""
+    v = ctx.villages
+    evaluated = any(c in v.columns and v[c].notna().any()
+                    for c in ("town_distance_m", "road_distance_m"))
+    if not evaluated:
+        return tr("remote_not_evaluated", ctx.lang)
+    return tr("remote_rule", ctx.lang, town_km=ctx.remote_town_m / 1000,
+              road_km=ctx.remote_road_m / 1000)
+
+
+def method_lines(ctx: ReportContext) -> list[str]:
+    lang = ctx.lang
+    r, f = ctx.cfg.radio, ctx.cfg.ftth
+    radii = ", ".join(f"{t} {number(r.max_radius_m[t] / 1000, lang, 0)} km"
+                      for t in r.technologies)
+    cells = ", ".join(f"{k}: {number(n, lang)}" for k, n in ctx.n_cells.items())
+    return [
+        tr("method_model", lang, model=r.model, radii=radii, rx=r.rx_height_m, k=r.k_factor),
+        tr("method_antenna", lang, h=r.h_beamwidth_deg, v=r.v_beamwidth_deg,
+           fb=r.front_to_back_db),
+        tr("method_rsrp", lang),
+        tr("method_ftth", lang, drop=f.drop_reach_m, gpon=f.gpon_reach_m / 1000, rule=f.rule,
+           share=f.household_share),
+        tr("method_cells", lang, cells=cells),
+    ]
+
+
+def parameter_table(ctx: ReportContext) -> Table:
+    """The parameters a result depends on (provenance)."""
+    c = ctx.cfg
+    r = c.radio
+    rows = [
+        ["study.working_crs", c.study.working_crs],
+        ["radio.model", r.model],
+        ["radio.technologies", ", ".join(r.technologies)],
+        ["radio.max_radius_m", ", ".join(f"{t} {r.max_radius_m[t]:g}" for t in r.technologies)],
+        ["radio.rsrp_threshold_dbm", ", ".join(f"{t} {r.rsrp_threshold_dbm[t]:g}"
+                                               for t in r.technologies)],
+        ["radio.location_sigma_db / location_probability",
+         f"{r.location_sigma_db:g} dB / {r.location_probability:g} "
+         f"(margin {r.location_margin_db:.2f} dB)"],
+        ["radio.rx_height_m", f"{r.rx_height_m:g}"],
+        ["coverage.covered_population_share", f"{c.coverage.covered_population_share:g}"],
+        ["ftth.drop_reach_m / gpon_reach_m", f"{c.ftth.drop_reach_m:g} / {c.ftth.gpon_reach_m:g}"],
+        ["ftth.rule / household_share", f"{c.ftth.rule} / {c.ftth.household_share:g}"],
+        ["kpi.plan_start … plan_end", f"{c.kpi.plan_start} … {c.kpi.plan_end}"],
+        ["kpi.count_weak_as_covered", str(c.kpi.count_weak_as_covered)],
+        ["remote gap: town / road distance (m)",
+         f"{ctx.remote_town_m:g} / {ctx.remote_road_m:g}"],
+    ]
+    return Table([tr("col_parameter", ctx.lang), tr("col_value", ctx.lang)], rows,
+                 [False, False])
+
+
+def input_table(ctx: ReportContext) -> Table:
+    rows = []
+    for key, digest in ctx.checksums.items():
+        p = getattr(ctx.cfg.inputs, key, None)
+        rows.append([key, str(p) if p is not None else "", digest])
+    return Table([tr("col_input", ctx.lang), tr("path", ctx.lang), "sha256"], rows,
+                 [False, False, False])
+
+
+def versions() -> dict[str, str]:
+    """Versions of vncoverage and of the libraries its numbers depend on."""
+    import numpy as np
+    import rasterio
+    import shapely
+
+    return {"vncoverage": __version__, "numpy": np.__version__,
+            "rasterio": rasterio.__version__, "GDAL": rasterio.__gdal_version__,
+            "shapely": shapely.__version__, "GEOS": shapely.geos_version_string}
+
+
+def change_tables(ctx: ReportContext, limit: int = 200) -> dict[str, Table]:
+    """The changes since the previous run: KPIs before -> after, the cells added, changed or
+    removed, and the villages whose verdict changed (largest population first)."""
+    ch = ctx.changes
+    if ch is None:
+        return {}
+    lang = ctx.lang
+    kpis = Table([tr("col_kpi", lang), tr("col_before", lang), tr("col_after", lang),
+                  tr("col_change_pts", lang)],
+                 [[str(r["kpi"]), number(r["before"], lang, 1), number(r["after"], lang, 1),
+                   number(r["change_pts"], lang, 1)] for _, r in ch.kpis.iterrows()],
+                 [False, True, True, True])
+    cells = Table([tr("col_cell", lang), tr("col_change", lang), tr("col_operator", lang),
+                   tr("col_technology", lang)],
+                  [[str(r["cell_id"]), tr(f"change_{r['change']}", lang), str(r["operator"]),
+                    str(r["technology"])] for _, r in ch.cells.iterrows()],
+                  [False, False, False, False])
+    v = ch.villages.head(limit)
+    villages = Table([tr("col_village", lang), column_label("district", lang),
+                      tr("col_population", lang), tr("col_technology", lang),
+                      tr("col_before", lang), tr("col_after", lang), tr("col_cells", lang)],
+                     [[str(r["name"]), str(r["district"]), number(r["population"], lang),
+                       str(r["technology"]), verdict_label(str(r["verdict_before"]), lang),
+                       verdict_label(str(r["verdict_after"]), lang),
+                       str(r["cells"])] for _, r in v.iterrows()],
+                     [False, False, True, False, False, False, False],
+                     note=(tr("changes_more", lang, n=len(ch.villages) - limit)
+                           if len(ch.villages) > limit else ""))
+    return {"change_kpis": kpis, "change_cells": cells, "change_villages": villages}
+
+
+def report_tables(ctx: ReportContext) -> dict[str, Table]:
+    """Every table of the report, by section key."""
+    lang = ctx.lang
+    return {
+        "kpis": kpi_table(ctx),
+        "districts": group_table(ctx, ctx.by_district, column_label("district", lang)),
+        "communes": group_table(ctx, ctx.by_commune_2025, column_label("commune_2025", lang)),
+        "uncovered": uncovered_table(ctx),
+        "remote": uncovered_table(ctx, remote_only=True),
+        "parameters": parameter_table(ctx),
+        "inputs": input_table(ctx),
+        **change_tables(ctx),
+    }
+
+
+# --------------------------------------------------------------------------------------
+# Markdown
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _md(table: Table) -> list[str]:
+    align = [("---:" if (table.numeric[i] if i < len(table.numeric) else False) else "---")
+             for i in range(len(table.header))]
+    lines = ["| " + " | ".join(_md_cell(h) for h in table.header) + " |",
+             "|" + "|".join(align) + "|"]
+    lines += ["| " + " | ".join(_md_cell(c) for c in r) + " |" for r in table.rows]
+    if table.note:
+        lines += ["", table.note]
+    return [*lines, ""]
 
 
 def markdown_report(
@@ -70,76 +407,80 @@ def markdown_report(
     timings: Mapping[str, float],
     n_cells: Mapping[str, int],
     uncovered_limit: int = 100,
+    lang: str = DEFAULT_LANG,
+    figures: Mapping[str, str] | None = None,
+    remote_town_m: float = REMOTE_TOWN_M,
+    remote_road_m: float = REMOTE_ROAD_M,
 ) -> str:
-    """The whole report as Markdown."""
-    r, f = cfg.radio, cfg.ftth
-    parts = [f"# Village coverage report: {cfg.study.name}", ""]
-    parts += [
-        f"vncoverage {__version__}. Mobile broadband means 4G or 5G. A village is *covered* "
-        "when the signal at its centre (cultural house) and over at least "
-        f"{cfg.coverage.covered_population_share:.0%} of its settled population reaches "
-        f"{r.rsrp_threshold_dbm['4G']:g} dBm RSRP at {r.location_probability:.0%} of locations "
-        f"(σ = {r.location_sigma_db:g} dB, margin {r.location_margin_db:.1f} dB); "
-        "*lõm sóng* when the centre is covered but not enough of the settled area; "
-        "*trắng sóng* when the centre has no usable signal.",
-        "",
-        "## KPIs against the plan (2023–2025)",
-        "",
-        _md_table(["KPI", "unit", "baseline Q2/2023", "current", "target 2025", "gap",
-                   "status"], _kpi_rows(kpis)),
-        "",
-    ]
-    details = [f"- **{kid}**: {row['detail']}" for kid, row in kpis.iterrows()
+    """The whole report as Markdown.
+
+    Parameters
+    ----------
+    lang
+        ``"vi"`` (default) or ``"en"``.
+    figures
+        Optional relative paths of the chart PNGs, keys ``kpi_progress``,
+        ``district_coverage`` and ``gap_map``, linked from the report.
+    remote_town_m, remote_road_m
+        The remote-gap thresholds used (for the rule's wording).
+    """
+    ctx = ReportContext(cfg=cfg, kpis=kpis, villages=villages, by_district=by_district,
+                        by_commune_2025=by_commune_2025, checksums=checksums, notes=notes,
+                        timings=timings, n_cells=n_cells, lang=check_lang(lang),
+                        remote_town_m=remote_town_m, remote_road_m=remote_road_m,
+                        uncovered_limit=uncovered_limit)
+    return render_markdown(ctx, figures=figures)
+
+
+def _strip_tags(text: str) -> str:
+    return text.replace("<b>", "**").replace("</b>", "**")
+
+
+def render_markdown(ctx: ReportContext, *, figures: Mapping[str, str] | None = None) -> str:
+    """Markdown rendering of a :class:`ReportContext`."""
+    lang, cfg, r = ctx.lang, ctx.cfg, ctx.cfg.radio
+    tables = report_tables(ctx)
+    figures = figures or {}
+    intro = tr("report_intro", lang, share=cfg.coverage.covered_population_share,
+               thr=r.rsrp_threshold_dbm["4G"], prob=r.location_probability,
+               sigma=r.location_sigma_db, margin=r.location_margin_db)
+    parts = [f"# {tr('report_title', lang, study=cfg.study.name)}", "",
+             tr("generated", lang, date=ctx.generated, version=__version__), "",
+             _strip_tags(intro), "",
+             f"## {ctx.heading('sec_summary')}", "",
+             *(f"- {line}" for line, _ in summary_lines(ctx)), "",
+             f"## {ctx.heading('sec_kpis')}", "", *_md(tables["kpis"])]
+    details = [f"- **{kid}**: {row['detail']}" for kid, row in ctx.kpis.iterrows()
                if isinstance(row.get("detail"), str) and row.get("detail")]
     parts += [*details, ""]
-
-    def group_section(title: str, g: pd.DataFrame) -> list[str]:
-        cols = ["villages", "population", "mbb_covered", "mbb_lom_song", "mbb_trang_song",
-                "mbb_covered_pct", "mbb_population_covered_pct", "ftth_covered_pct"]
-        cols = [c for c in cols if c in g.columns]
-        header = ["", *(c.replace("_", " ") for c in cols)]
-        rows = [[idx, *(g.at[idx, c] for c in cols)] for idx in g.index]
-        return [f"## {title}", "", _md_table(header, rows), ""]
-
-    parts += group_section("By district (before 1 July 2025)", by_district)
-    parts += group_section("By commune (from 1 July 2025)", by_commune_2025)
-
-    bad = villages[villages["verdict_mbb_any"] != "covered"].sort_values(
-        "population", ascending=False)
-    parts += [f"## Villages without mobile broadband coverage ({len(bad)})", ""]
-    if len(bad):
-        cols = ["name", "commune", "district", "population", "verdict_mbb_any",
-                "pop_share_mbb_any", "best_dbm_centre_4g"]
-        cols = [c for c in cols if c in bad.columns]
-        rows = [[vid, *(row[c] for c in cols)] for vid, row in bad.head(uncovered_limit).iterrows()]
-        parts += [_md_table(["village_id", *cols], rows), ""]
-        if len(bad) > uncovered_limit:
-            parts += [f"… and {len(bad) - uncovered_limit} more in `villages.gpkg` / "
-                      "`villages.csv`.", ""]
-    parts += [
-        "## Method",
-        "",
-        f"- Propagation model: `{r.model}` on the DEM, radius per technology "
-        + ", ".join(f"{t} {r.max_radius_m[t] / 1000:g} km" for t in r.technologies)
-        + f"; receiver {r.rx_height_m:g} m above ground; k = {r.k_factor:.3f}.",
-        f"- Antennas: 3GPP TR 36.814 sector pattern, {r.h_beamwidth_deg:g}° horizontal, "
-        f"{r.v_beamwidth_deg:g}° vertical beamwidth, front-to-back {r.front_to_back_db:g} dB.",
-        "- RSRP is per resource element: EIRP − 10·log10(12·N_RB) + antenna gain − path loss.",
-        f"- FTTH: drop reach {f.drop_reach_m:g} m, GPON reach {f.gpon_reach_m / 1000:g} km, "
-        f"rule `{f.rule}` (household share {f.household_share:.0%}).",
-        "- Cells computed: " + ", ".join(f"{k}: {v}" for k, v in n_cells.items()) + ".",
-        "",
-        "## Notes",
-        "",
-        *(f"- {n}" for n in notes),
-        "",
-        "## Provenance",
-        "",
-        _md_table(["input", "sha256"], [[k, v] for k, v in checksums.items()]),
-        "",
-        f"Configuration: `{cfg.source}`." if cfg.source else "Configuration: defaults.",
-        "",
-        "Stage timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()) + ".",
-        "",
-    ]
+    charts = [(k, figures[k]) for k in ("kpi_progress", "district_coverage") if k in figures]
+    if charts:
+        parts += [f"## {ctx.heading('sec_charts')}", ""]
+        parts += [f"![{k}]({p})" for k, p in charts] + [""]
+    if "gap_map" in figures:
+        parts += [f"## {ctx.heading('sec_gap_map')}", "", f"![gap_map]({figures['gap_map']})",
+                  ""]
+    if "change_kpis" in tables:
+        parts += [f"## {ctx.heading('sec_changes')}", "", *_md(tables["change_kpis"]),
+                  *_md(tables["change_cells"]), *_md(tables["change_villages"])]
+    parts += [f"## {ctx.heading('sec_districts')}", "", *_md(tables["districts"])]
+    parts += [f"## {ctx.heading('sec_communes')}", "", *_md(tables["communes"])]
+    n_bad = int((ctx.villages["verdict_mbb_any"] != COVERED).sum())
+    parts += [f"## {ctx.heading('sec_uncovered')} ({n_bad})", ""]
+    if n_bad:
+        parts += _md(tables["uncovered"])
+    n_remote = len(tables["remote"].rows)
+    parts += [f"## {ctx.heading('sec_remote')} ({n_remote})", "", remote_rule(ctx), ""]
+    if n_remote:
+        parts += _md(tables["remote"])
+    parts += [f"## {ctx.heading('sec_method')}", "", *(f"- {m}" for m in method_lines(ctx)), "",
+              f"## {ctx.heading('sec_notes')}", "", *(f"- {n}" for n in ctx.notes), "",
+              f"## {ctx.heading('sec_provenance')}", "", *_md(tables["inputs"]),
+              *_md(tables["parameters"]),
+              (tr("prov_config", lang, path=f"`{cfg.source}`") if cfg.source
+               else tr("prov_defaults", lang)), "",
+              f"{tr('prov_version', lang)}: "
+              + ", ".join(f"{k} {v}" for k, v in versions().items()) + ".", "",
+              tr("prov_timings", lang, timings=", ".join(
+                  f"{k} {number(v, lang, 1)}" for k, v in ctx.timings.items())), ""]
     return "\n".join(parts)

@@ -1,28 +1,130 @@
 """Interactive gap map (folium / Leaflet). folium is imported lazily.
 
-Data goes back to EPSG:4326 only here, at the map edge. Every string from an input file is
-HTML-escaped before it reaches a popup or tooltip.
+Data goes back to EPSG:4326 only here, at the map edge. The map embeds all of its data
+(no request is needed for it) and works without a tile server: base tiles are optional
+(``tiles=None`` by default). The JavaScript and CSS libraries are loaded from the CDNs listed
+in :data:`CDN_PACKAGES`, each the file of a pinned npm package, so that they can be served
+from a local copy (see :func:`asset_path`).
+
+Every string that comes from an input file (names, ids, operators, owners) is HTML-escaped in
+Python before it reaches the page; the page inserts only those pre-escaped strings and its own
+labels (:mod:`vncoverage.i18n`) as HTML.
+
+Layers: villages coloured by 4G/5G verdict, by share of population covered and by FTTH status;
+the remote gaps (:mod:`vncoverage.remote`); towers per operator coloured by technology; OLTs
+and splitters; fibre-ready roads and the villages fibre does not reach; the best-server RSRP
+raster; district and 2025-commune boundaries. A layer control, a legend whose sections follow
+the visible layers, a scale bar and a search by village name.
 """
 
 from __future__ import annotations
 
+import base64
 import html
+import io as _io
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from affine import Affine
+from pyproj import CRS
 
-__all__ = ["VERDICT_COLOURS", "gap_map"]
+from .i18n import DEFAULT_LANG, check_lang, number, tr, verdict_label
+from .remote import REMOTE_ROAD_M, REMOTE_TOWN_M
+from .villages import COVERED, LOM_SONG, TRANG_SONG, UNKNOWN
+
+__all__ = [
+    "CDN_PACKAGES",
+    "OPERATOR_COLOURS",
+    "POPSHARE_CLASSES",
+    "RSRP_CLASSES",
+    "TECH_COLOURS",
+    "VERDICT_COLOURS",
+    "RasterOverlay",
+    "asset_path",
+    "gap_map",
+    "map_asset_urls",
+    "rsrp_png",
+]
 
 VERDICT_COLOURS = {
-    "covered": "#1a9850",
-    "lõm sóng": "#fdae61",
-    "trắng sóng": "#d73027",
-    "unknown": "#969696",
+    COVERED: "#1a9850",
+    LOM_SONG: "#fdae61",
+    TRANG_SONG: "#d73027",
+    UNKNOWN: "#969696",
 }
 OPERATOR_COLOURS = {"Viettel": "#e31a1c", "VNPT": "#1f78b4", "MobiFone": "#33a02c"}
+#: Tower colour by the highest technology an operator has on it.
+TECH_COLOURS = {"5G": "#6a3d9a", "4G": "#1f78b4", "3G": "#a6a6a6", "2G": "#a6a6a6"}
+#: (lower bound of the share of population covered, colour), ascending.
+POPSHARE_CLASSES = ((0.0, "#d73027"), (0.25, "#fc8d59"), (0.5, "#fee08b"), (0.75, "#d9ef8b"),
+                    (0.9, "#1a9850"))
+#: (lower bound in dBm, colour) of the RSRP overlay, ascending; below the first bound the
+#: first colour is used, unreached pixels are transparent.
+RSRP_CLASSES = ((-np.inf, "#d7191c"), (-110.0, "#fdae61"), (-100.0, "#ffffbf"),
+                (-90.0, "#a6d96a"), (-80.0, "#1a9641"))
+FTTH_COLOURS = ("#d7191c", "#2c7bb6")  # not covered, covered
+REMOTE_COLOUR = "#111111"
+
+#: Every CDN URL the map may load, as ``url or url prefix -> (npm package, version, path in
+#: the package)``. A prefix (ending with "/") maps the rest of the URL onto the package
+#: folder (Leaflet's CSS loads its images relative to itself). folium's icon-marker kit
+#: (Leaflet.awesome-markers, Font Awesome, the Bootstrap 3 glyphicons and folium's own
+#: rotation CSS) is not used by this map and is removed from it; awesome-markers 2.0.2 and
+#: the glyphicons stylesheet are not published on npm.
+CDN_PACKAGES: dict[str, tuple[str, str, str]] = {
+    "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/": ("leaflet", "1.9.3", ""),
+    "https://code.jquery.com/jquery-3.7.1.min.js": ("jquery", "3.7.1", "dist/jquery.min.js"),
+    "https://cdn.jsdelivr.net/npm/bootstrap@5.2.2/": ("bootstrap", "5.2.2", ""),
+    "https://cdn.jsdelivr.net/npm/leaflet-search@2.9.7/": ("leaflet-search", "2.9.7", ""),
+}
+_UNUSED_ASSETS = {"awesome_markers", "awesome_markers_css", "awesome_markers_font_css",
+                  "awesome_rotate_css", "glyphicons_css"}
+_SEARCH_JS = "https://cdn.jsdelivr.net/npm/leaflet-search@2.9.7/dist/leaflet-search.min.js"
+_SEARCH_CSS = "https://cdn.jsdelivr.net/npm/leaflet-search@2.9.7/dist/leaflet-search.min.css"
+
+
+def asset_path(url: str, node_modules: str | Path) -> Path | None:
+    """The local file that serves ``url`` from an npm install of :data:`CDN_PACKAGES`
+    (``npm install --prefix DIR`` puts them in ``DIR/node_modules``), or ``None`` when the
+    URL is not one of them. The file may not exist (the install may be missing)."""
+    base = Path(node_modules)
+    for key, (package, _version, inner) in CDN_PACKAGES.items():
+        if key.endswith("/") and url.startswith(key):
+            rest = url[len(key):].split("?", 1)[0].split("#", 1)[0]
+            if ".." in Path(rest).parts:
+                return None
+            return base / package / rest
+        if url == key:
+            return base / package / inner
+    return None
+
+
+@dataclass(frozen=True)
+class RasterOverlay:
+    """A received-level grid to overlay on the map.
+
+    Attributes
+    ----------
+    values
+        Best-server RSRP per pixel in dBm; NaN or -inf where no cell reaches.
+    transform, crs
+        The grid (north-up) and its CRS.
+    threshold_dbm, margin_db
+        Edge threshold and location-variability margin, for the legend.
+    """
+
+    values: np.ndarray
+    transform: Affine
+    crs: CRS
+    threshold_dbm: float = -110.0
+    margin_db: float = 0.0
 
 
 def _rounded(gdf: gpd.GeoDataFrame, grid_deg: float = 1e-5) -> gpd.GeoDataFrame:
@@ -32,47 +134,355 @@ def _rounded(gdf: gpd.GeoDataFrame, grid_deg: float = 1e-5) -> gpd.GeoDataFrame:
     return out
 
 
-def _points_layer(m: Any, name: str, points: gpd.GeoSeries, *, colours: str | list[str],
-                  labels: list[str], radius: float, show: bool) -> None:
-    """One GeoJSON layer of circle markers (compact, unlike one marker object per point)
-    with escaped tooltips."""
-    import folium
-
-    cols = [colours] * len(points) if isinstance(colours, str) else colours
-    gdf = _rounded(gpd.GeoDataFrame(
-        {"colour": cols, "label": [html.escape(t) for t in labels]},
-        geometry=points.to_numpy(), crs=points.crs))
-    folium.GeoJson(
-        gdf.to_json(drop_id=True), name=name, show=show,
-        marker=folium.CircleMarker(radius=radius, fill=True, fill_opacity=0.9, weight=1),
-        style_function=lambda f: {"color": f["properties"]["colour"],
-                                  "fillColor": f["properties"]["colour"]},
-        tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
-    ).add_to(m)
+def _e(value: object) -> str:
+    """Escape a value from an input file for HTML."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    return html.escape(str(value))
 
 
-def _popup_html(row: pd.Series) -> str:
-    e = html.escape
-    lines = [
-        f"<b>{e(str(row['name']))}</b> ({e(str(row.name))})",
-        f"{e(str(row['commune']))}, {e(str(row['district']))}",
-        f"Population: {int(row['population']):,}",
-        f"Mobile broadband: <b>{e(str(row['verdict_mbb_any']))}</b>, "
-        f"{100 * float(row['pop_share_mbb_any']):.0f} % of population",
-    ]
-    op_keys = [c for c in row.index if c.startswith("pop_share_mbb_")]
-    for key in [c for c in op_keys if c != "pop_share_mbb_any"]:
-        op = key.removeprefix("pop_share_mbb_")
-        lines.append(f"&nbsp;&nbsp;{e(op)}: {100 * float(row[key]):.0f} %")
-    if "nearest_site_id" in row.index and row["nearest_site_id"]:
-        lines.append(f"Nearest 4G/5G tower: {e(str(row['nearest_site_id']))} "
-                     f"({e(str(row['nearest_site_operators']))}), "
-                     f"{float(row['nearest_site_m']) / 1000:.1f} km")
-    if "ftth_covered" in row.index:
-        lines.append(f"FTTH: {'yes' if row['ftth_covered'] else 'no'}, "
-                     f"{int(row['ftth_households_passed'])}/{int(row['ftth_households'])} "
-                     "households passed")
-    return "<br>".join(lines)
+def _km(metres: object, lang: str) -> str:
+    try:
+        m = float(metres)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "–"
+    return f"{number(m / 1000.0, lang, 1)} km"
+
+
+def _pct(share: object, lang: str) -> str:
+    try:
+        s = float(share)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "–"
+    return f"{number(100.0 * s, lang, 0)} %"
+
+
+def _operators(villages: pd.DataFrame) -> list[str]:
+    keys = [c.removeprefix("pop_share_mbb_") for c in villages.columns
+            if c.startswith("pop_share_mbb_") and c != "pop_share_mbb_any"]
+    return keys
+
+
+def _has(row: dict[str, Any], key: str) -> bool:
+    v = row.get(key)
+    if v is None:
+        return False
+    try:
+        return not pd.isna(v)
+    except (TypeError, ValueError):
+        return True
+
+
+def _popup_html(vid: object, row: dict[str, Any], operators: list[str], lang: str) -> str:
+    """The popup of one village: pre-escaped HTML."""
+    lines = [f"<b>{_e(row.get('name'))}</b> <span class='vnc-id'>({_e(vid)})</span>"]
+    place = ", ".join(_e(row.get(k)) for k in ("commune", "district") if _has(row, k))
+    if place:
+        lines.append(place)
+    if _has(row, "commune_2025"):
+        lines.append(f"{tr('pop_commune_2025', lang)}: {_e(row['commune_2025'])}")
+    pop = f"{tr('pop_population', lang)}: <b>{number(row.get('population'), lang)}</b>"
+    if _has(row, "households"):
+        pop += f" ({number(row['households'], lang)} {tr('pop_households', lang)})"
+    lines.append(pop)
+    verdict = str(row.get("verdict_mbb_any", UNKNOWN))
+    colour = VERDICT_COLOURS.get(verdict, VERDICT_COLOURS[UNKNOWN])
+    lines.append(f"{tr('pop_mbb', lang)}: <b style='color:{colour}'>"
+                 f"{html.escape(verdict_label(verdict, lang))}</b>, "
+                 f"{_pct(row.get('pop_share_mbb_any'), lang)} {tr('pop_covered_share', lang)}")
+    if operators:
+        per_op = ", ".join(
+            f"{_e(_OP_DISPLAY.get(op, op))} {_pct(row.get(f'pop_share_mbb_{op}'), lang)}"
+            for op in operators)
+        lines.append(f"{tr('pop_per_operator', lang)}: {per_op}")
+    if _has(row, "best_dbm_centre_4g"):
+        lines.append(f"{tr('pop_rsrp_centre', lang)}: "
+                     f"{number(row['best_dbm_centre_4g'], lang, 1)} dBm")
+    if _has(row, "nearest_site_id") and str(row["nearest_site_id"]):
+        lines.append(f"{tr('pop_nearest', lang)}: {_e(row['nearest_site_id'])} "
+                     f"({_e(row.get('nearest_site_operators'))}), "
+                     f"{_km(row.get('nearest_site_m'), lang)}")
+    if _has(row, "ftth_covered"):
+        yes = bool(row["ftth_covered"])
+        text = f"{tr('pop_ftth', lang)}: <b>{tr('yes' if yes else 'no', lang)}</b>"
+        if _has(row, "ftth_households"):
+            text += ", " + tr("pop_ftth_passed", lang,
+                              passed=number(row.get("ftth_households_passed"), lang),
+                              total=number(row["ftth_households"], lang))
+        lines.append(text)
+        if _has(row, "ftth_nearest_splitter_m"):
+            text = (f"{tr('pop_fibre_distance', lang)}: "
+                    f"{_km(row['ftth_nearest_splitter_m'], lang)}")
+            if not yes and _has(row, "ftth_extra_cable_m"):
+                extra = float(row["ftth_extra_cable_m"])
+                if extra > 0:
+                    text += "; " + tr("pop_fibre_extra", lang, km=extra / 1000.0)
+            lines.append(text)
+    if row.get("remote_gap"):
+        parts = []
+        if _has(row, "town_distance_m"):
+            parts.append(tr("pop_town", lang, km=float(row["town_distance_m"]) / 1000.0))
+        if _has(row, "road_distance_m"):
+            parts.append(tr("pop_road", lang, km=float(row["road_distance_m"]) / 1000.0))
+        lines.append(f"<b>{tr('pop_remote', lang)}</b>: {', '.join(parts)}")
+    return "<div class='vnc-popup'>" + "<br>".join(lines) + "</div>"
+
+
+_OP_DISPLAY = {"viettel": "Viettel", "vnpt": "VNPT", "mobifone": "MobiFone"}
+
+
+def _class_index(values: np.ndarray, bounds: list[float]) -> np.ndarray:
+    """Index of the class (``bounds`` ascending lower bounds) holding each value."""
+    return np.clip(np.searchsorted(np.asarray(bounds[1:]), values, side="right"), 0,
+                   len(bounds) - 1)
+
+
+def _village_features(v: gpd.GeoDataFrame, lang: str) -> dict[str, Any]:
+    operators = _operators(v)
+    verdict_codes = {k: i for i, k in enumerate(VERDICT_COLOURS)}
+    records = pd.DataFrame(v.drop(columns="geometry")).to_dict("index")
+    share = v["pop_share_mbb_any"].to_numpy(float) if "pop_share_mbb_any" in v else \
+        np.zeros(len(v))
+    pcls = _class_index(np.nan_to_num(share), [b for b, _ in POPSHARE_CLASSES])
+    props = pd.DataFrame({
+        "i": [html.escape(str(i)) for i in v.index],
+        "n": [html.escape(str(n)) for n in v["name"]],
+        "v": [verdict_codes.get(str(x), verdict_codes[UNKNOWN])
+              for x in v.get("verdict_mbb_any", pd.Series(UNKNOWN, index=v.index))],
+        "p": pcls.astype(int),
+        "f": ([int(bool(x)) for x in v["ftth_covered"].fillna(False)]
+              if "ftth_covered" in v else [-1] * len(v)),
+        "r": ([int(bool(x)) for x in v["remote_gap"]] if "remote_gap" in v
+              else [0] * len(v)),
+        "h": [_popup_html(vid, records[vid], operators, lang) for vid in v.index],
+    })
+    gdf = _rounded(gpd.GeoDataFrame(props, geometry=v.geometry.to_numpy(), crs=v.crs))
+    return dict(json.loads(gdf.to_json(drop_id=True)))
+
+
+def _point_rows(points: gpd.GeoSeries, colour_idx: list[int], labels: list[str]
+                ) -> list[list[Any]]:
+    """Compact ``[lat, lon, colour index, tooltip html]`` rows (5 decimals, about 1 m)."""
+    pts = points.to_crs(4326)
+    return [[round(float(p.y), 5), round(float(p.x), 5), int(c), lab]
+            for p, c, lab in zip(pts, colour_idx, labels, strict=True)]
+
+
+def rsrp_png(overlay: RasterOverlay, *, max_px: int = 800) -> tuple[bytes, list[list[float]]]:
+    """The RSRP grid reprojected to Web Mercator (EPSG:3857), at most ``max_px`` pixels on a
+    side (averaged), classified with :data:`RSRP_CLASSES` into an RGBA PNG.
+
+    Returns
+    -------
+    (png bytes, [[south, west], [north, east]] in degrees) for a Leaflet image overlay.
+    """
+    import rasterio.warp
+    from matplotlib.colors import to_rgba
+    from matplotlib.image import imsave
+
+    src = np.where(np.isfinite(overlay.values), overlay.values, np.nan).astype(np.float32)
+    h, w = src.shape
+    left, top = overlay.transform.c, overlay.transform.f
+    right = left + overlay.transform.a * w
+    bottom = top + overlay.transform.e * h
+    dst_crs = CRS.from_epsg(3857)
+    west, south, east, north = rasterio.warp.transform_bounds(
+        overlay.crs, dst_crs, left, bottom, right, top)
+    # about the source pixel size (Web Mercator stretches it by 1/cos(lat)), at most max_px
+    lat = np.radians(np.mean(rasterio.warp.transform_bounds(dst_crs, 4326, west, south, east,
+                                                            north)[1::2]))
+    pixel = max(abs(overlay.transform.a) / np.cos(lat), (east - west) / max_px,
+                (north - south) / max_px)
+    width = max(1, round((east - west) / pixel))
+    height = max(1, round((north - south) / pixel))
+    transform = Affine((east - west) / width, 0.0, west, 0.0, -(north - south) / height, north)
+    dst = np.full((height, width), np.nan, dtype=np.float32)
+    rasterio.warp.reproject(src, dst, src_transform=overlay.transform, src_crs=overlay.crs,
+                            dst_transform=transform, dst_crs=dst_crs, src_nodata=np.nan,
+                            dst_nodata=np.nan,
+                            resampling=rasterio.warp.Resampling.average)
+    rgba = np.zeros((height, width, 4), dtype=np.uint8)
+    ok = np.isfinite(dst)
+    cls = _class_index(np.where(ok, dst, -np.inf), [b for b, _ in RSRP_CLASSES])
+    palette = np.array([[round(255 * c) for c in to_rgba(col)] for _, col in RSRP_CLASSES],
+                       dtype=np.uint8)
+    rgba[ok] = palette[cls[ok]]
+    rgba[~ok, 3] = 0
+    buf = _io.BytesIO()
+    imsave(buf, rgba, format="png")
+    x0, y0 = transform.c, transform.f
+    x1, y1 = x0 + transform.a * width, y0 + transform.e * height
+    from pyproj import Transformer
+
+    to_ll = Transformer.from_crs(dst_crs, 4326, always_xy=True)
+    west, north = to_ll.transform(x0, y0)
+    east, south = to_ll.transform(x1, y1)
+    return buf.getvalue(), [[float(south), float(west)], [float(north), float(east)]]
+
+
+def _script_json(obj: object) -> Any:
+    """JSON safe inside a ``<script>`` element (``<``, ``>``, ``&``, ``'`` and the JavaScript
+    line separators escaped), keeping other characters as UTF-8 (Vietnamese text stays
+    compact)."""
+    from markupsafe import Markup
+
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("'", "\\u0027"),
+                    ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(ch, esc)
+    return Markup(text)
+
+
+def _swatch(colour: str, label: str, *, outline: bool = False, round_: bool = False) -> str:
+    style = (f"border:3px solid {colour};background:transparent" if outline
+             else f"background:{colour}")
+    if round_:
+        style += ";border-radius:50%"
+    return (f"<div class='vnc-row'><span class='vnc-sw' style='{style}'></span>{label}"
+            "</div>")
+
+
+def map_asset_urls(html_text: str) -> list[str]:
+    """The external script and stylesheet URLs a rendered map page loads."""
+    return sorted(set(re.findall(r"""(?:src|href)=["'](https?://[^"']+)["']""", html_text)))
+
+
+_CSS = """
+<style>
+.leaflet-container { background: #eef0ea; }
+.vnc-title { position: absolute; top: 10px; left: 50%; transform: translateX(-50%);
+  z-index: 650; background: rgba(255,255,255,0.92); padding: 6px 12px; border-radius: 4px;
+  box-shadow: 0 1px 4px rgba(0,0,0,0.3); font: 14px/1.3 sans-serif; text-align: center;
+  pointer-events: none; max-width: 60%; }
+.vnc-title b { font-size: 16px; }
+.vnc-legend { background: rgba(255,255,255,0.95); padding: 6px 8px; border-radius: 4px;
+  box-shadow: 0 1px 4px rgba(0,0,0,0.3); font: 12px/1.35 sans-serif; max-width: 260px;
+  max-height: 55vh; overflow-y: auto; }
+.vnc-legend h4 { margin: 4px 0 2px; font-size: 12px; font-weight: bold; }
+.vnc-legend .vnc-note { color: #555; font-size: 11px; }
+.vnc-sw { display: inline-block; width: 12px; height: 12px; margin-right: 5px;
+  vertical-align: -2px; box-sizing: border-box; }
+.vnc-popup { font: 12px/1.45 sans-serif; }
+.vnc-id { color: #666; }
+.leaflet-control-layers-overlays label { font: 12px/1.5 sans-serif; margin: 0; }
+.leaflet-control-layers { max-height: 70vh; overflow-y: auto; }
+.leaflet-control-search .search-input { width: 180px; }
+</style>
+"""
+
+_JS = r"""
+{% macro script(this, kwargs) %}
+(function () {
+  var map = {{ this._parent.get_name() }};
+  var P = {{ this.payload_json }};
+  var G = {
+  {%- for key, fg in this.groups.items() %}
+    {{ key|tojson }}: {{ fg.get_name() }}{{ "," if not loop.last }}
+  {%- endfor %}
+  };
+  var api = window.vncoverage = {map: map, groups: G, layers: {}};
+  function lazy(key, build) {
+    var g = G[key];
+    if (!g) { return; }
+    if (map.hasLayer(g)) { build(g); } else { g.once('add', function () { build(g); }); }
+  }
+  function villages(style, filter) {
+    return L.geoJson(P.villages, {
+      style: style, filter: filter,
+      onEachFeature: function (f, layer) {
+        layer.bindTooltip(f.properties.n + ' (' + f.properties.i + ')', {sticky: true});
+        layer.bindPopup(f.properties.h, {maxWidth: 360});
+      }
+    });
+  }
+  var VC = P.verdict_colours, PC = P.popshare_colours, FC = P.ftth_colours;
+  lazy('verdict', function (g) {
+    api.layers.verdict = villages(function (f) {
+      return {fillColor: VC[f.properties.v], color: '#555555', weight: 0.5, fillOpacity: 0.65};
+    }).addTo(g);
+  });
+  lazy('popshare', function (g) {
+    api.layers.popshare = villages(function (f) {
+      return {fillColor: PC[f.properties.p], color: '#555555', weight: 0.5, fillOpacity: 0.7};
+    }).addTo(g);
+  });
+  lazy('ftth', function (g) {
+    api.layers.ftth = villages(function (f) {
+      return {fillColor: f.properties.f < 0 ? '#969696' : FC[f.properties.f],
+              color: '#555555', weight: 0.5, fillOpacity: 0.6};
+    }).addTo(g);
+  });
+  lazy('remote', function (g) {
+    api.layers.remote = villages(function () {
+      return {fill: false, color: P.remote_colour, weight: 3, opacity: 0.9};
+    }, function (f) { return f.properties.r === 1; }).addTo(g);
+  });
+  Object.keys(P.points).forEach(function (key) {
+    var spec = P.points[key];
+    lazy(key, function (g) {
+      spec.rows.forEach(function (r) {
+        var tip = spec.tip ? spec.tip.replace(/\{(\d+)\}/g, function (_, k) {
+          return r[3 + Number(k)];
+        }) : r[3];
+        L.circleMarker([r[0], r[1]], {radius: spec.radius, color: '#222222', weight: 0.6,
+          fillColor: spec.colours[r[2]], fillOpacity: 0.9})
+          .bindTooltip(tip).addTo(g);
+      });
+    });
+  });
+
+  var title = L.DomUtil.create('div', 'vnc-title', map.getContainer());
+  title.innerHTML = P.title_html;
+
+  var legend = L.control({position: 'bottomright'});
+  legend.onAdd = function () {
+    var div = L.DomUtil.create('div', 'vnc-legend');
+    div.id = 'vnc-legend';
+    P.legend.forEach(function (s) {
+      var sec = L.DomUtil.create('div', 'vnc-legend-section', div);
+      sec.setAttribute('data-layers', s.layers.join(' '));
+      sec.innerHTML = s.html;
+    });
+    L.DomEvent.disableClickPropagation(div);
+    L.DomEvent.disableScrollPropagation(div);
+    return div;
+  };
+  legend.addTo(map);
+  api.legend = legend;
+  function showLegend() {
+    var secs = legend.getContainer().querySelectorAll('.vnc-legend-section');
+    secs.forEach(function (sec) {
+      var on = sec.getAttribute('data-layers').split(' ').some(function (key) {
+        var layer = G[key] || api.overlays[key];
+        return layer && map.hasLayer(layer);
+      });
+      sec.style.display = on ? '' : 'none';
+    });
+  }
+  api.overlays = {
+  {%- for key, layer in this.others.items() %}
+    {{ key|tojson }}: {{ layer.get_name() }}{{ "," if not loop.last }}
+  {%- endfor %}
+  };
+  map.on('overlayadd overlayremove', showLegend);
+  showLegend();
+
+  if (L.Control.Search && G.verdict) {
+    var target = api.layers.verdict;
+    var search = new L.Control.Search({
+      layer: target, propertyName: 'n', initial: false, marker: false, collapsed: false,
+      textPlaceholder: P.search_placeholder, textErr: P.search_not_found,
+      moveToLocation: function (latlng, title, m) {
+        m.fitBounds(latlng.layer.getBounds(), {maxZoom: 14});
+      }
+    });
+    search.on('search:locationfound', function (e) { e.layer.openPopup(); });
+    map.addControl(search);
+    api.search = search;
+  }
+})();
+{% endmacro %}
+"""
 
 
 def gap_map(
@@ -81,96 +491,257 @@ def gap_map(
     ftth_nodes: gpd.GeoDataFrame | None = None,
     *,
     title: str = "vncoverage",
+    lang: str = DEFAULT_LANG,
     tiles: str | None = None,
     simplify_m: float = 20.0,
     fibre_roads: gpd.GeoDataFrame | None = None,
     ftth_unreached: gpd.GeoDataFrame | None = None,
+    rsrp: RasterOverlay | None = None,
+    districts: gpd.GeoDataFrame | None = None,
+    communes_2025: gpd.GeoDataFrame | None = None,
+    remote_town_m: float = REMOTE_TOWN_M,
+    remote_road_m: float = REMOTE_ROAD_M,
+    max_overlay_px: int = 800,
 ) -> Any:
-    """A folium map: villages coloured by mobile-broadband verdict (with popups), towers by
-    operator, FTTH nodes, fibre-ready roads and the villages fibre does not reach (with the
-    cable length needed), and a layer control. ``tiles=None`` gives a map without a tile
-    server (usable offline).
+    """A folium map of the coverage gaps for planners.
+
+    Parameters
+    ----------
+    villages
+        Per-village results (working CRS), indexed by ``village_id``, with ``name``,
+        ``population``, ``verdict_mbb_any``, ``pop_share_mbb_*`` and, when available, the
+        nearest-tower, FTTH and remote-gap columns (:func:`vncoverage.remote.remote_gaps`).
+    cells
+        Cell inventory (points) with ``site_id``, ``operator``, ``technology``,
+        ``tower_owner``.
+    ftth_nodes
+        OLTs and splitters, or ``None``.
+    title
+        Shown at the top of the map and as the page title.
+    lang
+        ``"vi"`` (default) or ``"en"``: labels, legend and popups.
+    tiles
+        A folium tile specification (e.g. ``"OpenStreetMap"``) or ``None`` (default): no
+        base map, no request to a tile server; the map is usable offline.
+    simplify_m
+        Tolerance, in metres, for simplifying polygons and lines (keeps the page small).
+    fibre_roads, ftth_unreached
+        FTTH results (:func:`vncoverage.fibre.ftth_reach`), or ``None``.
+    rsrp
+        Best-server RSRP grid for a semi-transparent overlay (off by default), or ``None``.
+    districts, communes_2025
+        Boundaries (``name`` column), or ``None``.
+    remote_town_m, remote_road_m
+        The remote-gap thresholds, for the legend.
+    max_overlay_px
+        The RSRP overlay is averaged down to at most this many pixels on a side.
 
     Returns
     -------
     folium.Map
     """
     import folium
+    from branca.element import MacroElement
+    from folium.elements import JSCSSMixin
+    from folium.template import Template
 
+    check_lang(lang)
     v = villages.copy()
     v["geometry"] = v.geometry.simplify(simplify_m)
     v = v.to_crs(4326)
     minx, miny, maxx, maxy = v.total_bounds
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=9,
                    tiles=tiles, control_scale=True)
+    m.default_js = [(k, u) for k, u in m.default_js if k not in _UNUSED_ASSETS]
+    m.default_css = [(k, u) for k, u in m.default_css if k not in _UNUSED_ASSETS]
     root: Any = m.get_root()
-    root.html.add_child(folium.Element(f"<title>{html.escape(title)}</title>"))
+    root.header.add_child(folium.Element(f"<title>{html.escape(title)}</title>"))
+    root.html.add_child(folium.Element(_CSS))  # after the libraries' stylesheets
 
-    props = _rounded(gpd.GeoDataFrame(
-        {
-            "colour": [VERDICT_COLOURS.get(str(x), "#969696") for x in v["verdict_mbb_any"]],
-            "label": [html.escape(f"{n} ({i})") for i, n in zip(v.index, v["name"], strict=True)],
-            "popup": [_popup_html(row) for _, row in v.iterrows()],
-        },
-        geometry=v.geometry.values, crs=v.crs,
-    ))
-    fg = folium.FeatureGroup(name="Villages: 4G/5G verdict", show=True)
-    folium.GeoJson(
-        props.to_json(drop_id=True),
-        style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#444444",
-                                  "weight": 0.5, "fillOpacity": 0.6},
-        tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
-        popup=folium.GeoJsonPopup(fields=["popup"], labels=False, max_width=320),
-    ).add_to(fg)
-    fg.add_to(m)
+    groups: dict[str, Any] = {}
+    others: dict[str, Any] = {}
+    legend: list[dict[str, Any]] = []
 
-    towers = cells.to_crs(4326).groupby("site_id").agg(
-        geometry=("geometry", "first"),
-        operators=("operator", lambda x: ", ".join(sorted(set(x)))),
-        technologies=("technology", lambda x: ", ".join(sorted(set(x)))),
-        owner=("tower_owner", "first"), first_op=("operator", "first"),
-    )
-    _points_layer(
-        m, "Towers", gpd.GeoSeries(towers["geometry"], crs=4326),
-        colours=[OPERATOR_COLOURS.get(o, "#000000") for o in towers["first_op"]],
-        labels=[f"{sid}: {t['operators']} ({t['technologies']}), owner {t['owner']}"
-                for sid, t in towers.iterrows()],
-        radius=3, show=True)
+    def group(key: str, name: str, show: bool) -> Any:
+        fg = folium.FeatureGroup(name=name, show=show)
+        fg.add_to(m)
+        groups[key] = fg
+        return fg
+
+    # rasters and boundaries first: they lie under the villages
+    if rsrp is not None and np.isfinite(rsrp.values).any():
+        png, bounds = rsrp_png(rsrp, max_px=max_overlay_px)
+        folium.map.CustomPane("vncRaster", z_index=350, pointer_events=False).add_to(m)
+        overlay = folium.raster_layers.ImageOverlay(
+            image="data:image/png;base64," + base64.b64encode(png).decode("ascii"),
+            bounds=bounds, opacity=0.65, name=tr("layer_rsrp", lang), show=False,
+            interactive=False, pane="vncRaster")
+        overlay.add_to(m)
+        others["rsrp"] = overlay
+        edge = rsrp.threshold_dbm + rsrp.margin_db
+        labels = []
+        for k, (lo, col) in enumerate(RSRP_CLASSES):
+            hi = RSRP_CLASSES[k + 1][0] if k + 1 < len(RSRP_CLASSES) else None
+            if not np.isfinite(lo):
+                lab = f"&lt; {number(hi, lang)} dBm"
+            elif hi is None:
+                lab = f"≥ {number(lo, lang)} dBm"
+            else:
+                lab = f"{number(lo, lang)} … {number(hi, lang)} dBm"
+            labels.append(_swatch(col, lab))
+        legend.append({"layers": ["rsrp"], "html": (
+            f"<h4>{tr('legend_rsrp', lang)}</h4>" + "".join(reversed(labels))
+            + "<div class='vnc-note'>" + html.escape(tr(
+                "legend_rsrp_note", lang, edge=edge, thr=rsrp.threshold_dbm,
+                margin=rsrp.margin_db)) + "<br>" + tr("legend_no_signal", lang) + "</div>")})
+
+    for key, gdf, name_key, show, weight in (
+        ("districts", districts, "layer_districts", True, 2.0),
+        ("communes", communes_2025, "layer_communes", False, 1.0),
+    ):
+        if gdf is None or not len(gdf):
+            continue
+        b = gdf.copy()
+        b["geometry"] = b.geometry.boundary.simplify(simplify_m * 2)
+        names = b["name"] if "name" in b.columns else pd.Series(b.index, index=b.index)
+        b = _rounded(gpd.GeoDataFrame({"label": [html.escape(str(x)) for x in names]},
+                                      geometry=b.geometry.to_numpy(), crs=b.crs).to_crs(4326),
+                     1e-4)
+        layer = folium.GeoJson(
+            b.to_json(drop_id=True), name=tr(name_key, lang), show=show,
+            style_function=lambda _f, w=weight: {"color": "#333333", "weight": w,
+                                                 "opacity": 0.8,
+                                                 "dashArray": None if w > 1.5 else "4 3"},
+            tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
+        )
+        layer.add_to(m)
+        others[key] = layer
+
+    group("verdict", tr("layer_verdict", lang), True)
+    legend.append({"layers": ["verdict"],
+                   "html": f"<h4>{tr('legend_verdict', lang)}</h4>" + "".join(
+                       _swatch(c, html.escape(verdict_label(k, lang)))
+                       for k, c in VERDICT_COLOURS.items())})
+    group("popshare", tr("layer_popshare", lang), False)
+    ps = []
+    for k, (lo, col) in enumerate(POPSHARE_CLASSES):
+        hi = POPSHARE_CLASSES[k + 1][0] if k + 1 < len(POPSHARE_CLASSES) else 1.0
+        ps.append(_swatch(col, f"{number(100 * lo, lang)}–{number(100 * hi, lang)} %"))
+    legend.append({"layers": ["popshare"],
+                   "html": f"<h4>{tr('legend_popshare', lang)}</h4>" + "".join(reversed(ps))})
+    if "ftth_covered" in v.columns:
+        group("ftth", tr("layer_ftth", lang), False)
+        legend.append({"layers": ["ftth"], "html": f"<h4>{tr('legend_ftth', lang)}</h4>"
+                       + _swatch(FTTH_COLOURS[1], tr("legend_ftth_yes", lang))
+                       + _swatch(FTTH_COLOURS[0], tr("legend_ftth_no", lang))})
+    if "remote_gap" in v.columns:
+        group("remote", tr("layer_remote", lang), True)
+        rule = tr("legend_remote", lang, town_km=remote_town_m / 1000,
+                  road_km=remote_road_m / 1000)
+        legend.append({"layers": ["remote"],
+                       "html": f"<h4>{tr('layer_remote', lang)}</h4>"
+                       + _swatch(REMOTE_COLOUR, html.escape(rule), outline=True)})
+
+    # towers: one layer per operator, coloured by that operator's highest technology
+    points: dict[str, dict[str, Any]] = {}
+    tech_order = ["5G", "4G", "3G", "2G"]
+    tech_colours = [TECH_COLOURS.get(t, "#a6a6a6") for t in tech_order]
+    from .export import towers_from_cells
+
+    site_info = towers_from_cells(cells)
+    site_geom = gpd.GeoSeries(site_info.geometry, crs=cells.crs)
+    known = list(OPERATOR_COLOURS)
+    ops = sorted(set(map(str, cells["operator"])),
+                 key=lambda o: (known.index(o) if o in known else len(known), o))
+    for op in ops:
+        sel = cells[cells["operator"] == op]
+        rank = sel["technology"].map({t: i for i, t in enumerate(tech_order)}).fillna(3)
+        best = rank.groupby(sel["site_id"].astype(str)).min().astype(int)
+        key = f"towers_{len(points)}"
+        group(key, tr("layer_towers", lang, operator=html.escape(op)), True)
+        info = site_info.loc[best.index]
+        labels = [html.escape(tr("tip_tower", lang, site=sid, operators=o, techs=t, owner=w))
+                  for sid, o, t, w in zip(info.index, info["operators"], info["technologies"],
+                                          info["tower_owner"], strict=True)]
+        points[key] = {"radius": 3, "colours": tech_colours,
+                       "rows": _point_rows(site_geom.loc[best.index], list(best), labels)}
+    if points:
+        legend.append({"layers": list(points),
+                       "html": f"<h4>{tr('legend_towers', lang)}</h4>" + "".join(
+                           _swatch(TECH_COLOURS[t], t, round_=True) for t in ("5G", "4G", "3G"))})
 
     if ftth_nodes is not None and len(ftth_nodes):
-        nodes = ftth_nodes.to_crs(4326)
-        olt = nodes["node_type"] == "olt"
-        _points_layer(m, "FTTH: OLTs", nodes.geometry[olt], colours="#6a3d9a",
-                      labels=[f"OLT {i} ({n['operator']})" for i, n in nodes[olt].iterrows()],
-                      radius=5, show=True)
-        _points_layer(m, "FTTH: splitters", nodes.geometry[~olt], colours="#b15928",
-                      labels=[f"splitter {i}: {n['ports_used']}/{n['ports']} ports used"
-                              for i, n in nodes[~olt].iterrows()],
-                      radius=2, show=False)
+        olt = (ftth_nodes["node_type"] == "olt").to_numpy()
+        n_olt, n_spl = ftth_nodes[olt], ftth_nodes[~olt]
+        if len(n_olt):
+            group("olt", tr("layer_olt", lang), False)
+            points["olt"] = {"radius": 5, "colours": ["#6a3d9a"], "rows": _point_rows(
+                n_olt.geometry, [0] * len(n_olt),
+                [html.escape(tr("tip_olt", lang, id=i, operator=r["operator"]))
+                 for i, r in n_olt.iterrows()])}
+        if len(n_spl):
+            # 10^4 points or more: the tooltip is assembled in the page from a template
+            group("splitters", tr("layer_splitters", lang), False)
+            ll = n_spl.geometry.to_crs(4326)
+            rows = [[round(float(p.y), 5), round(float(p.x), 5), 0, html.escape(str(i)),
+                     int(u), int(n)]
+                    for p, i, u, n in zip(ll, n_spl.index, n_spl["ports_used"],
+                                          n_spl["ports"], strict=True)]
+            points["splitters"] = {"radius": 2, "colours": ["#b15928"], "rows": rows,
+                                   "tip": html.escape(tr("tip_splitter", lang, id="{0}",
+                                                         used="{1}", ports="{2}"))}
     if fibre_roads is not None and len(fibre_roads):
         fr = fibre_roads.copy()
         fr["geometry"] = fr.geometry.simplify(simplify_m)
-        fr = _rounded(fr.to_crs(4326)[["geometry"]])
-        folium.GeoJson(
-            fr.to_json(drop_id=True), name="FTTH: fibre-ready roads", show=False,
+        fr = _rounded(fr.to_crs(4326)[["geometry"]], 1e-4)
+        layer = folium.GeoJson(
+            fr.to_json(drop_id=True), name=tr("layer_fibre_roads", lang), show=False,
             style_function=lambda _f: {"color": "#6a3d9a", "weight": 2, "opacity": 0.8},
-        ).add_to(m)
+        )
+        layer.add_to(m)
+        others["fibre_roads"] = layer
     if ftth_unreached is not None and len(ftth_unreached):
-        u = ftth_unreached.to_crs(4326)
+        u = ftth_unreached
         extra = u["ftth_extra_cable_m"].to_numpy(float)
         names = u["name"] if "name" in u.columns else pd.Series(u.index, index=u.index)
-        labels = [f"{n} ({vid}): " + (f"{e / 1000:.1f} km of cable to the nearest free "
-                                      "splitter" if np.isfinite(e) else "no splitter in reach")
+        labels = [html.escape(tr("tip_unreached", lang, name=n, id=vid, km=e / 1000)
+                              if np.isfinite(e) else tr("tip_unreached_none", lang, name=n,
+                                                        id=vid))
                   for vid, n, e in zip(u.index, names, extra, strict=True)]
-        _points_layer(m, "FTTH: villages not reached", u.geometry, colours="#b2182b",
-                      labels=labels, radius=4, show=False)
-    legend = "".join(
-        f'<div><span style="background:{c};width:12px;height:12px;display:inline-block;'
-        f'margin-right:4px"></span>{html.escape(k)}</div>' for k, c in VERDICT_COLOURS.items())
-    root.html.add_child(folium.Element(
-        '<div id="vnc-legend" style="position:fixed;bottom:20px;left:20px;z-index:9999;'
-        'background:white;padding:6px;border:1px solid #999;font:12px sans-serif">'
-        f"<b>4G/5G</b>{legend}</div>"))
-    folium.LayerControl(collapsed=False).add_to(m)
+        group("unreached", tr("layer_unreached", lang), False)
+        points["unreached"] = {"radius": 4, "colours": ["#b2182b"],
+                               "rows": _point_rows(u.geometry, [0] * len(u), labels)}
+
+    n_gaps = int((v.get("verdict_mbb_any", pd.Series(dtype=str)) != COVERED).sum())
+    n_remote = int(v["remote_gap"].sum()) if "remote_gap" in v.columns else 0
+    payload = {
+        "villages": _village_features(v, lang),
+        "points": points,
+        "verdict_colours": list(VERDICT_COLOURS.values()),
+        "popshare_colours": [c for _, c in POPSHARE_CLASSES],
+        "ftth_colours": list(FTTH_COLOURS),
+        "remote_colour": REMOTE_COLOUR,
+        "legend": legend,
+        "title_html": f"<b>{html.escape(title)}</b><br>" + html.escape(
+            tr("map_subtitle", lang, n=number(len(v), lang), gaps=number(n_gaps, lang),
+               remote=number(n_remote, lang))),
+        "search_placeholder": tr("search_placeholder", lang),
+        "search_not_found": tr("search_not_found", lang),
+    }
+
+    class _Layers(JSCSSMixin, MacroElement):
+        _template = Template(_JS)
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.default_js = [("leaflet_search_js", _SEARCH_JS)]
+            self.default_css = [("leaflet_search_css", _SEARCH_CSS)]
+            self._name = "VncLayers"
+            self.payload_json = _script_json(payload)
+            self.groups = groups
+            self.others = others
+
+    _Layers().add_to(m)
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     return m

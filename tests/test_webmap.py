@@ -1,0 +1,173 @@
+"""The interactive gap map: layers, legend, popups, escaping, offline use, assets."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib.image import imread
+from planner_world import XSS_NAMES, build_planner_world
+
+from vncoverage.config import load_config
+from vncoverage.coverage import ANY
+from vncoverage.export import towers_from_cells
+from vncoverage.i18n import tr
+from vncoverage.pipeline import run
+from vncoverage.remote import district_towns, remote_gaps
+from vncoverage.webmap import (
+    CDN_PACKAGES,
+    RasterOverlay,
+    asset_path,
+    gap_map,
+    map_asset_urls,
+    rsrp_png,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    w = build_planner_world(tmp_path_factory.mktemp("webmap") / "world")
+    res = run(load_config(w.config), progress=False)
+    v = res.villages
+    import geopandas as gpd
+
+    centres = gpd.GeoSeries(gpd.points_from_xy(v["centre_x"], v["centre_y"]), crs=v.crs,
+                            index=v.index)
+    gaps = remote_gaps(v, centres, towns=district_towns(res.inputs.districts),
+                       roads=res.inputs.roads)
+    return res, v.join(gaps.table)
+
+
+def _render(results, **kw) -> str:
+    res, v = results
+    lay = res.layers.get("4G", ANY)
+    m = gap_map(v, res.inputs.cells, res.inputs.ftth_nodes, title="Tiny <world>",
+                fibre_roads=res.fibre_roads, ftth_unreached=res.ftth_unreached,
+                rsrp=RasterOverlay(lay.best_dbm, res.inputs.dem.transform,
+                                   res.inputs.dem.crs, -110.0, 10.25),
+                districts=res.inputs.districts, communes_2025=res.inputs.communes_2025, **kw)
+    return m.get_root().render()
+
+
+@pytest.fixture(scope="module")
+def page_vi(results) -> str:
+    return _render(results)
+
+
+def _payload(page: str) -> dict:
+    start = page.index("var P = ") + len("var P = ")
+    end = page.index(";\n", start)
+    return json.loads(page[start:end])
+
+
+def test_input_strings_are_escaped_everywhere(page_vi):
+    for raw in XSS_NAMES.values():
+        assert raw not in page_vi
+    for tag in ("<script>alert", "<img src=x", "<svg onload"):
+        assert tag not in page_vi
+    assert "<world>" not in page_vi and "Tiny &lt;world&gt;" in page_vi
+    names = {f["properties"]["i"]: f["properties"]["n"]
+             for f in _payload(page_vi)["villages"]["features"]}
+    assert names["V01"] == "&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert names["V04"].startswith("&quot;&gt;&lt;svg")
+
+
+def test_layers_legend_scale_and_search(page_vi):
+    for key in ("layer_verdict", "layer_popshare", "layer_ftth", "layer_remote", "layer_olt",
+                "layer_splitters", "layer_rsrp", "layer_districts", "layer_communes",
+                "layer_unreached"):
+        assert json.dumps(tr(key, "vi"))[1:-1] in page_vi.encode("ascii", "backslashreplace"
+                                                                 ).decode() or \
+            tr(key, "vi") in page_vi, key
+    for op in ("Viettel", "VNPT"):
+        assert tr("layer_towers", "vi", operator=op) in page_vi or \
+            json.dumps(tr("layer_towers", "vi", operator=op))[1:-1] in page_vi
+    assert "L.control.layers" in page_vi
+    assert "L.control.scale" in page_vi
+    assert "L.Control.Search" in page_vi
+    legend = " ".join(s["html"] for s in _payload(page_vi)["legend"])
+    for label in ("Có sóng", "Lõm sóng", "Trắng sóng", "RSRP"):
+        assert label in legend
+
+
+def test_popups_carry_the_village_figures(page_vi):
+    feats = {f["properties"]["i"]: f["properties"] for f in
+             _payload(page_vi)["villages"]["features"]}
+    h = feats["V06"]["h"]
+    assert "Thôn Nà 6" in h and "Dân số" in h and "Trạm 4G/5G gần nhất" in h
+    assert "Viettel" in h and "Cáp quang FTTH" in h and "km" in h
+    remote = feats["V04"]
+    assert remote["r"] == 1 and "Vùng sâu, xa" in remote["h"]
+    assert sum(f["r"] for f in feats.values()) == 1
+
+
+def test_english(results):
+    page = _render(results, lang="en")
+    assert "Villages: 4G/5G verdict" in page and "Population" in page
+    assert "Thôn: kết luận" not in page
+    with pytest.raises(ValueError, match="language"):
+        _render(results, lang="fr")
+
+
+def test_no_tiles_by_default_and_every_asset_has_a_local_copy(page_vi, results):
+    assert "L.tileLayer" not in page_vi
+    urls = map_asset_urls(page_vi)
+    assert urls and all(asset_path(u, "nm") is not None for u in urls), urls
+    assert not any("awesome" in u or "glyphicons" in u or "fontawesome" in u for u in urls)
+    with_tiles = _render(results, tiles="OpenStreetMap")
+    assert "L.tileLayer" in with_tiles
+
+
+def test_asset_path():
+    nm = Path("/x/node_modules")
+    assert asset_path("https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js", nm) == \
+        nm / "leaflet/dist/leaflet.js"
+    assert asset_path("https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/images/layers.png?v=1",
+                      nm) == nm / "leaflet/dist/images/layers.png"
+    assert asset_path("https://code.jquery.com/jquery-3.7.1.min.js", nm) == \
+        nm / "jquery/dist/jquery.min.js"
+    assert asset_path("https://cdn.jsdelivr.net/npm/leaflet@1.9.3/../../etc/passwd", nm) is None
+    assert asset_path("https://tile.openstreetmap.org/1/1/1.png", nm) is None
+
+
+def test_npm_manifest_pins_the_cdn_versions():
+    manifest = json.loads((ROOT / "tests/web/package.json").read_text(encoding="utf-8"))
+    lock = json.loads((ROOT / "tests/web/package-lock.json").read_text(encoding="utf-8"))
+    wanted = {pkg: version for pkg, version, _ in CDN_PACKAGES.values()}
+    assert manifest["dependencies"] == wanted
+    for pkg, version in wanted.items():
+        assert lock["packages"][f"node_modules/{pkg}"]["version"] == version
+
+
+def test_rsrp_overlay_is_web_mercator_png(results):
+    res, _ = results
+    lay = res.layers.get("4G", ANY)
+    png, bounds = rsrp_png(RasterOverlay(lay.best_dbm, res.inputs.dem.transform,
+                                         res.inputs.dem.crs), max_px=64)
+    import io
+
+    img = imread(io.BytesIO(png))
+    assert max(img.shape[:2]) <= 64 and img.shape[2] == 4
+    (south, west), (north, east) = bounds
+    assert 21 < south < north < 23 and 106 < west < east < 108
+    alpha = img[..., 3]
+    assert (alpha > 0).any()  # the site's surroundings are drawn
+
+
+def test_towers_from_cells(results):
+    res, _ = results
+    t = towers_from_cells(res.inputs.cells)
+    assert list(t.index) == ["S1", "S2"]
+    assert t.loc["S1", "n_cells"] == 3 and t.loc["S1", "operators"] == "Viettel"
+    assert t.crs == res.inputs.cells.crs
+
+
+def test_map_html_size_is_reasonable(page_vi):
+    assert len(page_vi.encode("utf-8")) < 500_000
+    assert re.search(r"<title>Tiny &lt;world&gt;</title>", page_vi)
+    assert np.isfinite(len(page_vi))
