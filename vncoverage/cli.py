@@ -59,23 +59,21 @@ def _load(config: Path | None):  # type: ignore[no-untyped-def]
 @click.option("--no-map", is_flag=True, help="Skip the HTML map.")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bars (default: from the config).")
-def run(config: Path | None, out: Path, no_map: bool, progress: bool | None) -> None:
+@click.option("--lang", "lang", type=click.Choice(["vi", "en"]), default="vi",
+              show_default=True, help="Language of the map, the report and the figures.")
+def run(config: Path | None, out: Path, no_map: bool, progress: bool | None,
+        lang: str) -> None:
     """Compute coverage, per-village verdicts and KPIs; write outputs to --out.
 
-    Without --config, runs on the bundled synthetic Lạng Sơn sample.
+    Without --config, runs on the bundled synthetic Lạng Sơn sample. --out is a workspace:
+    a second run recomputes only what changed since the first (see `update`).
     """
-    from .pipeline import run as run_pipeline
-    from .pipeline import write_outputs
-    from .report import kpi_text_table
+    from ._cli_workspace import echo_workspace_run
+    from .workspace import run_workspace
 
     cfg = _load(config)
-    results = run_pipeline(cfg, progress=progress)
-    paths = write_outputs(results, out, map_html=not no_map)
-    click.echo(kpi_text_table(results.kpis))
-    click.echo("")
-    click.echo("stage timings (s): " + ", ".join(f"{k} {v:.1f}"
-                                                for k, v in results.timings.items()))
-    click.echo(f"wrote {len(paths)} files to {out}/: " + ", ".join(p.name for p in paths))
+    wr = run_workspace(cfg, out, progress=progress, lang=lang, map_html=not no_map)
+    echo_workspace_run(wr)
 
 
 @main.command()
@@ -121,6 +119,25 @@ def _register_itm() -> None:
 
 
 _register_itm()
+
+
+def _register_export() -> None:
+    from ._cli_export import export_command
+
+    main.add_command(export_command)
+
+
+_register_export()
+
+
+def _register_workspace() -> None:
+    from ._cli_workspace import add_sites_command, update_command
+
+    main.add_command(update_command)
+    main.add_command(add_sites_command)
+
+
+_register_workspace()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

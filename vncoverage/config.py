@@ -186,9 +186,16 @@ class CoverageConfig:
         settled population (household clusters) is covered, otherwise "lõm sóng" (weak).
         DOMAIN.md defines lõm sóng as "part of the settled area not covered"; 0.9 tolerates
         an isolated hamlet (assumption, set 1.0 for the strict reading).
+    remote_town_m, remote_road_m
+        An uncovered village is a *remote gap* (the plan's priority: "vùng sâu, vùng xa")
+        when its centre is farther than ``remote_town_m`` (15 km) from its district town
+        or farther than ``remote_road_m`` (1 km) from the road network
+        (:mod:`vncoverage.remote`).
     """
 
     covered_population_share: float = 0.9
+    remote_town_m: float = 15_000.0
+    remote_road_m: float = 1_000.0
 
 
 @dataclass(frozen=True)
@@ -467,6 +474,8 @@ def _check_ranges(cfg: Config, where: str) -> None:
          "[radio] time_pct and situation_pct must be within (0, 100)", "use 50"),
         (0 < c.covered_population_share <= 1,
          "[coverage] covered_population_share must be in (0, 1]", "e.g. 0.9"),
+        (c.remote_town_m > 0 and c.remote_road_m > 0,
+         "[coverage] remote_town_m and remote_road_m must be > 0", "e.g. 15000 and 1000"),
         (f.drop_reach_m > 0 and f.gpon_reach_m > 0, "[ftth] reaches must be > 0",
          "e.g. 300 and 20000"),
         (f.straight_line_factor >= 1, "[ftth] straight_line_factor must be >= 1", "e.g. 1.2"),

@@ -456,6 +456,24 @@ def _cell_window(cell: pd.Series, dem: Dem, radio: RadioConfig) -> tuple[int, in
     return (max(rs, 0), max(cs, 0), min(rs + 2 * half + 1, nr), min(cs + 2 * half + 1, nc))
 
 
+def _cell_windows(cells: gpd.GeoDataFrame, dem: Dem,
+                  radio: RadioConfig) -> dict[str, tuple[int, int, int, int]]:
+    """:func:`_cell_window` of every cell, vectorised."""
+    if not len(cells):
+        return {}
+    radius = np.array([radio.max_radius_m[str(t)] for t in cells["technology"]])
+    col = (cells.geometry.x.to_numpy() - dem.transform.c) / dem.transform.a - 0.5
+    row = (cells.geometry.y.to_numpy() - dem.transform.f) / dem.transform.e - 0.5
+    half = np.ceil(radius / dem.pixel_m).astype(np.int64) + 1
+    rs = np.round(row).astype(np.int64) - half
+    cs = np.round(col).astype(np.int64) - half
+    nr, nc = dem.shape
+    r0, c0 = np.maximum(rs, 0), np.maximum(cs, 0)
+    r1, c1 = np.minimum(rs + 2 * half + 1, nr), np.minimum(cs + 2 * half + 1, nc)
+    return {str(cid): (int(a), int(b), int(c), int(d))
+            for cid, a, b, c, d in zip(cells.index, r0, c0, r1, c1, strict=True)}
+
+
 def update_layers(
     layers: Layers,
     old_cells: gpd.GeoDataFrame,
@@ -509,7 +527,7 @@ def update_layers(
 
     # 1. pixels of removed / changed cells: recompute their old windows from the others
     stale = [(cid, old_cells.loc[cid]) for cid in removed + changed]
-    cur_windows = {cid: _cell_window(sel_new.loc[cid], dem, radio) for cid in sel_new.index}
+    cur_windows = _cell_windows(sel_new, dem, radio)
     bar = tqdm(total=len(stale) + len(added) + len(changed), desc="update", unit="cell",
                disable=not progress)
     done: dict[tuple[str, str], list[tuple[int, int, int, int]]] = {}
@@ -565,6 +583,8 @@ def update_layers(
     keep_ops = set(map(str, new_cells["operator"].unique()))
     for key in [k for k in layers.layers if k[1] != ANY and k[1] not in keep_ops]:
         del layers.layers[key]
+    order = [(t, o) for t in radio.technologies for o in [ANY, *sorted(keep_ops)]]
+    layers.layers = {k: layers.layers[k] for k in order if k in layers.layers}
     layers.notes = []
     if len(sel_new):
         with warnings.catch_warnings(record=True) as caught:

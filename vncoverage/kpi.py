@@ -29,7 +29,11 @@ __all__ = ["bts_inventory", "group_table", "kpi_table"]
 def bts_inventory(cells: pd.DataFrame, kpi: KpiConfig) -> pd.DataFrame:
     """One row per BTS (site, operator, technology) with ``commissioned``, ``new`` (in the
     plan period) and ``shared`` (tower hosting > 1 operator or neutral owner)."""
-    g = cells.groupby(["site_id", "operator", "technology"], sort=True)
+    keyed = pd.DataFrame({"site_id": cells["site_id"], "operator": cells["operator"],
+                          "technology": cells["technology"],
+                          "commissioned": pd.to_datetime(cells["commissioned"]),
+                          "tower_owner": cells["tower_owner"]})
+    g = keyed.groupby(["site_id", "operator", "technology"], sort=True)
     bts = g.agg(commissioned=("commissioned", "min"), tower_owner=("tower_owner", "first"))
     ops_per_site = cells.groupby("site_id")["operator"].nunique()
     site = bts.index.get_level_values("site_id")

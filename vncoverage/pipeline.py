@@ -6,12 +6,16 @@
 3. per-village mobile coverage (:func:`vncoverage.villages.summarise_villages`);
 4. FTTH reach (:func:`vncoverage.fibre.ftth_reach`);
 5. KPIs, per district and per 2025 commune (:mod:`vncoverage.kpi`);
-6. outputs (:func:`write_outputs`): ``villages.gpkg`` (layers ``villages``, and with FTTH
-   data ``fibre_roads`` and ``ftth_unreached``), ``villages.csv``, ``kpi.csv``,
-   ``by_district.csv``, ``by_commune_2025.csv``, ``report.md``, ``map.html``,
-   ``coverage_4g.tif``.
+6. outputs (:func:`write_outputs`): ``villages.gpkg`` (layers ``villages``, ``towers``,
+   ``cells``, ``fibre_nodes``, ``districts``, ``communes_2025`` and, with FTTH data,
+   ``fibre_roads`` and ``ftth_unreached``), ``villages.csv``, ``kpi.csv``,
+   ``by_district.csv``, ``by_commune_2025.csv``, ``report.md``, ``report.html``,
+   ``figures/*.png``, ``map.html``, ``coverage_4g.tif``, ``server_4g.tif``,
+   ``coverage_masks.tif``.
 
 :func:`run` computes and returns a :class:`Results`; only :func:`write_outputs` writes.
+:func:`village_summary`, :func:`fibre_stage` and :func:`assemble` are the stages a
+workspace (:mod:`vncoverage.workspace`) runs one by one when only some inputs changed.
 """
 
 from __future__ import annotations
@@ -28,19 +32,23 @@ import numpy as np
 import pandas as pd
 
 from . import io
+from .changes import Changes
 from .config import Config
-from .coverage import ANY, Layers, compute_layers
-from .fibre import ftth_reach
+from .coverage import ANY, Layers, SweepCache, compute_layers
+from .fibre import FtthResult, ftth_reach
 from .kpi import group_table, kpi_table
-from .report import markdown_report
 from .villages import nearest_sites, summarise_villages
 
-__all__ = ["OUTPUT_FILES", "Results", "run", "write_outputs"]
+__all__ = ["OUTPUT_FILES", "Results", "assemble", "fibre_stage", "run", "village_summary",
+           "write_outputs"]
 
 log = logging.getLogger(__name__)
 
 OUTPUT_FILES = ("villages.gpkg", "villages.csv", "kpi.csv", "by_district.csv",
-                "by_commune_2025.csv", "report.md", "map.html", "coverage_4g.tif")
+                "by_commune_2025.csv", "report.md", "report.html", "map.html",
+                "coverage_4g.tif", "server_4g.tif", "coverage_masks.tif",
+                "figures/kpi_progress.png", "figures/district_coverage.png",
+                "figures/gap_map.png")
 
 
 @dataclass
@@ -61,6 +69,8 @@ class Results:
     fibre_roads: gpd.GeoDataFrame | None = None
     #: Villages not FTTH-covered, as centre points with the cable length needed.
     ftth_unreached: gpd.GeoDataFrame | None = None
+    #: What changed since the previous run of a workspace (None outside a workspace update).
+    changes: Changes | None = None
 
     @property
     def n_cells(self) -> dict[str, int]:
@@ -77,34 +87,62 @@ def _stage(timings: dict[str, float], name: str) -> Iterator[None]:
     log.info("stage %s done in %.2f s", name, timings[name])
 
 
-def run(cfg: Config, *, inputs: io.Inputs | None = None, progress: bool | None = None) -> Results:
-    """Run every stage on the inputs named in ``cfg`` (or on already loaded ``inputs``)."""
+def run(cfg: Config, *, inputs: io.Inputs | None = None, progress: bool | None = None,
+        cache: SweepCache | None = None) -> Results:
+    """Run every stage on the inputs named in ``cfg`` (or on already loaded ``inputs``).
+
+    ``cache`` keeps the radial sweeps between runs (a workspace's cache, see
+    :mod:`vncoverage.workspace`); results are the same with or without it.
+    """
     timings: dict[str, float] = {}
     show = cfg.run.progress if progress is None else progress
     with _stage(timings, "load"):
         if inputs is None:
             inputs = io.load_inputs(cfg)
-    notes = list(inputs.notes)
     with _stage(timings, "propagation"):
         layers = compute_layers(inputs.cells, inputs.dem, cfg.radio, threads=cfg.run.threads,
-                                progress=show)
-    notes += layers.notes
+                                progress=show, cache=cache)
     with _stage(timings, "villages"):
-        summary = summarise_villages(inputs.villages, inputs.centres, inputs.settlements,
-                                     layers, cfg.radio, cfg.coverage)
-        vil = inputs.villages.join(summary).join(nearest_sites(inputs.centres, inputs.cells))
+        summary = village_summary(cfg, inputs, layers)
+    with _stage(timings, "fibre"):
+        ftth = fibre_stage(cfg, inputs)
+    return assemble(cfg, inputs, layers, summary, ftth, timings)
+
+
+def village_summary(cfg: Config, inputs: io.Inputs, layers: Layers,
+                    only: pd.Index | None = None) -> pd.DataFrame:
+    """Per-village mobile coverage (:func:`summarise_villages`), for every village or for
+    the village ids in ``only``."""
+    vil, centres = inputs.villages, inputs.centres
+    if only is not None:
+        vil, centres = vil.loc[only], centres.loc[only]
+    return summarise_villages(vil, centres, inputs.settlements, layers, cfg.radio, cfg.coverage)
+
+
+def fibre_stage(cfg: Config, inputs: io.Inputs) -> FtthResult | None:
+    """FTTH reach, or None without FTTH nodes."""
+    if inputs.ftth_nodes is None:
+        return None
+    return ftth_reach(inputs.villages, inputs.centres, inputs.settlements, inputs.ftth_nodes,
+                      cfg.ftth, roads=inputs.roads)
+
+
+def assemble(cfg: Config, inputs: io.Inputs, layers: Layers, summary: pd.DataFrame,
+             ftth: FtthResult | None, timings: dict[str, float]) -> Results:
+    """Join the stages' results per village and compute the KPI tables (cheap)."""
+    notes = list(inputs.notes) + list(layers.notes)
+    with _stage(timings, "kpi"):
+        vil = inputs.villages.join(summary.reindex(inputs.villages.index)).join(
+            nearest_sites(inputs.centres, inputs.cells))
         vil["centre_x"] = inputs.centres.x
         vil["centre_y"] = inputs.centres.y
         n_unknown = int((vil["unknown_share"] > 0).sum())
         if n_unknown:
             notes.append(f"{n_unknown} village(s) have pixels of unknown coverage (DEM nodata "
                          "along the path); see unknown_share")
-    fibre_roads: gpd.GeoDataFrame | None = None
-    ftth_unreached: gpd.GeoDataFrame | None = None
-    with _stage(timings, "fibre"):
-        if inputs.ftth_nodes is not None:
-            ftth = ftth_reach(inputs.villages, inputs.centres, inputs.settlements,
-                              inputs.ftth_nodes, cfg.ftth, roads=inputs.roads)
+        fibre_roads: gpd.GeoDataFrame | None = None
+        ftth_unreached: gpd.GeoDataFrame | None = None
+        if ftth is not None:
             vil = vil.join(ftth.per_village)
             fibre_roads, ftth_unreached = ftth.fibre_roads, ftth.unreached
             notes += ftth.notes
@@ -114,7 +152,6 @@ def run(cfg: Config, *, inputs: io.Inputs | None = None, progress: bool | None =
                              f"{fibre_roads['length_m'].sum() / 1000:,.0f} km")
         else:
             notes.append("no FTTH node file: the FTTH KPI is not computed")
-    with _stage(timings, "kpi"):
         kpis = kpi_table(vil, inputs.cells, inputs.targets, cfg.kpi)
         by_district = group_table(vil, "district")
         by_commune = group_table(vil, "commune_2025")
@@ -123,13 +160,51 @@ def run(cfg: Config, *, inputs: io.Inputs | None = None, progress: bool | None =
                    notes=notes, fibre_roads=fibre_roads, ftth_unreached=ftth_unreached)
 
 
-def write_outputs(results: Results, out_dir: str | Path, *, map_html: bool = True) -> list[Path]:
-    """Write every output into ``out_dir`` (each file atomically). Returns the paths."""
+def write_outputs(results: Results, out_dir: str | Path, *, map_html: bool = True,
+                  lang: str = "vi", tiles: str | None = None) -> list[Path]:
+    """Write every output into ``out_dir`` (each file atomically). Returns the paths.
+
+    Besides the tables, ``villages.gpkg`` holds the layers ``villages`` (with the remote-gap
+    columns of :func:`vncoverage.remote.remote_gaps`), ``towers``, ``cells`` (with
+    ``server_index``, the value of ``server_4g.tif``), ``fibre_nodes`` and the district /
+    2025-commune boundaries when given; ``coverage_masks.tif`` holds the covered mask of every
+    layer (1 covered, 0 not, 255 unknown). ``map.html`` (unless ``map_html=False``),
+    ``report.html``, ``report.md`` and ``figures/*.png`` are in ``lang`` (``"vi"`` or
+    ``"en"``); ``tiles`` is an optional folium base map for ``map.html`` (none by default:
+    the map needs no tile server).
+    """
+    from .charts import (
+        district_coverage_figure,
+        figure_png,
+        gap_map_figure,
+        kpi_progress_figure,
+    )
+    from .export import mask_bands, towers_from_cells
+    from .i18n import check_lang
+    from .remote import district_towns, remote_gaps
+    from .report import ReportContext, render_markdown
+    from .report_html import html_report
+    from .villages import covered_masks
+
+    check_lang(lang)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     r = results
-    vil = r.villages.copy()
+    inp = r.inputs
+    cov = r.cfg.coverage
+    dem = inp.dem
+    towns = district_towns(inp.districts)
+    villages = r.villages
+    notes = list(r.notes)
+    if "remote_gap" not in villages.columns:
+        centres = gpd.GeoSeries(gpd.points_from_xy(villages["centre_x"], villages["centre_y"]),
+                                crs=villages.crs, index=villages.index)
+        gaps = remote_gaps(villages, centres, towns=towns, roads=inp.roads,
+                           town_m=cov.remote_town_m, road_m=cov.remote_road_m)
+        villages = villages.join(gaps.table)
+        notes += gaps.notes
+    vil = villages.copy()
     for c in vil.columns:
         if vil[c].dtype == bool:
             vil[c] = vil[c].astype("int8")
@@ -145,30 +220,86 @@ def write_outputs(results: Results, out_dir: str | Path, *, map_html: bool = Tru
         layers["fibre_roads"] = r.fibre_roads.reset_index(drop=True)
     if r.ftth_unreached is not None and len(r.ftth_unreached):
         layers["ftth_unreached"] = r.ftth_unreached.reset_index()
+    layers["towers"] = towers_from_cells(inp.cells).reset_index()
+    cells = inp.cells.copy()
+    cells["commissioned"] = cells["commissioned"].astype(str).replace({"None": "", "NaT": ""})
+    server_index = pd.Series(np.arange(len(r.layers.cell_ids)),
+                             index=pd.Index(r.layers.cell_ids, name="cell_id"))
+    cells["server_index"] = server_index.reindex(cells.index).fillna(-1).astype("int32")
+    layers["cells"] = cells.reset_index()
+    if inp.ftth_nodes is not None and len(inp.ftth_nodes):
+        layers["fibre_nodes"] = inp.ftth_nodes.reset_index()
+    for name, gdf in (("districts", inp.districts), ("communes_2025", inp.communes_2025)):
+        if gdf is not None and len(gdf):
+            layers[name] = gdf.reset_index(drop=True)
     io.write_vector(path("villages.gpkg"), layers)
     io.write_csv(path("villages.csv"), pd.DataFrame(vil.drop(columns="geometry")))
     io.write_csv(path("kpi.csv"), r.kpis)
     io.write_csv(path("by_district.csv"), r.by_district)
     io.write_csv(path("by_commune_2025.csv"), r.by_commune_2025)
+    band = None
     if "4G" in r.layers.technologies:
-        best = r.layers.get("4G", ANY).best_dbm
-        band = np.where(np.isfinite(best), best, np.nan).astype(np.float32)
-        band[r.layers.get("4G", ANY).is_unknown] = np.nan
-        io.write_raster(path("coverage_4g.tif"), [band], transform=r.inputs.dem.transform,
-                        crs=r.inputs.dem.crs, nodata=float("nan"),
+        best = r.layers.get("4G", ANY)
+        band = np.where(np.isfinite(best.best_dbm), best.best_dbm, np.nan).astype(np.float32)
+        band[best.is_unknown] = np.nan
+        io.write_raster(path("coverage_4g.tif"), [band], transform=dem.transform,
+                        crs=dem.crs, nodata=float("nan"),
                         descriptions=["best-server RSRP per resource element (dBm), 4G, "
                                       "any operator"],
-                        tags={"SOFTWARE": "vncoverage", "MODEL": r.cfg.radio.model})
+                        tags={"SOFTWARE": "vncoverage", "MODEL": r.cfg.radio.model,
+                              "STUDY": r.cfg.study.name})
+        server = np.where(best.server >= 0, best.server, -1).astype(np.int32)
+        server[best.is_unknown] = -1
+        io.write_raster(path("server_4g.tif"), [server], transform=dem.transform,
+                        crs=dem.crs, nodata=-1,
+                        descriptions=["best server, 4G, any operator: server_index of the "
+                                      "'cells' layer of villages.gpkg; -1 none"],
+                        tags={"SOFTWARE": "vncoverage"})
+    mask_list, mask_names = mask_bands(covered_masks(r.layers, r.cfg.radio))
+    if mask_list:
+        io.write_raster(path("coverage_masks.tif"), mask_list, transform=dem.transform,
+                        crs=dem.crs, nodata=None, descriptions=mask_names,
+                        tags={"SOFTWARE": "vncoverage",
+                              "VALUES": "1 covered, 0 not covered, 255 unknown"})
     if map_html:
-        from .webmap import gap_map
+        from .webmap import RasterOverlay, gap_map
 
-        m = gap_map(r.villages, r.inputs.cells, r.inputs.ftth_nodes, title=r.cfg.study.name,
-                    fibre_roads=r.fibre_roads, ftth_unreached=r.ftth_unreached)
+        rsrp = (RasterOverlay(band, dem.transform, dem.crs,
+                              threshold_dbm=r.cfg.radio.rsrp_threshold_dbm["4G"],
+                              margin_db=r.cfg.radio.location_margin_db)
+                if band is not None else None)
+        m = gap_map(villages, inp.cells, inp.ftth_nodes, title=r.cfg.study.name, lang=lang,
+                    tiles=tiles, fibre_roads=r.fibre_roads, ftth_unreached=r.ftth_unreached,
+                    rsrp=rsrp, districts=inp.districts, communes_2025=inp.communes_2025,
+                    remote_town_m=cov.remote_town_m, remote_road_m=cov.remote_road_m)
         io.write_text(path("map.html"), m.get_root().render())
+    kpi_rows = r.kpis.loc[[k for k in r.kpis.index if k == "mobile_broadband_villages"]]
+    target = (float(kpi_rows["target_2025"].iloc[0])
+              if len(kpi_rows) and pd.notna(kpi_rows["target_2025"].iloc[0]) else None)
+    mbb_cells = inp.cells[inp.cells["technology"].isin(["4G", "5G"])]
+    tower_pts = gpd.GeoSeries(mbb_cells.groupby("site_id")["geometry"].first(),
+                              crs=inp.cells.crs)
+    labels = None
+    if towns is not None and inp.districts is not None:
+        col = "short_name" if "short_name" in inp.districts.columns else "name"
+        labels = [str(x) for x in inp.districts.loc[towns.index, col]]
+    figures = {
+        "kpi_progress": figure_png(kpi_progress_figure(r.kpis, lang=lang)),
+        "district_coverage": figure_png(district_coverage_figure(
+            r.by_district, target_pct=target, lang=lang)),
+        "gap_map": figure_png(gap_map_figure(
+            villages, districts=inp.districts, towns=towns, town_labels=labels,
+            towers=tower_pts, title=r.cfg.study.name, lang=lang)),
+    }
+    for key, png in figures.items():
+        io.write_bytes(path(f"figures/{key}.png"), png)
     r.timings["write"] = time.perf_counter() - t0
-    report = markdown_report(
-        cfg=r.cfg, kpis=r.kpis, villages=r.villages, by_district=r.by_district,
-        by_commune_2025=r.by_commune_2025, checksums=r.inputs.checksums, notes=r.notes,
-        timings=r.timings, n_cells=r.n_cells)
-    io.write_text(path("report.md"), report)
+    ctx = ReportContext(cfg=r.cfg, kpis=r.kpis, villages=villages, by_district=r.by_district,
+                        by_commune_2025=r.by_commune_2025, checksums=inp.checksums,
+                        notes=notes, timings=r.timings, n_cells=r.n_cells, lang=lang,
+                        changes=r.changes, remote_town_m=cov.remote_town_m,
+                        remote_road_m=cov.remote_road_m)
+    io.write_text(path("report.md"),
+                  render_markdown(ctx, figures={k: f"figures/{k}.png" for k in figures}))
+    io.write_text(path("report.html"), html_report(ctx, figures=figures))
     return written

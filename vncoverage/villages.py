@@ -185,9 +185,11 @@ def nearest_sites(
         out["nearest_site_m"] = np.nan
         out["nearest_site_operators"] = ""
         return out
-    sites = sel.groupby("site_id").agg(
-        x=("geometry", lambda g: g.iloc[0].x), y=("geometry", lambda g: g.iloc[0].y),
-        operators=("operator", lambda s: ", ".join(sorted(set(s)))))
+    xy = pd.DataFrame({"site_id": sel["site_id"].to_numpy(), "x": sel.geometry.x.to_numpy(),
+                       "y": sel.geometry.y.to_numpy()})
+    sites = xy.groupby("site_id", sort=True)[["x", "y"]].first()
+    ops = sel[["site_id", "operator"]].drop_duplicates().sort_values(["site_id", "operator"])
+    sites["operators"] = ops.groupby("site_id")["operator"].agg(", ".join).reindex(sites.index)
     d, k = cKDTree(sites[["x", "y"]].to_numpy()).query(
         np.column_stack([centres.x.to_numpy(), centres.y.to_numpy()]))
     out["nearest_site_id"] = sites.index.to_numpy()[k]

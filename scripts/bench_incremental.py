@@ -1,0 +1,107 @@
+"""Incremental recomputation benchmark on the bundled sample (issue 5 targets).
+
+Usage: python scripts/bench_incremental.py [--workspace DIR] [--new-cells 10] [--seed 5]
+
+In one run, on a fresh workspace:
+
+1. full run of the sample (every cell swept, every village summarised, FTTH, outputs);
+2. a rerun with nothing changed: target at most 5 % of the full run's time;
+3. ``add-sites`` with ``--new-cells`` new 4G cells on new towers (seeded positions inside
+   the province): target at most 10 %.
+
+Prints the time of each, the ratios, the stage timings and what each run computed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from vncoverage.config import load_config
+from vncoverage.io import sample_data_dir
+from vncoverage.workspace import WorkspaceRun, run_workspace
+
+ADD_TARGET = 0.10
+NOOP_TARGET = 0.05
+
+
+def new_cells(n: int, seed: int) -> pd.DataFrame:
+    """``n`` new 4G cells (one sector each) on new towers, next to existing towers' villages:
+    copies of random existing 4G cells moved 1-3 km in a random direction."""
+    rng = np.random.default_rng(seed)
+    cells = pd.read_csv(sample_data_dir() / "bts_sites" / "cells.csv")
+    base = cells[cells["technology"] == "4G"].sample(n, random_state=seed).copy()
+    dist = rng.uniform(1000, 3000, n)
+    ang = rng.uniform(0, 2 * np.pi, n)
+    lat0 = np.radians(base["lat"].to_numpy())
+    base["lat"] = base["lat"].to_numpy() + dist * np.cos(ang) / 111_320.0
+    base["lon"] = base["lon"].to_numpy() + dist * np.sin(ang) / (111_320.0 * np.cos(lat0))
+    base["site_id"] = [f"BENCH-S{k:02d}" for k in range(n)]
+    base["cell_id"] = [f"BENCH-S{k:02d}-4G-1" for k in range(n)]
+    base["commissioned"] = "2025-06-01"
+    return base
+
+
+def _line(label: str, wr: WorkspaceRun, dt: float, full: float | None = None) -> None:
+    ratio = f"  ({dt / full:6.1%} of the full run)" if full else ""
+    print(f"{label:28s} {dt:8.2f} s{ratio}")
+    print("    stages: " + ", ".join(f"{k} {v:.2f}" for k, v in wr.timings.items()))
+    print("    computed: " + "; ".join(f"{k}: {v}" for k, v in wr.computed.items()))
+    print(f"    sweep cache: {wr.cache_hits} reused, {wr.cache_misses} computed")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--workspace", type=Path, default=None,
+                    help="workspace folder (default: a temporary one, removed at the end)")
+    ap.add_argument("--new-cells", type=int, default=10)
+    ap.add_argument("--seed", type=int, default=5)
+    args = ap.parse_args(argv)
+    tmp = Path(tempfile.mkdtemp(prefix="vnc-bench-"))
+    ws = args.workspace or tmp / "ws"
+    if ws.exists():
+        shutil.rmtree(ws)
+    cfg = load_config(sample_data_dir() / "config.toml")
+    print(f"sample: model {cfg.radio.model}; workspace {ws}")
+    try:
+        t0 = time.perf_counter()
+        full = run_workspace(cfg, ws, progress=False)
+        t_full = time.perf_counter() - t0
+        _line("1. full run", full, t_full)
+
+        t0 = time.perf_counter()
+        noop = run_workspace(cfg, ws, progress=False)
+        t_noop = time.perf_counter() - t0
+        _line("2. rerun, nothing changed", noop, t_noop, t_full)
+
+        sites = tmp / "new_sites.csv"
+        new_cells(args.new_cells, args.seed).to_csv(sites, index=False)
+        t0 = time.perf_counter()
+        add = run_workspace(cfg, ws, mode="add-sites", sites=sites, progress=False)
+        t_add = time.perf_counter() - t0
+        _line(f"3. add {args.new_cells} cells", add, t_add, t_full)
+        if add.changes is not None:
+            print(f"    villages whose verdict changed: "
+                  f"{add.changes.villages['village_id'].nunique()}")
+
+        ok_add = t_add <= ADD_TARGET * t_full
+        ok_noop = t_noop <= NOOP_TARGET * t_full and noop.up_to_date
+        print()
+        print(f"ratio add/full   {t_add / t_full:6.3f}  target <= {ADD_TARGET:.2f}: "
+              f"{'OK' if ok_add else 'NOT MET'}")
+        print(f"ratio noop/full  {t_noop / t_full:6.3f}  target <= {NOOP_TARGET:.2f}: "
+              f"{'OK' if ok_noop else 'NOT MET'}")
+        return 0 if ok_add and ok_noop else 1
+    finally:
+        if args.workspace is None:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

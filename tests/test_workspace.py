@@ -1,0 +1,299 @@
+"""Workspaces: incremental == full, nothing lost (locks, damaged cache, kills, bad input)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import World, build_world
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from vncoverage import io
+from vncoverage.config import load_config
+from vncoverage.coverage import compute_layers, update_layers
+from vncoverage.errors import InputDataError, WorkspaceError
+from vncoverage.pipeline import run as run_pipeline
+from vncoverage.workspace import (
+    FAULT_ENV,
+    DirSweepCache,
+    pack_arrays,
+    read_manifest,
+    run_workspace,
+    unpack_arrays,
+    verify_outputs,
+    workspace_lock,
+)
+
+
+def _assert_layers_equal(a, b) -> None:  # type: ignore[no-untyped-def]
+    assert a.cell_ids == b.cell_ids
+    assert set(a.layers) == set(b.layers)
+    for key in a.layers:
+        la, lb = a.layers[key], b.layers[key]
+        for name in ("best_dbm", "server", "unknown", "flags"):
+            np.testing.assert_array_equal(getattr(la, name), getattr(lb, name),
+                                          err_msg=f"{key} {name}")
+
+
+def _output_digests(ws: Path) -> dict[str, str]:
+    return {str(p.relative_to(ws)): io.file_sha256(p) for p in sorted(ws.rglob("*"))
+            if p.is_file() and "cache" not in p.parts}
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> World:
+    return build_world(tmp_path / "world", ridge=True)
+
+
+def _cells(world: World) -> pd.DataFrame:
+    return pd.read_csv(world.cells)
+
+
+def _write_sites(df: pd.DataFrame, path: Path) -> Path:
+    df.to_csv(path, index=False)
+    return path
+
+
+def test_pack_arrays_round_trip_and_damage_detected() -> None:
+    arrays = {"a": np.arange(10, dtype=np.int16), "b": np.eye(3, dtype=np.float32)}
+    data = pack_arrays(arrays, {"k": 1})
+    back, meta = unpack_arrays(data)
+    assert meta == {"k": 1}
+    for k, v in arrays.items():
+        np.testing.assert_array_equal(back[k], v)
+    for bad in (data[:-5], data[:20], data[:-1] + bytes([data[-1] ^ 1]), b"junk"):
+        with pytest.raises(ValueError):
+            unpack_arrays(bad)
+
+
+def test_rerun_computes_nothing_and_changes_no_file(world: World, tmp_path: Path) -> None:
+    cfg = load_config(world.config)
+    ws = tmp_path / "ws"
+    first = run_workspace(cfg, ws, progress=False)
+    assert not first.up_to_date and first.cache_misses > 0
+    before = _output_digests(ws)
+    assert verify_outputs(ws) == []
+    again = run_workspace(cfg, ws, progress=False)
+    assert again.up_to_date and again.cache_misses == 0 and again.results is None
+    assert _output_digests(ws) == before
+    # a damaged output is rewritten from the state, without propagation
+    (ws / "kpi.csv").write_text("damaged", encoding="utf-8")
+    fixed = run_workspace(cfg, ws, progress=False)
+    assert not fixed.up_to_date and fixed.cache_misses == 0
+    assert fixed.computed["layers"].startswith("updated: 0 added")
+    assert verify_outputs(ws) == []
+    assert pd.read_csv(ws / "kpi.csv", index_col=0).equals(
+        pd.read_csv(tmp_path / "ws" / "kpi.csv", index_col=0))
+    man = read_manifest(ws)
+    assert man is not None and man["run_id"] == 2
+    assert set(man["inputs"]) >= {"boundaries", "cells", "dem"}
+    assert man["versions"]["vncoverage"] and man["config"]["sha256"]
+
+
+def test_incremental_equals_full_end_to_end(world: World, tmp_path: Path) -> None:
+    cfg = load_config(world.config)
+    ws = tmp_path / "ws"
+    run_workspace(cfg, ws, progress=False)
+    cells = _cells(world)
+    new = cells.iloc[[0]].copy()
+    new["cell_id"], new["site_id"], new["operator"] = "MB-S9-4G-1", "S9", "Mobifone"
+    new["lon"] += 0.025
+    new["lat"] -= 0.02
+    added = run_workspace(cfg, ws, mode="add-sites", progress=False,
+                          sites=_write_sites(new, tmp_path / "new.csv"))
+    assert added.changes is not None and list(added.changes.cells["cell_id"]) == ["MB-S9-4G-1"]
+    assert (ws / "changes.csv").exists()
+    # the operator's full list next month: one sector re-tilted, the VNPT cell gone
+    final = pd.concat([cells, new])
+    final.loc[final["cell_id"] == "VT-S1-4G-2", "tilt_deg"] = 8
+    final = final[final["cell_id"] != "VN-S2-4G-1"]
+    upd = run_workspace(cfg, ws, mode="update", progress=False,
+                        sites=_write_sites(final, tmp_path / "final.csv"))
+    assert upd.changes is not None
+    assert set(upd.changes.cells["change"]) == {"changed", "removed"}
+    assert upd.cache_misses == 0  # the re-tilt reuses the sweep; removal recomputes none
+    ch = pd.read_csv(ws / "changes.csv")
+    for report in ("report.md", "report.html"):
+        text = (ws / report).read_text(encoding="utf-8")
+        assert "Changes since the previous run" in text and "VN-S2-4G-1" in text
+    assert {"village_id", "verdict_before", "verdict_after", "population", "cells"} <= set(
+        ch.columns)
+    # full recomputation with the final inputs gives the same layers and villages
+    fresh_cfg = load_config(world.config)
+    import dataclasses
+    fresh_cfg = dataclasses.replace(fresh_cfg, inputs=dataclasses.replace(
+        fresh_cfg.inputs, cells=tmp_path / "final.csv"))
+    full = run_pipeline(fresh_cfg, progress=False)
+    assert upd.results is not None
+    _assert_layers_equal(upd.results.layers, full.layers)
+    cols = [c for c in full.villages.columns if c != "geometry"]
+    pd.testing.assert_frame_equal(upd.results.villages[cols], full.villages[cols])
+    pd.testing.assert_frame_equal(upd.results.kpis, full.kpis)
+
+
+def _cell_rows(world: World) -> list[dict]:
+    """A pool of candidate cells on the tiny world (3 sites x 2 operators)."""
+    base = _cells(world).iloc[0].to_dict()
+    rows = []
+    for s, (dlon, dlat) in enumerate(((0.0, 0.0), (-0.03, 0.025), (0.03, -0.02))):
+        for op in ("Viettel", "VNPT"):
+            for az in (0, 180):
+                r = dict(base)
+                r.update(cell_id=f"{op[:2]}-{s}-{az}", site_id=f"S{s}", operator=op,
+                         lon=base["lon"] + dlon, lat=base["lat"] + dlat, azimuth_deg=az)
+                rows.append(r)
+    return rows
+
+
+@pytest.fixture(scope="module")
+def small_world(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    root = tmp_path_factory.mktemp("hyp")
+    w = build_world(root / "world", ridge=True)
+    cfg = load_config(w.config)
+    pool = _cell_rows(w)
+    io_cells = {}
+    for r in pool:
+        path = root / f"{r['cell_id']}.csv"
+        pd.DataFrame([r]).to_csv(path, index=False)
+    table = root / "pool.csv"
+    pd.DataFrame(pool).to_csv(table, index=False)
+    from pyproj import CRS
+    problems: list = []
+    cells = io.read_cells(table, working_crs=CRS.from_user_input(cfg.study.working_crs),
+                          problems=problems)
+    assert not problems and cells is not None
+    dem = io.read_dem(w.dem, working_crs=CRS.from_user_input(cfg.study.working_crs),
+                      problems=problems)
+    io_cells["cells"] = cells
+    return cfg, cells, dem
+
+
+_op = st.tuples(st.sampled_from(["add", "change", "remove"]), st.integers(0, 11),
+                st.sampled_from([0.0, 4.0, 9.0]), st.sampled_from([40.0, 52.0, 60.0]))
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(ops=st.lists(_op, min_size=1, max_size=5), start=st.sets(st.integers(0, 11),
+                                                                 max_size=6))
+def test_property_incremental_equals_full(small_world, ops, start) -> None:  # type: ignore[no-untyped-def]
+    cfg, pool, dem = small_world
+    cache = DirSweepCache(Path(os.environ.get("TMPDIR", "/tmp")) / "vnc-hyp-cache")
+    ids = list(pool.index)
+    current = pool.loc[[ids[i] for i in sorted(start)]].copy()
+    layers = compute_layers(current, dem, cfg.radio, cache=cache)
+    for kind, i, tilt, eirp in ops:
+        cid = ids[i]
+        nxt = current.copy()
+        if kind == "add" and cid not in nxt.index:
+            nxt = pd.concat([nxt, pool.loc[[cid]]])
+        elif kind == "change" and cid in nxt.index:
+            nxt.loc[cid, "tilt_deg"] = tilt
+            nxt.loc[cid, "eirp_dbm"] = eirp
+        elif kind == "remove" and cid in nxt.index:
+            nxt = nxt.drop(index=cid)
+        nxt = gpd.GeoDataFrame(nxt, geometry="geometry", crs=pool.crs)
+        update_layers(layers, current, nxt, dem, cfg.radio, cache=cache)
+        current = nxt
+    full = compute_layers(current, dem, cfg.radio)
+    _assert_layers_equal(layers, full)
+
+
+def test_lock_refuses_a_live_owner_and_recovers_a_stale_one(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    with (workspace_lock(ws), pytest.raises(WorkspaceError, match="in use by process"),
+          workspace_lock(ws)):
+        pass
+    assert not (ws / ".lock").exists()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    import socket
+    (ws / ".lock").write_text(json.dumps({"pid": int(dead.stdout), "host": socket.gethostname(),
+                                          "command": "run", "started": "earlier"}))
+    with workspace_lock(ws):
+        assert json.loads((ws / ".lock").read_text())["pid"] == os.getpid()
+    assert not (ws / ".lock").exists()
+
+
+def test_damaged_cache_entry_is_recomputed_not_used(world: World, tmp_path: Path) -> None:
+    cfg = load_config(world.config)
+    ws = tmp_path / "ws"
+    first = run_workspace(cfg, ws, progress=False)
+    entries = sorted((ws / "cache" / "sweeps").glob("*/*.vnca"))
+    assert len(entries) == first.cache_misses >= 2
+    data = entries[0].read_bytes()
+    entries[0].write_bytes(data[: len(data) // 2])  # truncated
+    entries[1].write_bytes(data[:-1] + bytes([data[-1] ^ 0xFF]))  # one flipped byte
+    (ws / "state" / "layers.vnca").unlink()  # force the layers to be rebuilt from the cache
+    again = run_workspace(cfg, ws, progress=False)
+    assert again.cache_misses == 2 and again.cache_hits == first.cache_misses - 2
+    assert again.results is not None and first.results is not None
+    _assert_layers_equal(again.results.layers, first.results.layers)
+    assert verify_outputs(ws) == []
+
+
+def test_bad_new_sites_leave_the_workspace_as_it_was(world: World, tmp_path: Path) -> None:
+    cfg = load_config(world.config)
+    ws = tmp_path / "ws"
+    run_workspace(cfg, ws, progress=False)
+    before = _output_digests(ws)
+    bad = _cells(world).iloc[[0, 1]].copy()
+    bad["cell_id"] = ["NEW-1", "NEW-2"]
+    bad.loc[bad.index[1], "azimuth_deg"] = 400
+    with pytest.raises(InputDataError, match="azimuth"):
+        run_workspace(cfg, ws, mode="add-sites", progress=False,
+                      sites=_write_sites(bad, tmp_path / "bad.csv"))
+    dup = _cells(world).iloc[[0]]
+    with pytest.raises(InputDataError, match="already exists in the workspace"):
+        run_workspace(cfg, ws, mode="add-sites", progress=False,
+                      sites=_write_sites(dup, tmp_path / "dup.csv"))
+    assert _output_digests(ws) == before
+    assert not (ws / ".lock").exists() and not (ws / ".staging").exists()
+
+
+def _cli(args: list[str], fault: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    env.pop(FAULT_ENV, None)
+    if fault:
+        env[FAULT_ENV] = fault
+    return subprocess.run([sys.executable, "-m", "vncoverage.cli", *args], env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.parametrize("fault", ["sweep", "staged", "commit"])
+def test_killed_run_leaves_previous_results_and_next_run_finishes(
+        world: World, tmp_path: Path, fault: str) -> None:
+    ws = tmp_path / "ws"
+    args = ["run", "--config", str(world.config), "--out", str(ws), "--no-progress", "--no-map"]
+    assert _cli(args).returncode == 0
+    good = _output_digests(ws)
+    # the operator adds a site; the run is killed at `fault`
+    cells = _cells(world)
+    new = cells.iloc[[0]].copy()
+    new["cell_id"], new["site_id"], new["lon"] = "NEW-1", "S9", new["lon"] + 0.02
+    sites = _write_sites(pd.concat([cells, new]), tmp_path / "sites.csv")
+    upd = ["update", "--sites", str(sites), "--out", str(ws), "--no-progress"]
+    killed = _cli(upd, fault=fault)
+    assert killed.returncode == 77, killed.stderr
+    if fault in ("sweep", "staged"):
+        # before the commit point: the previous results are complete and untouched
+        assert verify_outputs(ws) == []
+        assert {k: v for k, v in _output_digests(ws).items()
+                if not k.startswith(".")} == good
+    # the next run completes the job (and reuses finished sweeps)
+    done = _cli(upd)
+    assert done.returncode == 0, done.stderr
+    assert verify_outputs(ws) == []
+    assert not (ws / ".staging").exists() and not (ws / ".lock").exists()
+    man = read_manifest(ws)
+    assert man is not None and man["cells"]["n"] == len(cells) + 1
+    vil = gpd.read_file(ws / "villages.gpkg", layer="villages")
+    assert len(vil) == 16

@@ -1,0 +1,100 @@
+"""``vncoverage update`` and ``vncoverage add-sites``: new cells into an existing workspace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .workspace import WorkspaceRun
+
+__all__ = ["add_sites_command", "echo_workspace_run", "update_command"]
+
+
+def echo_workspace_run(wr: WorkspaceRun) -> None:
+    """Print what a workspace run computed, its KPI table, changes and timings."""
+    from .report import kpi_text_table
+
+    if wr.up_to_date:
+        click.echo(f"{wr.path}: nothing changed since the last run; outputs are up to date "
+                   f"({wr.timings.get('total', 0.0):.1f} s)")
+        return
+    res = wr.results
+    assert res is not None
+    click.echo(kpi_text_table(res.kpis))
+    click.echo("")
+    if wr.changes is not None:
+        ch = wr.changes
+        n = ch.cells["change"].value_counts()
+        click.echo("cells: " + ", ".join(f"{int(n.get(k, 0))} {k}"
+                                         for k in ("added", "changed", "removed")))
+        click.echo(f"villages whose verdict changed: {ch.villages['village_id'].nunique()} "
+                   "(changes.csv)")
+        for _, r in ch.kpis.iterrows():
+            if abs(r["change_pts"]) > 1e-9:
+                click.echo(f"  {r['kpi']}: {r['before']:.1f} -> {r['after']:.1f}")
+    click.echo("computed: " + "; ".join(f"{k} {v}" for k, v in wr.computed.items()))
+    click.echo(f"sweep cache: {wr.cache_hits} reused, {wr.cache_misses} computed")
+    click.echo("stage timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in wr.timings.items()))
+    click.echo(f"wrote {len(wr.written)} files to {wr.path}/: "
+               + ", ".join(p.name for p in wr.written))
+
+
+def _common(f):  # type: ignore[no-untyped-def]
+    f = click.option("--lang", "lang", type=click.Choice(["vi", "en"]), default="vi",
+                     show_default=True, help="Language of the map, report and figures.")(f)
+    f = click.option("--progress/--no-progress", default=None,
+                     help="Progress bars (default: from the config).")(f)
+    f = click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
+                     required=True, help="The workspace (a folder written by `run --out`).")(f)
+    f = click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path),
+                     help="TOML configuration (default: the one the workspace was made "
+                          "with).")(f)
+    return f
+
+
+def _workspace_config(config: Path | None, out: Path):  # type: ignore[no-untyped-def]
+    from .config import load_config
+    from .errors import WorkspaceError
+    from .workspace import read_manifest
+
+    if config is not None:
+        return load_config(config)
+    man = read_manifest(out)
+    src = (man or {}).get("config", {}).get("source")
+    if not src:
+        raise WorkspaceError(f"{out} is not a vncoverage workspace (no manifest.json); "
+                             f"run `vncoverage run --out {out}` first or pass --config")
+    return load_config(src)
+
+
+@click.command("update")
+@click.option("--sites", "sites", type=click.Path(dir_okay=False, path_type=Path),
+              required=True, help="The operators' full, current cell list (same columns as "
+                                  "the cells input).")
+@_common
+def update_command(sites: Path, config: Path | None, out: Path, progress: bool | None,
+                   lang: str) -> None:
+    """Replace the workspace's cell list by --sites; recompute only what changed.
+
+    Cells added, changed or removed are found by cell_id; changes.csv lists the villages
+    whose verdict changed and the cells that caused it.
+    """
+    from .workspace import run_workspace
+
+    wr = run_workspace(_workspace_config(config, out), out, mode="update", sites=sites,
+                       progress=progress, lang=lang)
+    echo_workspace_run(wr)
+
+
+@click.command("add-sites")
+@click.argument("sites", type=click.Path(dir_okay=False, path_type=Path))
+@_common
+def add_sites_command(sites: Path, config: Path | None, out: Path, progress: bool | None,
+                      lang: str) -> None:
+    """Add the cells of SITES (new cell_ids only) to the workspace's cell list."""
+    from .workspace import run_workspace
+
+    wr = run_workspace(_workspace_config(config, out), out, mode="add-sites", sites=sites,
+                       progress=progress, lang=lang)
+    echo_workspace_run(wr)

@@ -1,0 +1,90 @@
+"""What changed between two runs of a workspace: cells, village verdicts, KPIs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import pandas as pd
+
+if TYPE_CHECKING:
+    from .coverage import LayerUpdate
+    from .pipeline import Results
+
+__all__ = ["CHANGE_VERDICTS", "Changes", "compute_changes"]
+
+
+
+
+@dataclass
+class Changes:
+    """What an update changed: cells, villages whose verdict changed, KPIs before -> after."""
+
+    cells: pd.DataFrame
+    villages: pd.DataFrame
+    kpis: pd.DataFrame
+
+    @property
+    def empty(self) -> bool:
+        return self.cells.empty
+
+
+#: Verdict columns compared between runs, with the technology label they stand for.
+CHANGE_VERDICTS = {"verdict_mbb_any": "mobile broadband (4G/5G)", "verdict_4g_any": "4G",
+                   "verdict_5g_any": "5G"}
+
+
+def compute_changes(before: Results | None, after: Results, upd: LayerUpdate | None,
+                    old_cells: gpd.GeoDataFrame | None) -> Changes | None:
+    """Villages whose verdict changed (per technology, with population and the cells that
+    caused it), the KPIs before and after, and the cells added, changed or removed."""
+    if before is None or upd is None or upd.empty:
+        return None
+    rows = []
+    for kind, ids in (("added", upd.added), ("changed", upd.changed),
+                      ("removed", upd.removed)):
+        src = old_cells if kind == "removed" and old_cells is not None else after.inputs.cells
+        for cid in ids:
+            c = src.loc[cid]
+            rows.append({"cell_id": cid, "change": kind, "site_id": c.get("site_id"),
+                         "operator": c["operator"], "technology": c["technology"],
+                         "frequency_mhz": c["frequency_mhz"]})
+    cells = pd.DataFrame(rows)
+    va, vb = after.villages, before.villages.reindex(after.villages.index)
+    bounds = after.villages.geometry.bounds
+    dem = after.inputs.dem
+    x0, y1 = dem.transform.c, dem.transform.f
+    px = dem.pixel_m
+    vrows = []
+    for col, label in CHANGE_VERDICTS.items():
+        if col not in va.columns:
+            continue
+        old = vb[col] if col in vb.columns else pd.Series("", index=va.index)
+        diff = va.index[(old.fillna("") != va[col]).to_numpy()]
+        for vid in diff:
+            b = bounds.loc[vid]
+            r0, r1 = (y1 - b["maxy"]) / px, (y1 - b["miny"]) / px
+            c0, c1 = (b["minx"] - x0) / px, (b["maxx"] - x0) / px
+            causes = sorted(cid for cid, wins in upd.windows_by_cell.items()
+                            if any(w[0] <= r1 and w[2] >= r0 and w[1] <= c1 and w[3] >= c0
+                                   for w in wins))
+            vrows.append({"village_id": vid, "name": va.at[vid, "name"],
+                          "district": va.at[vid, "district"],
+                          "commune_2025": va.at[vid, "commune_2025"]
+                          if "commune_2025" in va.columns else "",
+                          "population": va.at[vid, "population"], "technology": label,
+                          "verdict_before": old.get(vid, ""), "verdict_after": va.at[vid, col],
+                          "cells": " ".join(causes)})
+    villages = pd.DataFrame(vrows, columns=["village_id", "name", "district", "commune_2025",
+                                            "population", "technology", "verdict_before",
+                                            "verdict_after", "cells"])
+    if len(villages):
+        villages = villages.sort_values(["technology", "population"], ascending=[True, False])
+    kb, ka = before.kpis, after.kpis
+    kpis = pd.DataFrame({"kpi": ka.index, "before": kb["current"].reindex(ka.index).to_numpy(),
+                         "after": ka["current"].to_numpy()}).dropna(subset=["after"])
+    kpis["change_pts"] = kpis["after"] - kpis["before"]
+    return Changes(cells=cells, villages=villages, kpis=kpis)
+
+

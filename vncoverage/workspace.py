@@ -1,0 +1,736 @@
+"""Workspaces: incremental, reproducible runs that never lose results.
+
+``vncoverage run --out W`` leaves a *workspace* in ``W``::
+
+    W/                      the outputs of the last complete run (villages.gpkg, kpi.csv,
+                            report.html, map.html, ...), changes*.csv after an update
+    W/manifest.json         provenance: inputs and their checksums, configuration, versions,
+                            timestamps, the fingerprints of every stage, the checksum of
+                            every output and state file, the history of runs
+    W/state/                what the next run needs to be incremental: the best-server
+                            layers, the current cell list, per-village results, FTTH results
+    W/cache/sweeps/         the radial path-loss sweeps, one file per sweep group, named by
+                            a hash of everything that determines it (site position, height,
+                            frequency, radius, model and its parameters, receiver height,
+                            k-factor, DEM, package version), each with its own checksum
+    W/.lock                 present while a run owns the workspace
+
+How a run proceeds (:func:`run_workspace`):
+
+1. take the lock (a live owner is an error; a lock left by a dead process is recovered);
+   finish a previous run that was killed after its commit point (see 5);
+2. load and validate every input; nothing in ``W`` is touched if this fails;
+3. compare with the manifest: a stage is recomputed only when something it depends on
+   changed. When only cells changed, the layers are updated in place
+   (:func:`vncoverage.coverage.update_layers`: added cells folded in, the windows of removed
+   or changed cells recomputed from the cached sweeps of the others) and only the villages
+   touching those windows are re-summarised; FTTH is reused. With nothing changed, nothing
+   is computed (outputs missing or damaged are rewritten from the state);
+4. new state, outputs, ``changes*.csv`` and the manifest are written to ``W/.staging``;
+5. a ``COMMIT`` list is written there (the commit point) and the files are renamed into
+   place. A process killed before the commit point leaves the previous results untouched
+   (the staging folder is discarded by the next run); killed after it, the next run (or
+   :func:`recover`) completes the renames. Cache entries are written atomically as they
+   are computed, so a killed run's finished sweeps are reused.
+
+Inputs are only read. This module is the workspace's storage layer: like :mod:`vncoverage.io`
+it touches paths; the computation is in :mod:`vncoverage.pipeline` and
+:mod:`vncoverage.coverage`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import platform
+import shutil
+import socket
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import zstandard
+
+from . import __version__, io
+from .changes import CHANGE_VERDICTS, Changes, compute_changes
+from .config import Config
+from .coverage import Layer, Layers, LayerUpdate, compute_layers, update_layers
+from .errors import InputDataError, Problem, WorkspaceError
+from .fibre import FtthResult
+from .pipeline import Results, _stage, assemble, fibre_stage, village_summary, write_outputs
+
+__all__ = [
+    "DirSweepCache",
+    "WorkspaceRun",
+    "recover",
+    "run_workspace",
+    "verify_outputs",
+    "workspace_lock",
+]
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1
+MANIFEST = "manifest.json"
+STAGING = ".staging"
+COMMIT = "COMMIT"
+LOCK = ".lock"
+STATE = "state"
+#: Environment variable naming a point where the process exits at once, as if killed
+#: (``sweep``, ``staged`` or ``commit``): used by the tests of crash safety.
+FAULT_ENV = "VNCOVERAGE_FAULT"
+
+
+def _fault(point: str) -> None:
+    if os.environ.get(FAULT_ENV) == point:
+        log.error("fault injection: exiting at %s", point)
+        os._exit(77)
+
+
+# ------------------------------------------------------------------------------------------
+# A checksummed container of named arrays (cache entries and the layer state)
+
+_MAGIC = b"VNCA2\n"
+_DIGEST = 32
+
+
+def pack_arrays(arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any] | None = None
+                ) -> bytes:
+    """Arrays and a JSON-able ``meta`` as bytes: magic, header length, JSON header (names,
+    dtypes, shapes, meta), zstd-compressed payload, sha256 of everything before it."""
+    spec, offset = [], 0
+    for name, a in arrays.items():
+        spec.append({"name": name, "dtype": a.dtype.str, "shape": list(a.shape),
+                     "offset": offset, "nbytes": int(a.nbytes)})
+        offset += int(a.nbytes)
+    header = json.dumps({"arrays": spec, "meta": dict(meta or {}), "size": offset}).encode()
+    sink = bytearray(_MAGIC + len(header).to_bytes(8, "little") + header)
+    cctx = zstandard.ZstdCompressor(level=1, threads=-1)
+    chunks = cctx.compressobj(size=offset)
+    for a in arrays.values():
+        sink += chunks.compress(np.ascontiguousarray(a).data)
+    sink += chunks.flush()
+    sink += hashlib.sha256(sink).digest()
+    return bytes(sink)
+
+
+def unpack_arrays(data: bytes) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Inverse of :func:`pack_arrays`. Raises ValueError on any damage (truncation, wrong
+    checksum, bad header)."""
+    if not data.startswith(_MAGIC) or len(data) < len(_MAGIC) + 8 + _DIGEST:
+        raise ValueError("not a vncoverage array file")
+    body, digest = data[:-_DIGEST], data[-_DIGEST:]
+    if hashlib.sha256(body).digest() != digest:
+        raise ValueError("checksum mismatch (truncated or corrupt)")
+    n = int.from_bytes(body[len(_MAGIC):len(_MAGIC) + 8], "little")
+    start = len(_MAGIC) + 8
+    header = json.loads(body[start:start + n])
+    out: dict[str, np.ndarray] = {}
+    reader = zstandard.ZstdDecompressor().stream_reader(memoryview(body)[start + n:])
+    for s in header["arrays"]:
+        a = np.empty(s["shape"], dtype=np.dtype(s["dtype"]))
+        view = a.reshape(-1).view(np.uint8).data
+        got = 0
+        while got < s["nbytes"]:
+            k = reader.readinto(view[got:])
+            if not k:
+                raise ValueError("truncated payload")
+            got += k
+        out[s["name"]] = a
+    return out, header["meta"]
+
+
+class DirSweepCache:
+    """Radial sweeps kept as files under a folder (``W/cache/sweeps``), one per key.
+
+    A damaged entry (truncated, wrong checksum) is logged, deleted and reported absent, so it
+    is recomputed, never used.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.hits = 0
+        self.misses = 0
+        self.corrupt = 0
+
+    def _path(self, key: str) -> Path:
+        return self.folder / key[:2] / f"{key}.vnca"
+
+    def get(self, key: str) -> tuple[np.ndarray, np.ndarray] | None:
+        p = self._path(key)
+        try:
+            data = p.read_bytes()
+        except FileNotFoundError:
+            self.misses += 1
+            return None
+        try:
+            arrays, _ = unpack_arrays(data)
+            out = arrays["loss_cdb"], arrays["flags"]
+        except (ValueError, KeyError, zstandard.ZstdError, json.JSONDecodeError) as exc:
+            log.warning("cache entry %s is damaged (%s): recomputing it", p, exc)
+            self.corrupt += 1
+            self.misses += 1
+            with contextlib.suppress(OSError):
+                p.unlink()
+            return None
+        self.hits += 1
+        return out
+
+    def put(self, key: str, losses: np.ndarray, flags: np.ndarray) -> None:
+        io.write_bytes(self._path(key), pack_arrays({"loss_cdb": losses, "flags": flags},
+                                                    {"key": key}))
+        _fault("sweep")
+
+    def keys(self) -> set[str]:
+        return {p.stem for p in self.folder.glob("*/*.vnca")}
+
+
+# ------------------------------------------------------------------------------------------
+# Lock
+
+
+@contextlib.contextmanager
+def workspace_lock(ws: Path, command: str = "run") -> Iterator[None]:
+    """Own the workspace ``ws`` for the duration of the block.
+
+    Raises
+    ------
+    WorkspaceError
+        When another live process owns it. A lock whose process no longer exists (on this
+        machine) is taken over, with a warning.
+    """
+    ws.mkdir(parents=True, exist_ok=True)
+    lock = ws / LOCK
+    me = {"pid": os.getpid(), "host": socket.gethostname(), "command": command,
+          "started": _now()}
+    for _attempt in range(3):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            owner = _read_lock(lock)
+            if owner is not None and _owner_alive(owner):
+                raise WorkspaceError(
+                    f"workspace {ws} is in use by process {owner.get('pid')} on "
+                    f"{owner.get('host')} ({owner.get('command')}, since "
+                    f"{owner.get('started')}). Wait for it to finish; if that process no "
+                    f"longer runs, delete {lock}.") from None
+            log.warning("taking over the stale lock %s (owner %s is gone)", lock, owner)
+            with contextlib.suppress(FileNotFoundError):
+                stale = lock.with_name(f"{LOCK}.stale-{os.getpid()}")
+                lock.replace(stale)
+                stale.unlink()
+            continue
+        with os.fdopen(fd, "w") as fh:
+            json.dump(me, fh)
+        break
+    else:
+        raise WorkspaceError(f"could not take the lock {lock}; delete it if no run is active")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            lock.unlink()
+
+
+def _read_lock(lock: Path) -> dict[str, Any] | None:
+    try:
+        out = json.loads(lock.read_text())
+        return out if isinstance(out, dict) else None
+    except (OSError, ValueError):
+        return None  # empty or half-written lock: its writer died between open and write
+
+
+def _owner_alive(owner: Mapping[str, Any]) -> bool:
+    if owner.get("host") != socket.gethostname():
+        return True  # cannot tell: assume alive
+    try:
+        os.kill(int(owner["pid"]), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, KeyError, ValueError, TypeError):
+        return True
+    return True
+
+
+# ------------------------------------------------------------------------------------------
+# Commit protocol
+
+
+def recover(ws: Path) -> bool:
+    """Finish or discard what a killed run left in ``ws/.staging``. Returns True when a
+    committed run was completed. Call with the lock held."""
+    staging = ws / STAGING
+    if not staging.exists():
+        return False
+    marker = staging / COMMIT
+    if marker.exists():
+        try:
+            plan = json.loads(marker.read_text())
+        except ValueError:
+            plan = None
+        if plan is not None:
+            log.warning("completing the run %s that was interrupted after its commit point",
+                        plan.get("run_id"))
+            _apply_commit(ws, plan)
+            return True
+    log.info("discarding the unfinished staging folder of an interrupted run")
+    shutil.rmtree(staging, ignore_errors=True)
+    return False
+
+
+def _apply_commit(ws: Path, plan: Mapping[str, Any]) -> None:
+    staging = ws / STAGING
+    for rel in plan["files"]:
+        src, dst = staging / rel, ws / rel
+        if src.exists():
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            src.replace(dst)
+            _fault("commit")
+    for rel in plan.get("delete", []):
+        with contextlib.suppress(FileNotFoundError):
+            (ws / rel).unlink()
+    (staging / COMMIT).unlink()
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _commit(ws: Path, staging: Path, previous: Mapping[str, Any] | None, run_id: int) -> None:
+    files = sorted(str(p.relative_to(staging)) for p in staging.rglob("*")
+                   if p.is_file() and p.name != COMMIT)
+    # the manifest last, so that it never describes files not yet in place
+    files.sort(key=lambda f: f == MANIFEST)
+    old = set((previous or {}).get("outputs", {})) if previous else set()
+    delete = sorted(o for o in old if o not in files)
+    plan = {"run_id": run_id, "files": files, "delete": delete}
+    _fault("staged")
+    io.write_text(staging / COMMIT, json.dumps(plan))
+    _apply_commit(ws, plan)
+
+
+def verify_outputs(ws: Path) -> list[str]:
+    """Problems with the outputs and state of a workspace against its manifest (missing
+    files, changed checksums); empty when consistent."""
+    man = read_manifest(ws)
+    if man is None:
+        return [f"{ws / MANIFEST} is missing or unreadable"]
+    problems = []
+    for group in ("outputs", "state"):
+        for rel, digest in man.get(group, {}).items():
+            p = ws / rel
+            if not p.exists():
+                problems.append(f"{rel} is missing")
+            elif io.file_sha256(p) != digest:
+                problems.append(f"{rel} differs from the manifest")
+    return problems
+
+
+def read_manifest(ws: Path) -> dict[str, Any] | None:
+    try:
+        out = json.loads((ws / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return out if isinstance(out, dict) and out.get("format") == FORMAT else None
+
+
+# ------------------------------------------------------------------------------------------
+# State
+
+
+def _write_layers(path: Path, layers: Layers) -> None:
+    arrays: dict[str, np.ndarray] = {}
+    keys = []
+    for (tech, op), lay in layers.layers.items():  # insertion order, as computed
+        k = f"{tech}|{op}"
+        keys.append([tech, op])
+        if int(lay.unknown.max(initial=0)) > np.iinfo(np.uint16).max:
+            raise WorkspaceError("more than 65535 unknown paths on one pixel")
+        arrays[f"{k}|best"] = lay.best_dbm
+        arrays[f"{k}|server"] = lay.server
+        arrays[f"{k}|unknown"] = lay.unknown.astype(np.uint16)
+        arrays[f"{k}|flags"] = lay.flags
+    meta = {"keys": keys, "cell_ids": layers.cell_ids, "notes": layers.notes}
+    io.write_bytes(path, pack_arrays(arrays, meta))
+
+
+def _read_layers(path: Path, dem: io.Dem) -> Layers:
+    arrays, meta = unpack_arrays(path.read_bytes())
+    out = Layers(dem=dem, cell_ids=list(meta["cell_ids"]), notes=list(meta["notes"]))
+    for tech, op in meta["keys"]:
+        k = f"{tech}|{op}"
+        best = arrays[f"{k}|best"]
+        if best.shape != dem.shape:
+            raise ValueError("layer state does not match the DEM grid")
+        out.layers[(tech, op)] = Layer(tech, op, best_dbm=best, server=arrays[f"{k}|server"],
+                                       unknown=arrays[f"{k}|unknown"].astype(np.uint32),
+                                       flags=arrays[f"{k}|flags"])
+    return out
+
+
+def _write_frame(path: Path, df: pd.DataFrame | None) -> None:
+    if df is None:
+        return
+    with io.atomic_path(path) as tmp:
+        df.to_parquet(tmp)
+
+
+def _read_frame(path: Path, geo: bool = False) -> pd.DataFrame | None:
+    if not path.exists():
+        return None
+    return gpd.read_parquet(path) if geo else pd.read_parquet(path)
+
+
+# ------------------------------------------------------------------------------------------
+# Fingerprints
+
+
+def _digest(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _section(cfg: Config, name: str) -> dict[str, Any]:
+    """A config section as plain JSON-able values (mappings become dicts)."""
+    sec = getattr(cfg, name)
+    out = {}
+    for f in dataclasses.fields(sec):
+        v = getattr(sec, f.name)
+        out[f.name] = dict(v) if isinstance(v, Mapping) else v
+    return out
+
+
+def _fingerprints(cfg: Config, inputs: io.Inputs, out_opts: Mapping[str, Any]
+                  ) -> dict[str, str]:
+    cs = inputs.checksums
+    base = {"version": __version__, "crs": cfg.study.working_crs}
+    layers = _digest({**base, "radio": _section(cfg, "radio"), "dem": cs.get("dem")})
+    villages = _digest({"layers": layers, "coverage": _section(cfg, "coverage"),
+                        "boundaries": cs.get("boundaries"),
+                        "settlements": cs.get("settlements")})
+    fibre = _digest({**base, "ftth": _section(cfg, "ftth"), "boundaries": cs.get("boundaries"),
+                     "settlements": cs.get("settlements"), "nodes": cs.get("ftth_nodes"),
+                     "roads": cs.get("roads")})
+    everything = _digest({"layers": layers, "villages": villages, "fibre": fibre,
+                          "kpi": _section(cfg, "kpi"), "study": _section(cfg, "study"),
+                          "targets": cs.get("targets"), "cells": _cells_digest(inputs.cells),
+                          "outputs": dict(out_opts)})
+    return {"layers": layers, "villages": villages, "fibre": fibre, "all": everything}
+
+
+def _cells_digest(cells: gpd.GeoDataFrame) -> str:
+    df = pd.DataFrame(cells.drop(columns="geometry"))
+    df["x"] = np.round(cells.geometry.x.to_numpy(), 3)
+    df["y"] = np.round(cells.geometry.y.to_numpy(), 3)
+    df = df.sort_index()
+    return hashlib.sha256(df.to_csv().encode()).hexdigest()
+
+
+def _versions() -> dict[str, str]:
+    import numba
+    import pyproj
+    import rasterio
+    import shapely
+
+    return {"vncoverage": __version__, "python": platform.python_version(),
+            "numpy": np.__version__, "pandas": pd.__version__, "numba": numba.__version__,
+            "geopandas": gpd.__version__, "shapely": shapely.__version__,
+            "rasterio": rasterio.__version__, "gdal": rasterio.__gdal_version__,
+            "pyproj": pyproj.__version__, "proj": pyproj.proj_version_str}
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+# ------------------------------------------------------------------------------------------
+# The run
+
+
+@dataclass
+class WorkspaceRun:
+    """What :func:`run_workspace` did."""
+
+    results: Results | None
+    path: Path
+    computed: dict[str, str] = field(default_factory=dict)
+    changes: Changes | None = None
+    written: list[Path] = field(default_factory=list)
+    up_to_date: bool = False
+    cache_hits: int = 0
+    cache_misses: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _load_inputs(cfg: Config, mode: str, sites: Path | None
+                 ) -> tuple[Config, io.Inputs, list[str]]:
+    """Load and validate every input, with ``sites`` as the cell list for ``update`` and
+    ``add-sites`` (for the latter, only the new cells). Reads only."""
+    if mode == "run":
+        return cfg, io.load_inputs(cfg), []
+    assert sites is not None
+    if not sites.exists():
+        raise InputDataError([Problem(str(sites), "file not found",
+                                      "give the path of the operators' site list")])
+    cfg2 = dataclasses.replace(cfg, inputs=dataclasses.replace(cfg.inputs, cells=sites))
+    inputs = io.load_inputs(cfg2)
+    return cfg2, inputs, [f"{mode} {sites} sha256:{inputs.checksums.get('cells', '')}"]
+
+
+def _add_to_current(ws: Path, sites: Path, inputs: io.Inputs) -> io.Inputs:
+    """``inputs`` with the workspace's current cells followed by the new ones."""
+    current = _read_frame(ws / STATE / "cells.parquet", geo=True)
+    if current is None:
+        raise WorkspaceError(f"{ws} has no cell list yet: run `vncoverage run --out {ws}` "
+                             "before adding sites")
+    current = current.to_crs(inputs.cells.crs)
+    dup = sorted(set(map(str, current.index)) & set(map(str, inputs.cells.index)))
+    if dup:
+        raise InputDataError([
+            Problem(str(sites), f"cell_id '{cid}' already exists in the workspace",
+                    "use `vncoverage update --sites` to change existing cells, or give the "
+                    "new cell another id", row=cid, column="cell_id") for cid in dup[:50]])
+    cells = gpd.GeoDataFrame(pd.concat([current, inputs.cells]), geometry="geometry",
+                             crs=inputs.cells.crs)
+    cells.index.name = inputs.cells.index.name
+    cs = dict(inputs.checksums)
+    cs["cells"] = _cells_digest(cells)
+    return dataclasses.replace(inputs, cells=cells, checksums=cs)
+
+
+def run_workspace(cfg: Config, ws: str | Path, *, mode: str = "run",
+                  sites: str | Path | None = None, progress: bool | None = None,
+                  lang: str = "vi", tiles: str | None = None,
+                  map_html: bool = True) -> WorkspaceRun:
+    """Run (``mode="run"``), update the cell list (``"update"``: ``sites`` is the operators'
+    full current list) or add cells (``"add-sites"``: ``sites`` holds new cells only) in the
+    workspace ``ws``, computing only what changed. See the module docstring."""
+    ws = Path(ws)
+    if mode not in ("run", "update", "add-sites"):
+        raise ValueError(f"unknown mode {mode!r}")
+    show = cfg.run.progress if progress is None else progress
+    t_start = time.perf_counter()
+    timings: dict[str, float] = {}
+    sites_path = Path(sites) if sites is not None else None
+    with _stage(timings, "load"):  # validation first: a failed run creates nothing
+        cfg_eff, inputs, applied = _load_inputs(cfg, mode, sites_path)
+    with workspace_lock(ws, mode):
+        recover(ws)
+        if mode == "add-sites":
+            assert sites_path is not None
+            inputs = _add_to_current(ws, sites_path, inputs)
+        out_opts = {"lang": lang, "tiles": tiles, "map_html": map_html}
+        fps = _fingerprints(cfg_eff, inputs, out_opts)
+        prev = read_manifest(ws)
+        state = ws / STATE
+        pf = (prev or {}).get("fingerprints", {})
+        cache = DirSweepCache(ws / "cache" / "sweeps")
+        report = WorkspaceRun(results=None, path=ws, timings=timings)
+        if prev is not None and pf.get("all") == fps["all"]:
+            problems = verify_outputs(ws)
+            if not problems:
+                report.up_to_date = True
+                report.computed = {"all": "nothing changed: outputs are up to date"}
+                timings["total"] = time.perf_counter() - t_start
+                return report
+            log.warning("outputs differ from the manifest (%s): rewriting them",
+                        "; ".join(problems[:3]))
+
+        old_cells = _read_frame(state / "cells.parquet", geo=True) if prev else None
+        before: Results | None = None
+        layers = None
+        upd: LayerUpdate | None = None
+        with _stage(timings, "propagation"):
+            if prev is not None and pf.get("layers") == fps["layers"] and old_cells is not None:
+                try:
+                    layers = _read_layers(state / "layers.vnca", inputs.dem)
+                except (OSError, ValueError, KeyError) as exc:
+                    log.warning("layer state unusable (%s): recomputing the layers", exc)
+                    layers = None
+            if layers is not None and old_cells is not None:
+                old_cells = old_cells.to_crs(inputs.cells.crs)
+                before_layers_ids = list(layers.cell_ids)
+                upd = update_layers(layers, old_cells, inputs.cells, inputs.dem, cfg.radio,
+                                    cache=cache, threads=cfg.run.threads, progress=show)
+                report.computed["layers"] = (
+                    f"updated: {len(upd.added)} added, {len(upd.changed)} changed, "
+                    f"{len(upd.removed)} removed cell(s) (of {len(before_layers_ids)})")
+            else:
+                layers = compute_layers(inputs.cells, inputs.dem, cfg.radio,
+                                        threads=cfg.run.threads, progress=show, cache=cache)
+                report.computed["layers"] = "computed"
+        with _stage(timings, "villages"):
+            old_summary = _read_frame(state / "summary.parquet") if prev else None
+            if (upd is not None and old_summary is not None
+                    and pf.get("villages") == fps["villages"]):
+                touched = _villages_touching(inputs, upd)
+                summary = old_summary
+                report.computed["villages"] = f"re-summarised {len(touched)} village(s)"
+                if len(touched):
+                    part = village_summary(cfg, inputs, layers, only=touched)
+                    if set(part.columns) == set(old_summary.columns):
+                        summary = pd.concat([old_summary.drop(index=touched, errors="ignore"),
+                                             part[old_summary.columns]])
+                    else:  # an operator came or went: every village gets new columns
+                        summary = village_summary(cfg, inputs, layers)
+                        report.computed["villages"] = "computed (the operators changed)"
+                summary = summary.reindex(inputs.villages.index)
+            else:
+                summary = village_summary(cfg, inputs, layers)
+                report.computed["villages"] = "computed"
+        with _stage(timings, "fibre"):
+            ftth = _load_fibre(state) if prev and pf.get("fibre") == fps["fibre"] else None
+            if ftth is None:
+                ftth = fibre_stage(cfg, inputs)
+                report.computed["fibre"] = "computed"
+            else:
+                report.computed["fibre"] = "reused"
+        res = assemble(cfg_eff, inputs, layers, summary, ftth, timings)
+        if prev is not None and upd is not None:
+            before = _previous_results(state, res)
+        changes = compute_changes(before, res, upd, old_cells)
+        res.changes = changes
+        res.notes.append(_provenance_note(prev, mode))
+        report.results = res
+        report.changes = changes
+        report.cache_hits, report.cache_misses = cache.hits, cache.misses
+
+        # ---- stage everything, then commit
+        with _stage(timings, "write"):
+            staging = ws / STAGING
+            shutil.rmtree(staging, ignore_errors=True)
+            (staging / STATE).mkdir(parents=True)
+            _write_layers(staging / STATE / "layers.vnca", layers)
+            _write_frame(staging / STATE / "cells.parquet", inputs.cells)
+            _write_frame(staging / STATE / "summary.parquet", summary)
+            _write_frame(staging / STATE / "kpis.parquet", res.kpis)
+            _write_frame(staging / STATE / "villages_verdicts.parquet",
+                         pd.DataFrame(res.villages[[c for c in CHANGE_VERDICTS
+                                                    if c in res.villages.columns]]))
+            _save_fibre(staging / STATE, ftth)
+            written = write_outputs(res, staging, map_html=map_html, lang=lang, tiles=tiles)
+            if changes is not None:
+                io.write_csv(staging / "changes.csv", changes.villages, index=False)
+                io.write_csv(staging / "changes_cells.csv", changes.cells, index=False)
+                io.write_csv(staging / "changes_kpi.csv", changes.kpis, index=False)
+            run_id = int((prev or {}).get("run_id", 0)) + 1
+            manifest = _manifest(cfg_eff, cfg, inputs, fps, prev, run_id, mode, applied,
+                                 upd, timings, staging)
+            io.write_text(staging / MANIFEST, json.dumps(manifest, indent=1, default=str,
+                                                         ensure_ascii=False))
+            _commit(ws, staging, prev, run_id)
+        report.written = [ws / p.relative_to(staging) for p in written]
+        timings["total"] = time.perf_counter() - t_start
+        return report
+
+
+def _villages_touching(inputs: io.Inputs, upd: LayerUpdate) -> pd.Index:
+    """Village ids whose bounding box meets a window the update changed."""
+    if not upd.windows:
+        return inputs.villages.index[:0]
+    dem = inputs.dem
+    x0, y1, px = dem.transform.c, dem.transform.f, dem.pixel_m
+    b = inputs.villages.geometry.bounds
+    hit = np.zeros(len(b), dtype=bool)
+    r_top, r_bot = (y1 - b["maxy"].to_numpy()) / px, (y1 - b["miny"].to_numpy()) / px
+    c_left, c_right = (b["minx"].to_numpy() - x0) / px, (b["maxx"].to_numpy() - x0) / px
+    for r0, c0, r1, c1 in upd.windows:
+        hit |= (r_top <= r1) & (r_bot >= r0) & (c_left <= c1) & (c_right >= c0)
+    return inputs.villages.index[hit]
+
+
+def _save_fibre(folder: Path, ftth: FtthResult | None) -> None:
+    if ftth is None:
+        return
+    _write_frame(folder / "ftth_per_village.parquet", ftth.per_village)
+    _write_frame(folder / "ftth_per_cluster.parquet", ftth.per_cluster)
+    _write_frame(folder / "ftth_splitters.parquet", ftth.splitters)
+    _write_frame(folder / "ftth_fibre_roads.parquet", ftth.fibre_roads)
+    _write_frame(folder / "ftth_unreached.parquet", ftth.unreached)
+    io.write_text(folder / "ftth.json", json.dumps({"method": ftth.method,
+                                                    "notes": list(ftth.notes)}))
+
+
+def _load_fibre(folder: Path) -> FtthResult | None:
+    try:
+        meta = json.loads((folder / "ftth.json").read_text())
+        per_village = _read_frame(folder / "ftth_per_village.parquet")
+        if per_village is None:
+            return None
+        return FtthResult(per_village=per_village,
+                          per_cluster=_read_frame(folder / "ftth_per_cluster.parquet"),
+                          splitters=_read_frame(folder / "ftth_splitters.parquet"),
+                          fibre_roads=_read_frame(folder / "ftth_fibre_roads.parquet", geo=True),
+                          unreached=_read_frame(folder / "ftth_unreached.parquet", geo=True),
+                          method=meta["method"], notes=tuple(meta["notes"]))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("FTTH state unusable (%s): recomputing", exc)
+        return None
+
+
+def _previous_results(state: Path, now: Results) -> Results | None:
+    """The previous run's verdicts and KPIs, shaped like a :class:`Results` for comparison."""
+    verdicts = _read_frame(state / "villages_verdicts.parquet")
+    kpis = _read_frame(state / "kpis.parquet")
+    if verdicts is None or kpis is None:
+        return None
+    return dataclasses.replace(now, villages=verdicts, kpis=kpis)
+
+
+def _provenance_note(prev: Mapping[str, Any] | None, mode: str) -> str:
+    run_id = int((prev or {}).get("run_id", 0)) + 1
+    return (f"workspace run {run_id} ({mode}) on {_now()}; inputs, configuration, versions "
+            "and checksums in manifest.json")
+
+
+def _manifest(cfg_eff: Config, cfg: Config, inputs: io.Inputs, fps: Mapping[str, str],
+              prev: Mapping[str, Any] | None, run_id: int, mode: str, applied: list[str],
+              upd: LayerUpdate | None, timings: Mapping[str, float],
+              staging: Path) -> dict[str, Any]:
+    def files(sub: str | None) -> dict[str, str]:
+        root = staging / sub if sub else staging
+        out = {}
+        for p in sorted(root.rglob("*")):
+            rel = str(p.relative_to(staging))
+            if p.is_file() and p.name not in (MANIFEST, COMMIT) and (
+                    sub is not None or not rel.startswith(STATE + os.sep)):
+                out[rel] = io.file_sha256(p)
+        return out
+
+    inputs_desc = {}
+    for key, digest in inputs.checksums.items():
+        path = getattr(cfg_eff.inputs, key, None)
+        inputs_desc[key] = {"path": str(path) if path is not None else None, "sha256": digest}
+    history = list((prev or {}).get("history", []))
+    history.append({"run_id": run_id, "command": mode, "at": _now(),
+                    "applied": applied,
+                    "added": list(upd.added) if upd else None,
+                    "changed": list(upd.changed) if upd else None,
+                    "removed": list(upd.removed) if upd else None})
+    return {
+        "format": FORMAT,
+        "run_id": run_id,
+        "created": (prev or {}).get("created", _now()),
+        "updated": _now(),
+        "command": " ".join(sys.argv) if sys.argv else mode,
+        "config": {"source": str(cfg.source) if cfg.source else None,
+                   "sha256": io.file_sha256(cfg.source) if cfg.source and Path(cfg.source).exists()
+                   else None,
+                   "values": {s: _section(cfg_eff, s) for s in
+                              ("study", "radio", "coverage", "ftth", "kpi")}},
+        "inputs": inputs_desc,
+        "cells": {"n": int(len(inputs.cells)), "sha256": _cells_digest(inputs.cells)},
+        "versions": _versions(),
+        "fingerprints": dict(fps),
+        "timings_s": {k: round(v, 3) for k, v in timings.items()},
+        "outputs": files(None),
+        "state": files(STATE),
+        "history": history[-200:],
+    }
