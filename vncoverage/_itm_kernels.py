@@ -54,8 +54,10 @@ from numba import njit
 FASTMATH = {"nsz", "arcp", "contract", "reassoc"}
 #: Options of every kernel: cached compilation, :data:`FASTMATH`, and numpy's error model
 #: (a division by zero gives inf or NaN, which the callers flag, instead of raising inside
-#: compiled code; it also drops a zero check from every division of the hot loops).
-KERNEL: dict[str, Any] = {"cache": True, "fastmath": FASTMATH, "error_model": "numpy"}
+#: compiled code; it also drops a zero check from every division of the hot loops); the GIL
+#: is released, so Python threads (cache writes) run while a sweep computes.
+KERNEL: dict[str, Any] = {"cache": True, "fastmath": FASTMATH, "error_model": "numpy",
+                          "nogil": True}
 
 # --------------------------------------------------------------------------------------------
 # Return codes (same values as NTIA ITM v1.4)

@@ -33,6 +33,10 @@ FLAG_DOMAIN = np.uint32(2)
 ITM_WARNING_SHIFT = 8
 #: Flags that mean "computed, but under a model warning".
 WARNING_FLAGS = np.uint32(0xFFFFFFFE)
+#: Path losses are kept in hundredths of a dB (int16) once computed, in memory and in a
+#: workspace cache alike, so that a cached sweep gives exactly the numbers of a fresh one.
+LOSS_SCALE = np.float32(100.0)
+LOSS_MISSING = np.int16(-32768)
 
 _C = 299_792_458.0
 _FSPL_CONST = 20.0 * math.log10(4.0 * math.pi * 1e9 / _C)
@@ -265,8 +269,10 @@ def radial_losses(
 
 @njit(parallel=True, **KERNEL)
 def path_window(
-    loss: np.ndarray,
-    lflags: np.ndarray,
+    q: np.ndarray,
+    qflags: np.ndarray,
+    n_radials: int,
+    n_samples: int,
     dem: np.ndarray,
     nodata: float,
     row0: float,
@@ -285,7 +291,8 @@ def path_window(
     """Path loss, azimuth and depression angle of every pixel of a window around a site.
 
     Shared by every cell of a sweep group (same site, height, frequency, radius); only the
-    antenna differs between them (:func:`apply_antenna`).
+    antenna differs between them (:func:`apply_antenna`). The path losses are read from the
+    packed vectors of :func:`pack_losses` (``q`` in 0.01 dB, ``qflags``).
 
     Returns
     -------
@@ -300,9 +307,10 @@ def path_window(
     az_out = np.zeros((n_rows, n_cols), dtype=np.float32)
     th_out = np.zeros((n_rows, n_cols), dtype=np.float32)
     flags = np.zeros((n_rows, n_cols), dtype=np.uint32)
-    n_radials, n_s1 = loss.shape
-    n_samples = n_s1 - 1
     counts = radial_counts(n_samples, n_radials, step_m / pixel_m)
+    offsets = np.zeros(n_samples + 2, dtype=np.int64)  # start of sample k in the vectors
+    for k in range(1, n_samples + 1):
+        offsets[k + 1] = offsets[k] + counts[k]
     two_kre = 2.0 * k_factor * EARTH_RADIUS_M
     for i in prange(n_rows):
         r = r_start + i
@@ -329,13 +337,13 @@ def path_window(
             k = int(round(d_eff / step_m))
             k = min(max(k, 1), n_samples)
             m = counts[k]
-            ir = radial_index(int(round(az / (2.0 * math.pi) * m)) % m, m, n_radials)
-            lv = loss[ir, k]
-            flags[i, j] = lflags[ir, k]
-            if math.isnan(lv):
+            p = offsets[k] + int(round(az / (2.0 * math.pi) * m)) % m
+            flags[i, j] = qflags[p]
+            if q[p] == LOSS_MISSING:
                 pl[i, j] = np.nan
                 flags[i, j] |= FLAG_NODATA
                 continue
+            lv = np.float32(q[p]) / LOSS_SCALE
             pl[i, j] = lv + 20.0 * math.log10(d_eff / (k * step_m))
             drop = z_tx_abs - (zr + h_rx_m) + d_eff * d_eff / two_kre
             th_out[i, j] = math.degrees(math.atan2(drop, d_eff))
@@ -378,7 +386,7 @@ def apply_antenna(
     return out
 
 
-@njit(**KERNEL)
+@njit(parallel=True, **KERNEL)
 def fold_window(
     best: np.ndarray,
     server: np.ndarray,
@@ -396,7 +404,7 @@ def fold_window(
     the layer."""
     nr, nc = best.shape
     wr, wc = window.shape
-    for i in range(wr):
+    for i in prange(wr):  # rows are independent
         r = r_start + i
         if r < 0 or r >= nr:
             continue
@@ -416,11 +424,6 @@ def fold_window(
                 server[r, c] = cell_index
                 flags[r, c] = wflags[i, j]
 
-
-#: Path losses are kept in hundredths of a dB (int16) once computed, in memory and in a
-#: workspace cache alike, so that a cached sweep gives exactly the numbers of a fresh one.
-LOSS_SCALE = np.float32(100.0)
-LOSS_MISSING = np.int16(-32768)
 
 
 @njit(**KERNEL)
@@ -453,23 +456,3 @@ def pack_losses(loss: np.ndarray, flags: np.ndarray,
             fl[p] = flags[ir, k]
             p += 1
     return q, fl
-
-
-@njit(**KERNEL)
-def unpack_losses(q: np.ndarray, fl: np.ndarray, n_radials: int, n_samples: int,
-                  step_px: float) -> tuple[np.ndarray, np.ndarray]:
-    """Inverse of :func:`pack_losses`: the (radials x samples) arrays :func:`path_window`
-    reads, NaN where no sample was evaluated."""
-    loss = np.full((n_radials, n_samples + 1), np.nan, dtype=np.float32)
-    flags = np.zeros((n_radials, n_samples + 1), dtype=np.uint32)
-    counts = radial_counts(n_samples, n_radials, step_px)
-    p = 0
-    for k in range(1, n_samples + 1):
-        m = counts[k]
-        for j in range(m):
-            ir = radial_index(j, m, n_radials)
-            if q[p] != LOSS_MISSING:
-                loss[ir, k] = np.float32(q[p]) / LOSS_SCALE
-            flags[ir, k] = fl[p]
-            p += 1
-    return loss, flags

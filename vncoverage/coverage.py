@@ -19,9 +19,9 @@ import json
 import logging
 import math
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import geopandas as gpd
 import numba
@@ -184,7 +184,7 @@ class SweepGroup:
             "f": self.frequency_mhz, "r": self.radius_m, "model": model.name,
             "code": model.code, "rx": radio.rx_height_m, "k": radio.k_factor,
             "itm": radio.itm_params if model.name == "itm" else None,
-            "dem": dem_fingerprint, "version": __version__, "format": 1,
+            "dem": dem_fingerprint, "version": __version__, "format": 2,
         }
         return hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:32]
 
@@ -219,7 +219,9 @@ def sweep_groups(cells: gpd.GeoDataFrame, radio: RadioConfig) -> list[SweepGroup
 def _sweep_shape(radius_m: float, pixel_m: float) -> tuple[int, int]:
     """(radials, samples) of a sweep: samples one pixel apart, radials at most one pixel
     apart at the edge."""
-    n_samples = int(math.ceil(radius_m / pixel_m))
+    # a pixel at distance d reads sample round(d / pixel) <= round(radius / pixel): samples
+    # beyond that would be computed for no pixel
+    n_samples = max(1, int(round(radius_m / pixel_m)))
     n_radials = max(360, int(math.ceil(2.0 * math.pi * radius_m / pixel_m)))
     return n_radials, n_samples
 
@@ -263,24 +265,36 @@ def group_window(group: SweepGroup, dem: Dem, radio: RadioConfig, *,
         packed = _sweep.pack_losses(loss, lflags, 1.0)
         if cache is not None:
             cache.put(key, *packed)
-    loss, lflags = _sweep.unpack_losses(packed[0], packed[1], n_radials, n_samples, 1.0)
     z_site = _sweep._bilinear(elev, math.nan, r0, c0)
     half = int(math.ceil(group.radius_m / pixel)) + 1
     r_start, c_start = int(round(r0)) - half, int(round(c0)) - half
     pwin, azwin, thwin, wflags = _sweep.path_window(
-        loss, lflags, elev, math.nan, r0, c0, r_start, c_start, 2 * half + 1, 2 * half + 1,
-        pixel, pixel, group.radius_m, float(z_site) + group.height_m, radio.rx_height_m,
-        radio.k_factor)
+        packed[0], packed[1], n_radials, n_samples, elev, math.nan, r0, c0, r_start, c_start,
+        2 * half + 1, 2 * half + 1, pixel, pixel, group.radius_m,
+        float(z_site) + group.height_m, radio.rx_height_m, radio.k_factor)
     if not math.isfinite(z_site):  # site on DEM nodata: everything unknown
         pwin[np.isfinite(pwin)] = np.nan
         wflags |= _sweep.FLAG_NODATA
     return GroupWindow(r_start, c_start, pwin, azwin, thwin, wflags)
 
 
-def cell_raster(cell_id: str, cell: pd.Series, win: GroupWindow,
+#: Cell columns a raster needs beyond the sweep (see :func:`cell_raster`).
+_CELL_FIELDS = ("technology", "operator", "eirp_dbm", "bandwidth_mhz", "azimuth_deg",
+                "tilt_deg", "mechanical_tilt_deg")
+
+
+def _cell_records(cells: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Per cell id, the values :func:`cell_raster` needs (one pass over the table)."""
+    cols = {c: cells[c].to_numpy() for c in _CELL_FIELDS}
+    return {str(cid): {c: cols[c][k] for c in _CELL_FIELDS}
+            for k, cid in enumerate(cells.index)}
+
+
+def cell_raster(cell_id: str, cell: Mapping[str, Any], win: GroupWindow,
                 radio: RadioConfig) -> CellRaster:
     """One cell's received level from its group's window: EIRP per resource element +
-    antenna gain - path loss."""
+    antenna gain - path loss. ``cell`` is a row of the cell table (or a mapping with the
+    same keys)."""
     tech = str(cell["technology"])
     level0 = float(cell["eirp_dbm"]) + per_re_offset_db(tech, float(cell["bandwidth_mhz"]),
                                                         radio.cpich_fraction_db)
@@ -335,13 +349,14 @@ def cell_rasters(
     """
     sel = cells[cells["technology"].isin(radio.technologies)]
     groups = sweep_groups(sel, radio)
+    records = _cell_records(sel)
     dem_fp = dem_fingerprint(dem) if cache is not None else None
     bar = tqdm(total=len(sel), desc="cells", unit="cell", disable=not progress)
     for g in groups:
         win = group_window(g, dem, radio, cache=cache, dem_fp=dem_fp)
         for cid in g.cell_ids:
             bar.update(1)
-            yield cell_raster(cid, sel.loc[cid], win, radio)
+            yield cell_raster(cid, records[cid], win, radio)
     bar.close()
     if len(sel):
         _domain_check(sel, radio)
@@ -380,12 +395,13 @@ def compute_layers(
     operators = sorted(cells["operator"].unique())
     layers = new_layers(dem, radio.technologies, operators, sorted(map(str, cells.index)))
     pos = {cid: k for k, cid in enumerate(layers.cell_ids)}
+    tech_of = dict(zip(map(str, cells.index), map(str, cells["technology"]), strict=True))
+    op_of = dict(zip(map(str, cells.index), map(str, cells["operator"]), strict=True))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ModelDomainWarning)
         for r in cell_rasters(cells, dem, radio, progress=progress, cache=cache):
             idx = pos[r.cell_id]
-            tech = str(cells.at[r.cell_id, "technology"])
-            op = str(cells.at[r.cell_id, "operator"])
+            tech, op = tech_of[r.cell_id], op_of[r.cell_id]
             layers.get(tech, ANY).fold(r, idx)
             layers.get(tech, op).fold(r, idx)
     for w in caught:  # keep domain warnings for the report, and pass them on
@@ -519,11 +535,13 @@ def update_layers(
             group_of[cid] = g
     win_cache: dict[SweepGroup, GroupWindow] = {}
 
+    records = _cell_records(sel_new)
+
     def raster(cid: str) -> CellRaster:
         g = group_of[cid]
         if g not in win_cache:
             win_cache[g] = group_window(g, dem, radio, cache=cache, dem_fp=dem_fp)
-        return cell_raster(cid, sel_new.loc[cid], win_cache[g], radio)
+        return cell_raster(cid, records[cid], win_cache[g], radio)
 
     # 1. pixels of removed / changed cells: recompute their old windows from the others
     stale = [(cid, old_cells.loc[cid]) for cid in removed + changed]
@@ -547,7 +565,7 @@ def update_layers(
         for other, (a0, b0, a1, b1) in cur_windows.items():
             if a0 >= r1 or a1 <= r0 or b0 >= c1 or b1 <= c0:
                 continue
-            row = sel_new.loc[other]
+            row = records[other]
             if str(row["technology"]) != tech:
                 continue
             ras = raster(other)
@@ -563,7 +581,7 @@ def update_layers(
     # 2. new rasters of added and changed cells, except where step 1 already folded them
     #    (folding twice would not change the maximum but would count unknown paths twice)
     for cid in added + changed:
-        row = sel_new.loc[cid]
+        row = records[cid]
         ras = raster(cid)
         windows_by_cell.setdefault(cid, []).append(cur_windows[cid])
         tech, op = str(row["technology"]), str(row["operator"])

@@ -223,10 +223,11 @@ def file_sha256(path: str | Path) -> str:
 
 
 @contextlib.contextmanager
-def atomic_path(dest: str | Path) -> Iterator[Path]:
+def atomic_path(dest: str | Path, *, durable: bool = True) -> Iterator[Path]:
     """Yield a temporary path next to ``dest``; rename it onto ``dest`` only if the block
     succeeds. The temporary file keeps the destination's suffix, so drivers chosen by
-    extension (GDAL) still work."""
+    extension (GDAL) still work. ``durable=False`` skips the fsync before the rename (for
+    files that carry their own checksum, such as cache entries)."""
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.stem}.", suffix=f".tmp{dest.suffix}",
@@ -238,8 +239,9 @@ def atomic_path(dest: str | Path) -> Iterator[Path]:
         yield tmp
         if not tmp.exists():
             raise OSError(f"nothing was written to {tmp}")
-        with tmp.open("rb") as fh:
-            os.fsync(fh.fileno())
+        if durable:
+            with tmp.open("rb") as fh:
+                os.fsync(fh.fileno())
         tmp.replace(dest)
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -1707,9 +1709,9 @@ def load_inputs(cfg: Config) -> Inputs:
 # writers and reader of the planner-facing outputs (maps, report, exports)
 
 
-def write_bytes(path: str | Path, data: bytes) -> None:
-    """Write bytes (PNG, XLSX...) atomically."""
-    with atomic_path(path) as tmp:
+def write_bytes(path: str | Path, data: bytes, *, durable: bool = True) -> None:
+    """Write bytes (PNG, XLSX...) atomically (see :func:`atomic_path`)."""
+    with atomic_path(path, durable=durable) as tmp:
         tmp.write_bytes(data)
 
 

@@ -52,6 +52,7 @@ import socket
 import sys
 import time
 from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -163,6 +164,10 @@ class DirSweepCache:
         self.hits = 0
         self.misses = 0
         self.corrupt = 0
+        # entries are compressed and written by one background thread while the next
+        # sweep computes (the kernels release the GIL); flush() waits and re-raises
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vnc-cache")
+        self._pending: list[Future[None]] = []
 
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.vnca"
@@ -188,9 +193,19 @@ class DirSweepCache:
         return out
 
     def put(self, key: str, losses: np.ndarray, flags: np.ndarray) -> None:
+        self._pending.append(self._pool.submit(self._write, key, losses, flags))
+
+    def _write(self, key: str, losses: np.ndarray, flags: np.ndarray) -> None:
+        # no fsync: a torn entry fails its checksum and is recomputed
         io.write_bytes(self._path(key), pack_arrays({"loss_cdb": losses, "flags": flags},
-                                                    {"key": key}))
+                                                    {"key": key}), durable=False)
         _fault("sweep")
+
+    def flush(self) -> None:
+        """Wait for every entry to be written; raise the first write error."""
+        pending, self._pending = self._pending, []
+        for f in pending:
+            f.result()
 
     def keys(self) -> set[str]:
         return {p.stem for p in self.folder.glob("*/*.vnca")}
@@ -566,6 +581,7 @@ def run_workspace(cfg: Config, ws: str | Path, *, mode: str = "run",
                 layers = compute_layers(inputs.cells, inputs.dem, cfg.radio,
                                         threads=cfg.run.threads, progress=show, cache=cache)
                 report.computed["layers"] = "computed"
+            cache.flush()
         with _stage(timings, "villages"):
             old_summary = _read_frame(state / "summary.parquet") if prev else None
             if (upd is not None and old_summary is not None
