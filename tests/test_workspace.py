@@ -23,6 +23,7 @@ from vncoverage.errors import InputDataError, WorkspaceError
 from vncoverage.pipeline import run as run_pipeline
 from vncoverage.workspace import (
     FAULT_ENV,
+    DirReadCache,
     DirSweepCache,
     pack_arrays,
     read_manifest,
@@ -72,6 +73,30 @@ def test_pack_arrays_round_trip_and_damage_detected() -> None:
     for bad in (data[:-5], data[:20], data[:-1] + bytes([data[-1] ^ 1]), b"junk"):
         with pytest.raises(ValueError):
             unpack_arrays(bad)
+
+
+def test_read_cache_gives_the_same_inputs(world: World, tmp_path: Path) -> None:
+    cfg = load_config(world.config)
+    cache = DirReadCache(tmp_path / "inputs")
+    fresh = io.load_inputs(cfg)
+    first = io.load_inputs(cfg, read_cache=cache)
+    assert len(list((tmp_path / "inputs").glob("*.vnca"))) >= 4  # filled
+    again = io.load_inputs(cfg, read_cache=cache)
+    for got in (first, again):
+        assert got.notes == fresh.notes and got.formats == fresh.formats
+        assert got.checksums == fresh.checksums
+        for name in ("villages", "settlements", "ftth_nodes", "targets", "districts"):
+            a, b = getattr(fresh, name), getattr(got, name)
+            if a is None:
+                assert b is None
+            else:
+                pd.testing.assert_frame_equal(pd.DataFrame(b), pd.DataFrame(a))
+        assert got.centres.equals(fresh.centres) and got.centres.crs == fresh.centres.crs
+    # a damaged entry is parsed again, not used
+    for entry in (tmp_path / "inputs").glob("*.vnca"):
+        entry.write_bytes(entry.read_bytes()[:-3])
+    damaged = io.load_inputs(cfg, read_cache=cache)
+    pd.testing.assert_frame_equal(pd.DataFrame(damaged.villages), pd.DataFrame(fresh.villages))
 
 
 def test_rerun_computes_nothing_and_changes_no_file(world: World, tmp_path: Path) -> None:

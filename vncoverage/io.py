@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import logging
 import os
 import re
 import tempfile
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import geopandas as gpd
 import numpy as np
@@ -37,7 +38,7 @@ import shapely
 from affine import Affine
 from pyproj import CRS
 
-from . import _tables
+from . import __version__, _tables
 from .config import Config, InputsConfig
 from .errors import CRSError, InputDataError, Problem
 from .names import (
@@ -1620,8 +1621,54 @@ def _check_admin_layers(villages: gpd.GeoDataFrame, districts: gpd.GeoDataFrame 
                          + ", ".join(f"'{v}'" for v in lost))
 
 
-def load_inputs(cfg: Config) -> Inputs:
+#: Inputs whose sha256 is recorded (provenance, workspace fingerprints).
+_CHECKSUMMED = ("boundaries", "settlements", "cells", "ftth_nodes", "roads", "dem", "targets")
+
+
+class ReadCache(Protocol):
+    """Where parsed, validated inputs are kept between runs, keyed by a hash of the file's
+    sha256 and every reading option (a workspace keeps one: :mod:`vncoverage.workspace`)."""
+
+    def get(self, key: str) -> tuple[Any, list[str], dict[str, str]] | None:
+        """``(value, notes, formats)`` of an earlier clean read, or None."""
+
+    def put(self, key: str, value: Any, notes: list[str], formats: dict[str, str]) -> None:
+        """Keep a clean read."""
+
+
+def _memo(cache: ReadCache | None, key_parts: list[Any], problems: list[Problem],
+          notes: list[str], formats: dict[str, str],
+          read: Callable[[list[Problem], list[str], dict[str, str]], Any]) -> Any:
+    """``read(problems, notes, formats)``, or its result from ``cache`` when the same file
+    was read with the same options before. Only reads without problems are kept, so a
+    cached read replays its notes and formats and never hides a problem."""
+    if cache is None or None in key_parts[3:5]:
+        return read(problems, notes, formats)
+    key = hashlib.sha256(json.dumps(key_parts, default=str).encode()).hexdigest()[:32]
+    hit = cache.get(key)
+    if hit is not None:
+        value, hit_notes, hit_formats = hit
+        notes += hit_notes
+        formats.update(hit_formats)
+        return value
+    p: list[Problem] = []
+    n: list[str] = []
+    f: dict[str, str] = {}
+    value = read(p, n, f)
+    problems += p
+    notes += n
+    formats.update(f)
+    if not p:
+        cache.put(key, value, n, f)
+    return value
+
+
+def load_inputs(cfg: Config, *, read_cache: ReadCache | None = None) -> Inputs:
     """Load and validate every input named in ``cfg.inputs``.
+
+    ``read_cache`` (optional) keeps parsed inputs between runs: a file read before with the
+    same options, without problems, is taken from it instead of being parsed and checked
+    again (the cell table is always read).
 
     Raises
     ------
@@ -1646,59 +1693,82 @@ def load_inputs(cfg: Config) -> Inputs:
         raise InputDataError(problems)
     assert inp.boundaries is not None and inp.cells is not None and inp.dem is not None
     operators = tuple(cfg.kpi.operators)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        villages, centres = read_villages(
-            inp.boundaries, layer=inp.villages_layer, centres_layer=inp.centres_layer,
-            working_crs=working, problems=problems, notes=notes)
+    sums = {key: file_sha256(getattr(inp, key)) for key in _CHECKSUMMED
+            if getattr(inp, key) is not None and Path(getattr(inp, key)).is_file()}
+    base = [__version__, working.to_wkt(), operators]
+    bpath: Path = inp.boundaries
+
+    def boundaries(p: list[Problem], n: list[str], f: dict[str, str]) -> tuple[Any, ...]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            villages, centres = read_villages(
+                bpath, layer=inp.villages_layer, centres_layer=inp.centres_layer,
+                working_crs=working, problems=p, notes=n)
+        admin: dict[str, gpd.GeoDataFrame | None] = {}
+        if villages is not None:
+            names: list[str] = []
+            with contextlib.suppress(*_GDAL_ERRORS):
+                names = [x for x, _ in pyogrio.list_layers(bpath)]
+            for key in ("districts_layer", "communes_2025_layer"):
+                lname = getattr(inp, key)
+                layer = None
+                if lname in names:
+                    layer = _read_layer(bpath, lname, p)
+                    if layer is not None:
+                        layer = _to_working_crs(layer, f"{bpath} (layer '{lname}')",
+                                                working, p)
+                admin[key] = layer
+            _check_admin_layers(villages, admin["districts_layer"],
+                                admin["communes_2025_layer"], n)
+        return (villages, centres, admin.get("districts_layer"),
+                admin.get("communes_2025_layer"))
+
+    villages, centres, districts, communes_2025 = _memo(
+        read_cache, [*base, "boundaries", sums.get("boundaries"), inp.villages_layer,
+                     inp.centres_layer, inp.districts_layer, inp.communes_2025_layer],
+        problems, notes, formats, boundaries)
     cells = read_cells(inp.cells, working_crs=working, problems=problems, notes=notes,
                        operators=operators, formats=formats)
     dem = read_dem(inp.dem, working_crs=working, problems=problems)
     settlements = None
     if inp.settlements is not None and villages is not None:
-        settlements = read_settlements(inp.settlements, layer=inp.settlements_layer,
-                                       working_crs=working, village_ids=villages.index,
-                                       problems=problems)
+        vids, spath = villages.index, inp.settlements
+        settlements = _memo(
+            read_cache, [*base, "settlements", sums.get("settlements"),
+                         sums.get("boundaries"), inp.settlements_layer],
+            problems, notes, formats,
+            lambda p, n, f: read_settlements(spath, layer=inp.settlements_layer,
+                                             working_crs=working, village_ids=vids, problems=p))
     elif inp.settlements is None:
         notes.append("no household clusters: population shares are area-weighted")
     ftth = None
     if inp.ftth_nodes is not None:
-        ftth = read_ftth_nodes(inp.ftth_nodes, working_crs=working, problems=problems,
-                               notes=notes, operators=operators, formats=formats)
+        fpath = inp.ftth_nodes
+        ftth = _memo(
+            read_cache, [*base, "ftth_nodes", sums.get("ftth_nodes")], problems, notes,
+            formats,
+            lambda p, n, f: read_ftth_nodes(fpath, working_crs=working, problems=p,
+                                            notes=n, operators=operators, formats=f))
     roads = None
     if inp.roads is not None:
-        roads = read_roads(inp.roads, layer=inp.roads_layer, working_crs=working,
-                           problems=problems)
+        rpath = inp.roads
+        roads = _memo(
+            read_cache, [*base, "roads", sums.get("roads"), inp.roads_layer], problems, notes,
+            formats,
+            lambda p, n, f: read_roads(rpath, layer=inp.roads_layer, working_crs=working,
+                                       problems=p))
     targets = None
     if inp.targets is not None:
-        targets = read_targets(inp.targets, problems=problems, notes=notes, formats=formats)
-    districts = communes_2025 = None
-    bpath = inp.boundaries
-    if villages is not None:
-        names: list[str] = []
-        with contextlib.suppress(*_GDAL_ERRORS):
-            names = [n for n, _ in pyogrio.list_layers(bpath)]
-        for key in ("districts_layer", "communes_2025_layer"):
-            lname = getattr(inp, key)
-            if lname in names:
-                layer = _read_layer(bpath, lname, problems)
-                if layer is not None:
-                    layer = _to_working_crs(layer, f"{bpath} (layer '{lname}')", working,
-                                            problems)
-                if key == "districts_layer":
-                    districts = layer
-                else:
-                    communes_2025 = layer
-        _check_admin_layers(villages, districts, communes_2025, notes)
+        tpath = inp.targets
+        targets = _memo(
+            read_cache, [*base, "targets", sums.get("targets")], problems, notes, formats,
+            lambda p, n, f: read_targets(tpath, problems=p, notes=n, formats=f))
     _check_extents(cfg, villages, cells, ftth, dem, problems, notes)
     if problems:
         raise InputDataError(problems)
     assert villages is not None and centres is not None and cells is not None and dem is not None
-    checksums = {}
-    for key in ("boundaries", "settlements", "cells", "ftth_nodes", "roads", "dem", "targets"):
-        p = getattr(inp, key)
-        if p is not None:
-            checksums[key] = file_sha256(p)
+    checksums = {key: sums[key] if key in sums else file_sha256(getattr(inp, key))
+                 for key in _CHECKSUMMED if getattr(inp, key) is not None}
     return Inputs(villages=villages, centres=centres, cells=cells, dem=dem,
                   settlements=settlements, ftth_nodes=ftth, roads=roads, targets=targets,
                   districts=districts, communes_2025=communes_2025, checksums=checksums,

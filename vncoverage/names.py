@@ -151,6 +151,7 @@ class _Name:
         return any(w.tone for w in self.full)
 
 
+@lru_cache(maxsize=65536)
 def _words(text: str) -> tuple[_Word, ...]:
     out = []
     for raw in _PUNCT.split(clean_text(text).casefold()):
@@ -163,6 +164,7 @@ def _words(text: str) -> tuple[_Word, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=65536)
 def _parse(text: str) -> _Name:
     words = _words(text)
     folded = tuple(w.folded for w in words)

@@ -240,7 +240,14 @@ def _class_index(values: np.ndarray, bounds: list[float]) -> np.ndarray:
 def _village_features(v: gpd.GeoDataFrame, lang: str) -> dict[str, Any]:
     operators = _operators(v)
     verdict_codes = {k: i for i, k in enumerate(VERDICT_COLOURS)}
-    records = pd.DataFrame(v.drop(columns="geometry")).to_dict("index")
+    used = {"name", "commune", "district", "commune_2025", "population", "households",
+            "verdict_mbb_any", "pop_share_mbb_any", "best_dbm_centre_4g", "nearest_site_id",
+            "nearest_site_operators", "nearest_site_m", "ftth_covered", "ftth_households",
+            "ftth_households_passed", "ftth_nearest_splitter_m", "ftth_extra_cable_m",
+            "remote_gap", "town_distance_m", "road_distance_m",
+            *(f"pop_share_mbb_{op}" for op in operators)}
+    # only the columns the popups read (the table has ~150)
+    records = pd.DataFrame(v[[c for c in v.columns if c in used]]).to_dict("index")
     share = v["pop_share_mbb_any"].to_numpy(float) if "pop_share_mbb_any" in v else \
         np.zeros(len(v))
     pcls = _class_index(np.nan_to_num(share), [b for b, _ in POPSHARE_CLASSES])
@@ -257,7 +264,19 @@ def _village_features(v: gpd.GeoDataFrame, lang: str) -> dict[str, Any]:
         "h": [_popup_html(vid, records[vid], operators, lang) for vid in v.index],
     })
     gdf = _rounded(gpd.GeoDataFrame(props, geometry=v.geometry.to_numpy(), crs=v.crs))
-    return dict(json.loads(gdf.to_json(drop_id=True)))
+    return _feature_collection(gdf)
+
+
+def _feature_collection(gdf: gpd.GeoDataFrame) -> dict[str, Any]:
+    """GeoJSON FeatureCollection of a GeoDataFrame in EPSG:4326 (what ``to_json`` gives,
+    built with shapely's vectorised GeoJSON writer: several times faster)."""
+    gdf = gdf.to_crs(4326) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf
+    props = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).to_dict("records")
+    geoms = shapely.to_geojson(gdf.geometry.to_numpy())
+    return {"type": "FeatureCollection",
+            "features": [{"type": "Feature", "properties": p,
+                          "geometry": json.loads(g) if g is not None else None}
+                         for p, g in zip(props, geoms, strict=True)]}
 
 
 def _point_rows(points: gpd.GeoSeries, colour_idx: list[int], labels: list[str]
@@ -608,7 +627,7 @@ def gap_map(
                                       geometry=b.geometry.to_numpy(), crs=b.crs).to_crs(4326),
                      1e-4)
         layer = folium.GeoJson(
-            b.to_json(drop_id=True), name=tr(name_key, lang), show=show,
+            _feature_collection(b), name=tr(name_key, lang), show=show,
             style_function=lambda _f, w=weight: {"color": "#333333", "weight": w,
                                                  "opacity": 0.8,
                                                  "dashArray": None if w > 1.5 else "4 3"},
@@ -695,7 +714,7 @@ def gap_map(
         fr["geometry"] = fr.geometry.simplify(simplify_m)
         fr = _rounded(fr.to_crs(4326)[["geometry"]], 1e-4)
         layer = folium.GeoJson(
-            fr.to_json(drop_id=True), name=tr("layer_fibre_roads", lang), show=False,
+            _feature_collection(fr), name=tr("layer_fibre_roads", lang), show=False,
             style_function=lambda _f: {"color": "#6a3d9a", "weight": 2, "opacity": 0.8},
         )
         layer.add_to(m)

@@ -211,6 +211,75 @@ class DirSweepCache:
         return {p.stem for p in self.folder.glob("*/*.vnca")}
 
 
+class DirReadCache:
+    """Parsed inputs kept under a folder (``W/cache/inputs``): each entry holds the frames as
+    GeoParquet/Parquet plus the reader's notes, in one checksummed file. A damaged or
+    unreadable entry is ignored (the file is parsed again)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def get(self, key: str) -> tuple[Any, list[str], dict[str, str]] | None:
+        p = self.folder / f"{key}.vnca"
+        try:
+            arrays, meta = unpack_arrays(p.read_bytes())
+            parts = [_frame_from_bytes(arrays[f"part{k}"].tobytes(), spec)
+                     for k, spec in enumerate(meta["parts"])]
+        except FileNotFoundError:
+            return None
+        except (ValueError, KeyError, OSError, zstandard.ZstdError) as exc:
+            log.warning("input cache entry %s unusable (%s): parsing the file again", p, exc)
+            return None
+        value: Any = tuple(parts) if meta["tuple"] else parts[0]
+        return value, list(meta["notes"]), dict(meta["formats"])
+
+    def put(self, key: str, value: Any, notes: list[str], formats: dict[str, str]) -> None:
+        items = list(value) if isinstance(value, tuple) else [value]
+        arrays, specs = {}, []
+        for k, item in enumerate(items):
+            data, spec = _frame_to_bytes(item)
+            arrays[f"part{k}"] = np.frombuffer(data, dtype=np.uint8)
+            specs.append(spec)
+        meta = {"tuple": isinstance(value, tuple), "parts": specs, "notes": list(notes),
+                "formats": dict(formats)}
+        io.write_bytes(self.folder / f"{key}.vnca", pack_arrays(arrays, meta), durable=False)
+
+
+def _frame_to_bytes(item: Any) -> tuple[bytes, dict[str, Any]]:
+    import io as _io
+
+    if item is None:
+        return b"", {"kind": "none"}
+    buf = _io.BytesIO()
+    if isinstance(item, gpd.GeoSeries):
+        gpd.GeoDataFrame(geometry=item.rename("geometry")).to_parquet(buf)
+        return buf.getvalue(), {"kind": "geoseries", "name": item.name}
+    objects = [str(c) for c in item.columns if item[c].dtype == object]
+    if isinstance(item, gpd.GeoDataFrame):
+        item.to_parquet(buf)
+        return buf.getvalue(), {"kind": "geoframe", "objects": objects}
+    if isinstance(item, pd.DataFrame):
+        item.to_parquet(buf)
+        return buf.getvalue(), {"kind": "frame", "objects": objects}
+    raise TypeError(f"cannot keep a {type(item).__name__} in the input cache")
+
+
+def _frame_from_bytes(data: bytes, spec: Mapping[str, Any]) -> Any:
+    import io as _io
+
+    kind = spec["kind"]
+    if kind == "none":
+        return None
+    if kind == "geoseries":
+        return gpd.read_parquet(_io.BytesIO(data)).geometry.rename(spec["name"])
+    df = (gpd.read_parquet(_io.BytesIO(data)) if kind == "geoframe"
+          else pd.read_parquet(_io.BytesIO(data)))
+    for c in spec.get("objects", []):  # text columns come back as strings: as read first
+        col = df[c].astype(object)
+        df[c] = col.where(col.notna(), None)
+    return df
+
+
 # ------------------------------------------------------------------------------------------
 # Lock
 
@@ -484,18 +553,20 @@ class WorkspaceRun:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def _load_inputs(cfg: Config, mode: str, sites: Path | None
+def _load_inputs(cfg: Config, mode: str, sites: Path | None, ws: Path
                  ) -> tuple[Config, io.Inputs, list[str]]:
     """Load and validate every input, with ``sites`` as the cell list for ``update`` and
-    ``add-sites`` (for the latter, only the new cells). Reads only."""
+    ``add-sites`` (for the latter, only the new cells). Reads only, except that files
+    parsed without problems are kept in ``ws/cache/inputs`` when the workspace exists."""
+    cache = DirReadCache(ws / "cache" / "inputs") if (ws / MANIFEST).exists() else None
     if mode == "run":
-        return cfg, io.load_inputs(cfg), []
+        return cfg, io.load_inputs(cfg, read_cache=cache), []
     assert sites is not None
     if not sites.exists():
         raise InputDataError([Problem(str(sites), "file not found",
                                       "give the path of the operators' site list")])
     cfg2 = dataclasses.replace(cfg, inputs=dataclasses.replace(cfg.inputs, cells=sites))
-    inputs = io.load_inputs(cfg2)
+    inputs = io.load_inputs(cfg2, read_cache=cache)
     return cfg2, inputs, [f"{mode} {sites} sha256:{inputs.checksums.get('cells', '')}"]
 
 
@@ -535,7 +606,7 @@ def run_workspace(cfg: Config, ws: str | Path, *, mode: str = "run",
     timings: dict[str, float] = {}
     sites_path = Path(sites) if sites is not None else None
     with _stage(timings, "load"):  # validation first: a failed run creates nothing
-        cfg_eff, inputs, applied = _load_inputs(cfg, mode, sites_path)
+        cfg_eff, inputs, applied = _load_inputs(cfg, mode, sites_path, ws)
     with workspace_lock(ws, mode):
         recover(ws)
         if mode == "add-sites":
