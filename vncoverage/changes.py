@@ -6,13 +6,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
     from .coverage import LayerUpdate
+    from .io import Dem
     from .pipeline import Results
 
-__all__ = ["CHANGE_VERDICTS", "Changes", "compute_changes"]
+__all__ = ["CHANGE_VERDICTS", "Changes", "compute_changes", "touches", "village_pixel_bounds"]
 
 
 
@@ -35,11 +37,33 @@ CHANGE_VERDICTS = {"verdict_mbb_any": "mobile broadband (4G/5G)", "verdict_4g_an
                    "verdict_5g_any": "5G"}
 
 
-def compute_changes(before: Results | None, after: Results, upd: LayerUpdate | None,
+def village_pixel_bounds(villages: gpd.GeoDataFrame, dem: Dem) -> pd.DataFrame:
+    """Each village's bounding box in fractional DEM pixel rows and columns
+    (``r0, c0, r1, c1``), to compare with grid windows."""
+    b = villages.geometry.bounds
+    x0, y1, px = dem.transform.c, dem.transform.f, dem.pixel_m
+    return pd.DataFrame({"r0": (y1 - b["maxy"]) / px, "c0": (b["minx"] - x0) / px,
+                         "r1": (y1 - b["miny"]) / px, "c1": (b["maxx"] - x0) / px},
+                        index=villages.index)
+
+
+def touches(box: pd.DataFrame, win: tuple[int, int, int, int]) -> np.ndarray:
+    """Which of the boxes of :func:`village_pixel_bounds` meet the window ``win``."""
+    r0, c0, r1, c1 = win
+    return ((box["r0"] <= r1) & (box["r1"] >= r0) & (box["c0"] <= c1)
+            & (box["c1"] >= c0)).to_numpy()
+
+
+def compute_changes(before_verdicts: pd.DataFrame | None, before_kpis: pd.DataFrame | None,
+                    after: Results, upd: LayerUpdate | None,
                     old_cells: gpd.GeoDataFrame | None) -> Changes | None:
     """Villages whose verdict changed (per technology, with population and the cells that
-    caused it), the KPIs before and after, and the cells added, changed or removed."""
-    if before is None or upd is None or upd.empty:
+    caused it), the KPIs before and after, and the cells added, changed or removed.
+
+    ``before_verdicts`` holds the previous run's verdict columns per village and
+    ``before_kpis`` its KPI table; None (nothing to compare) when there was no update.
+    """
+    if before_verdicts is None or before_kpis is None or upd is None or upd.empty:
         return None
     rows = []
     for kind, ids in (("added", upd.added), ("changed", upd.changed),
@@ -51,11 +75,11 @@ def compute_changes(before: Results | None, after: Results, upd: LayerUpdate | N
                          "operator": c["operator"], "technology": c["technology"],
                          "frequency_mhz": c["frequency_mhz"]})
     cells = pd.DataFrame(rows)
-    va, vb = after.villages, before.villages.reindex(after.villages.index)
-    bounds = after.villages.geometry.bounds
-    dem = after.inputs.dem
-    x0, y1 = dem.transform.c, dem.transform.f
-    px = dem.pixel_m
+    va, vb = after.villages, before_verdicts.reindex(after.villages.index)
+    box = village_pixel_bounds(after.villages, after.inputs.dem)
+    cause_hits = {cid: np.logical_or.reduce([touches(box, w) for w in wins])
+                  for cid, wins in upd.windows_by_cell.items()}
+    pos = {vid: k for k, vid in enumerate(va.index)}
     vrows = []
     for col, label in CHANGE_VERDICTS.items():
         if col not in va.columns:
@@ -63,12 +87,7 @@ def compute_changes(before: Results | None, after: Results, upd: LayerUpdate | N
         old = vb[col] if col in vb.columns else pd.Series("", index=va.index)
         diff = va.index[(old.fillna("") != va[col]).to_numpy()]
         for vid in diff:
-            b = bounds.loc[vid]
-            r0, r1 = (y1 - b["maxy"]) / px, (y1 - b["miny"]) / px
-            c0, c1 = (b["minx"] - x0) / px, (b["maxx"] - x0) / px
-            causes = sorted(cid for cid, wins in upd.windows_by_cell.items()
-                            if any(w[0] <= r1 and w[2] >= r0 and w[1] <= c1 and w[3] >= c0
-                                   for w in wins))
+            causes = sorted(cid for cid, hit in cause_hits.items() if hit[pos[vid]])
             vrows.append({"village_id": vid, "name": va.at[vid, "name"],
                           "district": va.at[vid, "district"],
                           "commune_2025": va.at[vid, "commune_2025"]
@@ -81,7 +100,7 @@ def compute_changes(before: Results | None, after: Results, upd: LayerUpdate | N
                                             "verdict_after", "cells"])
     if len(villages):
         villages = villages.sort_values(["technology", "population"], ascending=[True, False])
-    kb, ka = before.kpis, after.kpis
+    kb, ka = before_kpis, after.kpis
     kpis = pd.DataFrame({"kpi": ka.index, "before": kb["current"].reindex(ka.index).to_numpy(),
                          "after": ka["current"].to_numpy()}).dropna(subset=["after"])
     kpis["change_pts"] = kpis["after"] - kpis["before"]

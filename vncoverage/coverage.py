@@ -462,19 +462,10 @@ def diff_cells(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame,
     return added, changed, removed
 
 
-def _cell_window(cell: pd.Series, dem: Dem, radio: RadioConfig) -> tuple[int, int, int, int]:
-    """The grid window a cell's raster covers (clipped to the grid), end-exclusive."""
-    radius = radio.max_radius_m[str(cell["technology"])]
-    r0, c0 = _site_pixel(dem, float(cell.geometry.x), float(cell.geometry.y))
-    half = int(math.ceil(radius / dem.pixel_m)) + 1
-    rs, cs = int(round(r0)) - half, int(round(c0)) - half
-    nr, nc = dem.shape
-    return (max(rs, 0), max(cs, 0), min(rs + 2 * half + 1, nr), min(cs + 2 * half + 1, nc))
-
-
 def _cell_windows(cells: gpd.GeoDataFrame, dem: Dem,
                   radio: RadioConfig) -> dict[str, tuple[int, int, int, int]]:
-    """:func:`_cell_window` of every cell, vectorised."""
+    """The grid window each cell's raster covers, clipped to the grid, end-exclusive
+    ``(row0, col0, row1, col1)``."""
     if not len(cells):
         return {}
     radius = np.array([radio.max_radius_m[str(t)] for t in cells["technology"]])
@@ -549,8 +540,9 @@ def update_layers(
     bar = tqdm(total=len(stale) + len(added) + len(changed), desc="update", unit="cell",
                disable=not progress)
     done: dict[tuple[str, str], list[tuple[int, int, int, int]]] = {}
+    old_windows = _cell_windows(old_cells.loc[removed + changed], dem, radio)
     for cid, old in stale:
-        win = _cell_window(old, dem, radio)
+        win = old_windows[cid]
         windows_by_cell.setdefault(cid, []).append(win)
         r0, c0, r1, c1 = win
         keys = [(str(old["technology"]), ANY), (str(old["technology"]), str(old["operator"]))]

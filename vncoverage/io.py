@@ -280,21 +280,30 @@ def write_raster(
 ) -> None:
     """Write bands of one dtype to a tiled, DEFLATE-compressed GeoTIFF atomically."""
     arr = np.stack(list(bands))
-    with atomic_path(path) as tmp:
-        profile: dict[str, Any] = {
-            "driver": "GTiff", "height": arr.shape[1], "width": arr.shape[2],
+    profile = _raster_profile(arr, transform, crs, nodata)
+    profile.update(compress="deflate", tiled=True, blockxsize=256, blockysize=256)
+    if np.issubdtype(arr.dtype, np.floating):
+        profile["predictor"] = 3
+    with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+        _write_bands(dst, arr, descriptions, tags)
+
+
+def _raster_profile(arr: np.ndarray, transform: Affine, crs: CRS,
+                    nodata: float | None) -> dict[str, Any]:
+    """GeoTIFF profile of a (bands, rows, cols) array."""
+    return {"driver": "GTiff", "height": arr.shape[1], "width": arr.shape[2],
             "count": arr.shape[0], "dtype": arr.dtype, "crs": crs, "transform": transform,
-            "nodata": nodata, "compress": "deflate", "tiled": True,
-            "blockxsize": 256, "blockysize": 256,
-        }
-        if np.issubdtype(arr.dtype, np.floating):
-            profile["predictor"] = 3
-        with rasterio.open(tmp, "w", **profile) as dst:
-            dst.write(arr)
-            for i, d in enumerate(descriptions, start=1):
-                dst.set_band_description(i, d)
-            if tags:
-                dst.update_tags(**tags)
+            "nodata": nodata}
+
+
+def _write_bands(dst: Any, arr: np.ndarray, descriptions: Sequence[str],
+                 tags: dict[str, str] | None) -> None:
+    """Bands, their descriptions and dataset tags into an open rasterio dataset."""
+    dst.write(arr)
+    for i, d in enumerate(descriptions, start=1):
+        dst.set_band_description(i, d)
+    if tags:
+        dst.update_tags(**tags)
 
 
 # --------------------------------------------------------------------------------------
@@ -1812,17 +1821,8 @@ def write_cog(
     from rasterio.io import MemoryFile
 
     arr = np.stack(list(bands))
-    profile: dict[str, Any] = {
-        "driver": "GTiff", "height": arr.shape[1], "width": arr.shape[2],
-        "count": arr.shape[0], "dtype": arr.dtype, "crs": crs, "transform": transform,
-        "nodata": nodata,
-    }
-    with MemoryFile() as mem, mem.open(**profile) as src:
-        src.write(arr)
-        for i, d in enumerate(descriptions, start=1):
-            src.set_band_description(i, d)
-        if tags:
-            src.update_tags(**tags)
+    with MemoryFile() as mem, mem.open(**_raster_profile(arr, transform, crs, nodata)) as src:
+        _write_bands(src, arr, descriptions, tags)
         with atomic_path(path) as tmp:
             rasterio.shutil.copy(src, tmp, driver="COG", compress="DEFLATE",
                                  predictor="YES", blocksize=512,

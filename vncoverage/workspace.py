@@ -64,7 +64,7 @@ import pandas as pd
 import zstandard
 
 from . import __version__, io
-from .changes import CHANGE_VERDICTS, Changes, compute_changes
+from .changes import CHANGE_VERDICTS, Changes, compute_changes, touches, village_pixel_bounds
 from .config import Config
 from .coverage import Layer, Layers, LayerUpdate, compute_layers, update_layers
 from .errors import InputDataError, Problem, WorkspaceError
@@ -630,7 +630,6 @@ def run_workspace(cfg: Config, ws: str | Path, *, mode: str = "run",
                         "; ".join(problems[:3]))
 
         old_cells = _read_frame(state / "cells.parquet", geo=True) if prev else None
-        before: Results | None = None
         layers = None
         upd: LayerUpdate | None = None
         with _stage(timings, "propagation"):
@@ -680,9 +679,11 @@ def run_workspace(cfg: Config, ws: str | Path, *, mode: str = "run",
             else:
                 report.computed["fibre"] = "reused"
         res = assemble(cfg_eff, inputs, layers, summary, ftth, timings)
+        before_verdicts = before_kpis = None
         if prev is not None and upd is not None:
-            before = _previous_results(state, res)
-        changes = compute_changes(before, res, upd, old_cells)
+            before_verdicts = _read_frame(state / "villages_verdicts.parquet")
+            before_kpis = _read_frame(state / "kpis.parquet")
+        changes = compute_changes(before_verdicts, before_kpis, res, upd, old_cells)
         res.changes = changes
         res.notes.append(_provenance_note(prev, mode))
         report.results = res
@@ -720,16 +721,10 @@ def run_workspace(cfg: Config, ws: str | Path, *, mode: str = "run",
 
 def _villages_touching(inputs: io.Inputs, upd: LayerUpdate) -> pd.Index:
     """Village ids whose bounding box meets a window the update changed."""
-    if not upd.windows:
-        return inputs.villages.index[:0]
-    dem = inputs.dem
-    x0, y1, px = dem.transform.c, dem.transform.f, dem.pixel_m
-    b = inputs.villages.geometry.bounds
-    hit = np.zeros(len(b), dtype=bool)
-    r_top, r_bot = (y1 - b["maxy"].to_numpy()) / px, (y1 - b["miny"].to_numpy()) / px
-    c_left, c_right = (b["minx"].to_numpy() - x0) / px, (b["maxx"].to_numpy() - x0) / px
-    for r0, c0, r1, c1 in upd.windows:
-        hit |= (r_top <= r1) & (r_bot >= r0) & (c_left <= c1) & (c_right >= c0)
+    box = village_pixel_bounds(inputs.villages, inputs.dem)
+    hit = np.zeros(len(box), dtype=bool)
+    for win in upd.windows:
+        hit |= touches(box, win)
     return inputs.villages.index[hit]
 
 
@@ -760,15 +755,6 @@ def _load_fibre(folder: Path) -> FtthResult | None:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         log.warning("FTTH state unusable (%s): recomputing", exc)
         return None
-
-
-def _previous_results(state: Path, now: Results) -> Results | None:
-    """The previous run's verdicts and KPIs, shaped like a :class:`Results` for comparison."""
-    verdicts = _read_frame(state / "villages_verdicts.parquet")
-    kpis = _read_frame(state / "kpis.parquet")
-    if verdicts is None or kpis is None:
-        return None
-    return dataclasses.replace(now, villages=verdicts, kpis=kpis)
 
 
 def _provenance_note(prev: Mapping[str, Any] | None, mode: str) -> str:
