@@ -257,3 +257,33 @@ def test_report(chromium, outputs, tmp_path):
     watch.check()
     assert watch.served == []  # fully self-contained
     ctx.close()
+
+
+def test_map_offline_with_embedded_libraries(chromium, tmp_path):
+    """--web-assets embeds the libraries: the map works with every request refused."""
+    world = build_planner_world(tmp_path / "world")
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["run", "--config", str(world.config), "--out", str(out),
+                                    "--no-progress", "--web-assets", str(NODE_MODULES)])
+    assert res.exit_code == 0, res.output
+    page_text = (out / "map.html").read_text(encoding="utf-8")
+    assert not re.search(r"""(?:src|href)=["']https?://[^"']+\.(?:js|css)""", page_text)
+    ctx, page, watch = _open(chromium, out / "map.html")
+    page.wait_for_function("() => window.vncoverage && window.vncoverage.layers.verdict")
+    assert page.locator("#vnc-legend").is_visible()
+    assert page.locator("path.leaflet-interactive").count() >= 16
+    page.mouse.click(*_village_point(page, "V06"))
+    page.locator(".leaflet-popup-content").last.wait_for(state="visible")
+    assert "Thôn Nà 6" in page.locator(".leaflet-popup-content").last.inner_text()
+    watch.check()
+    assert watch.served == []  # nothing came from the (routed) CDN
+    ctx.close()
+
+
+def test_web_assets_folder_without_the_libraries_is_a_clear_error(tmp_path):
+    world = build_planner_world(tmp_path / "world")
+    res = CliRunner().invoke(main, ["run", "--config", str(world.config), "--out",
+                                    str(tmp_path / "out"), "--no-progress", "--web-assets",
+                                    str(tmp_path)])
+    assert res.exit_code == 2 and "make assets" in res.output
+    assert not (tmp_path / "out").exists()

@@ -61,8 +61,11 @@ def _load(config: Path | None):  # type: ignore[no-untyped-def]
               help="Progress bars (default: from the config).")
 @click.option("--lang", "lang", type=click.Choice(["vi", "en"]), default="vi",
               show_default=True, help="Language of the map, the report and the figures.")
+@click.option("--web-assets", "web_assets", type=click.Path(file_okay=False, path_type=Path),
+              help="node_modules folder of `make assets`: embed the map's libraries in "
+                   "map.html so that it opens offline (default: loaded from their CDN).")
 def run(config: Path | None, out: Path, no_map: bool, progress: bool | None,
-        lang: str) -> None:
+        lang: str, web_assets: Path | None) -> None:
     """Compute coverage, per-village verdicts and KPIs; write outputs to --out.
 
     Without --config, runs on the bundled synthetic Lạng Sơn sample. --out is a workspace:
@@ -72,7 +75,8 @@ def run(config: Path | None, out: Path, no_map: bool, progress: bool | None,
     from .workspace import run_workspace
 
     cfg = _load(config)
-    wr = run_workspace(cfg, out, progress=progress, lang=lang, map_html=not no_map)
+    wr = run_workspace(cfg, out, progress=progress, lang=lang, map_html=not no_map,
+                       web_assets=web_assets)
     echo_workspace_run(wr)
 
 

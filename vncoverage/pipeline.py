@@ -161,7 +161,8 @@ def assemble(cfg: Config, inputs: io.Inputs, layers: Layers, summary: pd.DataFra
 
 
 def write_outputs(results: Results, out_dir: str | Path, *, map_html: bool = True,
-                  lang: str = "vi", tiles: str | None = None) -> list[Path]:
+                  lang: str = "vi", tiles: str | None = None,
+                  web_assets: str | Path | None = None) -> list[Path]:
     """Write every output into ``out_dir`` (each file atomically). Returns the paths.
 
     Besides the tables, ``villages.gpkg`` holds the layers ``villages`` (with the remote-gap
@@ -171,7 +172,9 @@ def write_outputs(results: Results, out_dir: str | Path, *, map_html: bool = Tru
     layer (1 covered, 0 not, 255 unknown). ``map.html`` (unless ``map_html=False``),
     ``report.html``, ``report.md`` and ``figures/*.png`` are in ``lang`` (``"vi"`` or
     ``"en"``); ``tiles`` is an optional folium base map for ``map.html`` (none by default:
-    the map needs no tile server).
+    the map needs no tile server). With ``web_assets`` (the ``node_modules`` folder of
+    ``make assets``), the map's JavaScript and CSS libraries are embedded in ``map.html``,
+    which then opens with no network at all; otherwise the browser loads them from their CDN.
     """
     from .charts import (
         district_coverage_figure,
@@ -262,7 +265,7 @@ def write_outputs(results: Results, out_dir: str | Path, *, map_html: bool = Tru
                         tags={"SOFTWARE": "vncoverage",
                               "VALUES": "1 covered, 0 not covered, 255 unknown"})
     if map_html:
-        from .webmap import RasterOverlay, gap_map
+        from .webmap import RasterOverlay, gap_map, inline_assets
 
         rsrp = (RasterOverlay(band, dem.transform, dem.crs,
                               threshold_dbm=r.cfg.radio.rsrp_threshold_dbm["4G"],
@@ -272,7 +275,10 @@ def write_outputs(results: Results, out_dir: str | Path, *, map_html: bool = Tru
                     tiles=tiles, fibre_roads=r.fibre_roads, ftth_unreached=r.ftth_unreached,
                     rsrp=rsrp, districts=inp.districts, communes_2025=inp.communes_2025,
                     remote_town_m=cov.remote_town_m, remote_road_m=cov.remote_road_m)
-        io.write_text(path("map.html"), m.get_root().render())
+        page = m.get_root().render()
+        if web_assets is not None:
+            page = inline_assets(page, web_assets)
+        io.write_text(path("map.html"), page)
     kpi_rows = r.kpis.loc[[k for k in r.kpis.index if k == "mobile_broadband_villages"]]
     target = (float(kpi_rows["target_2025"].iloc[0])
               if len(kpi_rows) and pd.notna(kpi_rows["target_2025"].iloc[0]) else None)

@@ -49,7 +49,9 @@ __all__ = [
     "RasterOverlay",
     "asset_path",
     "gap_map",
+    "inline_assets",
     "map_asset_urls",
+    "missing_assets",
     "rsrp_png",
 ]
 
@@ -359,6 +361,68 @@ def _swatch(colour: str, label: str, *, outline: bool = False, round_: bool = Fa
         style += ";border-radius:50%"
     return (f"<div class='vnc-row'><span class='vnc-sw' style='{style}'></span>{label}"
             "</div>")
+
+
+def missing_assets(node_modules: str | Path) -> list[str]:
+    """The packages of :data:`CDN_PACKAGES` not installed (at their pinned version) in
+    ``node_modules``; empty when :func:`inline_assets` can embed them all."""
+    missing = []
+    for package, version, _ in CDN_PACKAGES.values():
+        try:
+            manifest = json.loads((Path(node_modules) / package / "package.json")
+                                  .read_text(encoding="utf-8"))
+            found = manifest.get("version")
+        except (OSError, ValueError):
+            found = None
+        if found != version:
+            missing.append(f"{package}@{version}")
+    return missing
+
+
+def inline_assets(html_text: str, node_modules: str | Path) -> str:
+    """The map page with every library of :data:`CDN_PACKAGES` embedded from a local npm
+    install (``make assets``), so that it opens with no network at all (a commune office
+    offline). Images the stylesheets refer to become data URLs.
+
+    Raises
+    ------
+    FileNotFoundError
+        When a file the page needs is not in ``node_modules`` (naming it and the fix).
+    """
+    def local(url: str) -> Path:
+        path = asset_path(url, node_modules)
+        if path is None or not path.is_file():
+            raise FileNotFoundError(
+                f"{url} is not in {node_modules}: run `make assets` (npm copies of the map's "
+                "libraries) or pass the node_modules folder that holds them")
+        return path
+
+    def css_with_images(path: Path) -> str:
+        text = path.read_text(encoding="utf-8")
+
+        def data_url(m: re.Match[str]) -> str:
+            ref = m.group(2)
+            img = (path.parent / ref).resolve()
+            if ref.startswith(("data:", "http")) or not img.is_file():
+                return m.group(0)
+            mime = {".png": "image/png", ".svg": "image/svg+xml", ".gif": "image/gif"}.get(
+                img.suffix.lower(), "application/octet-stream")
+            return f"url({m.group(1)}data:{mime};base64," \
+                f"{base64.b64encode(img.read_bytes()).decode('ascii')}{m.group(1)})"
+
+        return re.sub(r"""url\((['"]?)([^'")]+)\1\)""", data_url, text)
+
+    def script(m: re.Match[str]) -> str:
+        code = local(m.group(1)).read_text(encoding="utf-8").replace("</script", "<\\/script")
+        return f"<script>{code}</script>"
+
+    def stylesheet(m: re.Match[str]) -> str:
+        css = css_with_images(local(m.group(1))).replace("</style", "<\\/style")
+        return f"<style>{css}</style>"
+
+    text = re.sub(r"""<script src=["'](https?://[^"']+)["']>\s*</script>""", script, html_text)
+    return re.sub(r"""<link rel=["']stylesheet["'] href=["'](https?://[^"']+)["']\s*/?>""",
+                  stylesheet, text)
 
 
 def map_asset_urls(html_text: str) -> list[str]:

@@ -594,7 +594,7 @@ def _add_to_current(ws: Path, sites: Path, inputs: io.Inputs) -> io.Inputs:
 def run_workspace(cfg: Config, ws: str | Path, *, mode: str = "run",
                   sites: str | Path | None = None, progress: bool | None = None,
                   lang: str = "vi", tiles: str | None = None,
-                  map_html: bool = True) -> WorkspaceRun:
+                  map_html: bool = True, web_assets: str | Path | None = None) -> WorkspaceRun:
     """Run (``mode="run"``), update the cell list (``"update"``: ``sites`` is the operators'
     full current list) or add cells (``"add-sites"``: ``sites`` holds new cells only) in the
     workspace ``ws``, computing only what changed. See the module docstring."""
@@ -605,6 +605,15 @@ def run_workspace(cfg: Config, ws: str | Path, *, mode: str = "run",
     t_start = time.perf_counter()
     timings: dict[str, float] = {}
     sites_path = Path(sites) if sites is not None else None
+    if web_assets is not None:
+        from .webmap import missing_assets
+
+        lacking = missing_assets(web_assets)
+        if lacking:
+            raise InputDataError([Problem(
+                str(web_assets), "the map's libraries are not there: " + ", ".join(lacking),
+                "run `make assets` and pass .cache/web/node_modules, or leave out "
+                "--web-assets (the map then loads them from their CDN)")])
     with _stage(timings, "load"):  # validation first: a failed run creates nothing
         cfg_eff, inputs, applied = _load_inputs(cfg, mode, sites_path, ws)
     with workspace_lock(ws, mode):
@@ -612,7 +621,8 @@ def run_workspace(cfg: Config, ws: str | Path, *, mode: str = "run",
         if mode == "add-sites":
             assert sites_path is not None
             inputs = _add_to_current(ws, sites_path, inputs)
-        out_opts = {"lang": lang, "tiles": tiles, "map_html": map_html}
+        out_opts = {"lang": lang, "tiles": tiles, "map_html": map_html,
+                    "web_assets": str(web_assets) if web_assets is not None else None}
         fps = _fingerprints(cfg_eff, inputs, out_opts)
         prev = read_manifest(ws)
         state = ws / STATE
@@ -703,7 +713,8 @@ def run_workspace(cfg: Config, ws: str | Path, *, mode: str = "run",
                          pd.DataFrame(res.villages[[c for c in CHANGE_VERDICTS
                                                     if c in res.villages.columns]]))
             _save_fibre(staging / STATE, ftth)
-            written = write_outputs(res, staging, map_html=map_html, lang=lang, tiles=tiles)
+            written = write_outputs(res, staging, map_html=map_html, lang=lang, tiles=tiles,
+                                    web_assets=web_assets)
             if changes is not None:
                 io.write_csv(staging / "changes.csv", changes.villages, index=False)
                 io.write_csv(staging / "changes_cells.csv", changes.cells, index=False)
