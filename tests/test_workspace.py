@@ -198,7 +198,7 @@ def small_world(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-un
     dem = io.read_dem(w.dem, working_crs=CRS.from_user_input(cfg.study.working_crs),
                       problems=problems)
     io_cells["cells"] = cells
-    return cfg, cells, dem
+    return cfg, cells, dem, DirSweepCache(root / "sweeps")
 
 
 _op = st.tuples(st.sampled_from(["add", "change", "remove"]), st.integers(0, 11),
@@ -210,8 +210,7 @@ _op = st.tuples(st.sampled_from(["add", "change", "remove"]), st.integers(0, 11)
 @given(ops=st.lists(_op, min_size=1, max_size=5), start=st.sets(st.integers(0, 11),
                                                                  max_size=6))
 def test_property_incremental_equals_full(small_world, ops, start) -> None:  # type: ignore[no-untyped-def]
-    cfg, pool, dem = small_world
-    cache = DirSweepCache(Path(os.environ.get("TMPDIR", "/tmp")) / "vnc-hyp-cache")
+    cfg, pool, dem, cache = small_world
     ids = list(pool.index)
     current = pool.loc[[ids[i] for i in sorted(start)]].copy()
     layers = compute_layers(current, dem, cfg.radio, cache=cache)
