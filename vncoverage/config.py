@@ -170,9 +170,9 @@ class RadioConfig:
     def location_margin_db(self) -> float:
         """Margin that turns the median level into the level exceeded at
         ``location_probability`` of locations: ``sigma * Q^-1(1 - p)``."""
-        from scipy.stats import norm
+        from scipy.special import ndtri  # inverse standard normal CDF (= norm.ppf)
 
-        return float(self.location_sigma_db * norm.ppf(self.location_probability))
+        return float(self.location_sigma_db * ndtri(self.location_probability))
 
 
 @dataclass(frozen=True)

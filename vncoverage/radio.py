@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import norm
+from scipy.special import ndtr
 
 __all__ = [
     "LTE_N_RB",
@@ -82,4 +82,4 @@ def coverage_probability(
     m = np.asarray(median_dbm, dtype=float)
     if sigma_db == 0:
         return np.where(np.isnan(m), np.nan, (m >= threshold_dbm).astype(float))
-    return np.asarray(norm.cdf((m - threshold_dbm) / sigma_db), dtype=float)
+    return np.asarray(ndtr((m - threshold_dbm) / sigma_db), dtype=float)  # standard normal CDF
