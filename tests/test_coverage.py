@@ -22,6 +22,9 @@ from vncoverage.propagation import (
     okumura_hata_db,
 )
 
+#: `needed` argument of radial_losses that computes every sample
+ALL = np.empty(0, dtype=np.uint8)
+
 PIX = 50.0
 N = 201
 
@@ -71,7 +74,7 @@ def test_sweep_matches_reference_profile_loss():
     dem = make_dem(elev)
     loss, _ = _sweep.radial_losses(dem.elevation, np.float32(np.nan), 100.0, 100.0, PIX, 30.0,
                                    1.5, 1800.0, 360, 80, PIX, 3, 4 / 3, 0.0, 1e9,
-                                   _sweep.J_TABLE, np.zeros(9))
+                                   _sweep.J_TABLE, np.zeros(9), ALL)
     # radial 0 (due north) follows column 100 exactly and carries every sample
     prof = dem.elevation[20:101, 100][::-1].astype(float)
     for k in (5, 20, 47, 80):
@@ -225,7 +228,7 @@ def test_itm_sweep_matches_reference_itm_along_a_radial():
     params = np.array(list(radio.itm_params.values()), dtype=np.float64)
     loss, flags = _sweep.radial_losses(dem.elevation, np.nan, 100.0, 100.0, PIX, 30.0, 1.5,
                                        1800.0, 360, 80, PIX, 4, 4 / 3, 1000.0, 2e6,
-                                       _sweep.J_TABLE, params)
+                                       _sweep.J_TABLE, params, ALL)
     prof = dem.elevation[20:101, 100][::-1].astype(float)  # radial 0, due north
     p = radio.itm_params
     for k in (5, 30, 80):
@@ -248,7 +251,31 @@ def test_sweep_empirical_models_match_reference(code, freq, reference):
     dem = make_dem(np.full((N, N), 100.0))
     loss, flags = _sweep.radial_losses(dem.elevation, np.nan, 100.0, 100.0, PIX, 30.0, 1.5,
                                        freq, 360, 80, PIX, code, 4 / 3, 1000.0, 20_000.0,
-                                       _sweep.J_TABLE, np.zeros(9))
+                                       _sweep.J_TABLE, np.zeros(9), ALL)
     k = np.array([20, 47, 80])
     assert np.allclose(loss[0, k], reference(k * PIX), atol=1e-4)
     assert flags[0, 10] & _sweep.FLAG_DOMAIN and not flags[0, 20] & _sweep.FLAG_DOMAIN
+
+
+@pytest.mark.parametrize("code", [3, 4])
+def test_samples_no_pixel_reads_are_skipped_without_changing_any_pixel(code):
+    rng = np.random.default_rng(4)
+    elev = (200.0 + np.cumsum(rng.normal(0, 4, (200, 200)), axis=0)).astype(np.float32)
+    radius, n_radials, n_samples = 3000.0, 377, 60
+    r0, c0, half = 99.3, 100.6, 61
+    rs, cs = int(round(r0)) - half, int(round(c0)) - half
+    needed = _sweep.needed_samples(r0, c0, rs, cs, 2 * half + 1, 2 * half + 1, PIX, PIX,
+                                   radius, n_radials, n_samples)
+    assert 0.8 < needed.mean() < 1.0  # some samples are read by no pixel
+    params = np.array(list(RadioConfig().itm_params.values()), dtype=np.float64)
+    windows = []
+    for mask in (ALL, needed):
+        loss, flags = _sweep.radial_losses(elev, np.nan, r0, c0, PIX, 30.0, 1.5, 1800.0,
+                                           n_radials, n_samples, PIX, code, 4 / 3, 0.0, 1e9,
+                                           _sweep.J_TABLE, params, mask)
+        q, fl = _sweep.pack_losses(loss, flags, 1.0)
+        windows.append(_sweep.path_window(q, fl, n_radials, n_samples, elev, np.nan, r0, c0,
+                                          rs, cs, 2 * half + 1, 2 * half + 1, PIX, PIX,
+                                          radius, float(elev[99, 100]) + 30.0, 1.5, 4 / 3))
+    for full, masked in zip(windows[0], windows[1], strict=True):
+        np.testing.assert_array_equal(full, masked)

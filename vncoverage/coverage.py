@@ -184,7 +184,7 @@ class SweepGroup:
             "f": self.frequency_mhz, "r": self.radius_m, "model": model.name,
             "code": model.code, "rx": radio.rx_height_m, "k": radio.k_factor,
             "itm": radio.itm_params if model.name == "itm" else None,
-            "dem": dem_fingerprint, "version": __version__, "format": 2,
+            "dem": dem_fingerprint, "version": __version__, "format": 3,
         }
         return hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:32]
 
@@ -255,19 +255,21 @@ def group_window(group: SweepGroup, dem: Dem, radio: RadioConfig, *,
     if cache is not None:
         key = group.fingerprint(radio, dem_fp or dem_fingerprint(dem))
         packed = cache.get(key)
+    half = int(math.ceil(group.radius_m / pixel)) + 1
+    r_start, c_start = int(round(r0)) - half, int(round(c0)) - half
     if packed is None:
         domain_lo, domain_hi = model.domain.distance_m or (0.0, math.inf)
         itm_params = np.array(list(radio.itm_params.values()), dtype=np.float64)
+        needed = _sweep.needed_samples(r0, c0, r_start, c_start, 2 * half + 1, 2 * half + 1,
+                                       pixel, pixel, group.radius_m, n_radials, n_samples)
         loss, lflags = _sweep.radial_losses(
             elev, math.nan, r0, c0, pixel, group.height_m, radio.rx_height_m,
             group.frequency_mhz, n_radials, n_samples, pixel, model.code, radio.k_factor,
-            domain_lo, domain_hi, _sweep.J_TABLE, itm_params)
+            domain_lo, domain_hi, _sweep.J_TABLE, itm_params, needed)
         packed = _sweep.pack_losses(loss, lflags, 1.0)
         if cache is not None:
             cache.put(key, *packed)
     z_site = _sweep._bilinear(elev, math.nan, r0, c0)
-    half = int(math.ceil(group.radius_m / pixel)) + 1
-    r_start, c_start = int(round(r0)) - half, int(round(c0)) - half
     pwin, azwin, thwin, wflags = _sweep.path_window(
         packed[0], packed[1], n_radials, n_samples, elev, math.nan, r0, c0, r_start, c_start,
         2 * half + 1, 2 * half + 1, pixel, pixel, group.radius_m,
