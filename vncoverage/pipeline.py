@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -235,7 +236,10 @@ def write_outputs(results: Results, out_dir: str | Path, *, map_html: bool = Tru
     for name, gdf in (("districts", inp.districts), ("communes_2025", inp.communes_2025)):
         if gdf is not None and len(gdf):
             layers[name] = gdf.reset_index(drop=True)
-    io.write_vector(path("villages.gpkg"), layers)
+    # GDAL writes (GeoPackage, GeoTIFFs) release the GIL: they run in a second thread while
+    # this one renders the map, the figures and the report
+    background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vnc-write")
+    jobs = [background.submit(io.write_vector, path("villages.gpkg"), layers)]
     io.write_csv(path("villages.csv"), pd.DataFrame(vil.drop(columns="geometry")))
     io.write_csv(path("kpi.csv"), r.kpis)
     io.write_csv(path("by_district.csv"), r.by_district)
@@ -245,25 +249,28 @@ def write_outputs(results: Results, out_dir: str | Path, *, map_html: bool = Tru
         best = r.layers.get("4G", ANY)
         band = np.where(np.isfinite(best.best_dbm), best.best_dbm, np.nan).astype(np.float32)
         band[best.is_unknown] = np.nan
-        io.write_raster(path("coverage_4g.tif"), [band], transform=dem.transform,
+        jobs.append(background.submit(
+            io.write_raster, path("coverage_4g.tif"), [band], transform=dem.transform,
                         crs=dem.crs, nodata=float("nan"),
                         descriptions=["best-server RSRP per resource element (dBm), 4G, "
                                       "any operator"],
                         tags={"SOFTWARE": "vncoverage", "MODEL": r.cfg.radio.model,
-                              "STUDY": r.cfg.study.name})
+                              "STUDY": r.cfg.study.name}))
         server = np.where(best.server >= 0, best.server, -1).astype(np.int32)
         server[best.is_unknown] = -1
-        io.write_raster(path("server_4g.tif"), [server], transform=dem.transform,
+        jobs.append(background.submit(
+            io.write_raster, path("server_4g.tif"), [server], transform=dem.transform,
                         crs=dem.crs, nodata=-1,
                         descriptions=["best server, 4G, any operator: server_index of the "
                                       "'cells' layer of villages.gpkg; -1 none"],
-                        tags={"SOFTWARE": "vncoverage"})
+                        tags={"SOFTWARE": "vncoverage"}))
     mask_list, mask_names = mask_bands(covered_masks(r.layers, r.cfg.radio))
     if mask_list:
-        io.write_raster(path("coverage_masks.tif"), mask_list, transform=dem.transform,
+        jobs.append(background.submit(
+            io.write_raster, path("coverage_masks.tif"), mask_list, transform=dem.transform,
                         crs=dem.crs, nodata=None, descriptions=mask_names,
                         tags={"SOFTWARE": "vncoverage",
-                              "VALUES": "1 covered, 0 not covered, 255 unknown"})
+                              "VALUES": "1 covered, 0 not covered, 255 unknown"}))
     if map_html:
         from .webmap import RasterOverlay, gap_map, inline_assets
 
@@ -308,4 +315,9 @@ def write_outputs(results: Results, out_dir: str | Path, *, map_html: bool = Tru
     io.write_text(path("report.md"),
                   render_markdown(ctx, figures={k: f"figures/{k}.png" for k in figures}))
     io.write_text(path("report.html"), html_report(ctx, figures=figures))
+    try:
+        for job in jobs:
+            job.result()  # re-raises a failed write
+    finally:
+        background.shutdown(wait=True, cancel_futures=True)
     return written
