@@ -143,20 +143,22 @@ def _e(value: object) -> str:
     return html.escape(str(value))
 
 
-def _km(metres: object, lang: str) -> str:
+def _float(value: object) -> float | None:
+    """``value`` as a float, or None when it is not a number."""
     try:
-        m = float(metres)  # type: ignore[arg-type]
+        return float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        return "–"
-    return f"{number(m / 1000.0, lang, 1)} km"
+        return None
+
+
+def _km(metres: object, lang: str) -> str:
+    m = _float(metres)
+    return "–" if m is None else f"{number(m / 1000.0, lang, 1)} km"
 
 
 def _pct(share: object, lang: str) -> str:
-    try:
-        s = float(share)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return "–"
-    return f"{number(100.0 * s, lang, 0)} %"
+    s = _float(share)
+    return "–" if s is None else f"{number(100.0 * s, lang, 0)} %"
 
 
 def _operators(villages: pd.DataFrame) -> list[str]:
