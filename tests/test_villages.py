@@ -131,3 +131,39 @@ def test_nearest_sites():
     assert ns.loc["A", "nearest_site_id"] == "S1" and ns.loc["A", "nearest_site_m"] == 100
     assert ns.loc["A", "nearest_site_operators"] == "VNPT, Viettel"
     assert ns.loc["B", "nearest_site_id"] == "S2"  # the 2G-only tower does not count
+
+
+def test_summary_of_a_few_villages_equals_their_rows_of_the_full_summary():
+    """Re-summarising some villages reads only a window of the grid around them (their
+    polygons, centres and household clusters): the figures must not change at all."""
+    rng = np.random.default_rng(3)
+    x, y = grid_xy()
+    level = (-70.0 - 0.004 * np.hypot(x - X0 - 4000, y - Y0 + 5000)
+             + rng.normal(0, 4, (N, N))).astype(np.float32)
+    layers = layers_with(level > -105)
+    for op in (ANY, "Viettel"):
+        lay = layers.get("4G", op)
+        lay.best_dbm[...] = level
+        lay.server[...] = 0
+        lay.flags[level < -110] = 1  # outside the model's domain: a warning
+        lay.unknown[350:, :40] = 1
+        lay.best_dbm[350:, :40] = -np.inf
+    polys, centres, pts, vids = [], [], [], []
+    for i in range(6):
+        for j in range(6):
+            xa, ya = X0 + 211 + j * 1950, Y0 - 137 - (i + 1) * 1950
+            polys.append(box(xa, ya, xa + 1950, ya + 1950))
+            vid = f"V{len(polys) - 1}"
+            centres.append(Point(xa + 975, ya + 975))
+            pts += [Point(xa + 300, ya + 400), Point(xa + 1700, ya + 1500)]
+            vids += [vid, vid]
+    vil = villages_gdf(polys)
+    centres[30] = Point(X0 + 4100, Y0 - 5000)  # a centre outside its polygon, covered
+    cen = gpd.GeoSeries(centres, index=vil.index, crs=32648)
+    # one village's cluster lies outside its polygon (a hamlet across the boundary)
+    pts[2 * 35] = Point(X0 + 4000, Y0 - 5100)  # V35's, in V14, where V35 itself is not covered
+    cl = _clusters(pts, vids, list(rng.integers(20, 300, len(pts))))
+    full = summarise_villages(vil, cen, cl, layers, RADIO, COV)
+    for ids in (["V0"], ["V14"], ["V7", "V8", "V20"], ["V35", "V30"]):
+        part = summarise_villages(vil.loc[ids], cen.loc[ids], cl, layers, RADIO, COV)
+        pd.testing.assert_frame_equal(part, full.loc[ids])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -21,10 +22,12 @@ from vncoverage.config import load_config
 from vncoverage.coverage import compute_layers, update_layers
 from vncoverage.errors import InputDataError, WorkspaceError
 from vncoverage.pipeline import run as run_pipeline
+from vncoverage.pipeline import village_summary
 from vncoverage.workspace import (
     FAULT_ENV,
     DirReadCache,
     DirSweepCache,
+    _villages_touching,
     pack_arrays,
     read_manifest,
     run_workspace,
@@ -153,7 +156,6 @@ def test_incremental_equals_full_end_to_end(world: World, tmp_path: Path) -> Non
         ch.columns)
     # full recomputation with the final inputs gives the same layers and villages
     fresh_cfg = load_config(world.config)
-    import dataclasses
     fresh_cfg = dataclasses.replace(fresh_cfg, inputs=dataclasses.replace(
         fresh_cfg.inputs, cells=tmp_path / "final.csv"))
     full = run_pipeline(fresh_cfg, progress=False)
@@ -198,7 +200,8 @@ def small_world(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-un
     dem = io.read_dem(w.dem, working_crs=CRS.from_user_input(cfg.study.working_crs),
                       problems=problems)
     io_cells["cells"] = cells
-    return cfg, cells, dem, DirSweepCache(root / "sweeps")
+    inputs = io.load_inputs(cfg)
+    return cfg, cells, dem, DirSweepCache(root / "sweeps"), inputs
 
 
 _op = st.tuples(st.sampled_from(["add", "change", "remove"]), st.integers(0, 11),
@@ -210,10 +213,15 @@ _op = st.tuples(st.sampled_from(["add", "change", "remove"]), st.integers(0, 11)
 @given(ops=st.lists(_op, min_size=1, max_size=5), start=st.sets(st.integers(0, 11),
                                                                  max_size=6))
 def test_property_incremental_equals_full(small_world, ops, start) -> None:  # type: ignore[no-untyped-def]
-    cfg, pool, dem, cache = small_world
+    """Layers and per-village summaries kept up to date step by step (only the villages
+    whose pixels an update changed are re-summarised, as a workspace does) equal a full
+    computation with the final cells."""
+    cfg, pool, dem, cache, inputs = small_world
+    inputs = dataclasses.replace(inputs, dem=dem)
     ids = list(pool.index)
     current = pool.loc[[ids[i] for i in sorted(start)]].copy()
     layers = compute_layers(current, dem, cfg.radio, cache=cache)
+    summary = village_summary(cfg, inputs, layers)
     for kind, i, tilt, eirp in ops:
         cid = ids[i]
         nxt = current.copy()
@@ -225,10 +233,21 @@ def test_property_incremental_equals_full(small_world, ops, start) -> None:  # t
         elif kind == "remove" and cid in nxt.index:
             nxt = nxt.drop(index=cid)
         nxt = gpd.GeoDataFrame(nxt, geometry="geometry", crs=pool.crs)
-        update_layers(layers, current, nxt, dem, cfg.radio, cache=cache)
+        upd = update_layers(layers, current, nxt, dem, cfg.radio, cache=cache)
         current = nxt
+        touched = _villages_touching(inputs, upd)
+        assert set(touched) <= set(inputs.villages.index)
+        if len(touched):
+            part = village_summary(cfg, inputs, layers, only=touched)
+            if set(part.columns) == set(summary.columns):
+                summary = pd.concat([summary.drop(index=touched), part[summary.columns]])
+                summary = summary.reindex(inputs.villages.index)
+            else:  # an operator came or went: every village gets new columns
+                summary = village_summary(cfg, inputs, layers)
     full = compute_layers(current, dem, cfg.radio)
     _assert_layers_equal(layers, full)
+    full_summary = village_summary(cfg, inputs, full)
+    pd.testing.assert_frame_equal(summary[full_summary.columns], full_summary)
 
 
 def test_lock_refuses_a_live_owner_and_recovers_a_stale_one(tmp_path: Path) -> None:

@@ -9,14 +9,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from .villages import village_pixel_bounds
+
 if TYPE_CHECKING:
     from .coverage import LayerUpdate
-    from .io import Dem
     from .pipeline import Results
 
-__all__ = ["CHANGE_VERDICTS", "Changes", "compute_changes", "touches", "village_pixel_bounds"]
-
-
+__all__ = ["CHANGE_VERDICTS", "Changes", "compute_changes", "touches"]
 
 
 @dataclass
@@ -37,18 +36,9 @@ CHANGE_VERDICTS = {"verdict_mbb_any": "mobile broadband (4G/5G)", "verdict_4g_an
                    "verdict_5g_any": "5G"}
 
 
-def village_pixel_bounds(villages: gpd.GeoDataFrame, dem: Dem) -> pd.DataFrame:
-    """Each village's bounding box in fractional DEM pixel rows and columns
-    (``r0, c0, r1, c1``), to compare with grid windows."""
-    b = villages.geometry.bounds
-    x0, y1, px = dem.transform.c, dem.transform.f, dem.pixel_m
-    return pd.DataFrame({"r0": (y1 - b["maxy"]) / px, "c0": (b["minx"] - x0) / px,
-                         "r1": (y1 - b["miny"]) / px, "c1": (b["maxx"] - x0) / px},
-                        index=villages.index)
-
-
 def touches(box: pd.DataFrame, win: tuple[int, int, int, int]) -> np.ndarray:
-    """Which of the boxes of :func:`village_pixel_bounds` meet the window ``win``."""
+    """Which of the boxes of :func:`~vncoverage.villages.village_pixel_bounds` meet the
+    window ``win``."""
     r0, c0, r1, c1 = win
     return ((box["r0"] <= r1) & (box["r1"] >= r0) & (box["c0"] <= c1)
             & (box["c1"] >= c0)).to_numpy()

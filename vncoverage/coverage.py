@@ -118,6 +118,16 @@ class Layers:
     def get(self, technology: str, operator: str = ANY) -> Layer:
         return self.layers[(technology, operator)]
 
+    def window(self, r0: int, c0: int, r1: int, c1: int) -> Layers:
+        """The same layers restricted to rows ``r0:r1`` and columns ``c0:c1`` of the grid
+        (views, not copies), on :meth:`Dem.window` of the DEM."""
+        return Layers(dem=self.dem.window(r0, c0, r1, c1), cell_ids=self.cell_ids,
+                      layers={k: Layer(lay.technology, lay.operator,
+                                       lay.best_dbm[r0:r1, c0:c1], lay.server[r0:r1, c0:c1],
+                                       lay.unknown[r0:r1, c0:c1], lay.flags[r0:r1, c0:c1])
+                              for k, lay in self.layers.items()},
+                      notes=self.notes)
+
     @property
     def technologies(self) -> list[str]:
         return sorted({t for t, _ in self.layers})
@@ -203,17 +213,19 @@ def sweep_groups(cells: gpd.GeoDataFrame, radio: RadioConfig) -> list[SweepGroup
     sel = cells[cells["technology"].isin(radio.technologies)]
     if not len(sel):
         return []
-    key = pd.DataFrame({
-        "x": np.round(sel.geometry.x.to_numpy(), 2), "y": np.round(sel.geometry.y.to_numpy(), 2),
-        "h": sel["height_m"].to_numpy(float), "f": sel["frequency_mhz"].to_numpy(float),
-        "r": [float(radio.max_radius_m[t]) for t in sel["technology"]],
-        "cell_id": sel.index.astype(str),
-    })
-    out = []
-    for (x, y, h, f, r), g in key.groupby(["x", "y", "h", "f", "r"], sort=True):
-        out.append(SweepGroup(float(x), float(y), float(h), float(f), float(r),
-                              tuple(sorted(g["cell_id"]))))
-    return out
+    radius = {str(t): float(v) for t, v in radio.max_radius_m.items()}
+    cols = [np.round(sel.geometry.x.to_numpy(), 2), np.round(sel.geometry.y.to_numpy(), 2),
+            sel["height_m"].to_numpy(float), sel["frequency_mhz"].to_numpy(float),
+            np.array([radius[str(t)] for t in sel["technology"]], dtype=float)]
+    ids = np.array([str(c) for c in sel.index], dtype=object)
+    # sorted by the group key, then by cell id (numpy's lexsort: last key first)
+    order = np.lexsort([ids.astype(str), *cols[::-1]])
+    keys = np.column_stack(cols)[order]
+    ids = ids[order]
+    starts = np.flatnonzero(np.r_[True, np.any(keys[1:] != keys[:-1], axis=1)])
+    ends = np.r_[starts[1:], len(ids)]
+    return [SweepGroup(*(float(v) for v in keys[a]), tuple(ids[a:b]))
+            for a, b in zip(starts, ends, strict=True)]
 
 
 def _sweep_shape(radius_m: float, pixel_m: float) -> tuple[int, int]:
@@ -414,14 +426,18 @@ def compute_layers(
 
 @dataclass(frozen=True)
 class LayerUpdate:
-    """What :func:`update_layers` changed: cell ids added, changed and removed, and the
-    grid windows ``(row0, col0, row1, col1)`` (end-exclusive) whose pixels may differ."""
+    """What :func:`update_layers` changed: cell ids added, changed and removed; the grid
+    windows ``(row0, col0, row1, col1)`` (end-exclusive) the update recomputed, per cell;
+    and ``changed_boxes``, the bounding boxes (same convention) of the pixels whose best
+    level, server, unknown count or flags actually differ afterwards in some layer (a subset
+    of the windows, often much smaller: a new cell only changes the pixels it now serves)."""
 
     added: tuple[str, ...]
     changed: tuple[str, ...]
     removed: tuple[str, ...]
     windows: tuple[tuple[int, int, int, int], ...]
     windows_by_cell: dict[str, list[tuple[int, int, int, int]]]
+    changed_boxes: tuple[tuple[int, int, int, int], ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -460,7 +476,8 @@ def diff_cells(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame,
     added = sorted(set(sn.index) - set(so.index))
     removed = sorted(set(so.index) - set(sn.index))
     both = sorted(set(sn.index) & set(so.index))
-    changed = [c for c in both if so[c] != sn[c]]
+    differs = so.reindex(both).to_numpy() != sn.reindex(both).to_numpy()
+    changed = [c for c, d in zip(both, differs, strict=True) if d]
     return added, changed, removed
 
 
@@ -505,6 +522,7 @@ def update_layers(
     """
     set_threads(threads)
     added, changed, removed = diff_cells(old_cells, new_cells, radio)
+    old_windows = _cell_windows(old_cells.loc[removed + changed], dem, radio)
     new_ids = sorted(map(str, new_cells.index))
     # renumber servers to the new id order (relative order of kept cells is unchanged)
     remap = np.full(len(layers.cell_ids) + 1, -1, dtype=np.int32)
@@ -539,10 +557,22 @@ def update_layers(
     # 1. pixels of removed / changed cells: recompute their old windows from the others
     stale = [(cid, old_cells.loc[cid]) for cid in removed + changed]
     cur_windows = _cell_windows(sel_new, dem, radio)
+    # what every touched (layer, window) held before, to find the pixels that really change
+    touched: dict[tuple[tuple[str, str], tuple[int, int, int, int]], None] = {}
+    for cid, old in stale:
+        for key in ((str(old["technology"]), ANY),
+                    (str(old["technology"]), str(old["operator"]))):
+            touched[(key, old_windows[cid])] = None
+    for cid in added + changed:
+        row = records[cid]
+        for key in ((str(row["technology"]), ANY),
+                    (str(row["technology"]), str(row["operator"]))):
+            touched[(key, cur_windows[cid])] = None
+    before = {kw: _window_state(layers.layers[kw[0]], kw[1]) for kw in touched
+              if kw[0] in layers.layers}
     bar = tqdm(total=len(stale) + len(added) + len(changed), desc="update", unit="cell",
                disable=not progress)
     done: dict[tuple[str, str], list[tuple[int, int, int, int]]] = {}
-    old_windows = _cell_windows(old_cells.loc[removed + changed], dem, radio)
     for cid, old in stale:
         win = old_windows[cid]
         windows_by_cell.setdefault(cid, []).append(win)
@@ -604,7 +634,41 @@ def update_layers(
             _domain_check(sel_new, radio)
         layers.notes = [str(w.message) for w in caught]
     wins = tuple(w for ws in windows_by_cell.values() for w in ws)
-    return LayerUpdate(tuple(added), tuple(changed), tuple(removed), wins, windows_by_cell)
+    boxes = []
+    for (key, win), old_state in before.items():
+        lay = layers.layers.get(key)
+        box = _changed_box(old_state, _window_state(lay, win) if lay is not None else None,
+                           win)
+        if box is not None:
+            boxes.append(box)
+    return LayerUpdate(tuple(added), tuple(changed), tuple(removed), wins, windows_by_cell,
+                       tuple(boxes))
+
+
+def _window_state(lay: Layer, win: tuple[int, int, int, int]) -> tuple[np.ndarray, ...]:
+    """Copies of a layer's four arrays inside ``win``."""
+    r0, c0, r1, c1 = win
+    return tuple(a[r0:r1, c0:c1].copy()
+                 for a in (lay.best_dbm, lay.server, lay.unknown, lay.flags))
+
+
+def _changed_box(old: tuple[np.ndarray, ...], new: tuple[np.ndarray, ...] | None,
+                 win: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
+    """Bounding box (grid rows and columns, end-exclusive) of the pixels of ``win`` where
+    any of the arrays differ (the whole window when the layer went away), or None."""
+    if new is None:
+        return win
+    diff = np.zeros(old[0].shape, dtype=bool)
+    for a, b in zip(old, new, strict=True):
+        diff |= a != b
+    # best levels: -inf == -inf compares equal; NaN never appears in a layer's best_dbm
+    if not diff.any():
+        return None
+    rows = np.flatnonzero(diff.any(axis=1))
+    cols = np.flatnonzero(diff.any(axis=0))
+    r0, c0 = win[0], win[1]
+    return (r0 + int(rows[0]), c0 + int(cols[0]), r0 + int(rows[-1]) + 1,
+            c0 + int(cols[-1]) + 1)
 
 
 def cell_raster_naive(

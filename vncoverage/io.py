@@ -167,6 +167,12 @@ class Dem:
         x0, y0 = self.transform.c, self.transform.f
         return (x0, y0 + self.transform.e * h, x0 + self.transform.a * w, y0)
 
+    def window(self, r0: int, c0: int, r1: int, c1: int) -> Dem:
+        """The rows ``r0:r1`` and columns ``c0:c1`` of the grid (a view, not a copy), with
+        the transform of that window: same pixels, same alignment."""
+        return Dem(self.elevation[r0:r1, c0:c1], self.transform @ Affine.translation(c0, r0),
+                   self.crs, self.path)
+
     def index(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Row and column (integer, may be out of range) of the pixels holding (x, y)."""
         t = self.transform

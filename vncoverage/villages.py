@@ -27,6 +27,7 @@ from exactextract.raster import NumPyRasterSource
 
 from .config import CoverageConfig, RadioConfig
 from .coverage import ANY, Layers
+from .io import Dem
 
 __all__ = [
     "COVERED",
@@ -37,6 +38,7 @@ __all__ = [
     "covered_masks",
     "nearest_sites",
     "summarise_villages",
+    "village_pixel_bounds",
 ]
 
 COVERED = "covered"
@@ -68,6 +70,51 @@ def covered_masks(layers: Layers, radio: RadioConfig) -> dict[tuple[str, str], n
     return out
 
 
+def village_pixel_bounds(villages: gpd.GeoDataFrame, dem: Dem,
+                         centres: gpd.GeoSeries | None = None,
+                         settlements: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
+    """Each village's bounding box in fractional DEM pixel rows and columns
+    (``r0, c0, r1, c1``), to compare with grid windows. With ``centres`` (indexed by village
+    id) and ``settlements`` (points with a ``village_id`` column), the box also holds the
+    village's centre and household clusters: every pixel its summary reads."""
+    b = villages.geometry.bounds[["minx", "miny", "maxx", "maxy"]]
+    points = []
+    if centres is not None:
+        points.append(pd.DataFrame({"x": centres.x.to_numpy(), "y": centres.y.to_numpy()},
+                                   index=centres.index))
+    if settlements is not None and len(settlements):
+        points.append(pd.DataFrame({"x": settlements.geometry.x.to_numpy(),
+                                    "y": settlements.geometry.y.to_numpy()},
+                                   index=pd.Index(settlements["village_id"].to_numpy())))
+    if points:
+        pts = pd.concat(points)
+        pts = pts[pts.index.isin(b.index)].groupby(level=0).agg(["min", "max"])
+        pb = pd.DataFrame({"minx": pts[("x", "min")], "miny": pts[("y", "min")],
+                           "maxx": pts[("x", "max")], "maxy": pts[("y", "max")]}
+                          ).reindex(b.index)
+        b = pd.DataFrame({"minx": np.fmin(b["minx"], pb["minx"]),
+                          "miny": np.fmin(b["miny"], pb["miny"]),
+                          "maxx": np.fmax(b["maxx"], pb["maxx"]),
+                          "maxy": np.fmax(b["maxy"], pb["maxy"])}, index=b.index)
+    x0, y1, px = dem.transform.c, dem.transform.f, dem.pixel_m
+    return pd.DataFrame({"r0": (y1 - b["maxy"]) / px, "c0": (b["minx"] - x0) / px,
+                         "r1": (y1 - b["miny"]) / px, "c1": (b["maxx"] - x0) / px},
+                        index=villages.index)
+
+
+def _summary_window(box: pd.DataFrame, shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The grid window (end-exclusive, one pixel of margin) holding every box of
+    :func:`village_pixel_bounds`."""
+    nr, nc = shape
+    if not len(box) or not np.isfinite(box.to_numpy()).any():
+        return (0, 0, nr, nc)
+    r0 = max(int(np.floor(np.nanmin(box["r0"]))) - 1, 0)
+    c0 = max(int(np.floor(np.nanmin(box["c0"]))) - 1, 0)
+    r1 = min(int(np.ceil(np.nanmax(box["r1"]))) + 1, nr)
+    c1 = min(int(np.ceil(np.nanmax(box["c1"]))) + 1, nc)
+    return (r0, c0, r1, c1) if r0 < r1 and c0 < c1 else (0, 0, nr, nc)
+
+
 def _key(tech: str, op: str) -> str:
     return f"{tech.lower()}_{op.lower()}"
 
@@ -90,6 +137,14 @@ def summarise_villages(
     ``best_server_centre_<tech>`` and ``warning_share_<tech>`` (share of the area whose best
     server's path was computed under a model warning); ``unknown_share`` and ``pop_method``.
     """
+    if settlements is not None and len(settlements):
+        settlements = settlements[settlements["village_id"].isin(villages.index)]
+    # only the pixels these villages read: the whole grid for a province, a small window
+    # when a workspace update re-summarises the villages around a few new cells
+    box = village_pixel_bounds(villages, layers.dem, centres, settlements)
+    win = _summary_window(box, layers.dem.shape)
+    if win != (0, 0, *layers.dem.shape):
+        layers = layers.window(*win)
     masks = covered_masks(layers, radio)
     dem = layers.dem
     xmin, ymin, xmax, ymax = dem.bounds

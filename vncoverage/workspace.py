@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -64,12 +65,13 @@ import pandas as pd
 import zstandard
 
 from . import __version__, io
-from .changes import CHANGE_VERDICTS, Changes, compute_changes, touches, village_pixel_bounds
+from .changes import CHANGE_VERDICTS, Changes, compute_changes, touches
 from .config import Config
 from .coverage import Layer, Layers, LayerUpdate, compute_layers, update_layers
 from .errors import InputDataError, Problem, WorkspaceError
 from .fibre import FtthResult
 from .pipeline import Results, _stage, assemble, fibre_stage, village_summary, write_outputs
+from .villages import village_pixel_bounds
 
 __all__ = [
     "DirSweepCache",
@@ -102,53 +104,97 @@ def _fault(point: str) -> None:
 # ------------------------------------------------------------------------------------------
 # A checksummed container of named arrays (cache entries and the layer state)
 
-_MAGIC = b"VNCA2\n"
+_MAGIC = b"VNCA3\n"
+_MAGIC_V2 = b"VNCA2\n"  # one zstd stream for all arrays (still read)
 _DIGEST = 32
+#: Threads for compressing and decompressing the frames of a container (zstandard
+#: releases the GIL).
+_ZSTD_THREADS = 2
+
+
+def _compress(a: np.ndarray) -> bytes:
+    data = np.ascontiguousarray(a).reshape(-1).view(np.uint8)
+    return zstandard.ZstdCompressor(level=1).compress(data)
 
 
 def pack_arrays(arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any] | None = None
                 ) -> bytes:
     """Arrays and a JSON-able ``meta`` as bytes: magic, header length, JSON header (names,
-    dtypes, shapes, meta), zstd-compressed payload, sha256 of everything before it."""
-    spec, offset = [], 0
-    for name, a in arrays.items():
-        spec.append({"name": name, "dtype": a.dtype.str, "shape": list(a.shape),
-                     "offset": offset, "nbytes": int(a.nbytes)})
-        offset += int(a.nbytes)
-    header = json.dumps({"arrays": spec, "meta": dict(meta or {}), "size": offset}).encode()
+    dtypes, shapes, frame sizes, meta), one zstd frame per array, sha256 of everything
+    before it. Frames are compressed (and later decompressed) by several threads."""
+    items = list(arrays.items())
+    big = sum(a.nbytes for _, a in items) > 1 << 20
+    if big and len(items) > 1:
+        with ThreadPoolExecutor(max_workers=_ZSTD_THREADS) as pool:
+            frames = list(pool.map(_compress, [a for _, a in items]))
+    else:
+        frames = [_compress(a) for _, a in items]
+    spec = [{"name": name, "dtype": a.dtype.str, "shape": list(a.shape),
+             "nbytes": int(a.nbytes), "frame": len(f)}
+            for (name, a), f in zip(items, frames, strict=True)]
+    header = json.dumps({"arrays": spec, "meta": dict(meta or {})}).encode()
     sink = bytearray(_MAGIC + len(header).to_bytes(8, "little") + header)
-    cctx = zstandard.ZstdCompressor(level=1, threads=-1)
-    chunks = cctx.compressobj(size=offset)
-    for a in arrays.values():
-        sink += chunks.compress(np.ascontiguousarray(a).data)
-    sink += chunks.flush()
+    for f in frames:
+        sink += f
     sink += hashlib.sha256(sink).digest()
     return bytes(sink)
+
+
+def _decompress_into(frame: memoryview, out: np.ndarray) -> None:
+    view = out.reshape(-1).view(np.uint8)
+    reader = zstandard.ZstdDecompressor().stream_reader(frame)
+    got = 0
+    while got < view.nbytes:
+        k = reader.readinto(view[got:].data)
+        if not k:
+            raise ValueError("truncated payload")
+        got += k
+    if reader.read(1):
+        raise ValueError("payload longer than its header says")
 
 
 def unpack_arrays(data: bytes) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Inverse of :func:`pack_arrays`. Raises ValueError on any damage (truncation, wrong
     checksum, bad header)."""
-    if not data.startswith(_MAGIC) or len(data) < len(_MAGIC) + 8 + _DIGEST:
+    if (not data.startswith((_MAGIC, _MAGIC_V2))
+            or len(data) < len(_MAGIC) + 8 + _DIGEST):
         raise ValueError("not a vncoverage array file")
-    body, digest = data[:-_DIGEST], data[-_DIGEST:]
+    body, digest = memoryview(data)[:-_DIGEST], data[-_DIGEST:]
     if hashlib.sha256(body).digest() != digest:
         raise ValueError("checksum mismatch (truncated or corrupt)")
     n = int.from_bytes(body[len(_MAGIC):len(_MAGIC) + 8], "little")
     start = len(_MAGIC) + 8
-    header = json.loads(body[start:start + n])
-    out: dict[str, np.ndarray] = {}
-    reader = zstandard.ZstdDecompressor().stream_reader(memoryview(body)[start + n:])
-    for s in header["arrays"]:
-        a = np.empty(s["shape"], dtype=np.dtype(s["dtype"]))
-        view = a.reshape(-1).view(np.uint8).data
-        got = 0
-        while got < s["nbytes"]:
-            k = reader.readinto(view[got:])
-            if not k:
-                raise ValueError("truncated payload")
-            got += k
-        out[s["name"]] = a
+    try:
+        header = json.loads(bytes(body[start:start + n]))
+        out = {s["name"]: np.empty(s["shape"], dtype=np.dtype(s["dtype"]))
+               for s in header["arrays"]}
+        payload = body[start + n:]
+        if data.startswith(_MAGIC_V2):
+            reader = zstandard.ZstdDecompressor().stream_reader(payload)
+            for s in header["arrays"]:
+                view = out[s["name"]].reshape(-1).view(np.uint8)
+                got = 0
+                while got < s["nbytes"]:
+                    k = reader.readinto(view[got:].data)
+                    if not k:
+                        raise ValueError("truncated payload")
+                    got += k
+            return out, header["meta"]
+        frames, offset = [], 0
+        for s in header["arrays"]:
+            frames.append(payload[offset:offset + s["frame"]])
+            offset += s["frame"]
+        if offset != len(payload):
+            raise ValueError("frames do not fill the payload")
+        jobs = list(zip(frames, out.values(), strict=True))
+        if sum(a.nbytes for a in out.values()) > 1 << 20 and len(jobs) > 1:
+            with ThreadPoolExecutor(max_workers=_ZSTD_THREADS) as pool:
+                list(pool.map(lambda job: _decompress_into(*job), jobs))
+        else:
+            for job in jobs:
+                _decompress_into(*job)
+    except (KeyError, TypeError, zstandard.ZstdError) as exc:
+        raise ValueError(f"bad container: {exc}") from exc
     return out, header["meta"]
 
 
@@ -251,17 +297,32 @@ def _frame_to_bytes(item: Any) -> tuple[bytes, dict[str, Any]]:
     if item is None:
         return b"", {"kind": "none"}
     buf = _io.BytesIO()
+    # the CRS goes in the spec as WKT, parsed once per process on reading (parsing the
+    # PROJJSON of every GeoParquet part costs about 30 ms each)
     if isinstance(item, gpd.GeoSeries):
-        gpd.GeoDataFrame(geometry=item.rename("geometry")).to_parquet(buf)
-        return buf.getvalue(), {"kind": "geoseries", "name": item.name}
+        gpd.GeoDataFrame(geometry=item.rename("geometry").set_crs(
+            None, allow_override=True)).to_parquet(buf)
+        return buf.getvalue(), {"kind": "geoseries", "name": item.name, "crs": _wkt(item.crs)}
     objects = [str(c) for c in item.columns if item[c].dtype == object]
     if isinstance(item, gpd.GeoDataFrame):
-        item.to_parquet(buf)
-        return buf.getvalue(), {"kind": "geoframe", "objects": objects}
+        item.set_crs(None, allow_override=True).to_parquet(buf)
+        return buf.getvalue(), {"kind": "geoframe", "objects": objects,
+                                "crs": _wkt(item.crs)}
     if isinstance(item, pd.DataFrame):
         item.to_parquet(buf)
         return buf.getvalue(), {"kind": "frame", "objects": objects}
     raise TypeError(f"cannot keep a {type(item).__name__} in the input cache")
+
+
+def _wkt(crs: Any) -> str | None:
+    return crs.to_wkt() if crs is not None else None
+
+
+@functools.lru_cache(maxsize=16)
+def _crs(wkt: str | None) -> Any:
+    from pyproj import CRS
+
+    return CRS.from_wkt(wkt) if wkt else None
 
 
 def _frame_from_bytes(data: bytes, spec: Mapping[str, Any]) -> Any:
@@ -270,10 +331,14 @@ def _frame_from_bytes(data: bytes, spec: Mapping[str, Any]) -> Any:
     kind = spec["kind"]
     if kind == "none":
         return None
+    crs = _crs(spec.get("crs"))
     if kind == "geoseries":
-        return gpd.read_parquet(_io.BytesIO(data)).geometry.rename(spec["name"])
+        geo = gpd.read_parquet(_io.BytesIO(data)).geometry.rename(spec["name"])
+        return geo.set_crs(crs, allow_override=True) if crs is not None else geo
     df = (gpd.read_parquet(_io.BytesIO(data)) if kind == "geoframe"
           else pd.read_parquet(_io.BytesIO(data)))
+    if crs is not None:
+        df = df.set_crs(crs, allow_override=True)
     for c in spec.get("objects", []):  # text columns come back as strings: as read first
         col = df[c].astype(object)
         df[c] = col.where(col.notna(), None)
@@ -491,8 +556,10 @@ def _section(cfg: Config, name: str) -> dict[str, Any]:
     return out
 
 
-def _fingerprints(cfg: Config, inputs: io.Inputs, out_opts: Mapping[str, Any]
-                  ) -> dict[str, str]:
+def _fingerprints(cfg: Config, inputs: io.Inputs, out_opts: Mapping[str, Any],
+                  cells_sha: str) -> dict[str, str]:
+    """Hashes of what each stage depends on (``cells_sha``: :func:`_cells_digest` of the
+    cells); a stage whose fingerprint is unchanged is reused."""
     cs = inputs.checksums
     base = {"version": __version__, "crs": cfg.study.working_crs}
     layers = _digest({**base, "radio": _section(cfg, "radio"), "dem": cs.get("dem")})
@@ -504,7 +571,7 @@ def _fingerprints(cfg: Config, inputs: io.Inputs, out_opts: Mapping[str, Any]
                      "roads": cs.get("roads")})
     everything = _digest({"layers": layers, "villages": villages, "fibre": fibre,
                           "kpi": _section(cfg, "kpi"), "study": _section(cfg, "study"),
-                          "targets": cs.get("targets"), "cells": _cells_digest(inputs.cells),
+                          "targets": cs.get("targets"), "cells": cells_sha,
                           "outputs": dict(out_opts)})
     return {"layers": layers, "villages": villages, "fibre": fibre, "all": everything}
 
@@ -586,9 +653,7 @@ def _add_to_current(ws: Path, sites: Path, inputs: io.Inputs) -> io.Inputs:
     cells = gpd.GeoDataFrame(pd.concat([current, inputs.cells]), geometry="geometry",
                              crs=inputs.cells.crs)
     cells.index.name = inputs.cells.index.name
-    cs = dict(inputs.checksums)
-    cs["cells"] = _cells_digest(cells)
-    return dataclasses.replace(inputs, cells=cells, checksums=cs)
+    return dataclasses.replace(inputs, cells=cells)
 
 
 def run_workspace(cfg: Config, ws: str | Path, *, mode: str = "run",
@@ -621,9 +686,13 @@ def run_workspace(cfg: Config, ws: str | Path, *, mode: str = "run",
         if mode == "add-sites":
             assert sites_path is not None
             inputs = _add_to_current(ws, sites_path, inputs)
+        cells_sha = _cells_digest(inputs.cells)
+        if mode == "add-sites":  # the cell list is the workspace's plus the file's
+            inputs = dataclasses.replace(inputs,
+                                         checksums={**inputs.checksums, "cells": cells_sha})
         out_opts = {"lang": lang, "tiles": tiles, "map_html": map_html,
                     "web_assets": str(web_assets) if web_assets is not None else None}
-        fps = _fingerprints(cfg_eff, inputs, out_opts)
+        fps = _fingerprints(cfg_eff, inputs, out_opts, cells_sha)
         prev = read_manifest(ws)
         state = ws / STATE
         pf = (prev or {}).get("fingerprints", {})
@@ -712,7 +781,8 @@ def run_workspace(cfg: Config, ws: str | Path, *, mode: str = "run",
             _write_frame(staging / STATE / "villages_verdicts.parquet",
                          pd.DataFrame(res.villages[[c for c in CHANGE_VERDICTS
                                                     if c in res.villages.columns]]))
-            _save_fibre(staging / STATE, ftth)
+            _save_fibre(staging / STATE, ftth,
+                        reused_from=state if report.computed["fibre"] == "reused" else None)
             written = write_outputs(res, staging, map_html=map_html, lang=lang, tiles=tiles,
                                     web_assets=web_assets)
             if changes is not None:
@@ -721,7 +791,7 @@ def run_workspace(cfg: Config, ws: str | Path, *, mode: str = "run",
                 io.write_csv(staging / "changes_kpi.csv", changes.kpis, index=False)
             run_id = int((prev or {}).get("run_id", 0)) + 1
             manifest = _manifest(cfg_eff, cfg, inputs, fps, prev, run_id, mode, applied,
-                                 upd, timings, staging)
+                                 upd, timings, staging, cells_sha)
             io.write_text(staging / MANIFEST, json.dumps(manifest, indent=1, default=str,
                                                          ensure_ascii=False))
             _commit(ws, staging, prev, run_id)
@@ -731,16 +801,31 @@ def run_workspace(cfg: Config, ws: str | Path, *, mode: str = "run",
 
 
 def _villages_touching(inputs: io.Inputs, upd: LayerUpdate) -> pd.Index:
-    """Village ids whose bounding box meets a window the update changed."""
-    box = village_pixel_bounds(inputs.villages, inputs.dem)
+    """Village ids whose summary may read a pixel the update changed: their box (polygon,
+    centre and household clusters) meets the box of the changed pixels of some layer."""
+    box = village_pixel_bounds(inputs.villages, inputs.dem, inputs.centres,
+                               inputs.settlements)
     hit = np.zeros(len(box), dtype=bool)
-    for win in upd.windows:
+    for win in upd.changed_boxes:
         hit |= touches(box, win)
     return inputs.villages.index[hit]
 
 
-def _save_fibre(folder: Path, ftth: FtthResult | None) -> None:
+_FIBRE_STATE = ("ftth_per_village.parquet", "ftth_per_cluster.parquet",
+                "ftth_splitters.parquet", "ftth_fibre_roads.parquet", "ftth_unreached.parquet",
+                "ftth.json")
+
+
+def _save_fibre(folder: Path, ftth: FtthResult | None, reused_from: Path | None = None
+                ) -> None:
+    """Keep the FTTH results in ``folder``; when they were read from the state folder
+    ``reused_from`` unchanged, its files are copied as they are."""
     if ftth is None:
+        return
+    if reused_from is not None:
+        for name in _FIBRE_STATE:
+            if (reused_from / name).exists():
+                io.write_bytes(folder / name, (reused_from / name).read_bytes())
         return
     _write_frame(folder / "ftth_per_village.parquet", ftth.per_village)
     _write_frame(folder / "ftth_per_cluster.parquet", ftth.per_cluster)
@@ -777,7 +862,7 @@ def _provenance_note(prev: Mapping[str, Any] | None, mode: str) -> str:
 def _manifest(cfg_eff: Config, cfg: Config, inputs: io.Inputs, fps: Mapping[str, str],
               prev: Mapping[str, Any] | None, run_id: int, mode: str, applied: list[str],
               upd: LayerUpdate | None, timings: Mapping[str, float],
-              staging: Path) -> dict[str, Any]:
+              staging: Path, cells_sha: str) -> dict[str, Any]:
     def files(sub: str | None) -> dict[str, str]:
         root = staging / sub if sub else staging
         out = {}
@@ -810,7 +895,7 @@ def _manifest(cfg_eff: Config, cfg: Config, inputs: io.Inputs, fps: Mapping[str,
                    "values": {s: _section(cfg_eff, s) for s in
                               ("study", "radio", "coverage", "ftth", "kpi")}},
         "inputs": inputs_desc,
-        "cells": {"n": int(len(inputs.cells)), "sha256": _cells_digest(inputs.cells)},
+        "cells": {"n": int(len(inputs.cells)), "sha256": cells_sha},
         "versions": _versions(),
         "fingerprints": dict(fps),
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
