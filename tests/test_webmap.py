@@ -60,9 +60,11 @@ def page_vi(results) -> str:
 
 
 def _payload(page: str) -> dict:
-    start = page.index("var P = ") + len("var P = ")
-    end = page.index(";\n", start)
-    return json.loads(page[start:end])
+    """The map's data: the JSON script element its layers' script parses."""
+    m = re.search(r'<script type="application/json" id="(vnc-data-[0-9a-f]+)">(.*?)</script>',
+                  page, re.S)
+    assert m is not None and f"document.getElementById({json.dumps(m.group(1))})" in page
+    return json.loads(m.group(2))
 
 
 def test_input_strings_are_escaped_everywhere(page_vi):

@@ -163,7 +163,7 @@ def assemble(cfg: Config, inputs: io.Inputs, layers: Layers, summary: pd.DataFra
 
 def write_outputs(results: Results, out_dir: str | Path, *, map_html: bool = True,
                   lang: str = "vi", tiles: str | None = None,
-                  web_assets: str | Path | None = None) -> list[Path]:
+                  web_assets: str | Path | None = None, fork: bool = True) -> list[Path]:
     """Write every output into ``out_dir`` (each file atomically). Returns the paths.
 
     Besides the tables, ``villages.gpkg`` holds the layers ``villages`` (with the remote-gap
@@ -176,13 +176,12 @@ def write_outputs(results: Results, out_dir: str | Path, *, map_html: bool = Tru
     the map needs no tile server). With ``web_assets`` (the ``node_modules`` folder of
     ``make assets``), the map's JavaScript and CSS libraries are embedded in ``map.html``,
     which then opens with no network at all; otherwise the browser loads them from their CDN.
+
+    The map and the figures are rendered by a forked child process while this one writes
+    the tables, rasters and report (:mod:`vncoverage._fork`; ``fork=False`` renders them
+    here, with the same result).
     """
-    from .charts import (
-        district_coverage_figure,
-        figure_png,
-        gap_map_figure,
-        kpi_progress_figure,
-    )
+    from ._fork import ForkedCall
     from .export import mask_bands, towers_from_cells
     from .i18n import check_lang
     from .remote import district_towns, remote_gaps
@@ -208,10 +207,6 @@ def write_outputs(results: Results, out_dir: str | Path, *, map_html: bool = Tru
                            town_m=cov.remote_town_m, road_m=cov.remote_road_m)
         villages = villages.join(gaps.table)
         notes += gaps.notes
-    vil = villages.copy()
-    for c in vil.columns:
-        if vil[c].dtype == bool:
-            vil[c] = vil[c].astype("int8")
     written: list[Path] = []
 
     def path(name: str) -> Path:
@@ -219,73 +214,123 @@ def write_outputs(results: Results, out_dir: str | Path, *, map_html: bool = Tru
         written.append(p)
         return p
 
-    layers = {"villages": vil.reset_index()}
-    if r.fibre_roads is not None and len(r.fibre_roads):
-        layers["fibre_roads"] = r.fibre_roads.reset_index(drop=True)
-    if r.ftth_unreached is not None and len(r.ftth_unreached):
-        layers["ftth_unreached"] = r.ftth_unreached.reset_index()
-    layers["towers"] = towers_from_cells(inp.cells).reset_index()
-    cells = inp.cells.copy()
-    cells["commissioned"] = cells["commissioned"].astype(str).replace({"None": "", "NaT": ""})
-    server_index = pd.Series(np.arange(len(r.layers.cell_ids)),
-                             index=pd.Index(r.layers.cell_ids, name="cell_id"))
-    cells["server_index"] = server_index.reindex(cells.index).fillna(-1).astype("int32")
-    layers["cells"] = cells.reset_index()
-    if inp.ftth_nodes is not None and len(inp.ftth_nodes):
-        layers["fibre_nodes"] = inp.ftth_nodes.reset_index()
-    for name, gdf in (("districts", inp.districts), ("communes_2025", inp.communes_2025)):
-        if gdf is not None and len(gdf):
-            layers[name] = gdf.reset_index(drop=True)
-    # GDAL writes (GeoPackage, GeoTIFFs) release the GIL: they run in a second thread while
-    # this one renders the map, the figures and the report
-    background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vnc-write")
-    jobs = [background.submit(io.write_vector, path("villages.gpkg"), layers)]
-    io.write_csv(path("villages.csv"), pd.DataFrame(vil.drop(columns="geometry")))
-    io.write_csv(path("kpi.csv"), r.kpis)
-    io.write_csv(path("by_district.csv"), r.by_district)
-    io.write_csv(path("by_commune_2025.csv"), r.by_commune_2025)
-    band = None
+    band = server = None
     if "4G" in r.layers.technologies:
         best = r.layers.get("4G", ANY)
+        unknown = best.is_unknown
         band = np.where(np.isfinite(best.best_dbm), best.best_dbm, np.nan).astype(np.float32)
-        band[best.is_unknown] = np.nan
-        jobs.append(background.submit(
-            io.write_raster, path("coverage_4g.tif"), [band], transform=dem.transform,
-                        crs=dem.crs, nodata=float("nan"),
-                        descriptions=["best-server RSRP per resource element (dBm), 4G, "
-                                      "any operator"],
-                        tags={"SOFTWARE": "vncoverage", "MODEL": r.cfg.radio.model,
-                              "STUDY": r.cfg.study.name}))
+        band[unknown] = np.nan
         server = np.where(best.server >= 0, best.server, -1).astype(np.int32)
-        server[best.is_unknown] = -1
-        jobs.append(background.submit(
-            io.write_raster, path("server_4g.tif"), [server], transform=dem.transform,
-                        crs=dem.crs, nodata=-1,
-                        descriptions=["best server, 4G, any operator: server_index of the "
-                                      "'cells' layer of villages.gpkg; -1 none"],
-                        tags={"SOFTWARE": "vncoverage"}))
-    mask_list, mask_names = mask_bands(covered_masks(r.layers, r.cfg.radio))
-    if mask_list:
-        jobs.append(background.submit(
-            io.write_raster, path("coverage_masks.tif"), mask_list, transform=dem.transform,
-                        crs=dem.crs, nodata=None, descriptions=mask_names,
-                        tags={"SOFTWARE": "vncoverage",
-                              "VALUES": "1 covered, 0 not covered, 255 unknown"}))
-    if map_html:
+        server[unknown] = -1
+    towers = towers_from_cells(inp.cells)
+    # the map and the figures (pure Python and matplotlib, GIL-bound) in a child process;
+    # forked now, before the GDAL writer thread starts
+    views = ForkedCall(_render_views, r, villages, band, towns, towers,
+                       path("map.html") if map_html else None,
+                       lang=lang, tiles=tiles, web_assets=web_assets, fork=fork)
+    background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vnc-write")
+    try:
+        vil = villages.copy()
+        for c in vil.columns:
+            if vil[c].dtype == bool:
+                vil[c] = vil[c].astype("int8")
+        layers = {"villages": vil.reset_index()}
+        if r.fibre_roads is not None and len(r.fibre_roads):
+            layers["fibre_roads"] = r.fibre_roads.reset_index(drop=True)
+        if r.ftth_unreached is not None and len(r.ftth_unreached):
+            layers["ftth_unreached"] = r.ftth_unreached.reset_index()
+        layers["towers"] = towers.reset_index()
+        cells = inp.cells.copy()
+        cells["commissioned"] = cells["commissioned"].astype(str).replace({"None": "",
+                                                                           "NaT": ""})
+        server_index = pd.Series(np.arange(len(r.layers.cell_ids)),
+                                 index=pd.Index(r.layers.cell_ids, name="cell_id"))
+        cells["server_index"] = server_index.reindex(cells.index).fillna(-1).astype("int32")
+        layers["cells"] = cells.reset_index()
+        if inp.ftth_nodes is not None and len(inp.ftth_nodes):
+            layers["fibre_nodes"] = inp.ftth_nodes.reset_index()
+        for name, gdf in (("districts", inp.districts), ("communes_2025", inp.communes_2025)):
+            if gdf is not None and len(gdf):
+                layers[name] = gdf.reset_index(drop=True)
+        # GDAL writes (GeoPackage, GeoTIFFs) release the GIL: they run in a second thread
+        # while this one writes the tables and the report
+        jobs = [background.submit(io.write_vector, path("villages.gpkg"), layers)]
+        if band is not None:
+            jobs.append(background.submit(
+                io.write_raster, path("coverage_4g.tif"), [band], transform=dem.transform,
+                crs=dem.crs, nodata=float("nan"),
+                descriptions=["best-server RSRP per resource element (dBm), 4G, any operator"],
+                tags={"SOFTWARE": "vncoverage", "MODEL": r.cfg.radio.model,
+                      "STUDY": r.cfg.study.name}))
+            jobs.append(background.submit(
+                io.write_raster, path("server_4g.tif"), [server], transform=dem.transform,
+                crs=dem.crs, nodata=-1,
+                descriptions=["best server, 4G, any operator: server_index of the 'cells' "
+                              "layer of villages.gpkg; -1 none"],
+                tags={"SOFTWARE": "vncoverage"}))
+        io.write_csv(path("villages.csv"), pd.DataFrame(vil.drop(columns="geometry")))
+        io.write_csv(path("kpi.csv"), r.kpis)
+        io.write_csv(path("by_district.csv"), r.by_district)
+        io.write_csv(path("by_commune_2025.csv"), r.by_commune_2025)
+        mask_list, mask_names = mask_bands(covered_masks(r.layers, r.cfg.radio))
+        if mask_list:
+            jobs.append(background.submit(
+                io.write_raster, path("coverage_masks.tif"), mask_list,
+                transform=dem.transform, crs=dem.crs, nodata=None, descriptions=mask_names,
+                tags={"SOFTWARE": "vncoverage",
+                      "VALUES": "1 covered, 0 not covered, 255 unknown"}))
+        figures = views.result()
+        for key, png in figures.items():
+            io.write_bytes(path(f"figures/{key}.png"), png)
+        r.timings["write"] = time.perf_counter() - t0
+        ctx = ReportContext(cfg=r.cfg, kpis=r.kpis, villages=villages,
+                            by_district=r.by_district, by_commune_2025=r.by_commune_2025,
+                            checksums=inp.checksums, notes=notes, timings=r.timings,
+                            n_cells=r.n_cells, lang=lang, changes=r.changes,
+                            remote_town_m=cov.remote_town_m, remote_road_m=cov.remote_road_m)
+        io.write_text(path("report.md"),
+                      render_markdown(ctx, figures={k: f"figures/{k}.png" for k in figures}))
+        io.write_text(path("report.html"), html_report(ctx, figures=figures))
+        for job in jobs:
+            job.result()  # re-raises a failed write
+    except BaseException:
+        views.close(kill=True)
+        raise
+    finally:
+        background.shutdown(wait=True, cancel_futures=True)
+    return written
+
+
+def _render_views(r: Results, villages: gpd.GeoDataFrame, band: np.ndarray | None,
+                  towns: gpd.GeoDataFrame | None, towers: gpd.GeoDataFrame,
+                  map_path: Path | None, *, lang: str, tiles: str | None,
+                  web_assets: str | Path | None) -> dict[str, bytes]:
+    """Write ``map.html`` (when ``map_path`` is given) and render the report's figures;
+    returns the figures' PNG bytes by name."""
+    from .charts import (
+        district_coverage_figure,
+        figure_png,
+        gap_map_figure,
+        kpi_progress_figure,
+    )
+
+    inp, cov = r.inputs, r.cfg.coverage
+    if map_path is not None:
         from .webmap import RasterOverlay, gap_map, inline_assets
 
-        rsrp = (RasterOverlay(band, dem.transform, dem.crs,
+        rsrp = (RasterOverlay(band, inp.dem.transform, inp.dem.crs,
                               threshold_dbm=r.cfg.radio.rsrp_threshold_dbm["4G"],
                               margin_db=r.cfg.radio.location_margin_db)
                 if band is not None else None)
         m = gap_map(villages, inp.cells, inp.ftth_nodes, title=r.cfg.study.name, lang=lang,
                     tiles=tiles, fibre_roads=r.fibre_roads, ftth_unreached=r.ftth_unreached,
                     rsrp=rsrp, districts=inp.districts, communes_2025=inp.communes_2025,
-                    remote_town_m=cov.remote_town_m, remote_road_m=cov.remote_road_m)
+                    remote_town_m=cov.remote_town_m, remote_road_m=cov.remote_road_m,
+                    towers=towers)
         page = m.get_root().render()
         if web_assets is not None:
             page = inline_assets(page, web_assets)
-        io.write_text(path("map.html"), page)
+        io.write_text(map_path, page)
     kpi_rows = r.kpis.loc[[k for k in r.kpis.index if k == "mobile_broadband_villages"]]
     target = (float(kpi_rows["target_2025"].iloc[0])
               if len(kpi_rows) and pd.notna(kpi_rows["target_2025"].iloc[0]) else None)
@@ -296,7 +341,7 @@ def write_outputs(results: Results, out_dir: str | Path, *, map_html: bool = Tru
     if towns is not None and inp.districts is not None:
         col = "short_name" if "short_name" in inp.districts.columns else "name"
         labels = [str(x) for x in inp.districts.loc[towns.index, col]]
-    figures = {
+    return {
         "kpi_progress": figure_png(kpi_progress_figure(r.kpis, lang=lang)),
         "district_coverage": figure_png(district_coverage_figure(
             r.by_district, target_pct=target, lang=lang)),
@@ -304,20 +349,3 @@ def write_outputs(results: Results, out_dir: str | Path, *, map_html: bool = Tru
             villages, districts=inp.districts, towns=towns, town_labels=labels,
             towers=tower_pts, title=r.cfg.study.name, lang=lang)),
     }
-    for key, png in figures.items():
-        io.write_bytes(path(f"figures/{key}.png"), png)
-    r.timings["write"] = time.perf_counter() - t0
-    ctx = ReportContext(cfg=r.cfg, kpis=r.kpis, villages=villages, by_district=r.by_district,
-                        by_commune_2025=r.by_commune_2025, checksums=inp.checksums,
-                        notes=notes, timings=r.timings, n_cells=r.n_cells, lang=lang,
-                        changes=r.changes, remote_town_m=cov.remote_town_m,
-                        remote_road_m=cov.remote_road_m)
-    io.write_text(path("report.md"),
-                  render_markdown(ctx, figures={k: f"figures/{k}.png" for k in figures}))
-    io.write_text(path("report.html"), html_report(ctx, figures=figures))
-    try:
-        for job in jobs:
-            job.result()  # re-raises a failed write
-    finally:
-        background.shutdown(wait=True, cancel_futures=True)
-    return written

@@ -20,6 +20,7 @@ the visible layers, a scale bar and a search by village name.
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import io as _io
 import json
@@ -356,6 +357,32 @@ def _script_json(obj: object) -> Any:
     return Markup(text)
 
 
+@functools.lru_cache(maxsize=1)
+def _js_template() -> Any:
+    from folium.template import Template
+
+    return Template(_JS)
+
+
+@functools.lru_cache(maxsize=1)
+def _raw_html_class() -> type:
+    from branca.element import Element
+
+    class RawHtml(Element):  # type: ignore[misc]
+        """Text put in the page as it is (branca's ``Element(text)`` compiles its text as a
+        Jinja template, which takes seconds for megabytes of data)."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self._name = "RawHtml"
+            self.text = text
+
+        def render(self, **kwargs: Any) -> str:
+            return self.text
+
+    return RawHtml
+
+
 def _swatch(colour: str, label: str, *, outline: bool = False, round_: bool = False) -> str:
     style = (f"border:3px solid {colour};background:transparent" if outline
              else f"background:{colour}")
@@ -459,7 +486,7 @@ _JS = r"""
 {% macro script(this, kwargs) %}
 (function () {
   var map = {{ this._parent.get_name() }};
-  var P = {{ this.payload_json }};
+  var P = JSON.parse(document.getElementById({{ this.payload_id|tojson }}).textContent);
   var G = {
   {%- for key, fg in this.groups.items() %}
     {{ key|tojson }}: {{ fg.get_name() }}{{ "," if not loop.last }}
@@ -587,6 +614,7 @@ def gap_map(
     remote_town_m: float = REMOTE_TOWN_M,
     remote_road_m: float = REMOTE_ROAD_M,
     max_overlay_px: int = 800,
+    towers: gpd.GeoDataFrame | None = None,
 ) -> Any:
     """A folium map of the coverage gaps for planners.
 
@@ -620,6 +648,8 @@ def gap_map(
         The remote-gap thresholds, for the legend.
     max_overlay_px
         The RSRP overlay is averaged down to at most this many pixels on a side.
+    towers
+        :func:`vncoverage.export.towers_from_cells` of ``cells`` when already computed.
 
     Returns
     -------
@@ -628,7 +658,6 @@ def gap_map(
     import folium
     from branca.element import MacroElement
     from folium.elements import JSCSSMixin
-    from folium.template import Template
 
     check_lang(lang)
     v = villages.copy()
@@ -731,9 +760,11 @@ def gap_map(
     points: dict[str, dict[str, Any]] = {}
     tech_order = ["5G", "4G", "3G", "2G"]
     tech_colours = [TECH_COLOURS.get(t, "#a6a6a6") for t in tech_order]
-    from .export import towers_from_cells
+    if towers is None:
+        from .export import towers_from_cells
 
-    site_info = towers_from_cells(cells)
+        towers = towers_from_cells(cells)
+    site_info = towers
     site_geom = gpd.GeoSeries(site_info.geometry, crs=cells.crs)
     known = list(OPERATOR_COLOURS)
     ops = sorted(set(map(str, cells["operator"])),
@@ -815,18 +846,24 @@ def gap_map(
     }
 
     class _Layers(JSCSSMixin, MacroElement):
-        _template = Template(_JS)
+        _template = _js_template()
 
         def __init__(self) -> None:
             super().__init__()
             self.default_js = [("leaflet_search_js", _SEARCH_JS)]
             self.default_css = [("leaflet_search_css", _SEARCH_CSS)]
             self._name = "VncLayers"
-            self.payload_json = _script_json(payload)
+            self.payload_id = f"vnc-data-{self._id}"
             self.groups = groups
             self.others = others
 
-    _Layers().add_to(m)
+    layers = _Layers()
+    layers.add_to(m)
+    # the data (megabytes) goes in as it is: a JSON script element the layers' script
+    # parses. Put through a folium element it would be compiled as a Jinja template.
+    root.html.add_child(_raw_html_class()(
+        f'<script type="application/json" id="{layers.payload_id}">'
+        f"{_script_json(payload)}</script>"), name=layers.payload_id)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     return m

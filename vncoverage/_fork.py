@@ -1,0 +1,95 @@
+"""Run one call in a forked child process while this one goes on.
+
+The output stage has two kinds of work that hold the GIL: the folium map and the
+matplotlib figures on one side, tables, rasters and the report on the other. On a machine
+with two cores a forked child takes the first kind: it inherits the computed results
+without copying or pickling them (copy-on-write) and sends back only what the call returns.
+
+:class:`ForkedCall` uses the standard library's :class:`~concurrent.futures.ProcessPoolExecutor`
+with the ``fork`` start method, so a failure in the child is raised again in the parent
+with the child's traceback, and a child that dies is reported (``BrokenProcessPool``).
+Where ``fork`` is not available or not safe (Windows, macOS), the call runs in this process
+when its result is asked for: same result, no parallelism.
+
+Fork only before starting threads that may hold locks the child needs (GDAL writes, for
+instance): the child gets a copy of the memory, not of the other threads.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import sys
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, Generic, TypeVar
+
+__all__ = ["ForkedCall", "fork_available"]
+
+T = TypeVar("T")
+
+#: Calls waiting to be picked up by a child, by key. The child reads its own copy, made at
+#: the fork; the parent removes the entry right after forking.
+_PENDING: dict[int, tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = {}
+
+
+def fork_available() -> bool:
+    """True where a forked child can do the work (Linux and other POSIX but macOS, whose
+    system libraries are not fork-safe)."""
+    return "fork" in mp.get_all_start_methods() and sys.platform != "darwin"
+
+
+def _run_pending(key: int) -> Any:
+    fn, args, kwargs = _PENDING.pop(key)
+    return fn(*args, **kwargs)
+
+
+class ForkedCall(Generic[T]):
+    """``fn(*args, **kwargs)`` in a forked child, started now; :meth:`result` waits for it.
+
+    The arguments are not pickled (the child has them from the fork); the return value is.
+    With ``fork=False``, or where :func:`fork_available` is false, the call runs in
+    :meth:`result`, in this process.
+    """
+
+    def __init__(self, fn: Callable[..., T], *args: Any, fork: bool = True,
+                 **kwargs: Any) -> None:
+        self._call = (fn, args, kwargs)
+        self._pool: ProcessPoolExecutor | None = None
+        self._future: Any = None
+        if fork and fork_available():
+            key = id(self)
+            _PENDING[key] = self._call
+            try:
+                self._pool = ProcessPoolExecutor(max_workers=1,
+                                                 mp_context=mp.get_context("fork"))
+                # with the fork method the worker is forked here, inside submit
+                self._future = self._pool.submit(_run_pending, key)
+            finally:
+                _PENDING.pop(key, None)
+
+    @property
+    def forked(self) -> bool:
+        """Whether the call runs in a child process."""
+        return self._future is not None
+
+    def result(self) -> T:
+        """The call's return value; its exception, raised again here, if it failed."""
+        if self._future is None:
+            fn, args, kwargs = self._call
+            return fn(*args, **kwargs)
+        try:
+            return self._future.result()
+        finally:
+            self.close()
+
+    def close(self, *, kill: bool = False) -> None:
+        """Release the child; with ``kill``, stop it first if it is still running (when
+        the parent gave up and its result is no longer wanted)."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if kill and self._future is not None and not self._future.done():
+            # ProcessPoolExecutor has no public way to stop a running call before 3.14
+            for proc in list(getattr(pool, "_processes", {}).values()):
+                proc.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
