@@ -187,6 +187,12 @@ def test_map(chromium, outputs, tmp_path):
     assert page.locator(".leaflet-control-search input").is_visible()
     n_paths = page.locator("path.leaflet-interactive").count()
     assert n_paths >= 16  # the village polygons (and tower markers) are drawn
+    # district boundaries are on (drawn from the page's JSON data), communes and fibre
+    # roads are drawn when switched on
+    assert page.evaluate("() => window.vncoverage.layers.districts.getLayers().length") >= 1
+    page.locator(".leaflet-control-layers-overlays label", has_text=tr("layer_communes", "vi")
+                 ).locator("input").check()
+    assert page.evaluate("() => window.vncoverage.layers.communes.getLayers().length") >= 1
 
     # a layer switched on shows its legend section
     page.locator(".leaflet-control-layers-overlays label", has_text=tr("layer_rsrp", "vi")

@@ -167,3 +167,26 @@ def test_summary_of_a_few_villages_equals_their_rows_of_the_full_summary():
     for ids in (["V0"], ["V14"], ["V7", "V8", "V20"], ["V35", "V30"]):
         part = summarise_villages(vil.loc[ids], cen.loc[ids], cl, layers, RADIO, COV)
         pd.testing.assert_frame_equal(part, full.loc[ids])
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.sampled_from(["4G", "5G"]), min_size=1, max_size=2, unique=True),
+       st.integers(0, 2**32 - 1))
+def test_covered_bands_are_the_covered_masks_as_uint8(techs, seed):
+    from vncoverage.villages import BAND_UNKNOWN, covered_bands, covered_masks
+
+    rng = np.random.default_rng(seed)
+    dem = Dem(np.full((40, 50), 100, np.float32), Affine(PIX, 0, X0, 0, -PIX, Y0),
+              CRS.from_epsg(32648))
+    radio = RadioConfig(technologies=tuple(techs))
+    layers = new_layers(dem, techs, ["Viettel", "VNPT"], ["c0"])
+    for lay in layers.layers.values():
+        lay.best_dbm[...] = rng.uniform(-140, -60, dem.shape)
+        lay.best_dbm[rng.random(dem.shape) < 0.2] = -np.inf
+        lay.unknown[rng.random(dem.shape) < 0.3] = 1
+    masks, bands = covered_masks(layers, radio), covered_bands(layers, radio)
+    assert list(bands) == list(masks)
+    for key, m in masks.items():
+        expected = np.where(np.isnan(m), BAND_UNKNOWN, m).astype(np.uint8)
+        assert bands[key].dtype == np.uint8
+        np.testing.assert_array_equal(bands[key], expected, err_msg=str(key))

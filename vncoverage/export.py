@@ -83,7 +83,6 @@ VILLAGE_COLUMNS = (
     "remote_gap",
 )
 _BOOL_COLUMNS = ("centre_mbb_any", "ftth_covered", "remote_gap")
-_MASK_UNKNOWN = 255
 
 
 @dataclass(frozen=True)
@@ -152,16 +151,11 @@ def towers_from_cells(cells: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(out, geometry=first["geometry"].to_numpy(), crs=cells.crs)
 
 
-def mask_bands(masks: dict[tuple[str, str], np.ndarray]
+def mask_bands(bands: dict[tuple[str, str], np.ndarray]
                ) -> tuple[list[np.ndarray], list[str]]:
-    """Covered masks (1, 0, NaN) as uint8 bands (1 covered, 0 not, 255 unknown) with
-    descriptions ``"<technology> <operator>"``, for a GeoTIFF."""
-    bands, names = [], []
-    for (tech, op), m in masks.items():
-        b = np.where(np.isnan(m), _MASK_UNKNOWN, m).astype(np.uint8)
-        bands.append(b)
-        names.append(f"{tech} {op}")
-    return bands, names
+    """The bands of :func:`vncoverage.villages.covered_bands` (1 covered, 0 not, 255
+    unknown) as a list, with descriptions ``"<technology> <operator>"``, for a GeoTIFF."""
+    return list(bands.values()), [f"{tech} {op}" for tech, op in bands]
 
 
 def coverage_polygons(masks: dict[tuple[str, str], Raster], *,
@@ -244,7 +238,7 @@ def from_results(results: Results) -> ExportData:
     """Export data from an in-memory run (:func:`vncoverage.pipeline.run`)."""
     from .coverage import ANY
     from .remote import district_towns, remote_gaps
-    from .villages import covered_masks
+    from .villages import covered_bands
 
     r = results
     inp = r.inputs
@@ -255,10 +249,8 @@ def from_results(results: Results) -> ExportData:
         v = v.join(remote_gaps(v, centres, towns=district_towns(inp.districts),
                                roads=inp.roads).table)
     dem = inp.dem
-    masks = {k: Raster(m, dem.transform, dem.crs)
-             for k, m in covered_masks(r.layers, r.cfg.radio).items()}
-    masks = {k: Raster(np.where(np.isnan(m.values), _MASK_UNKNOWN, m.values).astype(np.uint8),
-                       m.transform, m.crs) for k, m in masks.items()}
+    masks = {k: Raster(b, dem.transform, dem.crs)
+             for k, b in covered_bands(r.layers, r.cfg.radio).items()}
     rsrp = server = None
     if "4G" in r.layers.technologies:
         lay = r.layers.get("4G", ANY)

@@ -40,8 +40,8 @@ from .fibre import FtthResult, ftth_reach
 from .kpi import group_table, kpi_table
 from .villages import nearest_sites, summarise_villages
 
-__all__ = ["OUTPUT_FILES", "Results", "assemble", "fibre_stage", "run", "village_summary",
-           "write_outputs"]
+__all__ = ["OUTPUT_FILES", "OutputWriter", "Results", "assemble", "fibre_stage", "run",
+           "village_summary", "write_outputs"]
 
 log = logging.getLogger(__name__)
 
@@ -178,127 +178,161 @@ def write_outputs(results: Results, out_dir: str | Path, *, map_html: bool = Tru
     which then opens with no network at all; otherwise the browser loads them from their CDN.
 
     The map and the figures are rendered by a forked child process while this one writes
-    the tables, rasters and report (:mod:`vncoverage._fork`; ``fork=False`` renders them
+    the tables, rasters and report (see :class:`OutputWriter`; ``fork=False`` renders them
     here, with the same result).
     """
-    from ._fork import ForkedCall
-    from .export import mask_bands, towers_from_cells
-    from .i18n import check_lang
-    from .remote import district_towns, remote_gaps
-    from .report import ReportContext, render_markdown
-    from .report_html import html_report
-    from .villages import covered_masks
+    with OutputWriter(results, out_dir, map_html=map_html, lang=lang, tiles=tiles,
+                      web_assets=web_assets, fork=fork) as writer:
+        return writer.finish()
 
-    check_lang(lang)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
-    r = results
-    inp = r.inputs
-    cov = r.cfg.coverage
-    dem = inp.dem
-    towns = district_towns(inp.districts)
-    villages = r.villages
-    notes = list(r.notes)
-    if "remote_gap" not in villages.columns:
-        centres = gpd.GeoSeries(gpd.points_from_xy(villages["centre_x"], villages["centre_y"]),
-                                crs=villages.crs, index=villages.index)
-        gaps = remote_gaps(villages, centres, towns=towns, roads=inp.roads,
-                           town_m=cov.remote_town_m, road_m=cov.remote_road_m)
-        villages = villages.join(gaps.table)
-        notes += gaps.notes
-    written: list[Path] = []
 
-    def path(name: str) -> Path:
-        p = out / name
-        written.append(p)
+class OutputWriter:
+    """:func:`write_outputs` in two steps, so that a caller can do its own writing while
+    the map and the figures render: creating the writer prepares what they need and starts
+    them in a forked child (:mod:`vncoverage._fork`); :meth:`finish` writes the GeoPackage,
+    the rasters (GDAL, in a second thread), the tables and the report, waits for the child
+    and returns every path written. Use it as a context manager: leaving the block without
+    :meth:`finish` (an error) stops the child.
+    """
+
+    def __init__(self, results: Results, out_dir: str | Path, *, map_html: bool = True,
+                 lang: str = "vi", tiles: str | None = None,
+                 web_assets: str | Path | None = None, fork: bool = True) -> None:
+        from ._fork import ForkedCall
+        from .export import towers_from_cells
+        from .i18n import check_lang
+        from .remote import district_towns, remote_gaps
+
+        check_lang(lang)
+        self.t0 = time.perf_counter()
+        self.out = Path(out_dir)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.results, self.lang = results, lang
+        self.written: list[Path] = []
+        r = results
+        inp, cov = r.inputs, r.cfg.coverage
+        self.towns = district_towns(inp.districts)
+        villages = r.villages
+        self.notes = list(r.notes)
+        if "remote_gap" not in villages.columns:
+            centres = gpd.GeoSeries(gpd.points_from_xy(villages["centre_x"],
+                                                       villages["centre_y"]),
+                                    crs=villages.crs, index=villages.index)
+            gaps = remote_gaps(villages, centres, towns=self.towns, roads=inp.roads,
+                               town_m=cov.remote_town_m, road_m=cov.remote_road_m)
+            villages = villages.join(gaps.table)
+            self.notes += gaps.notes
+        self.villages = villages
+        self.band = self.server = None
+        if "4G" in r.layers.technologies:
+            best = r.layers.get("4G", ANY)
+            unknown = best.is_unknown
+            band = np.where(np.isfinite(best.best_dbm), best.best_dbm, np.nan)
+            band = band.astype(np.float32)
+            band[unknown] = np.nan
+            server = np.where(best.server >= 0, best.server, -1).astype(np.int32)
+            server[unknown] = -1
+            self.band, self.server = band, server
+        self.towers = towers_from_cells(inp.cells)
+        # the map and the figures (pure Python and matplotlib, GIL-bound) in a child
+        # process, forked now: before any thread of ours (the GDAL writer) starts
+        self.views = ForkedCall(_render_views, r, villages, self.band, self.towns,
+                                self.towers, self._path("map.html") if map_html else None,
+                                lang=lang, tiles=tiles, web_assets=web_assets, fork=fork)
+
+    def _path(self, name: str) -> Path:
+        p = self.out / name
+        self.written.append(p)
         return p
 
-    band = server = None
-    if "4G" in r.layers.technologies:
-        best = r.layers.get("4G", ANY)
-        unknown = best.is_unknown
-        band = np.where(np.isfinite(best.best_dbm), best.best_dbm, np.nan).astype(np.float32)
-        band[unknown] = np.nan
-        server = np.where(best.server >= 0, best.server, -1).astype(np.int32)
-        server[unknown] = -1
-    towers = towers_from_cells(inp.cells)
-    # the map and the figures (pure Python and matplotlib, GIL-bound) in a child process;
-    # forked now, before the GDAL writer thread starts
-    views = ForkedCall(_render_views, r, villages, band, towns, towers,
-                       path("map.html") if map_html else None,
-                       lang=lang, tiles=tiles, web_assets=web_assets, fork=fork)
-    background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vnc-write")
-    try:
-        vil = villages.copy()
-        for c in vil.columns:
-            if vil[c].dtype == bool:
-                vil[c] = vil[c].astype("int8")
-        layers = {"villages": vil.reset_index()}
-        if r.fibre_roads is not None and len(r.fibre_roads):
-            layers["fibre_roads"] = r.fibre_roads.reset_index(drop=True)
-        if r.ftth_unreached is not None and len(r.ftth_unreached):
-            layers["ftth_unreached"] = r.ftth_unreached.reset_index()
-        layers["towers"] = towers.reset_index()
-        cells = inp.cells.copy()
-        cells["commissioned"] = cells["commissioned"].astype(str).replace({"None": "",
-                                                                           "NaT": ""})
-        server_index = pd.Series(np.arange(len(r.layers.cell_ids)),
-                                 index=pd.Index(r.layers.cell_ids, name="cell_id"))
-        cells["server_index"] = server_index.reindex(cells.index).fillna(-1).astype("int32")
-        layers["cells"] = cells.reset_index()
-        if inp.ftth_nodes is not None and len(inp.ftth_nodes):
-            layers["fibre_nodes"] = inp.ftth_nodes.reset_index()
-        for name, gdf in (("districts", inp.districts), ("communes_2025", inp.communes_2025)):
-            if gdf is not None and len(gdf):
-                layers[name] = gdf.reset_index(drop=True)
-        # GDAL writes (GeoPackage, GeoTIFFs) release the GIL: they run in a second thread
-        # while this one writes the tables and the report
-        jobs = [background.submit(io.write_vector, path("villages.gpkg"), layers)]
-        if band is not None:
-            jobs.append(background.submit(
-                io.write_raster, path("coverage_4g.tif"), [band], transform=dem.transform,
-                crs=dem.crs, nodata=float("nan"),
-                descriptions=["best-server RSRP per resource element (dBm), 4G, any operator"],
-                tags={"SOFTWARE": "vncoverage", "MODEL": r.cfg.radio.model,
-                      "STUDY": r.cfg.study.name}))
-            jobs.append(background.submit(
-                io.write_raster, path("server_4g.tif"), [server], transform=dem.transform,
-                crs=dem.crs, nodata=-1,
-                descriptions=["best server, 4G, any operator: server_index of the 'cells' "
-                              "layer of villages.gpkg; -1 none"],
-                tags={"SOFTWARE": "vncoverage"}))
-        io.write_csv(path("villages.csv"), pd.DataFrame(vil.drop(columns="geometry")))
-        io.write_csv(path("kpi.csv"), r.kpis)
-        io.write_csv(path("by_district.csv"), r.by_district)
-        io.write_csv(path("by_commune_2025.csv"), r.by_commune_2025)
-        mask_list, mask_names = mask_bands(covered_masks(r.layers, r.cfg.radio))
-        if mask_list:
-            jobs.append(background.submit(
-                io.write_raster, path("coverage_masks.tif"), mask_list,
-                transform=dem.transform, crs=dem.crs, nodata=None, descriptions=mask_names,
-                tags={"SOFTWARE": "vncoverage",
-                      "VALUES": "1 covered, 0 not covered, 255 unknown"}))
-        figures = views.result()
-        for key, png in figures.items():
-            io.write_bytes(path(f"figures/{key}.png"), png)
-        r.timings["write"] = time.perf_counter() - t0
-        ctx = ReportContext(cfg=r.cfg, kpis=r.kpis, villages=villages,
-                            by_district=r.by_district, by_commune_2025=r.by_commune_2025,
-                            checksums=inp.checksums, notes=notes, timings=r.timings,
-                            n_cells=r.n_cells, lang=lang, changes=r.changes,
-                            remote_town_m=cov.remote_town_m, remote_road_m=cov.remote_road_m)
-        io.write_text(path("report.md"),
-                      render_markdown(ctx, figures={k: f"figures/{k}.png" for k in figures}))
-        io.write_text(path("report.html"), html_report(ctx, figures=figures))
-        for job in jobs:
-            job.result()  # re-raises a failed write
-    except BaseException:
-        views.close(kill=True)
-        raise
-    finally:
-        background.shutdown(wait=True, cancel_futures=True)
-    return written
+    def __enter__(self) -> OutputWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.views.close(kill=True)
+
+    def finish(self) -> list[Path]:
+        """Write everything else, wait for the map and the figures; the paths written."""
+        from .export import mask_bands
+        from .report import ReportContext, render_markdown
+        from .report_html import html_report
+        from .villages import covered_bands
+
+        r, path = self.results, self._path
+        inp, cov, dem = r.inputs, r.cfg.coverage, r.inputs.dem
+        background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vnc-write")
+        try:
+            vil = self.villages.copy()
+            for c in vil.columns:
+                if vil[c].dtype == bool:
+                    vil[c] = vil[c].astype("int8")
+            layers = {"villages": vil.reset_index()}
+            if r.fibre_roads is not None and len(r.fibre_roads):
+                layers["fibre_roads"] = r.fibre_roads.reset_index(drop=True)
+            if r.ftth_unreached is not None and len(r.ftth_unreached):
+                layers["ftth_unreached"] = r.ftth_unreached.reset_index()
+            layers["towers"] = self.towers.reset_index()
+            cells = inp.cells.copy()
+            cells["commissioned"] = cells["commissioned"].astype(str).replace({"None": "",
+                                                                               "NaT": ""})
+            server_index = pd.Series(np.arange(len(r.layers.cell_ids)),
+                                     index=pd.Index(r.layers.cell_ids, name="cell_id"))
+            cells["server_index"] = server_index.reindex(cells.index).fillna(-1).astype(
+                "int32")
+            layers["cells"] = cells.reset_index()
+            if inp.ftth_nodes is not None and len(inp.ftth_nodes):
+                layers["fibre_nodes"] = inp.ftth_nodes.reset_index()
+            for name, gdf in (("districts", inp.districts),
+                              ("communes_2025", inp.communes_2025)):
+                if gdf is not None and len(gdf):
+                    layers[name] = gdf.reset_index(drop=True)
+            # GDAL writes (GeoPackage, GeoTIFFs) release the GIL: they run in a second
+            # thread while this one writes the tables and the report
+            jobs = [background.submit(io.write_vector, path("villages.gpkg"), layers)]
+            if self.band is not None:
+                jobs.append(background.submit(
+                    io.write_raster, path("coverage_4g.tif"), [self.band],
+                    transform=dem.transform, crs=dem.crs, nodata=float("nan"),
+                    descriptions=["best-server RSRP per resource element (dBm), 4G, any "
+                                  "operator"],
+                    tags={"SOFTWARE": "vncoverage", "MODEL": r.cfg.radio.model,
+                          "STUDY": r.cfg.study.name}))
+                jobs.append(background.submit(
+                    io.write_raster, path("server_4g.tif"), [self.server],
+                    transform=dem.transform, crs=dem.crs, nodata=-1,
+                    descriptions=["best server, 4G, any operator: server_index of the "
+                                  "'cells' layer of villages.gpkg; -1 none"],
+                    tags={"SOFTWARE": "vncoverage"}))
+            io.write_csv(path("villages.csv"), pd.DataFrame(vil.drop(columns="geometry")))
+            io.write_csv(path("kpi.csv"), r.kpis)
+            io.write_csv(path("by_district.csv"), r.by_district)
+            io.write_csv(path("by_commune_2025.csv"), r.by_commune_2025)
+            mask_list, mask_names = mask_bands(covered_bands(r.layers, r.cfg.radio))
+            if mask_list:
+                jobs.append(background.submit(
+                    io.write_raster, path("coverage_masks.tif"), mask_list,
+                    transform=dem.transform, crs=dem.crs, nodata=None,
+                    descriptions=mask_names,
+                    tags={"SOFTWARE": "vncoverage",
+                          "VALUES": "1 covered, 0 not covered, 255 unknown"}))
+            figures = self.views.result()
+            for key, png in figures.items():
+                io.write_bytes(path(f"figures/{key}.png"), png)
+            r.timings["write"] = time.perf_counter() - self.t0
+            ctx = ReportContext(cfg=r.cfg, kpis=r.kpis, villages=self.villages,
+                                by_district=r.by_district, by_commune_2025=r.by_commune_2025,
+                                checksums=inp.checksums, notes=self.notes, timings=r.timings,
+                                n_cells=r.n_cells, lang=self.lang, changes=r.changes,
+                                remote_town_m=cov.remote_town_m,
+                                remote_road_m=cov.remote_road_m)
+            io.write_text(path("report.md"), render_markdown(
+                ctx, figures={k: f"figures/{k}.png" for k in figures}))
+            io.write_text(path("report.html"), html_report(ctx, figures=figures))
+            for job in jobs:
+                job.result()  # re-raises a failed write
+        finally:
+            background.shutdown(wait=True, cancel_futures=True)
+        return self.written
 
 
 def _render_views(r: Results, villages: gpd.GeoDataFrame, band: np.ndarray | None,

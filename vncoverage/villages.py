@@ -30,11 +30,13 @@ from .coverage import ANY, Layers
 from .io import Dem
 
 __all__ = [
+    "BAND_UNKNOWN",
     "COVERED",
     "LOM_SONG",
     "MBB",
     "TRANG_SONG",
     "UNKNOWN",
+    "covered_bands",
     "covered_masks",
     "nearest_sites",
     "summarise_villages",
@@ -113,6 +115,33 @@ def _summary_window(box: pd.DataFrame, shape: tuple[int, int]) -> tuple[int, int
     r1 = min(int(np.ceil(np.nanmax(box["r1"]))) + 1, nr)
     c1 = min(int(np.ceil(np.nanmax(box["c1"]))) + 1, nc)
     return (r0, c0, r1, c1) if r0 < r1 and c0 < c1 else (0, 0, nr, nc)
+
+
+#: Value of an unknown pixel in :func:`covered_bands`.
+BAND_UNKNOWN = 255
+
+
+def covered_bands(layers: Layers, radio: RadioConfig) -> dict[tuple[str, str], np.ndarray]:
+    """:func:`covered_masks` as uint8 bands for rasters: 1 covered, 0 not covered,
+    :data:`BAND_UNKNOWN` unknown (computed directly, without float intermediates)."""
+    margin = radio.location_margin_db
+    out: dict[tuple[str, str], np.ndarray] = {}
+    for (tech, op), layer in layers.layers.items():
+        band = (layer.best_dbm >= radio.rsrp_threshold_dbm[tech] + margin).view(np.uint8)
+        band[layer.is_unknown] = BAND_UNKNOWN
+        out[(tech, op)] = band
+    mbb_techs = [t for t in ("4G", "5G") if t in layers.technologies]
+    for op in [ANY, *layers.operators] if mbb_techs else []:
+        parts = [out[(t, op)] for t in mbb_techs if (t, op) in out]
+        if len(parts) == 1:
+            out[(MBB, op)] = parts[0].copy()
+            continue
+        covered = np.logical_or.reduce([p == 1 for p in parts])
+        unknown = np.logical_and.reduce([p == BAND_UNKNOWN for p in parts])
+        band = covered.view(np.uint8)
+        band[unknown] = BAND_UNKNOWN
+        out[(MBB, op)] = band
+    return out
 
 
 def _key(tech: str, op: str) -> str:

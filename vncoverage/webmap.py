@@ -272,16 +272,25 @@ def _village_features(v: gpd.GeoDataFrame, lang: str) -> dict[str, Any]:
     return _feature_collection(gdf)
 
 
-def _feature_collection(gdf: gpd.GeoDataFrame) -> dict[str, Any]:
-    """GeoJSON FeatureCollection of a GeoDataFrame in EPSG:4326 (what ``to_json`` gives,
-    built with shapely's vectorised GeoJSON writer: several times faster)."""
+class _RawJson(str):
+    """JSON text that :func:`_script_json` puts in the page as it is."""
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+
+def _feature_collection(gdf: gpd.GeoDataFrame) -> _RawJson:
+    """GeoJSON FeatureCollection text of a GeoDataFrame in EPSG:4326 (what ``to_json``
+    gives), with shapely's vectorised GeoJSON writer: the geometries are written once, as
+    text, never decoded and encoded again."""
     gdf = gdf.to_crs(4326) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf
     props = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).to_dict("records")
     geoms = shapely.to_geojson(gdf.geometry.to_numpy())
-    return {"type": "FeatureCollection",
-            "features": [{"type": "Feature", "properties": p,
-                          "geometry": json.loads(g) if g is not None else None}
-                         for p, g in zip(props, geoms, strict=True)]}
+    features = ",".join(
+        '{"type":"Feature","properties":' + _ENCODE(p) + ',"geometry":'
+        + (g if g is not None else "null") + "}"
+        for p, g in zip(props, geoms, strict=True))
+    return _RawJson('{"type":"FeatureCollection","features":[' + features + "]}")
 
 
 def _point_rows(points: gpd.GeoSeries, colour_idx: list[int], labels: list[str]
@@ -347,10 +356,25 @@ def rsrp_png(overlay: RasterOverlay, *, max_px: int = 800) -> tuple[bytes, list[
 def _script_json(obj: object) -> Any:
     """JSON safe inside a ``<script>`` element (``<``, ``>``, ``&``, ``'`` and the JavaScript
     line separators escaped), keeping other characters as UTF-8 (Vietnamese text stays
-    compact)."""
+    compact). :class:`_RawJson` values go in as they are; NaN and infinities are refused
+    (``JSON.parse`` would fail on them)."""
     from markupsafe import Markup
 
-    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    raw: list[str] = []
+
+    def swap(o: Any) -> Any:
+        if isinstance(o, _RawJson):
+            raw.append(str(o))
+            return f"\x00{len(raw) - 1}\x00"
+        if isinstance(o, dict):
+            return {k: swap(x) for k, x in o.items()}
+        if isinstance(o, list | tuple):
+            return [swap(x) for x in o]
+        return o
+
+    text = _ENCODE(swap(obj))
+    for k, piece in enumerate(raw):
+        text = text.replace(f'"\\u0000{k}\\u0000"', piece, 1)
     for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("'", "\\u0027"),
                     ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
         text = text.replace(ch, esc)
@@ -507,6 +531,18 @@ _JS = r"""
       }
     });
   }
+  // boundaries and fibre roads first: they lie under the villages
+  Object.keys(P.lines).forEach(function (key) {
+    var spec = P.lines[key];
+    lazy(key, function (g) {
+      api.layers[key] = L.geoJson(spec.data, {
+        style: function () { return spec.style; },
+        onEachFeature: spec.tip ? function (f, layer) {
+          layer.bindTooltip(f.properties.label, {sticky: true});
+        } : null
+      }).addTo(g);
+    });
+  });
   var VC = P.verdict_colours, PC = P.popshare_colours, FC = P.ftth_colours;
   lazy('verdict', function (g) {
     api.layers.verdict = villages(function (f) {
@@ -709,6 +745,7 @@ def gap_map(
                 "legend_rsrp_note", lang, edge=edge, thr=rsrp.threshold_dbm,
                 margin=rsrp.margin_db)) + "<br>" + tr("legend_no_signal", lang) + "</div>")})
 
+    lines: dict[str, dict[str, Any]] = {}
     for key, gdf, name_key, show, weight in (
         ("districts", districts, "layer_districts", True, 2.0),
         ("communes", communes_2025, "layer_communes", False, 1.0),
@@ -721,15 +758,10 @@ def gap_map(
         b = _rounded(gpd.GeoDataFrame({"label": [html.escape(str(x)) for x in names]},
                                       geometry=b.geometry.to_numpy(), crs=b.crs).to_crs(4326),
                      1e-4)
-        layer = folium.GeoJson(
-            _feature_collection(b), name=tr(name_key, lang), show=show,
-            style_function=lambda _f, w=weight: {"color": "#333333", "weight": w,
-                                                 "opacity": 0.8,
-                                                 "dashArray": None if w > 1.5 else "4 3"},
-            tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
-        )
-        layer.add_to(m)
-        others[key] = layer
+        group(key, tr(name_key, lang), show)
+        lines[key] = {"data": _feature_collection(b), "tip": True,
+                      "style": {"color": "#333333", "weight": weight, "opacity": 0.8,
+                                "dashArray": None if weight > 1.5 else "4 3"}}
 
     group("verdict", tr("layer_verdict", lang), True)
     legend.append({"layers": ["verdict"],
@@ -810,12 +842,9 @@ def gap_map(
         fr = fibre_roads.copy()
         fr["geometry"] = fr.geometry.simplify(simplify_m)
         fr = _rounded(fr.to_crs(4326)[["geometry"]], 1e-4)
-        layer = folium.GeoJson(
-            _feature_collection(fr), name=tr("layer_fibre_roads", lang), show=False,
-            style_function=lambda _f: {"color": "#6a3d9a", "weight": 2, "opacity": 0.8},
-        )
-        layer.add_to(m)
-        others["fibre_roads"] = layer
+        group("fibre_roads", tr("layer_fibre_roads", lang), False)
+        lines["fibre_roads"] = {"data": _feature_collection(fr), "tip": False,
+                                "style": {"color": "#6a3d9a", "weight": 2, "opacity": 0.8}}
     if ftth_unreached is not None and len(ftth_unreached):
         u = ftth_unreached
         extra = u["ftth_extra_cable_m"].to_numpy(float)
@@ -832,6 +861,7 @@ def gap_map(
     n_remote = int(v["remote_gap"].sum()) if "remote_gap" in v.columns else 0
     payload = {
         "villages": _village_features(v, lang),
+        "lines": lines,
         "points": points,
         "verdict_colours": list(VERDICT_COLOURS.values()),
         "popshare_colours": [c for _, c in POPSHARE_CLASSES],

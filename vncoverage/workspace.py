@@ -70,7 +70,14 @@ from .config import Config
 from .coverage import Layer, Layers, LayerUpdate, compute_layers, update_layers
 from .errors import InputDataError, Problem, WorkspaceError
 from .fibre import FtthResult
-from .pipeline import Results, _stage, assemble, fibre_stage, village_summary, write_outputs
+from .pipeline import (
+    OutputWriter,
+    Results,
+    _stage,
+    assemble,
+    fibre_stage,
+    village_summary,
+)
 from .villages import village_pixel_bounds
 
 __all__ = [
@@ -774,17 +781,19 @@ def run_workspace(cfg: Config, ws: str | Path, *, mode: str = "run",
             staging = ws / STAGING
             shutil.rmtree(staging, ignore_errors=True)
             (staging / STATE).mkdir(parents=True)
-            _write_layers(staging / STATE / "layers.vnca", layers)
-            _write_frame(staging / STATE / "cells.parquet", inputs.cells)
-            _write_frame(staging / STATE / "summary.parquet", summary)
-            _write_frame(staging / STATE / "kpis.parquet", res.kpis)
-            _write_frame(staging / STATE / "villages_verdicts.parquet",
-                         pd.DataFrame(res.villages[[c for c in CHANGE_VERDICTS
-                                                    if c in res.villages.columns]]))
-            _save_fibre(staging / STATE, ftth,
-                        reused_from=state if report.computed["fibre"] == "reused" else None)
-            written = write_outputs(res, staging, map_html=map_html, lang=lang, tiles=tiles,
-                                    web_assets=web_assets)
+            # the map and the figures render in a child process while the state is kept
+            with OutputWriter(res, staging, map_html=map_html, lang=lang, tiles=tiles,
+                              web_assets=web_assets) as writer:
+                _write_layers(staging / STATE / "layers.vnca", layers)
+                _write_frame(staging / STATE / "cells.parquet", inputs.cells)
+                _write_frame(staging / STATE / "summary.parquet", summary)
+                _write_frame(staging / STATE / "kpis.parquet", res.kpis)
+                _write_frame(staging / STATE / "villages_verdicts.parquet",
+                             pd.DataFrame(res.villages[[c for c in CHANGE_VERDICTS
+                                                        if c in res.villages.columns]]))
+                _save_fibre(staging / STATE, ftth,
+                            reused_from=state if report.computed["fibre"] == "reused" else None)
+                written = writer.finish()
             if changes is not None:
                 io.write_csv(staging / "changes.csv", changes.villages, index=False)
                 io.write_csv(staging / "changes_cells.csv", changes.cells, index=False)
