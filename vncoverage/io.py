@@ -271,7 +271,7 @@ def write_vector(path: str | Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
     """Write one or more layers to a GeoPackage atomically (all layers or none)."""
     with atomic_path(path) as tmp:
         for name, gdf in layers.items():
-            pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG")
+            pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG", use_arrow=True)
 
 
 def write_raster(

@@ -236,9 +236,11 @@ class OutputWriter:
         self.towers = towers_from_cells(inp.cells)
         # the map and the figures (pure Python and matplotlib, GIL-bound) in a child
         # process, forked now: before any thread of ours (the GDAL writer) starts
-        self.views = ForkedCall(_render_views, r, villages, self.band, self.towns,
-                                self.towers, self._path("map.html") if map_html else None,
-                                lang=lang, tiles=tiles, web_assets=web_assets, fork=fork)
+        self.figures = ForkedCall(_render_figures, r, villages, self.towns, lang=lang,
+                                  fork=fork)
+        self.map = (ForkedCall(_render_map, r, villages, self.band, self.towers,
+                               self._path("map.html"), lang=lang, tiles=tiles,
+                               web_assets=web_assets, fork=fork) if map_html else None)
 
     def _path(self, name: str) -> Path:
         p = self.out / name
@@ -249,7 +251,9 @@ class OutputWriter:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.views.close(kill=True)
+        for job in (self.figures, self.map):
+            if job is not None:
+                job.close(kill=True)
 
     def finish(self) -> list[Path]:
         """Write everything else, wait for the map and the figures; the paths written."""
@@ -315,7 +319,9 @@ class OutputWriter:
                     descriptions=mask_names,
                     tags={"SOFTWARE": "vncoverage",
                           "VALUES": "1 covered, 0 not covered, 255 unknown"}))
-            figures = self.views.result()
+            figures = self.figures.result()
+            if self.map is not None:
+                self.map.result()
             for key, png in figures.items():
                 io.write_bytes(path(f"figures/{key}.png"), png)
             r.timings["write"] = time.perf_counter() - self.t0
@@ -335,12 +341,31 @@ class OutputWriter:
         return self.written
 
 
-def _render_views(r: Results, villages: gpd.GeoDataFrame, band: np.ndarray | None,
-                  towns: gpd.GeoDataFrame | None, towers: gpd.GeoDataFrame,
-                  map_path: Path | None, *, lang: str, tiles: str | None,
-                  web_assets: str | Path | None) -> dict[str, bytes]:
-    """Write ``map.html`` (when ``map_path`` is given) and render the report's figures;
-    returns the figures' PNG bytes by name."""
+def _render_map(r: Results, villages: gpd.GeoDataFrame, band: np.ndarray | None,
+                towers: gpd.GeoDataFrame, map_path: Path, *, lang: str, tiles: str | None,
+                web_assets: str | Path | None) -> None:
+    """Write ``map.html``."""
+    from .webmap import RasterOverlay, gap_map, inline_assets
+
+    inp, cov = r.inputs, r.cfg.coverage
+    rsrp = (RasterOverlay(band, inp.dem.transform, inp.dem.crs,
+                          threshold_dbm=r.cfg.radio.rsrp_threshold_dbm["4G"],
+                          margin_db=r.cfg.radio.location_margin_db)
+            if band is not None else None)
+    m = gap_map(villages, inp.cells, inp.ftth_nodes, title=r.cfg.study.name, lang=lang,
+                tiles=tiles, fibre_roads=r.fibre_roads, ftth_unreached=r.ftth_unreached,
+                rsrp=rsrp, districts=inp.districts, communes_2025=inp.communes_2025,
+                remote_town_m=cov.remote_town_m, remote_road_m=cov.remote_road_m,
+                towers=towers)
+    page = m.get_root().render()
+    if web_assets is not None:
+        page = inline_assets(page, web_assets)
+    io.write_text(map_path, page)
+
+
+def _render_figures(r: Results, villages: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None,
+                    *, lang: str) -> dict[str, bytes]:
+    """The report's figures as PNG bytes, by name."""
     from .charts import (
         district_coverage_figure,
         figure_png,
@@ -348,23 +373,7 @@ def _render_views(r: Results, villages: gpd.GeoDataFrame, band: np.ndarray | Non
         kpi_progress_figure,
     )
 
-    inp, cov = r.inputs, r.cfg.coverage
-    if map_path is not None:
-        from .webmap import RasterOverlay, gap_map, inline_assets
-
-        rsrp = (RasterOverlay(band, inp.dem.transform, inp.dem.crs,
-                              threshold_dbm=r.cfg.radio.rsrp_threshold_dbm["4G"],
-                              margin_db=r.cfg.radio.location_margin_db)
-                if band is not None else None)
-        m = gap_map(villages, inp.cells, inp.ftth_nodes, title=r.cfg.study.name, lang=lang,
-                    tiles=tiles, fibre_roads=r.fibre_roads, ftth_unreached=r.ftth_unreached,
-                    rsrp=rsrp, districts=inp.districts, communes_2025=inp.communes_2025,
-                    remote_town_m=cov.remote_town_m, remote_road_m=cov.remote_road_m,
-                    towers=towers)
-        page = m.get_root().render()
-        if web_assets is not None:
-            page = inline_assets(page, web_assets)
-        io.write_text(map_path, page)
+    inp = r.inputs
     kpi_rows = r.kpis.loc[[k for k in r.kpis.index if k == "mobile_broadband_villages"]]
     target = (float(kpi_rows["target_2025"].iloc[0])
               if len(kpi_rows) and pd.notna(kpi_rows["target_2025"].iloc[0]) else None)
