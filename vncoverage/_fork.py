@@ -17,6 +17,7 @@ instance): the child gets a copy of the memory, not of the other threads.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import sys
 from collections.abc import Callable
@@ -59,12 +60,16 @@ class ForkedCall(Generic[T]):
         if fork and fork_available():
             key = id(self)
             _PENDING[key] = self._call
+            # objects alive now are left out of the child's garbage collections, which
+            # would otherwise touch (and so copy) every page of the parent's heap
+            gc.freeze()
             try:
                 self._pool = ProcessPoolExecutor(max_workers=1,
                                                  mp_context=mp.get_context("fork"))
                 # with the fork method the worker is forked here, inside submit
                 self._future = self._pool.submit(_run_pending, key)
             finally:
+                gc.unfreeze()
                 _PENDING.pop(key, None)
 
     @property
