@@ -107,6 +107,8 @@ def test_rerun_computes_nothing_and_changes_no_file(world: World, tmp_path: Path
     ws = tmp_path / "ws"
     first = run_workspace(cfg, ws, progress=False)
     assert not first.up_to_date and first.cache_misses > 0
+    # the first run keeps its parsed inputs once the workspace is committed
+    assert len(list((ws / "cache" / "inputs").glob("*.vnca"))) >= 4
     before = _output_digests(ws)
     assert verify_outputs(ws) == []
     again = run_workspace(cfg, ws, progress=False)

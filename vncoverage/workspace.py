@@ -269,8 +269,12 @@ class DirReadCache:
     GeoParquet/Parquet plus the reader's notes, in one checksummed file. A damaged or
     unreadable entry is ignored (the file is parsed again)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, deferred: bool = False) -> None:
         self.folder = folder
+        #: With ``deferred``, entries are serialised when put but written by :meth:`flush`
+        #: (a first run keeps its reads once the workspace exists, never before).
+        self.deferred = deferred
+        self._held: dict[str, bytes] = {}
 
     def get(self, key: str) -> tuple[Any, list[str], dict[str, str]] | None:
         p = self.folder / f"{key}.vnca"
@@ -295,7 +299,17 @@ class DirReadCache:
             specs.append(spec)
         meta = {"tuple": isinstance(value, tuple), "parts": specs, "notes": list(notes),
                 "formats": dict(formats)}
-        io.write_bytes(self.folder / f"{key}.vnca", pack_arrays(arrays, meta), durable=False)
+        data = pack_arrays(arrays, meta)
+        if self.deferred:
+            self._held[key] = data
+        else:
+            io.write_bytes(self.folder / f"{key}.vnca", data, durable=False)
+
+    def flush(self) -> None:
+        """Write the entries held back (``deferred``)."""
+        held, self._held = self._held, {}
+        for key, data in held.items():
+            io.write_bytes(self.folder / f"{key}.vnca", data, durable=False)
 
 
 def _frame_to_bytes(item: Any) -> tuple[bytes, dict[str, Any]]:
@@ -627,12 +641,12 @@ class WorkspaceRun:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def _load_inputs(cfg: Config, mode: str, sites: Path | None, ws: Path
+def _load_inputs(cfg: Config, mode: str, sites: Path | None, ws: Path, cache: DirReadCache
                  ) -> tuple[Config, io.Inputs, list[str]]:
     """Load and validate every input, with ``sites`` as the cell list for ``update`` and
     ``add-sites`` (for the latter, only the new cells). Reads only, except that files
-    parsed without problems are kept in ``ws/cache/inputs`` when the workspace exists."""
-    cache = DirReadCache(ws / "cache" / "inputs") if (ws / MANIFEST).exists() else None
+    parsed without problems are kept in ``cache`` (held back until the run is committed
+    when the workspace does not exist yet)."""
     if mode == "run":
         return cfg, io.load_inputs(cfg, read_cache=cache), []
     assert sites is not None
@@ -687,7 +701,9 @@ def run_workspace(cfg: Config, ws: str | Path, *, mode: str = "run",
                 "run `make assets` and pass .cache/web/node_modules, or leave out "
                 "--web-assets (the map then loads them from their CDN)")])
     with _stage(timings, "load"):  # validation first: a failed run creates nothing
-        cfg_eff, inputs, applied = _load_inputs(cfg, mode, sites_path, ws)
+        read_cache = DirReadCache(ws / "cache" / "inputs",
+                                  deferred=not (ws / MANIFEST).exists())
+        cfg_eff, inputs, applied = _load_inputs(cfg, mode, sites_path, ws, read_cache)
     with workspace_lock(ws, mode):
         recover(ws)
         if mode == "add-sites":
@@ -804,6 +820,7 @@ def run_workspace(cfg: Config, ws: str | Path, *, mode: str = "run",
             io.write_text(staging / MANIFEST, json.dumps(manifest, indent=1, default=str,
                                                          ensure_ascii=False))
             _commit(ws, staging, prev, run_id)
+        read_cache.flush()
         report.written = [ws / p.relative_to(staging) for p in written]
         timings["total"] = time.perf_counter() - t_start
         return report
