@@ -68,3 +68,19 @@ def test_write_outputs_in_process_and_forked_give_the_same_files(tmp_path) -> No
         return re.sub(r"[0-9a-f]{32}", "ID", p.read_text(encoding="utf-8"))
 
     assert strip(tmp_path / "a" / "map.html") == strip(tmp_path / "b" / "map.html")
+
+
+def test_objects_stay_frozen_while_a_child_lives_and_are_released_after() -> None:
+    import gc
+
+    if not fork_available():
+        assert not ForkedCall(_work, np.ones(3), scale=1.0).forked
+        return
+    assert gc.get_freeze_count() == 0
+    first = ForkedCall(_work, np.ones(3), scale=1.0)
+    second = ForkedCall(_work, np.ones(3), scale=2.0)
+    assert gc.get_freeze_count() > 0  # neither process's collections walk the shared heap
+    assert first.result()[1] == 3.0
+    assert gc.get_freeze_count() > 0  # the second child still shares the heap
+    assert second.result()[1] == 6.0
+    assert gc.get_freeze_count() == 0

@@ -39,6 +39,26 @@ def fork_available() -> bool:
     return "fork" in mp.get_all_start_methods() and sys.platform != "darwin"
 
 
+#: Forked calls still running. While there is one, the objects that existed at its fork
+#: stay frozen (:func:`gc.freeze`): neither the child's nor this process's garbage
+#: collections walk them, since a collection writes to every object's header and so would
+#: copy every page of the heap the two processes still share.
+_LIVE = 0
+
+
+def _hold_freeze() -> None:
+    global _LIVE
+    gc.freeze()  # adds the objects alive now to the frozen ones
+    _LIVE += 1
+
+
+def _release_freeze() -> None:
+    global _LIVE
+    _LIVE -= 1
+    if _LIVE == 0:
+        gc.unfreeze()
+
+
 def _run_pending(key: int) -> Any:
     fn, args, kwargs = _PENDING.pop(key)
     return fn(*args, **kwargs)
@@ -60,16 +80,19 @@ class ForkedCall(Generic[T]):
         if fork and fork_available():
             key = id(self)
             _PENDING[key] = self._call
-            # objects alive now are left out of the child's garbage collections, which
-            # would otherwise touch (and so copy) every page of the parent's heap
-            gc.freeze()
+            _hold_freeze()
             try:
                 self._pool = ProcessPoolExecutor(max_workers=1,
                                                  mp_context=mp.get_context("fork"))
                 # with the fork method the worker is forked here, inside submit
                 self._future = self._pool.submit(_run_pending, key)
+            except BaseException:
+                pool, self._pool = self._pool, None
+                if pool is not None:
+                    pool.shutdown(wait=False, cancel_futures=True)
+                _release_freeze()
+                raise
             finally:
-                gc.unfreeze()
                 _PENDING.pop(key, None)
 
     @property
@@ -93,8 +116,11 @@ class ForkedCall(Generic[T]):
         pool, self._pool = self._pool, None
         if pool is None:
             return
-        if kill and self._future is not None and not self._future.done():
-            # ProcessPoolExecutor has no public way to stop a running call before 3.14
-            for proc in list(getattr(pool, "_processes", {}).values()):
-                proc.terminate()
-        pool.shutdown(wait=True, cancel_futures=True)
+        try:
+            if kill and self._future is not None and not self._future.done():
+                # ProcessPoolExecutor has no public way to stop a running call before 3.14
+                for proc in list(getattr(pool, "_processes", {}).values()):
+                    proc.terminate()
+            pool.shutdown(wait=True, cancel_futures=True)
+        finally:
+            _release_freeze()
