@@ -66,16 +66,47 @@ def _write_sites(df: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def test_pack_arrays_round_trip_and_damage_detected() -> None:
-    arrays = {"a": np.arange(10, dtype=np.int16), "b": np.eye(3, dtype=np.float32)}
+@pytest.mark.parametrize("n", [10, 700_000])  # small; several MiB (threaded frames)
+def test_pack_arrays_round_trip_and_damage_detected(n: int) -> None:
+    rng = np.random.default_rng(1)
+    arrays = {"a": np.arange(n, dtype=np.int16), "b": np.eye(3, dtype=np.float32),
+              "c": rng.normal(size=(n // 10 + 1, 7)).astype(np.float32)}
     data = pack_arrays(arrays, {"k": 1})
     back, meta = unpack_arrays(data)
     assert meta == {"k": 1}
     for k, v in arrays.items():
         np.testing.assert_array_equal(back[k], v)
-    for bad in (data[:-5], data[:20], data[:-1] + bytes([data[-1] ^ 1]), b"junk"):
+        assert back[k].dtype == v.dtype
+    for bad in (data[:-5], data[:20], data[:-1] + bytes([data[-1] ^ 1]),
+                data[:100] + bytes([data[100] ^ 1]) + data[101:], b"junk"):
         with pytest.raises(ValueError):
             unpack_arrays(bad)
+
+
+def test_containers_of_the_previous_format_are_still_read() -> None:
+    """VNCA2 (one zstd stream for all arrays): layer states and cache entries of
+    workspaces made by earlier versions."""
+    import hashlib
+
+    import zstandard
+
+    arrays = {"a": np.arange(300_000, dtype=np.int32), "b": np.eye(400, dtype=np.float32)}
+    spec, offset = [], 0
+    for name, a in arrays.items():
+        spec.append({"name": name, "dtype": a.dtype.str, "shape": list(a.shape),
+                     "offset": offset, "nbytes": int(a.nbytes)})
+        offset += a.nbytes
+    header = json.dumps({"arrays": spec, "meta": {"k": 2}, "size": offset}).encode()
+    data = bytearray(b"VNCA2\n" + len(header).to_bytes(8, "little") + header)
+    stream = zstandard.ZstdCompressor(level=1).compressobj(size=offset)
+    for a in arrays.values():
+        data += stream.compress(a.data)
+    data += stream.flush()
+    data += hashlib.sha256(data).digest()
+    back, meta = unpack_arrays(bytes(data))
+    assert meta == {"k": 2}
+    for k, v in arrays.items():
+        np.testing.assert_array_equal(back[k], v)
 
 
 def test_read_cache_gives_the_same_inputs(world: World, tmp_path: Path) -> None:

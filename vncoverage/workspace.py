@@ -147,15 +147,20 @@ def pack_arrays(arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any] | None
     return bytes(sink)
 
 
-def _decompress_into(frame: memoryview, out: np.ndarray) -> None:
+def _read_into(reader: Any, out: np.ndarray) -> None:
+    """Fill ``out`` from a zstandard stream reader."""
     view = out.reshape(-1).view(np.uint8)
-    reader = zstandard.ZstdDecompressor().stream_reader(frame)
     got = 0
     while got < view.nbytes:
         k = reader.readinto(view[got:].data)
         if not k:
             raise ValueError("truncated payload")
         got += k
+
+
+def _decompress_into(frame: memoryview, out: np.ndarray) -> None:
+    reader = zstandard.ZstdDecompressor().stream_reader(frame)
+    _read_into(reader, out)
     if reader.read(1):
         raise ValueError("payload longer than its header says")
 
@@ -176,16 +181,10 @@ def unpack_arrays(data: bytes) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         out = {s["name"]: np.empty(s["shape"], dtype=np.dtype(s["dtype"]))
                for s in header["arrays"]}
         payload = body[start + n:]
-        if data.startswith(_MAGIC_V2):
+        if data.startswith(_MAGIC_V2):  # one stream, the arrays one after the other
             reader = zstandard.ZstdDecompressor().stream_reader(payload)
-            for s in header["arrays"]:
-                view = out[s["name"]].reshape(-1).view(np.uint8)
-                got = 0
-                while got < s["nbytes"]:
-                    k = reader.readinto(view[got:].data)
-                    if not k:
-                        raise ValueError("truncated payload")
-                    got += k
+            for a in out.values():
+                _read_into(reader, a)
             return out, header["meta"]
         frames, offset = [], 0
         for s in header["arrays"]:
