@@ -279,3 +279,26 @@ def test_samples_no_pixel_reads_are_skipped_without_changing_any_pixel(code):
                                           radius, float(elev[99, 100]) + 30.0, 1.5, 4 / 3))
     for full, masked in zip(windows[0], windows[1], strict=True):
         np.testing.assert_array_equal(full, masked)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(-10, 200), st.integers(-10, 200), st.integers(1, 120), st.integers(1, 120))
+def test_group_window_within_a_box_is_that_part_of_the_whole_window(fold_world, r0, c0, h, w):
+    """An update refills a few pixels from cached sweeps: mapping a sweep on part of its
+    window gives exactly those pixels of the whole window."""
+    from vncoverage.coverage import group_window, sweep_groups
+
+    dem, cells, _ = fold_world
+    g = sweep_groups(cells, RADIO_ITM)[0]
+    whole = group_window(g, dem, RADIO_ITM)
+    n = whole.loss_db.shape[0]
+    box = (r0, c0, r0 + h, c0 + w)
+    part = group_window(g, dem, RADIO_ITM, within=box)
+    a0, b0 = max(whole.row, r0), max(whole.col, c0)
+    a1, b1 = max(min(whole.row + n, r0 + h), a0), max(min(whole.col + n, c0 + w), b0)
+    assert (part.row, part.col) == (a0, b0)
+    assert part.loss_db.shape == (a1 - a0, b1 - b0)
+    sl = np.s_[a0 - whole.row:a1 - whole.row, b0 - whole.col:b1 - whole.col]
+    for name in ("loss_db", "az_deg", "theta_deg", "flags"):
+        np.testing.assert_array_equal(getattr(part, name), getattr(whole, name)[sl],
+                                      err_msg=name)

@@ -13,7 +13,6 @@ raster into the existing layers, and a batch run equals any sequence of incremen
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import logging
@@ -251,8 +250,11 @@ class GroupWindow:
 
 
 def group_window(group: SweepGroup, dem: Dem, radio: RadioConfig, *,
-                 cache: SweepCache | None = None, dem_fp: str | None = None) -> GroupWindow:
-    """Sweep one group (or take its packed losses from ``cache``) and map it on its window.
+                 cache: SweepCache | None = None, dem_fp: str | None = None,
+                 within: tuple[int, int, int, int] | None = None) -> GroupWindow:
+    """Sweep one group (or take its packed losses from ``cache``) and map it on its window,
+    or only on the part of its window inside the grid box ``within`` (``row0, col0, row1,
+    col1``, end-exclusive; the same pixel values, fewer of them).
 
     Path losses are kept to 0.01 dB (:data:`vncoverage._sweep.LOSS_SCALE`) whether fresh
     or cached, so both give identical rasters.
@@ -282,9 +284,13 @@ def group_window(group: SweepGroup, dem: Dem, radio: RadioConfig, *,
         if cache is not None:
             cache.put(key, *packed)
     z_site = _sweep._bilinear(elev, math.nan, r0, c0)
+    r_end, c_end = r_start + 2 * half + 1, c_start + 2 * half + 1
+    if within is not None:
+        r_start, c_start = max(r_start, within[0]), max(c_start, within[1])
+        r_end, c_end = max(min(r_end, within[2]), r_start), max(min(c_end, within[3]), c_start)
     pwin, azwin, thwin, wflags = _sweep.path_window(
         packed[0], packed[1], n_radials, n_samples, elev, math.nan, r0, c0, r_start, c_start,
-        2 * half + 1, 2 * half + 1, pixel, pixel, group.radius_m,
+        r_end - r_start, c_end - c_start, pixel, pixel, group.radius_m,
         float(z_site) + group.height_m, radio.rx_height_m, radio.k_factor)
     if not math.isfinite(z_site):  # site on DEM nodata: everything unknown
         pwin[np.isfinite(pwin)] = np.nan
@@ -514,15 +520,30 @@ def update_layers(
     """Bring ``layers`` (computed for ``old_cells``) to ``new_cells``, in place, computing
     only what changed.
 
-    Added cells are folded in. For a removed or changed cell, every layer it belonged to is
-    recomputed inside its old window from the rasters of the current cells that reach that
-    window (their sweeps come from ``cache`` when there); a changed cell's new raster is then
-    folded in. Server indexes are renumbered to the new sorted cell ids. The result equals
-    :func:`compute_layers` on ``new_cells``.
+    A removed or changed cell leaves every layer it belonged to: its unknown-path counts
+    are taken off (from its old raster, rebuilt from its cached sweep), and the pixels it
+    served are recomputed from the rasters of the unchanged cells that reach them (their
+    sweeps come from ``cache`` when there); elsewhere the best server stays what it was.
+    Added cells and the new rasters of changed cells are then folded in. Server indexes are
+    renumbered to the new sorted cell ids. The result equals :func:`compute_layers` on
+    ``new_cells``.
     """
     set_threads(threads)
     added, changed, removed = diff_cells(old_cells, new_cells, radio)
-    old_windows = _cell_windows(old_cells.loc[removed + changed], dem, radio)
+    stale_ids = removed + changed
+    old_windows = _cell_windows(old_cells.loc[stale_ids], dem, radio)
+    old_records = _cell_records(old_cells.loc[stale_ids])
+    # the pixels each stale cell serves, found before the servers are renumbered
+    old_pos = {cid: k for k, cid in enumerate(layers.cell_ids)}
+
+    def keys_of(row: Mapping[str, Any]) -> tuple[tuple[str, str], tuple[str, str]]:
+        return (str(row["technology"]), ANY), (str(row["technology"]), str(row["operator"]))
+
+    served: dict[tuple[str, tuple[str, str]], np.ndarray] = {}
+    for cid in stale_ids:
+        r0, c0, r1, c1 = old_windows[cid]
+        for key in keys_of(old_records[cid]):
+            served[(cid, key)] = layers.layers[key].server[r0:r1, c0:c1] == old_pos[cid]
     new_ids = sorted(map(str, new_cells.index))
     # renumber servers to the new id order (relative order of kept cells is unchanged)
     remap = np.full(len(layers.cell_ids) + 1, -1, dtype=np.int32)
@@ -544,81 +565,84 @@ def update_layers(
     for g in sweep_groups(sel_new, radio):
         for cid in g.cell_ids:
             group_of[cid] = g
-    win_cache: dict[SweepGroup, GroupWindow] = {}
-
+    for g in sweep_groups(old_cells.loc[stale_ids], radio):
+        for cid in g.cell_ids:
+            group_of[f"old:{cid}"] = g
+    win_cache: dict[tuple[SweepGroup, tuple[int, int, int, int] | None], GroupWindow] = {}
     records = _cell_records(sel_new)
 
-    def raster(cid: str) -> CellRaster:
-        g = group_of[cid]
-        if g not in win_cache:
-            win_cache[g] = group_window(g, dem, radio, cache=cache, dem_fp=dem_fp)
-        return cell_raster(cid, records[cid], win_cache[g], radio)
+    def raster(cid: str, record: Mapping[str, Any] | None = None,
+               within: tuple[int, int, int, int] | None = None) -> CellRaster:
+        """A current cell's raster, or (with its old ``record``) a stale cell's old one;
+        only its part inside the box ``within`` when given."""
+        g = group_of[cid if record is None else f"old:{cid}"]
+        if (g, within) not in win_cache:
+            win_cache[(g, within)] = group_window(g, dem, radio, cache=cache, dem_fp=dem_fp,
+                                                  within=within)
+        return cell_raster(cid, records[cid] if record is None else record,
+                           win_cache[(g, within)], radio)
 
-    # 1. pixels of removed / changed cells: recompute their old windows from the others
-    stale = [(cid, old_cells.loc[cid]) for cid in removed + changed]
     cur_windows = _cell_windows(sel_new, dem, radio)
     # what every touched (layer, window) held before, to find the pixels that really change
     touched: dict[tuple[tuple[str, str], tuple[int, int, int, int]], None] = {}
-    for cid, old in stale:
-        for key in ((str(old["technology"]), ANY),
-                    (str(old["technology"]), str(old["operator"]))):
+    for cid in stale_ids:
+        for key in keys_of(old_records[cid]):
             touched[(key, old_windows[cid])] = None
     for cid in added + changed:
-        row = records[cid]
-        for key in ((str(row["technology"]), ANY),
-                    (str(row["technology"]), str(row["operator"]))):
+        for key in keys_of(records[cid]):
             touched[(key, cur_windows[cid])] = None
     before = {kw: _window_state(layers.layers[kw[0]], kw[1]) for kw in touched
               if kw[0] in layers.layers}
-    bar = tqdm(total=len(stale) + len(added) + len(changed), desc="update", unit="cell",
+    bar = tqdm(total=len(stale_ids) + len(added) + len(changed), desc="update", unit="cell",
                disable=not progress)
-    done: dict[tuple[str, str], list[tuple[int, int, int, int]]] = {}
-    for cid, old in stale:
+    # 1. a stale cell leaves its layers: its unknown paths are no longer counted, and the
+    #    pixels it served are emptied, to be refilled from the unchanged cells below
+    regions: dict[tuple[str, str], list[tuple[int, int, int, int]]] = {}
+    for cid in stale_ids:
         win = old_windows[cid]
         windows_by_cell.setdefault(cid, []).append(win)
         r0, c0, r1, c1 = win
-        keys = [(str(old["technology"]), ANY), (str(old["technology"]), str(old["operator"]))]
-        for key in keys:
-            done.setdefault(key, []).append(win)
+        old = raster(cid, old_records[cid])
+        nan = np.isnan(old.level_dbm[r0 - old.row:r1 - old.row, c0 - old.col:c1 - old.col])
+        for key in keys_of(old_records[cid]):
             lay = layers.layers[key]
-            lay.best_dbm[r0:r1, c0:c1] = -np.inf
-            lay.server[r0:r1, c0:c1] = -1
-            lay.unknown[r0:r1, c0:c1] = 0
-            lay.flags[r0:r1, c0:c1] = 0
-        tech, op = keys[1]
-        for other, (a0, b0, a1, b1) in cur_windows.items():
-            if a0 >= r1 or a1 <= r0 or b0 >= c1 or b1 <= c0:
+            lay.unknown[r0:r1, c0:c1][nan] -= 1
+            mask = served[(cid, key)]
+            if not mask.any():
                 continue
-            row = records[other]
-            if str(row["technology"]) != tech:
-                continue
-            ras = raster(other)
-            targets = [layers.layers[(tech, ANY)]]
-            if str(row["operator"]) == op:
-                targets.append(layers.layers[(tech, op)])
-            for lay in targets:
-                _sweep.fold_window(lay.best_dbm[r0:r1, c0:c1], lay.server[r0:r1, c0:c1],
-                                   lay.unknown[r0:r1, c0:c1], lay.flags[r0:r1, c0:c1],
-                                   ras.level_dbm, ras.flags, ras.row - r0, ras.col - c0,
-                                   new_pos[other])
+            lay.best_dbm[r0:r1, c0:c1][mask] = -np.inf
+            lay.server[r0:r1, c0:c1][mask] = -1
+            lay.flags[r0:r1, c0:c1][mask] = 0
+            rows = np.flatnonzero(mask.any(axis=1))
+            cols = np.flatnonzero(mask.any(axis=0))
+            regions.setdefault(key, []).append((r0 + int(rows[0]), c0 + int(cols[0]),
+                                                r0 + int(rows[-1]) + 1, c0 + int(cols[-1]) + 1))
         bar.update(1)
-    # 2. new rasters of added and changed cells, except where step 1 already folded them
-    #    (folding twice would not change the maximum but would count unknown paths twice)
+    # the unchanged cells that reach an emptied region are folded in again: the maximum
+    # does not change where they were already folded, and their unknown paths are already
+    # counted (they go to a scratch array)
+    fresh = set(added) | set(changed)
+    for key, boxes in regions.items():
+        tech, op = key
+        lay = layers.layers[key]
+        for a0, b0, a1, b1 in boxes:
+            scratch = np.zeros((a1 - a0, b1 - b0), dtype=np.uint32)
+            for other, (o0, p0, o1, p1) in cur_windows.items():
+                if o0 >= a1 or o1 <= a0 or p0 >= b1 or p1 <= b0 or other in fresh:
+                    continue
+                row = records[other]
+                if str(row["technology"]) != tech or op not in (ANY, str(row["operator"])):
+                    continue
+                ras = raster(other, within=(a0, b0, a1, b1))
+                _sweep.fold_window(lay.best_dbm[a0:a1, b0:b1], lay.server[a0:a1, b0:b1],
+                                   scratch, lay.flags[a0:a1, b0:b1], ras.level_dbm, ras.flags,
+                                   ras.row - a0, ras.col - b0, new_pos[other])
+    # 2. added cells and the new rasters of changed cells
     for cid in added + changed:
-        row = records[cid]
         ras = raster(cid)
         windows_by_cell.setdefault(cid, []).append(cur_windows[cid])
-        tech, op = str(row["technology"]), str(row["operator"])
-        for key in ((tech, ANY), (tech, op)):
-            level = ras.level_dbm
-            for a0, b0, a1, b1 in done.get(key, []):
-                i0, i1 = max(a0 - ras.row, 0), min(a1 - ras.row, level.shape[0])
-                j0, j1 = max(b0 - ras.col, 0), min(b1 - ras.col, level.shape[1])
-                if i0 < i1 and j0 < j1:
-                    if level is ras.level_dbm:
-                        level = level.copy()
-                    level[i0:i1, j0:j1] = -np.inf
-            layers.layers[key].fold(dataclasses.replace(ras, level_dbm=level), new_pos[cid])
+        for key in keys_of(records[cid]):
+            layers.layers[key].fold(ras, new_pos[cid])
         bar.update(1)
     bar.close()
     # layers of operators that no longer have any cell go, as in a full computation
@@ -634,15 +658,15 @@ def update_layers(
             _domain_check(sel_new, radio)
         layers.notes = [str(w.message) for w in caught]
     wins = tuple(w for ws in windows_by_cell.values() for w in ws)
-    boxes = []
+    boxes_changed = []
     for (key, win), old_state in before.items():
         lay = layers.layers.get(key)
         box = _changed_box(old_state, _window_state(lay, win) if lay is not None else None,
                            win)
         if box is not None:
-            boxes.append(box)
+            boxes_changed.append(box)
     return LayerUpdate(tuple(added), tuple(changed), tuple(removed), wins, windows_by_cell,
-                       tuple(boxes))
+                       tuple(boxes_changed))
 
 
 def _window_state(lay: Layer, win: tuple[int, int, int, int]) -> tuple[np.ndarray, ...]:
