@@ -8,7 +8,9 @@ In one run, on a fresh workspace:
 1. full run of the sample (every cell swept, every village summarised, FTTH, outputs);
 2. a rerun with nothing changed: target at most 5 % of the full run's time;
 3. ``add-sites`` with ``--new-cells`` new 4G cells on new towers (seeded positions inside
-   the province): target at most 10 %.
+   the province): target at most 10 %;
+4. ``update`` with the next month's full list (10 sectors re-tilted, 5 cells removed), for
+   information (no target).
 
 Steps 2 and 3 are repeated ``--repeats`` times (each add on its own copy of the workspace
 as step 2 left it) and the ratios use the median, so that one noisy second on a shared
@@ -51,6 +53,20 @@ def new_cells(n: int, seed: int) -> pd.DataFrame:
     base["cell_id"] = [f"BENCH-S{k:02d}-4G-1" for k in range(n)]
     base["commissioned"] = "2025-06-01"
     return base
+
+
+def monthly_list(added: pd.DataFrame, n_changed: int, n_removed: int, seed: int
+                 ) -> pd.DataFrame:
+    """The operators' full list a month later: the sample's cells plus ``added``, with
+    ``n_changed`` 4G sectors re-tilted (+2 degrees) and ``n_removed`` 4G cells gone."""
+    rng = np.random.default_rng(seed + 1)
+    cells = pd.concat([pd.read_csv(sample_data_dir() / "bts_sites" / "cells.csv"), added],
+                      ignore_index=True)
+    lte = np.flatnonzero((cells["technology"] == "4G").to_numpy()
+                         & ~cells["cell_id"].str.startswith("BENCH-").to_numpy())
+    pick = rng.choice(lte, n_changed + n_removed, replace=False)
+    cells.loc[pick[:n_changed], "tilt_deg"] = cells.loc[pick[:n_changed], "tilt_deg"] + 2
+    return cells.drop(index=pick[n_changed:])
 
 
 def _line(label: str, wr: WorkspaceRun, times: list[float], full: float | None = None
@@ -109,6 +125,15 @@ def main(argv: list[str] | None = None) -> int:
         if add.changes is not None:
             print(f"    villages whose verdict changed: "
                   f"{add.changes.villages['village_id'].nunique()}")
+
+        # 4. (no target) next month's full list through `update`: 10 sectors re-tilted and
+        #    5 cells removed, on the workspace of the last add
+        month = tmp / "month.csv"
+        monthly_list(new_cells(args.new_cells, args.seed), 10, 5, args.seed).to_csv(
+            month, index=False)
+        t0 = time.perf_counter()
+        upd = run_workspace(cfg, copy, mode="update", sites=month, progress=False)
+        _line("4. update: 10 changed, 5 gone", upd, [time.perf_counter() - t0], t_full)
 
         ok_add = t_add <= ADD_TARGET * t_full
         ok_noop = t_noop <= NOOP_TARGET * t_full and noop_ok
