@@ -565,9 +565,8 @@ def update_layers(
     for g in sweep_groups(sel_new, radio):
         for cid in g.cell_ids:
             group_of[cid] = g
-    for g in sweep_groups(old_cells.loc[stale_ids], radio):
-        for cid in g.cell_ids:
-            group_of[f"old:{cid}"] = g
+    old_group_of = {cid: g for g in sweep_groups(old_cells.loc[stale_ids], radio)
+                    for cid in g.cell_ids}
     win_cache: dict[tuple[SweepGroup, tuple[int, int, int, int] | None], GroupWindow] = {}
     records = _cell_records(sel_new)
 
@@ -575,7 +574,7 @@ def update_layers(
                within: tuple[int, int, int, int] | None = None) -> CellRaster:
         """A current cell's raster, or (with its old ``record``) a stale cell's old one;
         only its part inside the box ``within`` when given."""
-        g = group_of[cid if record is None else f"old:{cid}"]
+        g = group_of[cid] if record is None else old_group_of[cid]
         if (g, within) not in win_cache:
             win_cache[(g, within)] = group_window(g, dem, radio, cache=cache, dem_fp=dem_fp,
                                                   within=within)

@@ -238,9 +238,15 @@ class OutputWriter:
         # process, forked now: before any thread of ours (the GDAL writer) starts
         self.figures = ForkedCall(_render_figures, r, villages, self.towns, lang=lang,
                                   fork=fork)
-        self.map = (ForkedCall(_render_map, r, villages, self.band, self.towers,
-                               self._path("map.html"), lang=lang, tiles=tiles,
-                               web_assets=web_assets, fork=fork) if map_html else None)
+        self.map: ForkedCall[None] | None = None
+        try:
+            if map_html:
+                self.map = ForkedCall(_render_map, r, villages, self.band, self.towers,
+                                      self._path("map.html"), lang=lang, tiles=tiles,
+                                      web_assets=web_assets, fork=fork)
+        except BaseException:
+            self.figures.close(kill=True)
+            raise
 
     def _path(self, name: str) -> Path:
         p = self.out / name
