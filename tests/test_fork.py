@@ -35,13 +35,27 @@ def test_failure_in_the_child_is_raised_in_the_parent() -> None:
         call.result()
 
 
-def test_close_with_kill_stops_a_running_child() -> None:
+def _sleep_forever(pid_file: str) -> None:
+    import time
+    from pathlib import Path
+
+    Path(pid_file).write_text(str(os.getpid()))
+    time.sleep(3600)
+
+
+def test_close_with_kill_stops_a_running_child(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import time
 
-    call = ForkedCall(time.sleep, 60)
-    t0 = time.perf_counter()
-    call.close(kill=True)
-    assert time.perf_counter() - t0 < 30
+    pid_file = tmp_path / "pid"
+    call = ForkedCall(_sleep_forever, str(pid_file))
+    if not call.forked:
+        return  # nothing runs until result() without fork
+    while not pid_file.exists() or not pid_file.read_text():
+        time.sleep(0.01)
+    pid = int(pid_file.read_text())
+    call.close(kill=True)  # would wait an hour if the child were not stopped
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # stopped and reaped
 
 
 def test_write_outputs_in_process_and_forked_give_the_same_files(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -474,25 +474,20 @@ def _excel_rows(data: bytes, *, file: str, schema: Sequence[str],
                 problems: list[Problem]) -> tuple[list[list[str | None]], str | None] | None:
     import openpyxl
 
-    try:
+    sheets: list[tuple[str, list[list[str | None]]]] = []
+    try:  # opening and reading fail the same way for a damaged or foreign file
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            for ws in wb.worksheets:
+                rows = [[_cell_text(v) for v in r] for r in ws.iter_rows(values_only=True)]
+                sheets.append((ws.title, rows))
+        finally:
+            wb.close()
     except Exception as exc:
         problems.append(Problem(file, f"cannot be read as an Excel workbook "
                                 f"({type(exc).__name__}: {exc})",
                                 "save it again as .xlsx, or export it as CSV UTF-8"))
         return None
-    try:
-        sheets: list[tuple[str, list[list[str | None]]]] = []
-        for ws in wb.worksheets:
-            rows = [[_cell_text(v) for v in r] for r in ws.iter_rows(values_only=True)]
-            sheets.append((ws.title, rows))
-    except Exception as exc:
-        problems.append(Problem(file, f"cannot be read as an Excel workbook "
-                                f"({type(exc).__name__}: {exc})",
-                                "save it again as .xlsx, or export it as CSV UTF-8"))
-        return None
-    finally:
-        wb.close()
     nonempty = [(t, r) for t, r in sheets if any(any(c for c in row) for row in r)]
     if not nonempty:
         problems.append(Problem(file, "the workbook has no data (every sheet is empty)",

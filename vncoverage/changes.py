@@ -66,7 +66,9 @@ def compute_changes(before_verdicts: pd.DataFrame | None, before_kpis: pd.DataFr
                          "frequency_mhz": c["frequency_mhz"]})
     cells = pd.DataFrame(rows)
     va, vb = after.villages, before_verdicts.reindex(after.villages.index)
-    box = village_pixel_bounds(after.villages, after.inputs.dem)
+    # the same boxes as the choice of villages to re-summarise: polygon, centre, clusters
+    box = village_pixel_bounds(after.villages, after.inputs.dem, after.inputs.centres,
+                               after.inputs.settlements)
     cause_hits = {cid: np.logical_or.reduce([touches(box, w) for w in wins])
                   for cid, wins in upd.windows_by_cell.items()}
     pos = {vid: k for k, vid in enumerate(va.index)}

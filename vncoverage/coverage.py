@@ -432,16 +432,15 @@ def compute_layers(
 
 @dataclass(frozen=True)
 class LayerUpdate:
-    """What :func:`update_layers` changed: cell ids added, changed and removed; the grid
-    windows ``(row0, col0, row1, col1)`` (end-exclusive) the update recomputed, per cell;
+    """What :func:`update_layers` changed: cell ids added, changed and removed; per cell,
+    the grid windows ``(row0, col0, row1, col1)`` (end-exclusive) it reaches (old and new);
     and ``changed_boxes``, the bounding boxes (same convention) of the pixels whose best
-    level, server, unknown count or flags actually differ afterwards in some layer (a subset
-    of the windows, often much smaller: a new cell only changes the pixels it now serves)."""
+    level, server, unknown count or flags actually differ afterwards in some layer (inside
+    those windows, often much smaller: a new cell only changes the pixels it now serves)."""
 
     added: tuple[str, ...]
     changed: tuple[str, ...]
     removed: tuple[str, ...]
-    windows: tuple[tuple[int, int, int, int], ...]
     windows_by_cell: dict[str, list[tuple[int, int, int, int]]]
     changed_boxes: tuple[tuple[int, int, int, int], ...] = ()
 
@@ -656,7 +655,6 @@ def update_layers(
             warnings.simplefilter("always", ModelDomainWarning)
             _domain_check(sel_new, radio)
         layers.notes = [str(w.message) for w in caught]
-    wins = tuple(w for ws in windows_by_cell.values() for w in ws)
     boxes_changed = []
     for (key, win), old_state in before.items():
         lay = layers.layers.get(key)
@@ -664,7 +662,7 @@ def update_layers(
                            win)
         if box is not None:
             boxes_changed.append(box)
-    return LayerUpdate(tuple(added), tuple(changed), tuple(removed), wins, windows_by_cell,
+    return LayerUpdate(tuple(added), tuple(changed), tuple(removed), windows_by_cell,
                        tuple(boxes_changed))
 
 

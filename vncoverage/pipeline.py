@@ -177,9 +177,9 @@ def write_outputs(results: Results, out_dir: str | Path, *, map_html: bool = Tru
     ``make assets``), the map's JavaScript and CSS libraries are embedded in ``map.html``,
     which then opens with no network at all; otherwise the browser loads them from their CDN.
 
-    The map and the figures are rendered by a forked child process while this one writes
-    the tables, rasters and report (see :class:`OutputWriter`; ``fork=False`` renders them
-    here, with the same result).
+    The map and the figures are rendered by two forked child processes while this one
+    writes the tables, rasters and report (see :class:`OutputWriter`; ``fork=False``
+    renders them here, with the same result).
     """
     with OutputWriter(results, out_dir, map_html=map_html, lang=lang, tiles=tiles,
                       web_assets=web_assets, fork=fork) as writer:
@@ -189,7 +189,7 @@ def write_outputs(results: Results, out_dir: str | Path, *, map_html: bool = Tru
 class OutputWriter:
     """:func:`write_outputs` in two steps, so that a caller can do its own writing while
     the map and the figures render: creating the writer prepares what they need and starts
-    them in a forked child (:mod:`vncoverage._fork`); :meth:`finish` writes the GeoPackage,
+    them in two forked children (:mod:`vncoverage._fork`); :meth:`finish` writes the GeoPackage,
     the rasters (GDAL, in a second thread), the tables and the report, waits for the child
     and returns every path written. Use it as a context manager: leaving the block without
     :meth:`finish` (an error) stops the child.
