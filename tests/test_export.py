@@ -19,7 +19,7 @@ from vncoverage import _cli_export, export
 from vncoverage.cli import main
 from vncoverage.config import load_config
 from vncoverage.io import read_output_folder
-from vncoverage.pipeline import run
+from vncoverage.pipeline import run, write_outputs
 
 
 @pytest.fixture(scope="module")
@@ -176,3 +176,21 @@ def test_from_results_matches_output_folder(world, out):
     pd.testing.assert_series_equal(a, b)
     assert list(export.village_table(mem.villages).columns) == list(
         export.village_table(disk.villages).columns)
+
+
+@pytest.mark.xfail(strict=True, reason="export.from_results recomputes remote gaps with the "
+                                       "default thresholds instead of the configured ones")
+def test_from_results_uses_the_configured_remote_thresholds(tmp_path):
+    """An export made from memory flags the same remote gaps as ``villages.gpkg``, also when
+    ``[coverage] remote_town_m`` / ``remote_road_m`` are not the defaults."""
+    w = build_planner_world(tmp_path / "world")
+    text = w.config.read_text(encoding="utf-8")
+    w.config.write_text(text + "\n[coverage]\nremote_town_m = 50000.0\n"
+                               "remote_road_m = 50000.0\n", encoding="utf-8")
+    res = run(load_config(w.config), progress=False)
+    written = write_outputs(res, tmp_path / "out", map_html=False, fork=False)
+    gpkg = next(p for p in written if p.name == "villages.gpkg")
+    disk = gpd.read_file(gpkg, layer="villages").set_index("village_id")
+    assert not disk["remote_gap"].astype(bool).any()  # nothing is 50 km from town or road
+    mem = export.from_results(res).villages
+    assert mem["remote_gap"].astype(bool).tolist() == disk["remote_gap"].astype(bool).tolist()
