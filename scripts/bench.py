@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from vncoverage.config import load_config
-from vncoverage.io import load_inputs, sample_data_dir
+from vncoverage.fileio import load_inputs, sample_data_dir
 from vncoverage.pipeline import run, write_outputs
 
 TARGET_S = 120.0

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from vncoverage.config import load_config
 from vncoverage.fibre import ftth_reach
-from vncoverage.io import load_inputs, sample_data_dir
+from vncoverage.fileio import load_inputs, sample_data_dir
 from vncoverage.roads import build_network
 
 TARGET_S = 10.0

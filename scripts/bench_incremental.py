@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from vncoverage.config import load_config
-from vncoverage.io import sample_data_dir
+from vncoverage.fileio import sample_data_dir
 from vncoverage.workspace import WorkspaceRun, run_workspace
 
 ADD_TARGET = 0.10

@@ -306,7 +306,7 @@ def print_itm_table(rows: Sequence[ItmRow], params: PathParams | None = None) ->
 
 def _sample_inputs():  # type: ignore[no-untyped-def]
     from vncoverage.config import load_config
-    from vncoverage.io import load_inputs, sample_data_dir
+    from vncoverage.fileio import load_inputs, sample_data_dir
 
     cfg = load_config(sample_data_dir() / "config.toml")
     return cfg, load_inputs(cfg)
@@ -364,7 +364,7 @@ def bench_scaling(model: str, n_cells: int = 30) -> None:
     import dataclasses
 
     from vncoverage.coverage import compute_layers
-    from vncoverage.io import Dem
+    from vncoverage.datatypes import Dem
 
     cfg, inputs = _sample_inputs()
     cells = inputs.cells[inputs.cells["technology"] == "4G"].iloc[:n_cells]

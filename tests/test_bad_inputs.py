@@ -10,7 +10,7 @@ import pytest
 from pyproj import CRS
 
 from vncoverage.errors import InputDataError, Problem
-from vncoverage.io import read_cells, read_dem, read_ftth_nodes, read_targets, read_villages
+from vncoverage.fileio import read_cells, read_dem, read_ftth_nodes, read_targets, read_villages
 
 BAD = Path(__file__).resolve().parent / "data" / "bad"
 EXPECTED: dict[str, dict] = tomllib.loads((BAD / "expected.toml").read_text(encoding="utf-8"))

@@ -14,7 +14,7 @@ from pyproj import CRS
 from vncoverage import _sweep
 from vncoverage.config import RadioConfig
 from vncoverage.coverage import ANY, cell_rasters, compute_layers, new_layers
-from vncoverage.io import Dem
+from vncoverage.datatypes import Dem
 from vncoverage.propagation import (
     bullington_loss_db,
     cost231_hata_db,

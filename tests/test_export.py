@@ -18,7 +18,7 @@ from planner_world import XSS_NAMES, build_planner_world
 from vncoverage import _cli_export, export
 from vncoverage.cli import main
 from vncoverage.config import load_config
-from vncoverage.io import read_output_folder
+from vncoverage.fileio import read_output_folder
 from vncoverage.pipeline import run, write_outputs
 
 

@@ -15,10 +15,10 @@ from conftest import X0, Y0, build_world, write_dem
 from pyproj import Transformer
 from shapely.geometry import Polygon
 
-from vncoverage._tables import to_cp1258
 from vncoverage.config import load_config
 from vncoverage.errors import InputDataError
-from vncoverage.io import atomic_path, file_sha256, load_inputs, read_area_table, read_cells
+from vncoverage.fileio import atomic_path, file_sha256, load_inputs, read_area_table, read_cells
+from vncoverage.fileio._tables import to_cp1258
 
 
 def test_world_loads_in_working_crs(tiny_world):
@@ -279,7 +279,7 @@ def test_invalid_polygon_repaired_with_a_warning_naming_it(tmp_path: Path, caplo
     x0, y0, x1, y1 = vil.geometry.iloc[2].bounds
     vil.loc[2, "geometry"] = Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1)])  # bow-tie
     vil.to_file(w.boundaries, layer="villages", driver="GPKG")
-    with caplog.at_level("WARNING", logger="vncoverage.io"):
+    with caplog.at_level("WARNING", logger="vncoverage.fileio"):
         inp = load_inputs(load_config(w.config))
     assert "make_valid: V03" in caplog.text
     assert inp.villages.loc["V03"].geometry.geom_type == "MultiPolygon"  # one village, 2 parts

@@ -18,7 +18,7 @@ from pyproj import CRS, Transformer
 from shapely.geometry import LineString, Point
 
 from vncoverage.errors import Problem
-from vncoverage.io import read_roads
+from vncoverage.fileio import read_roads
 from vncoverage.roads import (
     attach_points,
     build_network,
@@ -346,7 +346,7 @@ def test_pipeline_uses_the_road_network(tmp_path: Path):
     from conftest import build_world
 
     from vncoverage.config import load_config
-    from vncoverage.io import load_inputs
+    from vncoverage.fileio import load_inputs
     from vncoverage.pipeline import run
 
     w = build_world(tmp_path / "w")
@@ -379,7 +379,7 @@ def test_bad_road_file_fails_load_inputs_with_the_file_named(tmp_path: Path):
 
     from vncoverage.config import load_config
     from vncoverage.errors import InputDataError
-    from vncoverage.io import load_inputs
+    from vncoverage.fileio import load_inputs
 
     w = build_world(tmp_path / "w")
     _with_roads(w, gpd.GeoDataFrame(geometry=[Point(X0, Y0 - 100)], crs=32648))

@@ -18,17 +18,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyproj import CRS
 
-from vncoverage import _tables
-from vncoverage._tables import parse_angle, parse_number, parse_table, to_cp1258
 from vncoverage.errors import InputDataError, Problem
-from vncoverage.io import (
+from vncoverage.fileio import (
     CELL_COLUMNS,
-    CELL_SCHEMA,
+    _tables,
     read_cells,
     read_ftth_nodes,
     read_targets,
     sample_data_dir,
 )
+from vncoverage.fileio._tables import parse_angle, parse_number, parse_table, to_cp1258
+from vncoverage.fileio.inventories import CELL_SCHEMA
 
 UTM = CRS.from_epsg(32648)
 VI_TEXT = "Thôn Nặm Khuôn, Xã Văn Tam, Lộc Bình, Đình Lập, Hữu Lũng, Tràng Định, Mẫu Sơn"

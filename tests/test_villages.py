@@ -14,7 +14,7 @@ from shapely.geometry import Point, box
 
 from vncoverage.config import CoverageConfig, RadioConfig
 from vncoverage.coverage import ANY, new_layers
-from vncoverage.io import Dem
+from vncoverage.datatypes import Dem
 from vncoverage.villages import COVERED, LOM_SONG, TRANG_SONG, UNKNOWN, summarise_villages
 
 PIX = 30.0

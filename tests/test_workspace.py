@@ -18,7 +18,7 @@ from conftest import World, build_world, write_dem
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vncoverage import io
+from vncoverage import fileio
 from vncoverage.config import load_config
 from vncoverage.coverage import compute_layers, update_layers
 from vncoverage.errors import InputDataError, WorkspaceError
@@ -49,7 +49,7 @@ def _assert_layers_equal(a, b) -> None:  # type: ignore[no-untyped-def]
 
 
 def _output_digests(ws: Path) -> dict[str, str]:
-    return {str(p.relative_to(ws)): io.file_sha256(p) for p in sorted(ws.rglob("*"))
+    return {str(p.relative_to(ws)): fileio.file_sha256(p) for p in sorted(ws.rglob("*"))
             if p.is_file() and "cache" not in p.parts}
 
 
@@ -113,10 +113,10 @@ def test_containers_of_the_previous_format_are_still_read() -> None:
 def test_read_cache_gives_the_same_inputs(world: World, tmp_path: Path) -> None:
     cfg = load_config(world.config)
     cache = DirReadCache(tmp_path / "inputs")
-    fresh = io.load_inputs(cfg)
-    first = io.load_inputs(cfg, read_cache=cache)
+    fresh = fileio.load_inputs(cfg)
+    first = fileio.load_inputs(cfg, read_cache=cache)
     assert len(list((tmp_path / "inputs").glob("*.vnca"))) >= 4  # filled
-    again = io.load_inputs(cfg, read_cache=cache)
+    again = fileio.load_inputs(cfg, read_cache=cache)
     for got in (first, again):
         assert got.notes == fresh.notes and got.formats == fresh.formats
         assert got.checksums == fresh.checksums
@@ -130,7 +130,7 @@ def test_read_cache_gives_the_same_inputs(world: World, tmp_path: Path) -> None:
     # a damaged entry is parsed again, not used
     for entry in (tmp_path / "inputs").glob("*.vnca"):
         entry.write_bytes(entry.read_bytes()[:-3])
-    damaged = io.load_inputs(cfg, read_cache=cache)
+    damaged = fileio.load_inputs(cfg, read_cache=cache)
     pd.testing.assert_frame_equal(pd.DataFrame(damaged.villages), pd.DataFrame(fresh.villages))
 
 
@@ -234,13 +234,13 @@ def small_world(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-un
     pd.DataFrame(pool).to_csv(table, index=False)
     from pyproj import CRS
     problems: list = []
-    cells = io.read_cells(table, working_crs=CRS.from_user_input(cfg.study.working_crs),
+    cells = fileio.read_cells(table, working_crs=CRS.from_user_input(cfg.study.working_crs),
                           problems=problems)
     assert not problems and cells is not None
-    dem = io.read_dem(w.dem, working_crs=CRS.from_user_input(cfg.study.working_crs),
+    dem = fileio.read_dem(w.dem, working_crs=CRS.from_user_input(cfg.study.working_crs),
                       problems=problems)
     io_cells["cells"] = cells
-    inputs = io.load_inputs(cfg)
+    inputs = fileio.load_inputs(cfg)
     return cfg, cells, dem, DirSweepCache(root / "sweeps"), inputs
 
 

@@ -45,7 +45,7 @@ def export_command(out: Path, formats: tuple[str, ...], dest: Path | None, lang:
       vncoverage export --out out --format xlsx --format kml
     """
     from .export import export, from_output_folder
-    from .io import read_output_folder
+    from .fileio import read_output_folder
 
     data = from_output_folder(read_output_folder(out))
     target = dest if dest is not None else out / "export"

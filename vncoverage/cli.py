@@ -46,7 +46,7 @@ def main(ctx: click.Context, verbose: int) -> None:
 
 def _load(config: Path | None):  # type: ignore[no-untyped-def]
     from .config import load_config
-    from .io import sample_data_dir
+    from .fileio import sample_data_dir
 
     return load_config(config if config is not None else sample_data_dir() / "config.toml")
 
@@ -85,7 +85,7 @@ def run(config: Path | None, out: Path, no_map: bool, progress: bool | None,
               help="TOML configuration (default: the bundled sample).")
 def validate(config: Path | None) -> None:
     """Load and check every input; report all problems at once, compute nothing."""
-    from .io import load_inputs
+    from .fileio import load_inputs
 
     cfg = _load(config)
     inputs = load_inputs(cfg)

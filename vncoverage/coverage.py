@@ -30,7 +30,7 @@ from tqdm.auto import tqdm
 
 from . import _sweep
 from .config import RadioConfig
-from .io import Dem
+from .datatypes import Dem
 from .propagation import ModelDomainWarning, get_model
 from .radio import per_re_offset_db
 

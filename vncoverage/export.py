@@ -48,7 +48,7 @@ import shapely
 from affine import Affine
 from pyproj import CRS
 
-from . import io
+from . import fileio
 from .i18n import DEFAULT_LANG, check_lang, column_label, tr, verdict_label
 from .villages import COVERED, LOM_SONG, TRANG_SONG, UNKNOWN
 
@@ -193,11 +193,11 @@ def coverage_polygons(masks: dict[tuple[str, str], Raster], *,
 # sources
 
 
-def _grid_raster(g: io.Grid, band: int = 0) -> Raster:
+def _grid_raster(g: fileio.Grid, band: int = 0) -> Raster:
     return Raster(values=g.bands[band], transform=g.transform, crs=g.crs, nodata=g.nodata)
 
 
-def from_output_folder(folder: io.OutputFolder) -> ExportData:
+def from_output_folder(folder: fileio.OutputFolder) -> ExportData:
     """Export data from an output folder read by :func:`vncoverage.io.read_output_folder`."""
     L = folder.layers
     v = L["villages"].copy()
@@ -650,30 +650,30 @@ def export(data: ExportData, fmt: str, dest: str | Path, *, lang: str = DEFAULT_
     if fmt in ("gpkg", "geojson") and data.masks:
         vector["coverage"] = data.coverage
     if fmt == "gpkg":
-        io.write_vector(path("vncoverage.gpkg"), vector)
+        fileio.write_vector(path("vncoverage.gpkg"), vector)
     elif fmt == "geojson":
         for name in ("villages", "towers", "fibre_nodes", "coverage"):
             if name in vector:
-                io.write_geojson(path(f"{name}.geojson"), vector[name])
+                fileio.write_geojson(path(f"{name}.geojson"), vector[name])
     elif fmt == "csv":
         for name, df in _tables(data, lang).items():
-            io.write_csv(path(f"{name}.csv"), df)
+            fileio.write_csv(path(f"{name}.csv"), df)
     elif fmt == "xlsx":
-        io.write_bytes(path("vncoverage.xlsx"), xlsx_bytes(data, lang=lang))
+        fileio.write_bytes(path("vncoverage.xlsx"), xlsx_bytes(data, lang=lang))
     elif fmt == "kml":
-        io.write_text(path("vncoverage.kml"), kml_document(data, lang=lang))
+        fileio.write_text(path("vncoverage.kml"), kml_document(data, lang=lang))
     elif fmt == "cog":
         if data.rsrp_4g is None:
             raise ValueError("no 4G coverage raster to export (coverage_4g.tif is missing); "
                              "rerun `vncoverage run` with 4G among [radio] technologies")
         r = data.rsrp_4g
-        io.write_cog(path("rsrp_4g.tif"), [r.values.astype(np.float32)], transform=r.transform,
+        fileio.write_cog(path("rsrp_4g.tif"), [r.values.astype(np.float32)], transform=r.transform,
                      crs=r.crs, nodata=float("nan"),
                      descriptions=["best-server RSRP per resource element (dBm), 4G, any "
                                    "operator"], tags={"SOFTWARE": "vncoverage", "UNIT": "dBm"})
         if data.server_4g is not None:
             s = data.server_4g
-            io.write_cog(path("server_4g.tif"), [s.values.astype(np.int32)],
+            fileio.write_cog(path("server_4g.tif"), [s.values.astype(np.int32)],
                          transform=s.transform, crs=s.crs, nodata=-1,
                          descriptions=["best-server index (server_index in "
                                        "server_4g_cells.csv), 4G, any operator; -1 none"],
@@ -685,5 +685,5 @@ def export(data: ExportData, fmt: str, dest: str | Path, *, lang: str = DEFAULT_
                     "cell_id": c.index.astype(str),
                     **{k: c[k].to_numpy() for k in ("site_id", "operator", "technology")
                        if k in c.columns}}).sort_values("server_index")
-                io.write_csv(path("server_4g_cells.csv"), lut, index=False)
+                fileio.write_csv(path("server_4g_cells.csv"), lut, index=False)
     return written

@@ -32,10 +32,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import io
+from . import fileio
 from .changes import Changes
 from .config import Config
 from .coverage import ANY, Layers, SweepCache, compute_layers
+from .datatypes import Inputs
 from .fibre import FtthResult, ftth_reach
 from .kpi import group_table, kpi_table
 from .villages import nearest_sites, summarise_villages
@@ -57,7 +58,7 @@ class Results:
     """Everything a run computed, in memory."""
 
     cfg: Config
-    inputs: io.Inputs
+    inputs: Inputs
     layers: Layers
     villages: gpd.GeoDataFrame
     kpis: pd.DataFrame
@@ -88,7 +89,7 @@ def _stage(timings: dict[str, float], name: str) -> Iterator[None]:
     log.info("stage %s done in %.2f s", name, timings[name])
 
 
-def run(cfg: Config, *, inputs: io.Inputs | None = None, progress: bool | None = None,
+def run(cfg: Config, *, inputs: Inputs | None = None, progress: bool | None = None,
         cache: SweepCache | None = None) -> Results:
     """Run every stage on the inputs named in ``cfg`` (or on already loaded ``inputs``).
 
@@ -99,7 +100,7 @@ def run(cfg: Config, *, inputs: io.Inputs | None = None, progress: bool | None =
     show = cfg.run.progress if progress is None else progress
     with _stage(timings, "load"):
         if inputs is None:
-            inputs = io.load_inputs(cfg)
+            inputs = fileio.load_inputs(cfg)
     with _stage(timings, "propagation"):
         layers = compute_layers(inputs.cells, inputs.dem, cfg.radio, threads=cfg.run.threads,
                                 progress=show, cache=cache)
@@ -110,7 +111,7 @@ def run(cfg: Config, *, inputs: io.Inputs | None = None, progress: bool | None =
     return assemble(cfg, inputs, layers, summary, ftth, timings)
 
 
-def village_summary(cfg: Config, inputs: io.Inputs, layers: Layers,
+def village_summary(cfg: Config, inputs: Inputs, layers: Layers,
                     only: pd.Index | None = None) -> pd.DataFrame:
     """Per-village mobile coverage (:func:`summarise_villages`), for every village or for
     the village ids in ``only``."""
@@ -120,7 +121,7 @@ def village_summary(cfg: Config, inputs: io.Inputs, layers: Layers,
     return summarise_villages(vil, centres, inputs.settlements, layers, cfg.radio, cfg.coverage)
 
 
-def fibre_stage(cfg: Config, inputs: io.Inputs) -> FtthResult | None:
+def fibre_stage(cfg: Config, inputs: Inputs) -> FtthResult | None:
     """FTTH reach, or None without FTTH nodes."""
     if inputs.ftth_nodes is None:
         return None
@@ -128,7 +129,7 @@ def fibre_stage(cfg: Config, inputs: io.Inputs) -> FtthResult | None:
                       cfg.ftth, roads=inputs.roads)
 
 
-def assemble(cfg: Config, inputs: io.Inputs, layers: Layers, summary: pd.DataFrame,
+def assemble(cfg: Config, inputs: Inputs, layers: Layers, summary: pd.DataFrame,
              ftth: FtthResult | None, timings: dict[str, float]) -> Results:
     """Join the stages' results per village and compute the KPI tables (cheap)."""
     notes = list(inputs.notes) + list(layers.notes)
@@ -298,29 +299,29 @@ class OutputWriter:
                     layers[name] = gdf.reset_index(drop=True)
             # GDAL writes (GeoPackage, GeoTIFFs) release the GIL: they run in a second
             # thread while this one writes the tables and the report
-            jobs = [background.submit(io.write_vector, path("villages.gpkg"), layers)]
+            jobs = [background.submit(fileio.write_vector, path("villages.gpkg"), layers)]
             if self.band is not None:
                 jobs.append(background.submit(
-                    io.write_raster, path("coverage_4g.tif"), [self.band],
+                    fileio.write_raster, path("coverage_4g.tif"), [self.band],
                     transform=dem.transform, crs=dem.crs, nodata=float("nan"),
                     descriptions=["best-server RSRP per resource element (dBm), 4G, any "
                                   "operator"],
                     tags={"SOFTWARE": "vncoverage", "MODEL": r.cfg.radio.model,
                           "STUDY": r.cfg.study.name}))
                 jobs.append(background.submit(
-                    io.write_raster, path("server_4g.tif"), [self.server],
+                    fileio.write_raster, path("server_4g.tif"), [self.server],
                     transform=dem.transform, crs=dem.crs, nodata=-1,
                     descriptions=["best server, 4G, any operator: server_index of the "
                                   "'cells' layer of villages.gpkg; -1 none"],
                     tags={"SOFTWARE": "vncoverage"}))
-            io.write_csv(path("villages.csv"), pd.DataFrame(vil.drop(columns="geometry")))
-            io.write_csv(path("kpi.csv"), r.kpis)
-            io.write_csv(path("by_district.csv"), r.by_district)
-            io.write_csv(path("by_commune_2025.csv"), r.by_commune_2025)
+            fileio.write_csv(path("villages.csv"), pd.DataFrame(vil.drop(columns="geometry")))
+            fileio.write_csv(path("kpi.csv"), r.kpis)
+            fileio.write_csv(path("by_district.csv"), r.by_district)
+            fileio.write_csv(path("by_commune_2025.csv"), r.by_commune_2025)
             mask_list, mask_names = mask_bands(covered_bands(r.layers, r.cfg.radio))
             if mask_list:
                 jobs.append(background.submit(
-                    io.write_raster, path("coverage_masks.tif"), mask_list,
+                    fileio.write_raster, path("coverage_masks.tif"), mask_list,
                     transform=dem.transform, crs=dem.crs, nodata=None,
                     descriptions=mask_names,
                     tags={"SOFTWARE": "vncoverage",
@@ -329,7 +330,7 @@ class OutputWriter:
             if self.map is not None:
                 self.map.result()
             for key, png in figures.items():
-                io.write_bytes(path(f"figures/{key}.png"), png)
+                fileio.write_bytes(path(f"figures/{key}.png"), png)
             r.timings["write"] = time.perf_counter() - self.t0
             ctx = ReportContext(cfg=r.cfg, kpis=r.kpis, villages=self.villages,
                                 by_district=r.by_district, by_commune_2025=r.by_commune_2025,
@@ -337,9 +338,9 @@ class OutputWriter:
                                 n_cells=r.n_cells, lang=self.lang, changes=r.changes,
                                 remote_town_m=cov.remote_town_m,
                                 remote_road_m=cov.remote_road_m)
-            io.write_text(path("report.md"), render_markdown(
+            fileio.write_text(path("report.md"), render_markdown(
                 ctx, figures={k: f"figures/{k}.png" for k in figures}))
-            io.write_text(path("report.html"), html_report(ctx, figures=figures))
+            fileio.write_text(path("report.html"), html_report(ctx, figures=figures))
             for job in jobs:
                 job.result()  # re-raises a failed write
         finally:
@@ -366,7 +367,7 @@ def _render_map(r: Results, villages: gpd.GeoDataFrame, band: np.ndarray | None,
     page = m.get_root().render()
     if web_assets is not None:
         page = inline_assets(page, web_assets)
-    io.write_text(map_path, page)
+    fileio.write_text(map_path, page)
 
 
 def _render_figures(r: Results, villages: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None,

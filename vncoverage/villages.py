@@ -27,7 +27,7 @@ from exactextract.raster import NumPyRasterSource
 
 from .config import CoverageConfig, RadioConfig
 from .coverage import ANY, Layers
-from .io import Dem
+from .datatypes import Dem
 
 __all__ = [
     "BAND_UNKNOWN",

@@ -64,10 +64,11 @@ import numpy as np
 import pandas as pd
 import zstandard
 
-from . import __version__, io
+from . import __version__, fileio
 from .changes import CHANGE_VERDICTS, Changes, compute_changes, touches
 from .config import Config
 from .coverage import Layer, Layers, LayerUpdate, compute_layers, update_layers
+from .datatypes import Dem, Inputs
 from .errors import InputDataError, Problem, WorkspaceError
 from .fibre import FtthResult
 from .pipeline import (
@@ -249,7 +250,7 @@ class DirSweepCache:
 
     def _write(self, key: str, losses: np.ndarray, flags: np.ndarray) -> None:
         # no fsync: a torn entry fails its checksum and is recomputed
-        io.write_bytes(self._path(key), pack_arrays({"loss_cdb": losses, "flags": flags},
+        fileio.write_bytes(self._path(key), pack_arrays({"loss_cdb": losses, "flags": flags},
                                                     {"key": key}), durable=False)
         _fault("sweep")
 
@@ -302,13 +303,13 @@ class DirReadCache:
         if self.deferred:
             self._held[key] = data
         else:
-            io.write_bytes(self.folder / f"{key}.vnca", data, durable=False)
+            fileio.write_bytes(self.folder / f"{key}.vnca", data, durable=False)
 
     def flush(self) -> None:
         """Write the entries held back (``deferred``)."""
         held, self._held = self._held, {}
         for key, data in held.items():
-            io.write_bytes(self.folder / f"{key}.vnca", data, durable=False)
+            fileio.write_bytes(self.folder / f"{key}.vnca", data, durable=False)
 
 
 def _frame_to_bytes(item: Any) -> tuple[bytes, dict[str, Any]]:
@@ -482,7 +483,7 @@ def _commit(ws: Path, staging: Path, previous: Mapping[str, Any] | None, run_id:
     delete = sorted(o for o in old if o not in files)
     plan = {"run_id": run_id, "files": files, "delete": delete}
     _fault("staged")
-    io.write_text(staging / COMMIT, json.dumps(plan))
+    fileio.write_text(staging / COMMIT, json.dumps(plan))
     _apply_commit(ws, plan)
 
 
@@ -498,7 +499,7 @@ def verify_outputs(ws: Path) -> list[str]:
             p = ws / rel
             if not p.exists():
                 problems.append(f"{rel} is missing")
-            elif io.file_sha256(p) != digest:
+            elif fileio.file_sha256(p) != digest:
                 problems.append(f"{rel} differs from the manifest")
     return problems
 
@@ -528,10 +529,10 @@ def _write_layers(path: Path, layers: Layers) -> None:
         arrays[f"{k}|unknown"] = lay.unknown.astype(np.uint16)
         arrays[f"{k}|flags"] = lay.flags
     meta = {"keys": keys, "cell_ids": layers.cell_ids, "notes": layers.notes}
-    io.write_bytes(path, pack_arrays(arrays, meta))
+    fileio.write_bytes(path, pack_arrays(arrays, meta))
 
 
-def _read_layers(path: Path, dem: io.Dem) -> Layers:
+def _read_layers(path: Path, dem: Dem) -> Layers:
     arrays, meta = unpack_arrays(path.read_bytes())
     out = Layers(dem=dem, cell_ids=list(meta["cell_ids"]), notes=list(meta["notes"]))
     for tech, op in meta["keys"]:
@@ -548,7 +549,7 @@ def _read_layers(path: Path, dem: io.Dem) -> Layers:
 def _write_frame(path: Path, df: pd.DataFrame | None) -> None:
     if df is None:
         return
-    with io.atomic_path(path) as tmp:
+    with fileio.atomic_path(path) as tmp:
         df.to_parquet(tmp)
 
 
@@ -576,7 +577,7 @@ def _section(cfg: Config, name: str) -> dict[str, Any]:
     return out
 
 
-def _fingerprints(cfg: Config, inputs: io.Inputs, out_opts: Mapping[str, Any],
+def _fingerprints(cfg: Config, inputs: Inputs, out_opts: Mapping[str, Any],
                   cells_sha: str) -> dict[str, str]:
     """Hashes of what each stage depends on (``cells_sha``: :func:`_cells_digest` of the
     cells); a stage whose fingerprint is unchanged is reused."""
@@ -641,23 +642,23 @@ class WorkspaceRun:
 
 
 def _load_inputs(cfg: Config, mode: str, sites: Path | None, ws: Path, cache: DirReadCache
-                 ) -> tuple[Config, io.Inputs, list[str]]:
+                 ) -> tuple[Config, Inputs, list[str]]:
     """Load and validate every input, with ``sites`` as the cell list for ``update`` and
     ``add-sites`` (for the latter, only the new cells). Reads only, except that files
     parsed without problems are kept in ``cache`` (held back until the run is committed
     when the workspace does not exist yet)."""
     if mode == "run":
-        return cfg, io.load_inputs(cfg, read_cache=cache), []
+        return cfg, fileio.load_inputs(cfg, read_cache=cache), []
     assert sites is not None
     if not sites.exists():
         raise InputDataError([Problem(str(sites), "file not found",
                                       "give the path of the operators' site list")])
     cfg2 = dataclasses.replace(cfg, inputs=dataclasses.replace(cfg.inputs, cells=sites))
-    inputs = io.load_inputs(cfg2, read_cache=cache)
+    inputs = fileio.load_inputs(cfg2, read_cache=cache)
     return cfg2, inputs, [f"{mode} {sites} sha256:{inputs.checksums.get('cells', '')}"]
 
 
-def _add_to_current(ws: Path, sites: Path, inputs: io.Inputs) -> io.Inputs:
+def _add_to_current(ws: Path, sites: Path, inputs: Inputs) -> Inputs:
     """``inputs`` with the workspace's current cells followed by the new ones."""
     current = _read_frame(ws / STATE / "cells.parquet", geo=True)
     if current is None:
@@ -810,13 +811,13 @@ def run_workspace(cfg: Config, ws: str | Path, *, mode: str = "run",
                             reused_from=state if report.computed["fibre"] == "reused" else None)
                 written = writer.finish()
             if changes is not None:
-                io.write_csv(staging / "changes.csv", changes.villages, index=False)
-                io.write_csv(staging / "changes_cells.csv", changes.cells, index=False)
-                io.write_csv(staging / "changes_kpi.csv", changes.kpis, index=False)
+                fileio.write_csv(staging / "changes.csv", changes.villages, index=False)
+                fileio.write_csv(staging / "changes_cells.csv", changes.cells, index=False)
+                fileio.write_csv(staging / "changes_kpi.csv", changes.kpis, index=False)
             run_id = int((prev or {}).get("run_id", 0)) + 1
             manifest = _manifest(cfg_eff, cfg, inputs, fps, prev, run_id, mode, applied,
                                  upd, timings, staging, cells_sha)
-            io.write_text(staging / MANIFEST, json.dumps(manifest, indent=1, default=str,
+            fileio.write_text(staging / MANIFEST, json.dumps(manifest, indent=1, default=str,
                                                          ensure_ascii=False))
             _commit(ws, staging, prev, run_id)
         read_cache.flush()
@@ -825,7 +826,7 @@ def run_workspace(cfg: Config, ws: str | Path, *, mode: str = "run",
         return report
 
 
-def _villages_touching(inputs: io.Inputs, upd: LayerUpdate) -> pd.Index:
+def _villages_touching(inputs: Inputs, upd: LayerUpdate) -> pd.Index:
     """Village ids whose summary may read a pixel the update changed: their box (polygon,
     centre and household clusters) meets the box of the changed pixels of some layer."""
     box = village_pixel_bounds(inputs.villages, inputs.dem, inputs.centres,
@@ -850,14 +851,14 @@ def _save_fibre(folder: Path, ftth: FtthResult | None, reused_from: Path | None 
     if reused_from is not None:
         for name in _FIBRE_STATE:
             if (reused_from / name).exists():
-                io.write_bytes(folder / name, (reused_from / name).read_bytes())
+                fileio.write_bytes(folder / name, (reused_from / name).read_bytes())
         return
     _write_frame(folder / "ftth_per_village.parquet", ftth.per_village)
     _write_frame(folder / "ftth_per_cluster.parquet", ftth.per_cluster)
     _write_frame(folder / "ftth_splitters.parquet", ftth.splitters)
     _write_frame(folder / "ftth_fibre_roads.parquet", ftth.fibre_roads)
     _write_frame(folder / "ftth_unreached.parquet", ftth.unreached)
-    io.write_text(folder / "ftth.json", json.dumps({"method": ftth.method,
+    fileio.write_text(folder / "ftth.json", json.dumps({"method": ftth.method,
                                                     "notes": list(ftth.notes)}))
 
 
@@ -884,7 +885,7 @@ def _provenance_note(prev: Mapping[str, Any] | None, mode: str) -> str:
             "and checksums in manifest.json")
 
 
-def _manifest(cfg_eff: Config, cfg: Config, inputs: io.Inputs, fps: Mapping[str, str],
+def _manifest(cfg_eff: Config, cfg: Config, inputs: Inputs, fps: Mapping[str, str],
               prev: Mapping[str, Any] | None, run_id: int, mode: str, applied: list[str],
               upd: LayerUpdate | None, timings: Mapping[str, float],
               staging: Path, cells_sha: str) -> dict[str, Any]:
@@ -895,7 +896,7 @@ def _manifest(cfg_eff: Config, cfg: Config, inputs: io.Inputs, fps: Mapping[str,
             rel = str(p.relative_to(staging))
             if p.is_file() and p.name not in (MANIFEST, COMMIT) and (
                     sub is not None or not rel.startswith(STATE + os.sep)):
-                out[rel] = io.file_sha256(p)
+                out[rel] = fileio.file_sha256(p)
         return out
 
     inputs_desc = {}
@@ -915,8 +916,8 @@ def _manifest(cfg_eff: Config, cfg: Config, inputs: io.Inputs, fps: Mapping[str,
         "updated": _now(),
         "command": " ".join(sys.argv) if sys.argv else mode,
         "config": {"source": str(cfg.source) if cfg.source else None,
-                   "sha256": io.file_sha256(cfg.source) if cfg.source and Path(cfg.source).exists()
-                   else None,
+                   "sha256": (fileio.file_sha256(cfg.source)
+                              if cfg.source and Path(cfg.source).exists() else None),
                    "values": {s: _section(cfg_eff, s) for s in
                               ("study", "radio", "coverage", "ftth", "kpi")}},
         "inputs": inputs_desc,

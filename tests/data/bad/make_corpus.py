@@ -23,7 +23,7 @@ ROW = "S1,C1,Viettel,4G,106.7345,21.807,30,120,3,1800,20,60.5,2024-03-01,Viettel
 
 
 def cp1258(text: str) -> bytes:
-    from vncoverage._tables import to_cp1258
+    from vncoverage.fileio._tables import to_cp1258
 
     return to_cp1258(text)
 

@@ -1,0 +1,88 @@
+"""The data types the stages share: the DEM grid and the validated inputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from affine import Affine
+from pyproj import CRS
+
+__all__ = ["Dem", "Inputs"]
+
+@dataclass(frozen=True)
+class Dem:
+    """A digital elevation model in the working CRS.
+
+    Attributes
+    ----------
+    elevation
+        Heights in metres above sea level, float32, NaN where unknown.
+    transform
+        Affine transform of the grid (north-up).
+    crs
+        The working CRS.
+    path
+        Source file.
+    """
+
+    elevation: np.ndarray
+    transform: Affine
+    crs: CRS
+    path: str = ""
+
+    @property
+    def pixel_m(self) -> float:
+        return float(abs(self.transform.a))
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (int(self.elevation.shape[0]), int(self.elevation.shape[1]))
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(xmin, ymin, xmax, ymax)."""
+        h, w = self.shape
+        x0, y0 = self.transform.c, self.transform.f
+        return (x0, y0 + self.transform.e * h, x0 + self.transform.a * w, y0)
+
+    def window(self, r0: int, c0: int, r1: int, c1: int) -> Dem:
+        """The rows ``r0:r1`` and columns ``c0:c1`` of the grid (a view, not a copy), with
+        the transform of that window: same pixels, same alignment."""
+        return Dem(self.elevation[r0:r1, c0:c1], self.transform @ Affine.translation(c0, r0),
+                   self.crs, self.path)
+
+    def index(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Row and column (integer, may be out of range) of the pixels holding (x, y)."""
+        t = self.transform
+        cols = (np.asarray(x, dtype=float) - t.c) / t.a
+        rows = (np.asarray(y, dtype=float) - t.f) / t.e
+        return np.floor(rows).astype(np.int64), np.floor(cols).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Every input, validated and in the working CRS. Indexes are the stable ids.
+
+    ``notes`` lists what the loader did that the user should know (tolerant readings, file
+    forms other than UTF-8 comma-separated CSV, repaired polygons, DEM holes ...);
+    ``formats`` says how each table was read.
+    """
+
+    villages: gpd.GeoDataFrame
+    centres: gpd.GeoSeries
+    cells: gpd.GeoDataFrame
+    dem: Dem
+    settlements: gpd.GeoDataFrame | None = None
+    ftth_nodes: gpd.GeoDataFrame | None = None
+    roads: gpd.GeoDataFrame | None = None
+    targets: pd.DataFrame | None = None
+    districts: gpd.GeoDataFrame | None = None
+    communes_2025: gpd.GeoDataFrame | None = None
+    checksums: dict[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    #: How each table file was read, e.g. ``{"cells.csv": "CSV, Windows-1258 (Vietnamese),
+    #: ';'-separated"}`` (for the report's provenance).
+    formats: dict[str, str] = field(default_factory=dict)

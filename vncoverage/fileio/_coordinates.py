@@ -1,0 +1,178 @@
+"""Coordinates of table rows: degrees (decimal or DMS) or projected x/y with a ``crs``
+column, to WGS 84, with Vietnam's extent checked. Private to :mod:`vncoverage.fileio`."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pyproj
+from pyproj import CRS
+
+from ..errors import Problem
+from . import _tables
+from ._columns import numbers, required_text, rows_of
+from ._shared import VN_LAT, VN_LON, crs_label, report_rows
+from ._tables import ParsedTable
+
+#: Names accepted in a ``crs`` column besides EPSG codes (lower case, no spaces or dashes).
+_CRS_NAMES = {"wgs84": 4326, "vn2000": 4756}
+
+
+def parse_crs(text: str) -> CRS | None:
+    key = re.sub(r"[\s_\-]+", "", text.casefold())
+    if key in _CRS_NAMES:
+        return CRS.from_epsg(_CRS_NAMES[key])
+    if key.isdigit():
+        text = f"EPSG:{key}"
+    try:
+        return CRS.from_user_input(text)
+    except (pyproj.exceptions.CRSError, ValueError, TypeError):
+        return None
+
+
+def coordinates(
+    table: ParsedTable, problems: list[Problem], notes: list[str] | None
+) -> tuple[pd.Series, pd.Series]:
+    """WGS 84 longitude and latitude of every row (NaN where a problem was reported).
+
+    ``lon``/``lat`` in degrees (decimal or DMS) in WGS 84, or in the geographic CRS named
+    by a ``crs`` column (e.g. ``VN-2000`` = EPSG:4756); or ``x``/``y`` in metres with a
+    projected ``crs`` (e.g. EPSG:3405, EPSG:9215), in either axis order: in Vietnam the
+    northing always exceeds the easting, so a Vietnamese survey table (X = northing) is
+    recognised and noted. Reprojection uses pyproj (PROJ's EPSG transformations).
+    """
+    df, file = table.df, table.file
+    n = len(df)
+    use_xy = not ({"lon", "lat"} <= set(df.columns)) and {"x", "y"} <= set(df.columns)
+    required_text(table, ("x", "y") if use_xy else ("lon", "lat"), problems)
+    groups: list[tuple[CRS | None, pd.Index]] = []
+    given = df["crs"].notna() if "crs" in df.columns else pd.Series(False, index=df.index)
+    if given.any():
+        for text, grp in df[given].groupby("crs", sort=False):
+            crs = parse_crs(str(text))
+            if crs is None:
+                report_rows(problems, file, "unknown coordinate reference system",
+                            "write an EPSG code, e.g. EPSG:4326 (WGS 84), EPSG:4756 "
+                            "(VN-2000 degrees), EPSG:3405 (VN-2000 / UTM 48N)",
+                            [int(r) for r in grp.index], column="crs",
+                            values=[text] * len(grp))
+                continue
+            groups.append((crs, grp.index))
+    if not use_xy and (~given).any():
+        groups.append((None, df.index[~given.to_numpy()]))  # WGS 84, nothing to do
+    lon = pd.Series(np.nan, index=df.index)
+    lat = pd.Series(np.nan, index=df.index)
+    if use_xy:
+        x, y = numbers(table, "x"), numbers(table, "y")
+        for col, num in (("x", x), ("y", y)):
+            report_rows(problems, file, f"{col} is not a number (metres)",
+                        "write the projected coordinate in metres", rows_of(df, num.bad),
+                        column=col, values=list(df[col][num.bad]))
+        vx, vy = x.values.astype(float), y.values.astype(float)
+        swap = (vx > vy).to_numpy()
+        if swap.any() and notes is not None:
+            notes.append(f"{file}: x/y of {int(swap.sum())} row(s) read as X = northing, "
+                         "Y = easting (Vietnamese survey convention)")
+        east = np.where(swap, vy, vx)
+        north = np.where(swap, vx, vy)
+        for crs, idx in groups:
+            rows = df.index.get_indexer(idx)
+            if crs is None:
+                continue
+            if not crs.is_projected:
+                report_rows(problems, file, f"x/y need a projected CRS, not "
+                            f"{crs_label(crs)}", "give lon/lat columns for degrees, or "
+                            "a projected crs (e.g. EPSG:3405)", [int(r) for r in idx],
+                            column="crs")
+                continue
+            t = pyproj.Transformer.from_crs(crs, 4326, always_xy=True)
+            lo, la = t.transform(east[rows], north[rows], errcheck=False)
+            lon.iloc[rows], lat.iloc[rows] = lo, la
+        missing_crs = ~given.to_numpy()
+        report_rows(problems, file, "x/y without a coordinate reference system",
+                    "add a column crs with the EPSG code of the x/y (e.g. EPSG:3405 for "
+                    "VN-2000 / UTM 48N, EPSG:9215 for VN-2000 / TM-3 107-15)",
+                    rows_of(df, missing_crs), column="crs")
+        check_vietnam(problems, table, lon, lat, ("x", "y"))
+        return lon, lat
+    angles = {ax: _tables.parse_angles(df[ax], ax) for ax in ("lon", "lat")}
+    for ax, got in angles.items():
+        if "dms" in got.forms:
+            table.dms.add(ax)
+        if "comma" in got.forms:
+            table.decimal_comma.add(ax)
+        other = "latitude" if ax == "lon" else "longitude"
+        swapped = [i for i, e in got.errors.items() if e == "swapped"]
+        report_rows(problems, file, f"a {other} hemisphere letter in the {ax} column: the "
+                    "lon and lat values look swapped", "swap the lon and lat values",
+                    [int(df.index[i]) for i in swapped], column=ax,
+                    values=[df[ax].iloc[i] for i in swapped])
+        others = [(i, e) for i, e in got.errors.items() if e != "swapped"]
+        report_rows(problems, file, f"{ax} is not a valid angle",
+                    "write decimal degrees (106.7512 or 106,7512) or degrees-minutes-"
+                    "seconds (106°45'04\"E, 106 45 04 E)",
+                    [int(df.index[i]) for i, _ in others], column=ax,
+                    values=[f"{df[ax].iloc[i]}: {e}" for i, e in others])
+    lon_in, lat_in = angles["lon"].values, angles["lat"].values
+    lon[:], lat[:] = lon_in.to_numpy(), lat_in.to_numpy()
+    for crs, idx in groups:
+        if crs is None or crs.equals(CRS.from_epsg(4326)):
+            continue
+        if not crs.is_geographic:
+            report_rows(problems, file, f"lon/lat need a geographic CRS, not "
+                        f"{crs_label(crs)}", "give x/y columns (metres) with a projected "
+                        "crs, or degrees with a geographic crs (EPSG:4326, EPSG:4756)",
+                        [int(r) for r in idx], column="crs")
+            lon.loc[idx] = lat.loc[idx] = np.nan
+            continue
+        t = pyproj.Transformer.from_crs(crs, 4326, always_xy=True)
+        lo, la = t.transform(lon_in.loc[idx].to_numpy(), lat_in.loc[idx].to_numpy(),
+                             errcheck=False)
+        lon.loc[idx], lat.loc[idx] = lo, la
+        if notes is not None:
+            notes.append(f"{file}: {len(idx)} row(s) in {crs_label(crs)} reprojected to "
+                         "WGS 84")
+    bad_ll = np.zeros(n, dtype=bool)
+    for ax in ("lon", "lat"):
+        bad_ll[list(angles[ax].errors)] = True
+    # Vietnam's extent: swapped columns, wrong sign, other countries
+    ln, lt = lon.to_numpy(), lat.to_numpy()
+    present = np.isfinite(ln) & np.isfinite(lt) & ~bad_ll
+    swapped = present & (ln >= VN_LAT[0]) & (ln <= VN_LAT[1]) & (lt >= VN_LON[0]) & \
+        (lt <= VN_LON[1])
+    report_rows(problems, file, "longitude and latitude look swapped (Vietnam lies at "
+                "8-24 N, 102-110 E)", "swap the lon and lat values", rows_of(df, swapped),
+                column="lon", values=list(zip(ln[swapped], lt[swapped], strict=True)))
+    other = ~swapped & ~bad_ll
+    for ax, arr, rng, what, fix in (
+        ("lon", ln, VN_LON, "longitude outside Vietnam (102-110 E)",
+         "use WGS 84 decimal degrees, east positive"),
+        ("lat", lt, VN_LAT, "latitude outside Vietnam (8-24 N)", "use WGS 84 decimal degrees"),
+    ):
+        out = other & np.isfinite(arr) & ~((arr >= rng[0]) & (arr <= rng[1]))
+        raw = df[ax]
+        big = out & (np.abs(np.nan_to_num(arr)) > 1000)
+        report_rows(problems, file, what, fix, rows_of(df, out & ~big), column=ax,
+                    values=list(raw[out & ~big]))
+        report_rows(problems, file, what + ": this looks like metres, not degrees",
+                    "give projected coordinates as columns x and y with a crs column "
+                    "(e.g. EPSG:3405), or convert them to degrees", rows_of(df, big),
+                    column=ax, values=list(raw[big]))
+    bad = ~(np.isfinite(ln) & np.isfinite(lt)) | bad_ll | swapped | ~(
+        (ln >= VN_LON[0]) & (ln <= VN_LON[1]) & (lt >= VN_LAT[0]) & (lt <= VN_LAT[1]))
+    return lon.where(~bad), lat.where(~bad)
+
+
+def check_vietnam(problems: list[Problem], table: ParsedTable, lon: pd.Series,
+                  lat: pd.Series, cols: tuple[str, str]) -> None:
+    ln, lt = lon.to_numpy(), lat.to_numpy()
+    fin = np.isfinite(ln) & np.isfinite(lt)
+    out = fin & ~((ln >= VN_LON[0]) & (ln <= VN_LON[1]) & (lt >= VN_LAT[0]) & (lt <= VN_LAT[1]))
+    report_rows(problems, table.file, "the point lies outside Vietnam once reprojected from "
+                "its crs", "check the x/y values and the crs", rows_of(table.df, out),
+                column="/".join(cols), values=[f"{a:.4f} E, {b:.4f} N"
+                                                for a, b in zip(ln[out], lt[out], strict=True)])
+    lon[out] = np.nan
+    lat[out] = np.nan

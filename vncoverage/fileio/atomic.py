@@ -1,0 +1,157 @@
+"""Atomic writers: each file is written under a temporary name in the destination folder
+and renamed into place, so a crash leaves either the previous file or the new one, never a
+half-written one."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import rasterio
+import rasterio.shutil
+from affine import Affine
+from pyproj import CRS
+from rasterio.io import MemoryFile
+
+from ..errors import CRSError, Problem
+
+__all__ = ["atomic_path", "file_sha256", "write_bytes", "write_cog", "write_csv",
+           "write_geojson", "write_raster", "write_text", "write_vector"]
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes (hex)."""
+    h = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@contextlib.contextmanager
+def atomic_path(dest: str | Path, *, durable: bool = True) -> Iterator[Path]:
+    """Yield a temporary path next to ``dest``; rename it onto ``dest`` only if the block
+    succeeds. The temporary file keeps the destination's suffix, so drivers chosen by
+    extension (GDAL) still work. ``durable=False`` skips the fsync before the rename (for
+    files that carry their own checksum, such as cache entries)."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.stem}.", suffix=f".tmp{dest.suffix}",
+                                    dir=dest.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    tmp.unlink()  # let the writer create it (some drivers refuse an existing empty file)
+    try:
+        yield tmp
+        if not tmp.exists():
+            raise OSError(f"nothing was written to {tmp}")
+        if durable:
+            with tmp.open("rb") as fh:
+                os.fsync(fh.fileno())
+        tmp.replace(dest)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """Write UTF-8 text atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_bytes(path: str | Path, data: bytes, *, durable: bool = True) -> None:
+    """Write bytes (PNG, XLSX...) atomically (see :func:`atomic_path`)."""
+    with atomic_path(path, durable=durable) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_csv(path: str | Path, df: pd.DataFrame, *, index: bool = True) -> None:
+    """Write a CSV (UTF-8 with BOM, so that Excel shows Vietnamese diacritics) atomically."""
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=index, encoding="utf-8-sig")
+
+
+def write_vector(path: str | Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
+    """Write one or more layers to a GeoPackage atomically (all layers or none)."""
+    with atomic_path(path) as tmp:
+        for name, gdf in layers.items():
+            pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG", use_arrow=True)
+
+
+def write_geojson(path: str | Path, gdf: gpd.GeoDataFrame) -> None:
+    """Write one layer as RFC 7946 GeoJSON (WGS 84 longitude/latitude) atomically."""
+    if gdf.crs is None:
+        raise CRSError([Problem(str(path), "the layer has no CRS", "set it before writing")])
+    with atomic_path(path) as tmp:
+        pyogrio.write_dataframe(gdf.to_crs(4326), tmp, driver="GeoJSON",
+                                layer_options={"RFC7946": "YES", "WRITE_BBOX": "YES",
+                                               "COORDINATE_PRECISION": 6})
+
+
+def write_raster(
+    path: str | Path,
+    bands: Sequence[np.ndarray],
+    *,
+    transform: Affine,
+    crs: CRS,
+    nodata: float | None,
+    descriptions: Sequence[str] = (),
+    tags: dict[str, str] | None = None,
+) -> None:
+    """Write bands of one dtype to a tiled, DEFLATE-compressed GeoTIFF atomically."""
+    arr = np.stack(list(bands))
+    profile = _raster_profile(arr, transform, crs, nodata)
+    profile.update(compress="deflate", tiled=True, blockxsize=256, blockysize=256)
+    if np.issubdtype(arr.dtype, np.floating):
+        profile["predictor"] = 3
+    with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+        _write_bands(dst, arr, descriptions, tags)
+
+
+def write_cog(
+    path: str | Path,
+    bands: Sequence[np.ndarray],
+    *,
+    transform: Affine,
+    crs: CRS,
+    nodata: float | None,
+    descriptions: Sequence[str] = (),
+    tags: dict[str, str] | None = None,
+    resampling: str = "average",
+) -> None:
+    """Write bands of one dtype as a Cloud-Optimized GeoTIFF (GDAL's COG driver: DEFLATE,
+    512-pixel tiles, internal overviews built with ``resampling``) atomically."""
+    arr = np.stack(list(bands))
+    with MemoryFile() as mem, mem.open(**_raster_profile(arr, transform, crs, nodata)) as src:
+        _write_bands(src, arr, descriptions, tags)
+        with atomic_path(path) as tmp:
+            rasterio.shutil.copy(src, tmp, driver="COG", compress="DEFLATE",
+                                 predictor="YES", blocksize=512,
+                                 overview_resampling=resampling.upper())
+
+
+def _raster_profile(arr: np.ndarray, transform: Affine, crs: CRS,
+                    nodata: float | None) -> dict[str, Any]:
+    """GeoTIFF profile of a (bands, rows, cols) array."""
+    return {"driver": "GTiff", "height": arr.shape[1], "width": arr.shape[2],
+            "count": arr.shape[0], "dtype": arr.dtype, "crs": crs, "transform": transform,
+            "nodata": nodata}
+
+
+def _write_bands(dst: Any, arr: np.ndarray, descriptions: Sequence[str],
+                 tags: dict[str, str] | None) -> None:
+    """Bands, their descriptions and dataset tags into an open rasterio dataset."""
+    dst.write(arr)
+    for i, d in enumerate(descriptions, start=1):
+        dst.set_band_description(i, d)
+    if tags:
+        dst.update_tags(**tags)

@@ -1,0 +1,273 @@
+"""Readers of the operators' inventories: the cell table and the FTTH node table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyproj
+from pyproj import CRS
+
+from ..errors import Problem
+from ..names import canonical_technology, fold
+from ..propagation import MODELS
+from ..radio import LTE_N_RB, NR_N_RB_30KHZ
+from ._columns import (
+    check_range,
+    dates,
+    missing_columns,
+    numbers,
+    operators_of,
+    read_table,
+    repeated_rows,
+    required_text,
+    rows_of,
+    table_note,
+)
+from ._coordinates import coordinates
+from ._shared import MAX_ROWS_REPORTED, report_rows
+from ._tables import ParsedTable
+
+__all__ = ["CELL_COLUMNS", "DEFAULT_OPERATORS", "FTTH_COLUMNS", "read_cells",
+           "read_ftth_nodes"]
+
+#: Required columns of the cell table, in order, with their units.
+CELL_COLUMNS: dict[str, str] = {
+    "site_id": "tower identifier, shared by every operator on the tower",
+    "cell_id": "unique cell identifier",
+    "operator": "Viettel, VNPT or MobiFone",
+    "technology": "2G, 3G, 4G or 5G",
+    "lon": "longitude, WGS 84 decimal degrees (east positive)",
+    "lat": "latitude, WGS 84 decimal degrees",
+    "height_m": "antenna height above ground, m",
+    "azimuth_deg": "boresight azimuth clockwise from north, degrees; empty = omni",
+    "tilt_deg": "electrical downtilt, degrees (positive = down)",
+    "frequency_mhz": "carrier frequency, MHz",
+    "bandwidth_mhz": "channel bandwidth, MHz",
+    "eirp_dbm": "total carrier EIRP at boresight, dBm",
+    "commissioned": "date the cell went on air, YYYY-MM-DD (may be empty)",
+    "tower_owner": "company owning the tower (an operator or a tower company)",
+}
+
+OPTIONAL_CELL_COLUMNS: dict[str, str] = {
+    "mechanical_tilt_deg": "mechanical downtilt, degrees (default 0)",
+}
+
+FTTH_COLUMNS = ("node_id", "node_type", "operator", "olt_id", "lon", "lat", "ports",
+                "ports_used")
+
+#: Columns each table may hold (canonical names; see ``_tables.COLUMN_ALIASES``).
+CELL_SCHEMA = (*CELL_COLUMNS, *OPTIONAL_CELL_COLUMNS, "x", "y", "crs")
+
+FTTH_SCHEMA = (*FTTH_COLUMNS, "x", "y", "crs")
+
+#: Operators when no config is given (DOMAIN.md); ``load_inputs`` uses ``[kpi] operators``.
+DEFAULT_OPERATORS = ("Viettel", "VNPT", "MobiFone")
+
+#: Cells of one site farther apart than this are conflicting rows, m (assumption: operators
+#: survey a shared tower separately; a few tens of metres apart is normal).
+SITE_SPREAD_MAX_M = 300.0
+
+
+def _frequency_domain() -> tuple[float, float]:
+    """Union of the frequency domains of the registered propagation models, MHz."""
+    return (min(m.domain.freq_mhz[0] for m in MODELS.values()),
+            max(m.domain.freq_mhz[1] for m in MODELS.values()))
+
+
+def read_cells(
+    path: str | Path, *, working_crs: CRS, problems: list[Problem],
+    notes: list[str] | None = None, operators: Sequence[str] = DEFAULT_OPERATORS,
+    formats: dict[str, str] | None = None,
+) -> gpd.GeoDataFrame | None:
+    """The cell inventory (one row per cell), indexed by ``cell_id``, as points in the
+    working CRS. Columns: :data:`CELL_COLUMNS` (+ optional ``mechanical_tilt_deg``).
+
+    The file may be CSV or Excel in any of the forms of :mod:`vncoverage._tables`
+    (encodings, separators, decimal commas, DMS, Vietnamese column names); how it was read
+    goes to ``formats`` and, when not canonical, to ``notes``. Operator and tower-owner
+    names are matched to ``operators`` (``vinaphone`` -> ``VNPT``), technologies to 2G-5G
+    (``LTE`` -> ``4G``), each change noted. Rows repeated exactly are dropped (noted);
+    rows sharing a ``cell_id`` with different values, cells of one site more than
+    :data:`SITE_SPREAD_MAX_M` apart or with different non-empty tower owners are errors.
+    """
+    path = Path(path)
+    file = str(path)
+    n0 = len(problems)
+    table = read_table(path, CELL_SCHEMA, problems, formats)
+    if table is None:
+        return None
+    if missing_columns(table, list(CELL_COLUMNS), "cell table", problems):
+        return None
+    repeated_rows(table, "cell_id", "cell", problems, notes)
+    df = table.df
+    required_text(table, ("site_id", "cell_id", "operator", "technology"), problems)
+    tech_raw = df["technology"]
+    tech = tech_raw.map({v: canonical_technology(v) for v in tech_raw.dropna().unique()})
+    tech = tech.astype(object).where(tech.notna(), None)
+    bad_tech = (tech.isna() & tech_raw.notna()).to_numpy()
+    report_rows(problems, file, "technology must be 2G, 3G, 4G or 5G", "fix the value",
+                rows_of(df, bad_tech), column="technology", values=list(tech_raw[bad_tech]))
+    renamed_tech = {str(a): str(b) for a, b in zip(tech_raw, tech, strict=True)
+                    if a is not None and b is not None and str(a).upper() != b}
+    changes: dict[str, str] = {}
+    operator = operators_of(table, "operator", operators, changes)
+    owner = operators_of(table, "tower_owner", operators, changes)
+    if notes is not None and (changes or renamed_tech):
+        pairs = {**changes, **renamed_tech}
+        notes.append(f"{file}: names read as: "
+                     + ", ".join(f"'{a}' -> {b}" for a, b in sorted(pairs.items())))
+    lon, lat = coordinates(table, problems, notes)
+    check_range(problems, table, "height_m", 1, 300, "antenna height above ground in m")
+    check_range(problems, table, "azimuth_deg", 0, 360,
+                "degrees clockwise from north, or empty for an omni cell", allow_empty=True)
+    check_range(problems, table, "tilt_deg", -10, 30, "downtilt in degrees", allow_empty=True)
+    flo, fhi = _frequency_domain()
+    freq = numbers(table, "frequency_mhz").values
+    beyond = ((freq < flo) | (freq > fhi)).to_numpy()
+    report_rows(problems, file, "frequency_mhz is outside every propagation model's validity "
+                f"domain ({flo:g}-{fhi:g} MHz)", "carrier frequency in MHz (e.g. 1800)",
+                rows_of(df, beyond), column="frequency_mhz",
+                values=list(df["frequency_mhz"][beyond]))
+    check_range(problems, replace(table, df=df[~beyond]), "frequency_mhz", 400, 6000,
+                "carrier frequency in MHz of a mobile band (e.g. 1800)")
+    check_range(problems, table, "bandwidth_mhz", 0.1, 400, "channel bandwidth in MHz")
+    check_range(problems, table, "eirp_dbm", 20, 90, "total carrier EIRP in dBm")
+    if "mechanical_tilt_deg" in df.columns:
+        check_range(problems, table, "mechanical_tilt_deg", -10, 30, "degrees",
+                    allow_empty=True)
+    bw = numbers(table, "bandwidth_mhz").values
+    for t, n_rb in (("4G", LTE_N_RB), ("5G", NR_N_RB_30KHZ)):
+        ok = bw.apply(lambda b, n_rb=n_rb: any(abs(b - k) < 1e-6 for k in n_rb))
+        wrong = ((tech == t) & ~ok & bw.notna()).to_numpy()
+        report_rows(problems, file, f"not a {t} channel bandwidth",
+                    "use one of " + ", ".join(f"{k:g}" for k in n_rb), rows_of(df, wrong),
+                    column="bandwidth_mhz", values=list(df["bandwidth_mhz"][wrong]))
+    comm = dates(table, "commissioned", problems, notes)
+    _check_sites(table, lon, lat, owner, problems)
+    table_note(table, notes)
+    if len(problems) > n0:
+        return None
+    height = numbers(table, "height_m").values
+    out = pd.DataFrame(
+        {
+            "site_id": df["site_id"].astype(str),
+            "operator": operator.astype(str),
+            "technology": tech.astype(str),
+            "lon": lon.astype(float), "lat": lat.astype(float),
+            "height_m": height,
+            "azimuth_deg": numbers(table, "azimuth_deg").values,
+            "tilt_deg": numbers(table, "tilt_deg").values.fillna(0.0),
+            "mechanical_tilt_deg": (numbers(table, "mechanical_tilt_deg").values.fillna(0.0)
+                                    if "mechanical_tilt_deg" in df.columns else 0.0),
+            "frequency_mhz": numbers(table, "frequency_mhz").values,
+            "bandwidth_mhz": bw,
+            "eirp_dbm": numbers(table, "eirp_dbm").values,
+            "commissioned": comm.dt.date,
+            "tower_owner": owner.fillna("").astype(str),
+        },
+    ).set_axis(pd.Index(df["cell_id"].astype(str), name="cell_id"))
+    for c in ("site_id", "operator", "technology", "tower_owner"):
+        out[c] = out[c].astype(str)
+    gdf = gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(out["lon"].to_numpy(),
+                                                            out["lat"].to_numpy()),
+                           crs="EPSG:4326")
+    return gdf.to_crs(working_crs)
+
+
+def _check_sites(table: ParsedTable, lon: pd.Series, lat: pd.Series, owner: pd.Series,
+                 problems: list[Problem]) -> None:
+    """Cells of one tower must stand together and name one tower owner."""
+    df = table.df
+    site = df["site_id"]
+    ok = site.notna() & lon.notna() & lat.notna()
+    if not ok.any():
+        return
+    geod = pyproj.Geod(ellps="WGS84")
+    frame = pd.DataFrame({"site": site[ok], "lon": lon[ok], "lat": lat[ok]})
+    first = frame.groupby("site", sort=False)[["lon", "lat"]].transform("first")
+    _, _, dist = geod.inv(first["lon"].to_numpy(), first["lat"].to_numpy(),
+                          frame["lon"].to_numpy(), frame["lat"].to_numpy())
+    far = pd.Series(dist, index=frame.index) > SITE_SPREAD_MAX_M
+    spread = pd.Series(dist, index=frame.index)
+    for sid in list(dict.fromkeys(frame.loc[far, "site"]))[:MAX_ROWS_REPORTED]:
+        mine = frame["site"] == sid
+        rows = [int(r) for r in frame.index[mine]]
+        problems.append(Problem(table.file, f"the cells of site '{sid}' (rows {rows}) are "
+                                f"up to {spread[mine].max():.0f} m "
+                                f"apart (more than {SITE_SPREAD_MAX_M:g} m): conflicting "
+                                "coordinates for one tower",
+                                "correct the coordinates, or give different towers different "
+                                "site_id", row=rows[0], column="lon/lat"))
+    own = pd.DataFrame({"site": site, "owner": owner}).dropna()
+    own = own[own["owner"] != ""]
+    n_own = own.groupby("site")["owner"].nunique()
+    for sid in n_own.index[n_own > 1][:MAX_ROWS_REPORTED]:
+        grp = own[own["site"] == sid]
+        detail = ", ".join(f"'{o}' on rows {[int(r) for r in g.index]}"
+                           for o, g in grp.groupby("owner", sort=False))
+        problems.append(Problem(table.file, f"site '{sid}' has conflicting tower_owner "
+                                f"values ({detail})", "give every cell of a tower the same "
+                                "tower owner", row=int(grp.index[0]), column="tower_owner"))
+
+
+def read_ftth_nodes(
+    path: str | Path, *, working_crs: CRS, problems: list[Problem],
+    notes: list[str] | None = None, operators: Sequence[str] = DEFAULT_OPERATORS,
+    formats: dict[str, str] | None = None,
+) -> gpd.GeoDataFrame | None:
+    """OLTs and splitters (one table), indexed by ``node_id``; read like
+    :func:`read_cells` (any accepted table form, coordinates in degrees, DMS or x/y)."""
+    path = Path(path)
+    file = str(path)
+    n0 = len(problems)
+    table = read_table(path, FTTH_SCHEMA, problems, formats)
+    if table is None:
+        return None
+    if missing_columns(table, FTTH_COLUMNS, "FTTH node table", problems):
+        return None
+    repeated_rows(table, "node_id", "node", problems, notes)
+    df = table.df
+    required_text(table, ("node_id",), problems)
+    kind = df["node_type"].map({v: fold(v) for v in df["node_type"].dropna().unique()})
+    kind = kind.replace({"bo chia": "splitter", "spliter": "splitter"})
+    wrong = (~kind.isin(["olt", "splitter"])).to_numpy()
+    report_rows(problems, file, "node_type must be 'olt' or 'splitter'", "fix the value",
+                rows_of(df, wrong), column="node_type", values=list(df["node_type"][wrong]))
+    olts = set(df.loc[kind == "olt", "node_id"])
+    spl = (kind == "splitter").to_numpy()
+    orphan = spl & ~df["olt_id"].isin(olts).to_numpy()
+    report_rows(problems, file, "splitter's olt_id is not an OLT of this table",
+                "set olt_id to the node_id of its OLT", rows_of(df, orphan), column="olt_id",
+                values=list(df["olt_id"][orphan]))
+    lon, lat = coordinates(table, problems, notes)
+    ports, used = numbers(table, "ports"), numbers(table, "ports_used")
+    pv, uv = ports.values, used.values
+    bad = spl & (pv.isna() | (pv < 1) | uv.isna() | (uv < 0) | (uv > pv)).to_numpy()
+    report_rows(problems, file, "splitters need ports >= 1 and 0 <= ports_used <= ports",
+                "fix the port counts", rows_of(df, bad), column="ports_used",
+                values=list(zip(df["ports"][bad], df["ports_used"][bad], strict=True)))
+    changes: dict[str, str] = {}
+    operator = operators_of(table, "operator", operators, changes)
+    if changes and notes is not None:
+        notes.append(f"{file}: names read as: "
+                     + ", ".join(f"'{a}' -> {b}" for a, b in sorted(changes.items())))
+    table_note(table, notes)
+    if len(problems) > n0:
+        return None
+    out = pd.DataFrame(
+        {
+            "node_type": kind.astype(str),
+            "operator": operator.fillna("").astype(str),
+            "olt_id": df["olt_id"],
+            "ports": pv.fillna(0).astype("int64"),
+            "ports_used": uv.fillna(0).astype("int64"),
+            "name": df["name"].fillna("").astype(str) if "name" in df.columns else "",
+        },
+    ).set_axis(pd.Index(df["node_id"].astype(str), name="node_id"))
+    gdf = gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(lon.to_numpy(), lat.to_numpy()),
+                           crs="EPSG:4326")
+    return gdf.to_crs(working_crs)
