@@ -19,7 +19,8 @@ from pathlib import Path
 
 from vncoverage.config import load_config
 from vncoverage.fileio import load_inputs, sample_data_dir
-from vncoverage.pipeline import run, write_outputs
+from vncoverage.outputs import write_outputs
+from vncoverage.pipeline import run
 
 TARGET_S = 120.0
 

@@ -27,7 +27,7 @@ from planner_world import XSS_NAMES, build_planner_world
 
 from vncoverage.cli import main
 from vncoverage.i18n import tr
-from vncoverage.webmap import CDN_PACKAGES, asset_path
+from vncoverage.outputs.webmap import CDN_PACKAGES, asset_path
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE_MODULES = Path(os.environ.get("VNCOVERAGE_WEB_ASSETS",

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import box
 
-from vncoverage.charts import (
+from vncoverage.outputs.charts import (
     district_coverage_figure,
     figure_png,
     gap_map_figure,

@@ -1,4 +1,4 @@
-"""The ``itm`` command group (invoked directly; the lead registers it in ``vncoverage.cli``)."""
+"""The ``itm`` command group (invoked directly; ``vncoverage.cli`` registers it)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from vncoverage._cli_itm import itm
+from vncoverage.cli.itm import itm
 
 ORACLE_DIR = Path(__file__).resolve().parents[2] / "shared" / "oracles" / "itm"
 

@@ -15,11 +15,11 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 from planner_world import XSS_NAMES, build_planner_world
 
-from vncoverage import _cli_export, export
 from vncoverage.cli import main
 from vncoverage.config import load_config
 from vncoverage.fileio import read_output_folder
-from vncoverage.pipeline import run, write_outputs
+from vncoverage.outputs import export, write_outputs
+from vncoverage.pipeline import run
 
 
 @pytest.fixture(scope="module")
@@ -40,10 +40,6 @@ def _export(out: Path, *args: str) -> str:
     res = CliRunner().invoke(main, ["export", "--out", str(out), *args])
     assert res.exit_code == 0, res.output
     return res.output
-
-
-def test_formats_agree():
-    assert _cli_export.FORMATS == export.FORMATS
 
 
 def test_run_persists_what_export_needs(out):
@@ -178,8 +174,6 @@ def test_from_results_matches_output_folder(world, out):
         export.village_table(disk.villages).columns)
 
 
-@pytest.mark.xfail(strict=True, reason="export.from_results recomputes remote gaps with the "
-                                       "default thresholds instead of the configured ones")
 def test_from_results_uses_the_configured_remote_thresholds(tmp_path):
     """An export made from memory flags the same remote gaps as ``villages.gpkg``, also when
     ``[coverage] remote_town_m`` / ``remote_road_m`` are not the defaults."""

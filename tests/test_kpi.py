@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from vncoverage.config import KpiConfig
-from vncoverage.kpi import bts_inventory, group_table, kpi_table
+from vncoverage.kpi import bts_inventory, compute_kpis, summarise_by_area
 
 
 def _villages(n_cov: int, n_weak: int, n_none: int, n_ftth: int) -> pd.DataFrame:
@@ -57,7 +57,7 @@ def test_bts_inventory():
 
 def test_kpi_arithmetic():
     vil = _villages(90, 6, 4, 93)  # 100 villages
-    k = kpi_table(vil, CELLS, TARGETS, KpiConfig())
+    k = compute_kpis(vil, CELLS, TARGETS, KpiConfig())
     mbb = k.loc["mobile_broadband_villages"]
     assert mbb["current"] == pytest.approx(90.0)
     assert mbb["gap_units"] == 8  # ceil(0.98 * 100) - 90
@@ -76,7 +76,7 @@ def test_kpi_arithmetic():
 
 def test_weak_villages_can_count_as_covered():
     vil = _villages(90, 6, 4, 93)
-    k = kpi_table(vil, CELLS, TARGETS, KpiConfig(count_weak_as_covered=True))
+    k = compute_kpis(vil, CELLS, TARGETS, KpiConfig(count_weak_as_covered=True))
     assert k.loc["mobile_broadband_villages", "current"] == pytest.approx(96.0)
     assert k.loc["mobile_broadband_villages", "gap_units"] == 2
 
@@ -84,12 +84,12 @@ def test_weak_villages_can_count_as_covered():
 def test_gap_in_villages_for_1676():
     # DOMAIN.md: with 1,676 villages, 98 % allows at most 33 uncovered
     vil = _villages(1676 - 40, 0, 40, 1676)
-    k = kpi_table(vil, CELLS, TARGETS, KpiConfig())
+    k = compute_kpis(vil, CELLS, TARGETS, KpiConfig())
     assert k.loc["mobile_broadband_villages", "gap_units"] == 40 - 33
 
 
-def test_group_table():
-    g = group_table(_villages(3, 1, 0, 2), "district")
+def test_summarise_by_area():
+    g = summarise_by_area(_villages(3, 1, 0, 2), "district")
     assert g.loc["A", "villages"] == 2 and g.loc["B", "mbb_lom_song"] == 1
     assert g.loc["B", "mbb_population_covered_pct"] == pytest.approx(75.0)
     assert g.loc["A", "ftth_covered_pct"] == pytest.approx(100.0)

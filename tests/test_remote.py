@@ -9,8 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString
 
+from vncoverage.config import CoverageConfig
 from vncoverage.errors import CRSError
-from vncoverage.remote import REMOTE_ROAD_M, REMOTE_TOWN_M, district_towns, remote_gaps
+from vncoverage.remote import district_towns, remote_gaps
+
+DEFAULTS = CoverageConfig()
+THRESHOLDS = {"town_m": DEFAULTS.remote_town_m, "road_m": DEFAULTS.remote_road_m}
 
 CRS = "EPSG:32648"
 
@@ -27,7 +31,7 @@ def test_rule_far_from_town_or_road():
                      ["trắng sóng", "lõm sóng", "lõm sóng", "covered"])
     towns = gpd.GeoSeries(gpd.points_from_xy([0.0], [0.0]), crs=CRS)
     roads = gpd.GeoDataFrame(geometry=[LineString([(0, -100), (1_000, -100)])], crs=CRS)
-    out = remote_gaps(v, c, towns=towns, roads=roads)
+    out = remote_gaps(v, c, towns=towns, roads=roads, **THRESHOLDS)
     t = out.table
     assert t.loc["V0", "town_distance_m"] == pytest.approx(0)
     assert t.loc["V0", "road_distance_m"] == pytest.approx(100)
@@ -36,16 +40,16 @@ def test_rule_far_from_town_or_road():
     assert t["remote"].tolist() == [False, True, True, True]
     assert t["remote_gap"].tolist() == [False, True, True, False]
     assert out.evaluated and not out.notes
-    assert (out.town_m, out.road_m) == (REMOTE_TOWN_M, REMOTE_ROAD_M)
+    assert (out.town_m, out.road_m) == (15_000.0, 1_000.0)
 
 
 def test_missing_criteria_are_not_applied_and_said():
     v, c = _villages([0, 50_000], ["trắng sóng", "trắng sóng"])
-    out = remote_gaps(v, c, towns=None, roads=None)
+    out = remote_gaps(v, c, towns=None, roads=None, **THRESHOLDS)
     assert not out.table["remote_gap"].any() and not out.evaluated
     assert len(out.notes) == 2
     towns = gpd.GeoSeries(gpd.points_from_xy([0.0], [0.0]), crs=CRS)
-    only_towns = remote_gaps(v, c, towns=towns, roads=None)
+    only_towns = remote_gaps(v, c, towns=towns, roads=None, **THRESHOLDS)
     assert only_towns.table["remote_gap"].tolist() == [False, True]
     assert only_towns.table["road_distance_m"].isna().all()
 
@@ -54,7 +58,7 @@ def test_crs_mismatch_is_an_error():
     v, c = _villages([0], ["covered"])
     towns = gpd.GeoSeries(gpd.points_from_xy([106.0], [21.0]), crs="EPSG:4326")
     with pytest.raises(CRSError, match="reproject"):
-        remote_gaps(v, c, towns=towns, roads=None)
+        remote_gaps(v, c, towns=towns, roads=None, **THRESHOLDS)
 
 
 def test_district_towns():
@@ -76,8 +80,9 @@ def test_larger_thresholds_flag_a_subset(rows, t1, t2):
     v, c = _villages(xs, ["covered" if cov else "trắng sóng" for _, cov in rows])
     towns = gpd.GeoSeries(gpd.points_from_xy([0.0], [0.0]), crs=CRS)
     lo, hi = sorted((t1, t2))
-    a = remote_gaps(v, c, towns=towns, roads=None, town_m=lo).table["remote_gap"]
-    b = remote_gaps(v, c, towns=towns, roads=None, town_m=hi).table["remote_gap"]
+    road_m = DEFAULTS.remote_road_m
+    a = remote_gaps(v, c, towns=towns, roads=None, town_m=lo, road_m=road_m).table["remote_gap"]
+    b = remote_gaps(v, c, towns=towns, roads=None, town_m=hi, road_m=road_m).table["remote_gap"]
     assert not (b & ~a).any()
     # a remote gap is never covered
     assert not (a & (v["verdict_mbb_any"] == "covered")).any()

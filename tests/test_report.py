@@ -10,9 +10,15 @@ import pytest
 from planner_world import XSS_NAMES, build_planner_world
 
 from vncoverage.config import load_config
-from vncoverage.pipeline import run, write_outputs
-from vncoverage.report import ReportContext, kpi_text_table, markdown_report, report_tables
-from vncoverage.report_html import html_report
+from vncoverage.outputs import write_outputs
+from vncoverage.outputs.report import (
+    ReportContext,
+    kpi_text_table,
+    markdown_report,
+    report_tables,
+)
+from vncoverage.outputs.report_html import html_report
+from vncoverage.pipeline import run
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +138,7 @@ def test_terminal_table_unchanged(written):
     assert text.splitlines()[0].startswith("KPI") and "Villages with mobile broadband" in text
 
 
-def test_group_table_counts_remote_gaps(written):
+def test_area_table_counts_remote_gaps(written):
     res, out, _ = written
     v = _villages(out)
     t = report_tables(_ctx(res, v, "vi"))["districts"]

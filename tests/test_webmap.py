@@ -13,18 +13,17 @@ from planner_world import XSS_NAMES, build_planner_world
 
 from vncoverage.config import load_config
 from vncoverage.coverage import ANY
-from vncoverage.export import towers_from_cells
+from vncoverage.datatypes import Raster
 from vncoverage.i18n import tr
-from vncoverage.pipeline import run
-from vncoverage.remote import district_towns, remote_gaps
-from vncoverage.webmap import (
+from vncoverage.outputs.webmap import (
     CDN_PACKAGES,
-    RasterOverlay,
     asset_path,
     gap_map,
     map_asset_urls,
     rsrp_png,
 )
+from vncoverage.pipeline import run
+from vncoverage.towers import towers_from_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,23 +32,18 @@ ROOT = Path(__file__).resolve().parents[1]
 def results(tmp_path_factory):
     w = build_planner_world(tmp_path_factory.mktemp("webmap") / "world")
     res = run(load_config(w.config), progress=False)
-    v = res.villages
-    import geopandas as gpd
-
-    centres = gpd.GeoSeries(gpd.points_from_xy(v["centre_x"], v["centre_y"]), crs=v.crs,
-                            index=v.index)
-    gaps = remote_gaps(v, centres, towns=district_towns(res.inputs.districts),
-                       roads=res.inputs.roads)
-    return res, v.join(gaps.table)
+    assert "remote_gap" in res.villages.columns  # computed once, by the run
+    return res, res.villages
 
 
 def _render(results, **kw) -> str:
     res, v = results
     lay = res.layers.get("4G", ANY)
-    m = gap_map(v, res.inputs.cells, res.inputs.ftth_nodes, title="Tiny <world>",
+    m = gap_map(v, res.inputs.cells, res.inputs.ftth_nodes, towers=res.towers,
+                remote_town_m=15_000.0, remote_road_m=1_000.0, title="Tiny <world>",
                 fibre_roads=res.fibre_roads, ftth_unreached=res.ftth_unreached,
-                rsrp=RasterOverlay(lay.best_dbm, res.inputs.dem.transform,
-                                   res.inputs.dem.crs, -110.0, 10.25),
+                rsrp=Raster(lay.best_dbm, res.inputs.dem.transform, res.inputs.dem.crs),
+                rsrp_threshold_dbm=-110.0, rsrp_margin_db=10.25,
                 districts=res.inputs.districts, communes_2025=res.inputs.communes_2025, **kw)
     return m.get_root().render()
 
@@ -149,8 +143,8 @@ def test_npm_manifest_pins_the_cdn_versions():
 def test_rsrp_overlay_is_web_mercator_png(results):
     res, _ = results
     lay = res.layers.get("4G", ANY)
-    png, bounds = rsrp_png(RasterOverlay(lay.best_dbm, res.inputs.dem.transform,
-                                         res.inputs.dem.crs), max_px=64)
+    png, bounds = rsrp_png(Raster(lay.best_dbm, res.inputs.dem.transform,
+                                  res.inputs.dem.crs), max_px=64)
     import io
 
     img = imread(io.BytesIO(png))
@@ -163,7 +157,8 @@ def test_rsrp_overlay_is_web_mercator_png(results):
 
 def test_towers_from_cells(results):
     res, _ = results
-    t = towers_from_cells(res.inputs.cells)
+    t = res.towers
+    assert t.equals(towers_from_cells(res.inputs.cells))
     assert list(t.index) == ["S1", "S2"]
     assert t.loc["S1", "n_cells"] == 3 and t.loc["S1", "operators"] == "Viettel"
     assert t.crs == res.inputs.cells.crs

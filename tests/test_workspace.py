@@ -22,13 +22,13 @@ from vncoverage import fileio
 from vncoverage.config import load_config
 from vncoverage.coverage import compute_layers, update_layers
 from vncoverage.errors import InputDataError, WorkspaceError
+from vncoverage.pipeline import resummarise, village_summary
 from vncoverage.pipeline import run as run_pipeline
-from vncoverage.pipeline import village_summary
+from vncoverage.villages import village_pixel_bounds, villages_touching
 from vncoverage.workspace import (
     FAULT_ENV,
     DirReadCache,
     DirSweepCache,
-    _villages_touching,
     pack_arrays,
     read_manifest,
     run_workspace,
@@ -262,6 +262,7 @@ def test_property_incremental_equals_full(small_world, ops, start) -> None:  # t
     current = pool.loc[[ids[i] for i in sorted(start)]].copy()
     layers = compute_layers(current, dem, cfg.radio, cache=cache)
     summary = village_summary(cfg, inputs, layers)
+    box = village_pixel_bounds(inputs.villages, dem, inputs.centres, inputs.settlements)
     for kind, i, tilt, eirp in ops:
         cid = ids[i]
         nxt = current.copy()
@@ -275,15 +276,11 @@ def test_property_incremental_equals_full(small_world, ops, start) -> None:  # t
         nxt = gpd.GeoDataFrame(nxt, geometry="geometry", crs=pool.crs)
         upd = update_layers(layers, current, nxt, dem, cfg.radio, cache=cache)
         current = nxt
-        touched = _villages_touching(inputs, upd)
+        # the villages whose pixels changed are summarised again, as a run's villages
+        # stage does after an update (an operator that came or went: all of them)
+        touched = villages_touching(box, upd.changed_boxes)
         assert set(touched) <= set(inputs.villages.index)
-        if len(touched):
-            part = village_summary(cfg, inputs, layers, only=touched)
-            if set(part.columns) == set(summary.columns):
-                summary = pd.concat([summary.drop(index=touched), part[summary.columns]])
-                summary = summary.reindex(inputs.villages.index)
-            else:  # an operator came or went: every village gets new columns
-                summary = village_summary(cfg, inputs, layers)
+        summary, _ = resummarise(cfg, inputs, layers, summary, touched)
     full = compute_layers(current, dem, cfg.radio)
     _assert_layers_equal(layers, full)
     if len(current):

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .villages import village_pixel_bounds
+from .coverage import LayerUpdate
+from .villages import touches
 
-if TYPE_CHECKING:
-    from .coverage import LayerUpdate
-    from .pipeline import Results
-
-__all__ = ["CHANGE_VERDICTS", "Changes", "compute_changes", "touches"]
+__all__ = ["CHANGE_VERDICTS", "Changes", "compute_changes"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Changes:
     """What an update changed: cells, villages whose verdict changed, KPIs before -> after."""
 
@@ -36,39 +32,34 @@ CHANGE_VERDICTS = {"verdict_mbb_any": "mobile broadband (4G/5G)", "verdict_4g_an
                    "verdict_5g_any": "5G"}
 
 
-def touches(box: pd.DataFrame, win: tuple[int, int, int, int]) -> np.ndarray:
-    """Which of the boxes of :func:`~vncoverage.villages.village_pixel_bounds` meet the
-    window ``win``."""
-    r0, c0, r1, c1 = win
-    return ((box["r0"] <= r1) & (box["r1"] >= r0) & (box["c0"] <= c1)
-            & (box["c1"] >= c0)).to_numpy()
-
-
 def compute_changes(before_verdicts: pd.DataFrame | None, before_kpis: pd.DataFrame | None,
-                    after: Results, upd: LayerUpdate | None,
-                    old_cells: gpd.GeoDataFrame | None) -> Changes | None:
+                    *, update: LayerUpdate | None, villages: pd.DataFrame, kpis: pd.DataFrame,
+                    cells: gpd.GeoDataFrame, old_cells: gpd.GeoDataFrame | None,
+                    box: pd.DataFrame) -> Changes | None:
     """Villages whose verdict changed (per technology, with population and the cells that
     caused it), the KPIs before and after, and the cells added, changed or removed.
 
     ``before_verdicts`` holds the previous run's verdict columns per village and
-    ``before_kpis`` its KPI table; None (nothing to compare) when there was no update.
+    ``before_kpis`` its KPI table; ``update`` is what the layer update did, ``villages``,
+    ``kpis`` and ``cells`` this run's results, ``old_cells`` the previous cell table and
+    ``box`` the villages' pixel boxes (:func:`~vncoverage.villages.village_pixel_bounds`
+    with centres and household clusters, the same boxes that chose the villages to
+    summarise again). None (nothing to compare) when there was no update.
     """
-    if before_verdicts is None or before_kpis is None or upd is None or upd.empty:
+    if before_verdicts is None or before_kpis is None or update is None or update.empty:
         return None
+    upd = update
     rows = []
     for kind, ids in (("added", upd.added), ("changed", upd.changed),
                       ("removed", upd.removed)):
-        src = old_cells if kind == "removed" and old_cells is not None else after.inputs.cells
+        src = old_cells if kind == "removed" and old_cells is not None else cells
         for cid in ids:
             c = src.loc[cid]
             rows.append({"cell_id": cid, "change": kind, "site_id": c.get("site_id"),
                          "operator": c["operator"], "technology": c["technology"],
                          "frequency_mhz": c["frequency_mhz"]})
     cells = pd.DataFrame(rows)
-    va, vb = after.villages, before_verdicts.reindex(after.villages.index)
-    # the same boxes as the choice of villages to re-summarise: polygon, centre, clusters
-    box = village_pixel_bounds(after.villages, after.inputs.dem, after.inputs.centres,
-                               after.inputs.settlements)
+    va, vb = villages, before_verdicts.reindex(villages.index)
     cause_hits = {cid: np.logical_or.reduce([touches(box, w) for w in wins])
                   for cid, wins in upd.windows_by_cell.items()}
     pos = {vid: k for k, vid in enumerate(va.index)}
@@ -92,7 +83,7 @@ def compute_changes(before_verdicts: pd.DataFrame | None, before_kpis: pd.DataFr
                                             "verdict_after", "cells"])
     if len(villages):
         villages = villages.sort_values(["technology", "population"], ascending=[True, False])
-    kb, ka = before_kpis, after.kpis
+    kb, ka = before_kpis, kpis
     kpis = pd.DataFrame({"kpi": ka.index, "before": kb["current"].reindex(ka.index).to_numpy(),
                          "after": ka["current"].to_numpy()}).dropna(subset=["after"])
     kpis["change_pts"] = kpis["after"] - kpis["before"]

@@ -1,7 +1,14 @@
-"""The data types the stages share: the DEM grid and the validated inputs."""
+"""The data types every layer shares: the DEM grid, the validated inputs and a georeferenced
+raster band.
+
+Plain frozen records, below the stages: the readers (:mod:`vncoverage.fileio`) build them,
+the stages compute on them, the writers write them. Nothing here reads, writes or computes
+more than an index on its own grid.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -10,7 +17,8 @@ import pandas as pd
 from affine import Affine
 from pyproj import CRS
 
-__all__ = ["Dem", "Inputs"]
+__all__ = ["Dem", "Inputs", "Raster"]
+
 
 @dataclass(frozen=True)
 class Dem:
@@ -86,3 +94,42 @@ class Inputs:
     #: How each table file was read, e.g. ``{"cells.csv": "CSV, Windows-1258 (Vietnamese),
     #: ';'-separated"}`` (for the report's provenance).
     formats: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Raster:
+    """One band on a north-up grid: a band a run computed (best-server RSRP, server index,
+    covered mask) or one read back from a GeoTIFF.
+
+    Attributes
+    ----------
+    values
+        The band, rows x columns.
+    transform, crs
+        The grid and its CRS.
+    nodata
+        The value of pixels without data (NaN for float bands), or None.
+    description
+        What the band holds (the GeoTIFF band description).
+    """
+
+    values: np.ndarray
+    transform: Affine
+    crs: CRS
+    nodata: float | None = None
+    description: str = ""
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (int(self.values.shape[0]), int(self.values.shape[1]))
+
+    def with_values(self, values: np.ndarray, *, nodata: float | None = None,
+                    description: str | None = None) -> Raster:
+        """The same grid with other values (and nodata, description)."""
+        return Raster(values, self.transform, self.crs, nodata,
+                      self.description if description is None else description)
+
+
+#: Tags of a GeoTIFF (``{"SOFTWARE": "vncoverage", ...}``).
+Tags = Mapping[str, str]
+

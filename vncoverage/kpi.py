@@ -23,7 +23,7 @@ import pandas as pd
 from .config import KpiConfig
 from .villages import COVERED, LOM_SONG, TRANG_SONG, UNKNOWN
 
-__all__ = ["bts_inventory", "group_table", "kpi_table"]
+__all__ = ["bts_inventory", "compute_kpis", "summarise_by_area"]
 
 
 def bts_inventory(cells: pd.DataFrame, kpi: KpiConfig) -> pd.DataFrame:
@@ -50,7 +50,7 @@ def _gap_units(target_pct: float, n: int, achieved: int) -> int:
     return max(0, math.ceil(target_pct / 100.0 * n - 1e-9) - achieved)
 
 
-def kpi_table(
+def compute_kpis(
     villages: pd.DataFrame,
     cells: pd.DataFrame,
     targets: pd.DataFrame | None,
@@ -136,7 +136,7 @@ def kpi_table(
     return out[[c for c in order if c in out.columns]]
 
 
-def group_table(villages: pd.DataFrame, by: str) -> pd.DataFrame:
+def summarise_by_area(villages: pd.DataFrame, by: str) -> pd.DataFrame:
     """Coverage per district or per 2025 commune: villages, population, mobile-broadband
     verdict counts and share, population covered, FTTH villages and households passed."""
     v = villages

@@ -4,8 +4,11 @@ The plan's priority is the villages the market will not cover unaided. A village
 *remote gap* when its mobile-broadband verdict (4G or 5G, any operator) is not
 ``covered`` and its centre (cultural house) is
 
-* more than :data:`REMOTE_TOWN_M` from the nearest district town (straight line), or
-* more than :data:`REMOTE_ROAD_M` from the nearest road.
+* more than ``town_m`` from the nearest district town (straight line), or
+* more than ``road_m`` from the nearest road.
+
+The thresholds are ``[coverage] remote_town_m`` and ``remote_road_m`` of the configuration
+(:class:`~vncoverage.config.CoverageConfig`: 15 km and 1 km by default, with the reasons).
 
 A criterion whose data is missing (no town positions, no road network) is not applied and
 the result says so in its notes. Distances are measured in the working CRS.
@@ -13,7 +16,7 @@ the result says so in its notes. Distances are measured in the working CRS.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -24,19 +27,9 @@ from scipy.spatial import cKDTree
 from .errors import CRSError, Problem
 from .villages import COVERED
 
-__all__ = ["REMOTE_ROAD_M", "REMOTE_TOWN_M", "RemoteGaps", "district_towns", "remote_gaps"]
+__all__ = ["RemoteGaps", "district_towns", "remote_gaps"]
 
-#: A village centre farther than this (m, straight line) from every district town is remote.
-#: 15 km is an assumption: about the radius a district town's services (and the towers
-#: built for them) reach in Lạng Sơn's hills; on the bundled sample it marks about half of
-#: the uncovered villages as remote.
-REMOTE_TOWN_M: float = 15_000.0
-#: A village centre farther than this (m) from every road is remote: equipment and power
-#: for a tower would have to be carried in (assumption: 1 km).
-REMOTE_ROAD_M: float = 1_000.0
-
-
-@dataclass
+@dataclass(frozen=True)
 class RemoteGaps:
     """Per-village distances and the remote-gap flag.
 
@@ -55,7 +48,7 @@ class RemoteGaps:
     table: pd.DataFrame
     town_m: float
     road_m: float
-    notes: list[str] = field(default_factory=list)
+    notes: tuple[str, ...] = ()
 
     @property
     def evaluated(self) -> bool:
@@ -85,8 +78,8 @@ def remote_gaps(
     *,
     towns: gpd.GeoSeries | None,
     roads: gpd.GeoDataFrame | None,
-    town_m: float = REMOTE_TOWN_M,
-    road_m: float = REMOTE_ROAD_M,
+    town_m: float,
+    road_m: float,
     verdict_column: str = "verdict_mbb_any",
 ) -> RemoteGaps:
     """Flag the uncovered villages that are far from district towns or roads.
@@ -138,4 +131,4 @@ def remote_gaps(
     table = pd.DataFrame({"town_distance_m": d_town, "road_distance_m": d_road,
                           "remote": remote, "remote_gap": remote & uncovered},
                          index=villages.index)
-    return RemoteGaps(table=table, town_m=town_m, road_m=road_m, notes=notes)
+    return RemoteGaps(table=table, town_m=town_m, road_m=road_m, notes=tuple(notes))

@@ -19,6 +19,8 @@ Results keep ``village_id`` as the index so they join back onto the village laye
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -40,7 +42,9 @@ __all__ = [
     "covered_masks",
     "nearest_sites",
     "summarise_villages",
+    "touches",
     "village_pixel_bounds",
+    "villages_touching",
 ]
 
 COVERED = "covered"
@@ -52,23 +56,13 @@ MBB = "MBB"
 
 
 def covered_masks(layers: Layers, radio: RadioConfig) -> dict[tuple[str, str], np.ndarray]:
-    """Covered (1), not covered (0) and unknown (NaN) per layer, plus the ``MBB`` union of
-    the 4G and 5G layers that were computed."""
-    margin = radio.location_margin_db
+    """:func:`covered_bands` as float32 masks: covered (1), not covered (0) and unknown
+    (NaN), per layer and for the ``MBB`` union of the 4G and 5G layers that were computed."""
     out: dict[tuple[str, str], np.ndarray] = {}
-    for (tech, op), layer in layers.layers.items():
-        thr = radio.rsrp_threshold_dbm[tech] + margin
-        m = (layer.best_dbm >= thr).astype(np.float32)
-        m[layer.is_unknown] = np.nan
-        out[(tech, op)] = m
-    mbb_techs = [t for t in ("4G", "5G") if t in layers.technologies]
-    if mbb_techs:
-        for op in [ANY, *layers.operators]:
-            parts = [out[(t, op)] for t in mbb_techs if (t, op) in out]
-            stack = np.stack(parts)
-            cov = np.nanmax(np.where(np.isnan(stack), -1, stack), axis=0)
-            m = np.where(cov < 0, np.nan, cov).astype(np.float32)
-            out[(MBB, op)] = m
+    for key, band in covered_bands(layers, radio).items():
+        mask = band.astype(np.float32)
+        mask[band == BAND_UNKNOWN] = np.nan
+        out[key] = mask
     return out
 
 
@@ -102,6 +96,24 @@ def village_pixel_bounds(villages: gpd.GeoDataFrame, dem: Dem,
     return pd.DataFrame({"r0": (y1 - b["maxy"]) / px, "c0": (b["minx"] - x0) / px,
                          "r1": (y1 - b["miny"]) / px, "c1": (b["maxx"] - x0) / px},
                         index=villages.index)
+
+
+def touches(box: pd.DataFrame, win: tuple[int, int, int, int]) -> np.ndarray:
+    """Which of the boxes of :func:`village_pixel_bounds` meet the grid window ``win``
+    (``row0, col0, row1, col1``)."""
+    r0, c0, r1, c1 = win
+    return ((box["r0"] <= r1) & (box["r1"] >= r0) & (box["c0"] <= c1)
+            & (box["c1"] >= c0)).to_numpy()
+
+
+def villages_touching(box: pd.DataFrame,
+                      windows: Iterable[tuple[int, int, int, int]]) -> pd.Index:
+    """The ids (index of ``box``, from :func:`village_pixel_bounds`) of the villages whose
+    summary may read a pixel of one of the grid ``windows``: those whose box meets one."""
+    hit = np.zeros(len(box), dtype=bool)
+    for win in windows:
+        hit |= touches(box, win)
+    return box.index[hit]
 
 
 def _summary_window(box: pd.DataFrame, shape: tuple[int, int]) -> tuple[int, int, int, int]:

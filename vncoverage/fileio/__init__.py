@@ -36,7 +36,8 @@ from .atomic import (
 from .dem import DEM_VALID_M, read_dem
 from .inventories import CELL_COLUMNS, DEFAULT_OPERATORS, read_cells, read_ftth_nodes
 from .load import ReadCache, load_inputs, sample_data_dir
-from .outputs import Grid, OutputFolder, read_output_folder
+from .ntia import read_itm_cases, read_itm_profiles
+from .outputs import OutputFolder, read_output_folder
 from .targets import AREA_LEVELS, read_area_table, read_targets
 from .vectors import read_roads, read_settlements, read_villages
 
@@ -45,7 +46,6 @@ __all__ = [
     "CELL_COLUMNS",
     "DEFAULT_OPERATORS",
     "DEM_VALID_M",
-    "Grid",
     "OutputFolder",
     "ReadCache",
     "atomic_path",
@@ -55,6 +55,8 @@ __all__ = [
     "read_cells",
     "read_dem",
     "read_ftth_nodes",
+    "read_itm_cases",
+    "read_itm_profiles",
     "read_output_folder",
     "read_roads",
     "read_settlements",

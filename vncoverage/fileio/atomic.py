@@ -18,10 +18,9 @@ import pandas as pd
 import pyogrio
 import rasterio
 import rasterio.shutil
-from affine import Affine
-from pyproj import CRS
 from rasterio.io import MemoryFile
 
+from ..datatypes import Raster, Tags
 from ..errors import CRSError, Problem
 
 __all__ = ["atomic_path", "file_sha256", "write_bytes", "write_cog", "write_csv",
@@ -74,10 +73,12 @@ def write_bytes(path: str | Path, data: bytes, *, durable: bool = True) -> None:
         tmp.write_bytes(data)
 
 
-def write_csv(path: str | Path, df: pd.DataFrame, *, index: bool = True) -> None:
-    """Write a CSV (UTF-8 with BOM, so that Excel shows Vietnamese diacritics) atomically."""
+def write_csv(path: str | Path, df: pd.DataFrame, *, index: bool = True,
+              bom: bool = True) -> None:
+    """Write a CSV atomically: UTF-8 with a BOM, so that Excel shows Vietnamese diacritics
+    (``bom=False`` for other programs' formats, e.g. NTIA's)."""
     with atomic_path(path) as tmp:
-        df.to_csv(tmp, index=index, encoding="utf-8-sig")
+        df.to_csv(tmp, index=index, encoding="utf-8-sig" if bom else "utf-8")
 
 
 def write_vector(path: str | Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
@@ -97,61 +98,48 @@ def write_geojson(path: str | Path, gdf: gpd.GeoDataFrame) -> None:
                                                "COORDINATE_PRECISION": 6})
 
 
-def write_raster(
-    path: str | Path,
-    bands: Sequence[np.ndarray],
-    *,
-    transform: Affine,
-    crs: CRS,
-    nodata: float | None,
-    descriptions: Sequence[str] = (),
-    tags: dict[str, str] | None = None,
-) -> None:
-    """Write bands of one dtype to a tiled, DEFLATE-compressed GeoTIFF atomically."""
-    arr = np.stack(list(bands))
-    profile = _raster_profile(arr, transform, crs, nodata)
+def write_raster(path: str | Path, bands: Sequence[Raster], *,
+                 tags: Tags | None = None) -> None:
+    """Write bands of one grid and dtype (nodata from the first) to a tiled,
+    DEFLATE-compressed GeoTIFF atomically, with their descriptions and dataset ``tags``."""
+    arr, profile = _stack(bands)
     profile.update(compress="deflate", tiled=True, blockxsize=256, blockysize=256)
     if np.issubdtype(arr.dtype, np.floating):
         profile["predictor"] = 3
     with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
-        _write_bands(dst, arr, descriptions, tags)
+        _write_bands(dst, arr, [b.description for b in bands], tags)
 
 
-def write_cog(
-    path: str | Path,
-    bands: Sequence[np.ndarray],
-    *,
-    transform: Affine,
-    crs: CRS,
-    nodata: float | None,
-    descriptions: Sequence[str] = (),
-    tags: dict[str, str] | None = None,
-    resampling: str = "average",
-) -> None:
-    """Write bands of one dtype as a Cloud-Optimized GeoTIFF (GDAL's COG driver: DEFLATE,
-    512-pixel tiles, internal overviews built with ``resampling``) atomically."""
-    arr = np.stack(list(bands))
-    with MemoryFile() as mem, mem.open(**_raster_profile(arr, transform, crs, nodata)) as src:
-        _write_bands(src, arr, descriptions, tags)
+def write_cog(path: str | Path, bands: Sequence[Raster], *, tags: Tags | None = None,
+              resampling: str = "average") -> None:
+    """Write bands of one grid and dtype as a Cloud-Optimized GeoTIFF (GDAL's COG driver:
+    DEFLATE, 512-pixel tiles, internal overviews built with ``resampling``) atomically."""
+    arr, profile = _stack(bands)
+    with MemoryFile() as mem, mem.open(**profile) as src:
+        _write_bands(src, arr, [b.description for b in bands], tags)
         with atomic_path(path) as tmp:
             rasterio.shutil.copy(src, tmp, driver="COG", compress="DEFLATE",
                                  predictor="YES", blocksize=512,
                                  overview_resampling=resampling.upper())
 
 
-def _raster_profile(arr: np.ndarray, transform: Affine, crs: CRS,
-                    nodata: float | None) -> dict[str, Any]:
-    """GeoTIFF profile of a (bands, rows, cols) array."""
-    return {"driver": "GTiff", "height": arr.shape[1], "width": arr.shape[2],
-            "count": arr.shape[0], "dtype": arr.dtype, "crs": crs, "transform": transform,
-            "nodata": nodata}
+def _stack(bands: Sequence[Raster]) -> tuple[np.ndarray, dict[str, Any]]:
+    """The (bands, rows, cols) array and GeoTIFF profile of bands on one grid."""
+    first = bands[0]
+    if any(b.transform != first.transform or b.shape != first.shape for b in bands):
+        raise ValueError("the bands of one GeoTIFF must share one grid")
+    arr = np.stack([b.values for b in bands])
+    return arr, {"driver": "GTiff", "height": arr.shape[1], "width": arr.shape[2],
+                 "count": arr.shape[0], "dtype": arr.dtype, "crs": first.crs,
+                 "transform": first.transform, "nodata": first.nodata}
 
 
 def _write_bands(dst: Any, arr: np.ndarray, descriptions: Sequence[str],
-                 tags: dict[str, str] | None) -> None:
+                 tags: Tags | None) -> None:
     """Bands, their descriptions and dataset tags into an open rasterio dataset."""
     dst.write(arr)
     for i, d in enumerate(descriptions, start=1):
-        dst.set_band_description(i, d)
+        if d:
+            dst.set_band_description(i, d)
     if tags:
         dst.update_tags(**tags)

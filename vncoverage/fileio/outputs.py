@@ -6,27 +6,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pyogrio
 import rasterio
-from affine import Affine
 from pyproj import CRS
 
+from ..datatypes import Raster
 from ..errors import InputDataError, Problem
 
-__all__ = ["Grid", "OutputFolder", "read_output_folder"]
-
-@dataclass(frozen=True)
-class Grid:
-    """Bands of a raster read back from an output folder."""
-
-    bands: np.ndarray
-    transform: Affine
-    crs: CRS
-    nodata: float | None
-    descriptions: tuple[str, ...] = ()
-    tags: dict[str, str] = field(default_factory=dict)
+__all__ = ["OutputFolder", "read_output_folder"]
 
 
 @dataclass(frozen=True)
@@ -35,13 +23,15 @@ class OutputFolder:
 
     ``layers`` are the layers of ``villages.gpkg`` in the working CRS (``villages`` indexed
     by ``village_id``); ``tables`` the CSV tables (``kpi``, ``by_district``,
-    ``by_commune_2025``); ``rasters`` the GeoTIFFs by file stem.
+    ``by_commune_2025``); ``rasters`` the bands of each GeoTIFF by file stem, and ``tags``
+    each GeoTIFF's dataset tags.
     """
 
     path: Path
     layers: dict[str, gpd.GeoDataFrame]
     tables: dict[str, pd.DataFrame]
-    rasters: dict[str, Grid]
+    rasters: dict[str, tuple[Raster, ...]]
+    tags: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def read_output_folder(path: str | Path) -> OutputFolder:
@@ -71,11 +61,14 @@ def read_output_folder(path: str | Path) -> OutputFolder:
         p = folder / f"{stem}.csv"
         if p.is_file():
             tables[stem] = pd.read_csv(p, index_col=0, encoding="utf-8-sig")
-    rasters: dict[str, Grid] = {}
+    rasters: dict[str, tuple[Raster, ...]] = {}
+    tags: dict[str, dict[str, str]] = {}
     for p in sorted(folder.glob("*.tif")):
         with rasterio.open(p) as src:
-            rasters[p.stem] = Grid(bands=src.read(), transform=src.transform,
-                                   crs=CRS(src.crs), nodata=src.nodata,
-                                   descriptions=tuple(d or "" for d in src.descriptions),
-                                   tags=dict(src.tags()))
-    return OutputFolder(path=folder, layers=layers, tables=tables, rasters=rasters)
+            crs = CRS(src.crs)
+            rasters[p.stem] = tuple(
+                Raster(band, src.transform, crs, src.nodata, d or "")
+                for band, d in zip(src.read(), src.descriptions, strict=True))
+            tags[p.stem] = dict(src.tags())
+    return OutputFolder(path=folder, layers=layers, tables=tables, rasters=rasters,
+                        tags=tags)

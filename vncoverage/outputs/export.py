@@ -5,7 +5,7 @@ An export starts from an :class:`ExportData`: built from an output folder writte
 ``vncoverage run --out`` (:func:`from_output_folder`) or from an in-memory run
 (:func:`from_results`). The builders (:func:`village_table`, :func:`coverage_polygons`,
 :func:`xlsx_bytes`, :func:`kml_document`) return in-memory objects; :func:`export` writes the
-files of one format through :mod:`vncoverage.io` (each atomically).
+files of one format through :mod:`vncoverage.fileio` (each atomically).
 
 Files written by :func:`export` into the destination folder:
 
@@ -33,27 +33,25 @@ from __future__ import annotations
 
 import functools
 import html
-import io as _io
+import io
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from affine import Affine
-from pyproj import CRS
+from rasterio.features import shapes
 
-from . import fileio
-from .i18n import DEFAULT_LANG, check_lang, column_label, tr, verdict_label
-from .villages import COVERED, LOM_SONG, TRANG_SONG, UNKNOWN
-
-if TYPE_CHECKING:
-    from .pipeline import Results
+from .. import fileio
+from ..datatypes import Raster
+from ..i18n import DEFAULT_LANG, check_lang, column_label, tr, verdict_label
+from ..results import Results
+from ..villages import COVERED, LOM_SONG, TRANG_SONG, UNKNOWN
 
 __all__ = [
     "FORMATS",
@@ -63,8 +61,6 @@ __all__ = [
     "from_output_folder",
     "from_results",
     "kml_document",
-    "mask_bands",
-    "towers_from_cells",
     "village_table",
     "xlsx_bytes",
 ]
@@ -83,16 +79,6 @@ VILLAGE_COLUMNS = (
     "remote_gap",
 )
 _BOOL_COLUMNS = ("centre_mbb_any", "ftth_covered", "remote_gap")
-
-
-@dataclass(frozen=True)
-class Raster:
-    """One band on a grid."""
-
-    values: np.ndarray
-    transform: Affine
-    crs: CRS
-    nodata: float | None = None
 
 
 @dataclass
@@ -123,39 +109,7 @@ class ExportData:
 
 
 # --------------------------------------------------------------------------------------
-# builders shared with the pipeline
-
-
-def _joined(cells: pd.DataFrame, column: str) -> pd.Series:
-    """Sorted distinct values of ``column`` per site, joined with ", "."""
-    pairs = pd.DataFrame({"site_id": cells["site_id"].astype(str),
-                          column: cells[column].fillna("").astype(str)})
-    pairs = pairs.drop_duplicates().sort_values(["site_id", column])
-    return pairs.groupby("site_id", sort=True)[column].agg(", ".join)
-
-
-def towers_from_cells(cells: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """One row per tower, indexed by ``site_id``: operators, technologies, owner, number of
-    operators and of cells."""
-    g = cells.groupby(cells["site_id"].astype(str), sort=True)
-    first = g.first()
-    out = pd.DataFrame({
-        "operators": _joined(cells, "operator"),
-        "technologies": _joined(cells, "technology"),
-        "tower_owner": (first["tower_owner"].fillna("").astype(str)
-                        if "tower_owner" in cells.columns else ""),
-        "n_operators": g["operator"].nunique(),
-        "n_cells": g.size(),
-    })
-    out.index.name = "site_id"
-    return gpd.GeoDataFrame(out, geometry=first["geometry"].to_numpy(), crs=cells.crs)
-
-
-def mask_bands(bands: dict[tuple[str, str], np.ndarray]
-               ) -> tuple[list[np.ndarray], list[str]]:
-    """The bands of :func:`vncoverage.villages.covered_bands` (1 covered, 0 not, 255
-    unknown) as a list, with descriptions ``"<technology> <operator>"``, for a GeoTIFF."""
-    return list(bands.values()), [f"{tech} {op}" for tech, op in bands]
+# coverage polygons
 
 
 def coverage_polygons(masks: dict[tuple[str, str], Raster], *,
@@ -163,8 +117,6 @@ def coverage_polygons(masks: dict[tuple[str, str], Raster], *,
     """Vectorise covered masks: one MultiPolygon per technology and operator (4-connected
     regions of covered pixels), simplified by ``simplify_px`` pixels, with its area in km²
     (of the unsimplified pixels)."""
-    from rasterio.features import shapes
-
     rows: list[dict[str, Any]] = []
     geoms: list[Any] = []
     crs = None
@@ -193,23 +145,17 @@ def coverage_polygons(masks: dict[tuple[str, str], Raster], *,
 # sources
 
 
-def _grid_raster(g: fileio.Grid, band: int = 0) -> Raster:
-    return Raster(values=g.bands[band], transform=g.transform, crs=g.crs, nodata=g.nodata)
-
-
 def from_output_folder(folder: fileio.OutputFolder) -> ExportData:
-    """Export data from an output folder read by :func:`vncoverage.io.read_output_folder`."""
+    """Export data from an output folder read by :func:`vncoverage.fileio.read_output_folder`."""
     L = folder.layers
     v = L["villages"].copy()
     for c in _BOOL_COLUMNS:
         if c in v.columns:
             v[c] = v[c].fillna(0).astype(bool)
     masks: dict[tuple[str, str], Raster] = {}
-    if "coverage_masks" in folder.rasters:
-        g = folder.rasters["coverage_masks"]
-        for i, d in enumerate(g.descriptions):
-            tech, _, op = d.partition(" ")
-            masks[(tech, op)] = _grid_raster(g, i)
+    for band in folder.rasters.get("coverage_masks", ()):
+        tech, _, op = band.description.partition(" ")
+        masks[(tech, op)] = band
 
     def idx(name: str, key: str) -> gpd.GeoDataFrame | None:
         if name not in L:
@@ -224,54 +170,26 @@ def from_output_folder(folder: fileio.OutputFolder) -> ExportData:
         ftth_unreached=idx("ftth_unreached", "village_id"),
         kpis=folder.tables.get("kpi"), by_district=folder.tables.get("by_district"),
         by_commune_2025=folder.tables.get("by_commune_2025"),
-        rsrp_4g=(_grid_raster(folder.rasters["coverage_4g"])
-                 if "coverage_4g" in folder.rasters else None),
-        server_4g=(_grid_raster(folder.rasters["server_4g"])
-                   if "server_4g" in folder.rasters else None),
+        rsrp_4g=folder.rasters["coverage_4g"][0] if "coverage_4g" in folder.rasters else None,
+        server_4g=folder.rasters["server_4g"][0] if "server_4g" in folder.rasters else None,
         masks=masks,
-        title=folder.rasters["coverage_4g"].tags.get("STUDY", "vncoverage")
-        if "coverage_4g" in folder.rasters else "vncoverage",
+        title=folder.tags.get("coverage_4g", {}).get("STUDY", "vncoverage"),
     )
 
 
 def from_results(results: Results) -> ExportData:
-    """Export data from an in-memory run (:func:`vncoverage.pipeline.run`)."""
-    from .coverage import ANY
-    from .remote import district_towns, remote_gaps
-    from .villages import covered_bands
-
+    """Export data from an in-memory run (:func:`vncoverage.pipeline.run`): the same
+    figures ``vncoverage run`` writes (remote gaps with the configured thresholds, bands,
+    masks, server index), read from the results, never computed again."""
     r = results
-    inp = r.inputs
-    v = r.villages
-    if "remote_gap" not in v.columns:
-        centres = gpd.GeoSeries(gpd.points_from_xy(v["centre_x"], v["centre_y"]), crs=v.crs,
-                                index=v.index)
-        v = v.join(remote_gaps(v, centres, towns=district_towns(inp.districts),
-                               roads=inp.roads).table)
-    dem = inp.dem
-    masks = {k: Raster(b, dem.transform, dem.crs)
-             for k, b in covered_bands(r.layers, r.cfg.radio).items()}
-    rsrp = server = None
-    if "4G" in r.layers.technologies:
-        lay = r.layers.get("4G", ANY)
-        rsrp = Raster(_rsrp_band(lay.best_dbm, lay.is_unknown), dem.transform, dem.crs,
-                      float("nan"))
-        server = Raster(lay.server.astype(np.int32), dem.transform, dem.crs, -1)
-    cells = inp.cells.copy()
-    cells["server_index"] = pd.Series(range(len(r.layers.cell_ids)),
-                                      index=pd.Index(r.layers.cell_ids)).reindex(cells.index)
+    cells = r.inputs.cells.copy()
+    cells["server_index"] = r.server_index.reindex(cells.index)
     return ExportData(
-        villages=v, towers=towers_from_cells(inp.cells), cells=cells,
-        fibre_nodes=inp.ftth_nodes, districts=inp.districts, communes_2025=inp.communes_2025,
+        villages=r.villages, towers=r.towers, cells=cells, fibre_nodes=r.inputs.ftth_nodes,
+        districts=r.inputs.districts, communes_2025=r.inputs.communes_2025,
         fibre_roads=r.fibre_roads, ftth_unreached=r.ftth_unreached, kpis=r.kpis,
-        by_district=r.by_district, by_commune_2025=r.by_commune_2025, rsrp_4g=rsrp,
-        server_4g=server, masks=masks, title=r.cfg.study.name)
-
-
-def _rsrp_band(best_dbm: np.ndarray, unknown: np.ndarray) -> np.ndarray:
-    band = np.where(np.isfinite(best_dbm), best_dbm, np.nan).astype(np.float32)
-    band[unknown] = np.nan
-    return band
+        by_district=r.by_district, by_commune_2025=r.by_commune_2025, rsrp_4g=r.rsrp_4g,
+        server_4g=r.server_4g, masks=dict(r.coverage_masks), title=r.cfg.study.name)
 
 
 # --------------------------------------------------------------------------------------
@@ -315,7 +233,7 @@ def _tower_table(towers: gpd.GeoDataFrame, lang: str) -> pd.DataFrame:
     return _localise(t, lang)
 
 
-def _tables(data: ExportData, lang: str) -> dict[str, pd.DataFrame]:
+def _sheets(data: ExportData, lang: str) -> dict[str, pd.DataFrame]:
     """Sheets / CSV files, by file stem."""
     out: dict[str, pd.DataFrame] = {}
     if data.kpis is not None:
@@ -354,7 +272,7 @@ def xlsx_bytes(data: ExportData, *, lang: str = DEFAULT_LANG) -> bytes:
     from openpyxl.utils import get_column_letter
 
     check_lang(lang)
-    tables = _tables(data, lang)
+    tables = _sheets(data, lang)
     v = data.villages
     if "verdict_mbb_any" in v.columns:
         bad = v[v["verdict_mbb_any"] != COVERED].sort_values("population", ascending=False)
@@ -387,7 +305,7 @@ def xlsx_bytes(data: ExportData, *, lang: str = DEFAULT_LANG) -> bytes:
             if fmt is not None:
                 for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
                     cell.number_format = fmt
-    buf = _io.BytesIO()
+    buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
 
@@ -656,7 +574,7 @@ def export(data: ExportData, fmt: str, dest: str | Path, *, lang: str = DEFAULT_
             if name in vector:
                 fileio.write_geojson(path(f"{name}.geojson"), vector[name])
     elif fmt == "csv":
-        for name, df in _tables(data, lang).items():
+        for name, df in _sheets(data, lang).items():
             fileio.write_csv(path(f"{name}.csv"), df)
     elif fmt == "xlsx":
         fileio.write_bytes(path("vncoverage.xlsx"), xlsx_bytes(data, lang=lang))
@@ -666,20 +584,18 @@ def export(data: ExportData, fmt: str, dest: str | Path, *, lang: str = DEFAULT_
         if data.rsrp_4g is None:
             raise ValueError("no 4G coverage raster to export (coverage_4g.tif is missing); "
                              "rerun `vncoverage run` with 4G among [radio] technologies")
-        r = data.rsrp_4g
-        fileio.write_cog(path("rsrp_4g.tif"), [r.values.astype(np.float32)], transform=r.transform,
-                     crs=r.crs, nodata=float("nan"),
-                     descriptions=["best-server RSRP per resource element (dBm), 4G, any "
-                                   "operator"], tags={"SOFTWARE": "vncoverage", "UNIT": "dBm"})
+        fileio.write_cog(path("rsrp_4g.tif"), [data.rsrp_4g.with_values(
+            data.rsrp_4g.values.astype(np.float32), nodata=float("nan"),
+            description="best-server RSRP per resource element (dBm), 4G, any operator")],
+            tags={"SOFTWARE": "vncoverage", "UNIT": "dBm"})
         if data.server_4g is not None:
-            s = data.server_4g
-            fileio.write_cog(path("server_4g.tif"), [s.values.astype(np.int32)],
-                         transform=s.transform, crs=s.crs, nodata=-1,
-                         descriptions=["best-server index (server_index in "
-                                       "server_4g_cells.csv), 4G, any operator; -1 none"],
-                         tags={"SOFTWARE": "vncoverage"}, resampling="nearest")
+            fileio.write_cog(path("server_4g.tif"), [data.server_4g.with_values(
+                data.server_4g.values.astype(np.int32), nodata=-1,
+                description="best-server index (server_index in server_4g_cells.csv), 4G, "
+                            "any operator; -1 none")],
+                tags={"SOFTWARE": "vncoverage"}, resampling="nearest")
             if data.cells is not None and "server_index" in data.cells.columns:
-                c = data.cells[data.cells["server_index"].notna()]
+                c = data.cells[data.cells["server_index"].fillna(-1) >= 0]
                 lut = pd.DataFrame({
                     "server_index": c["server_index"].astype(int).to_numpy(),
                     "cell_id": c.index.astype(str),

@@ -7,7 +7,7 @@ renders one to PNG bytes. Nothing here touches a path: the report embeds the byt
 
 from __future__ import annotations
 
-import io as _io
+import io
 import math
 from collections.abc import Iterable, Sequence
 
@@ -20,8 +20,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path as MplPath
 
-from .i18n import DEFAULT_LANG, number, tr, verdict_label
-from .villages import COVERED, LOM_SONG, TRANG_SONG, UNKNOWN
+from ..i18n import DEFAULT_LANG, number, tr, verdict_label
+from ..villages import COVERED, LOM_SONG, TRANG_SONG, UNKNOWN
 
 __all__ = [
     "district_coverage_figure",
@@ -41,7 +41,7 @@ def figure_png(fig: Figure, *, dpi: int = 150) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     FigureCanvasAgg(fig)
-    buf = _io.BytesIO()
+    buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight",
                 metadata={"Software": "vncoverage"})
     return buf.getvalue()

@@ -7,7 +7,7 @@ the gaps, the remote gaps and their rule, the villages without coverage by popul
 notes and provenance (inputs, parameters, versions). In Vietnamese, section headings carry
 their English title in parentheses, so that partners can find their way.
 
-Pure text generation; writing is :mod:`vncoverage.io`'s job.
+Pure text generation; writing is :mod:`vncoverage.fileio`'s job.
 """
 
 from __future__ import annotations
@@ -17,16 +17,18 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
+import rasterio
+import shapely
 
-from . import __version__
-from .changes import Changes
-from .config import Config
-from .i18n import DEFAULT_LANG, check_lang, column_label, number, tr, verdict_label
-from .remote import REMOTE_ROAD_M, REMOTE_TOWN_M
-from .villages import COVERED
+from .. import __version__
+from ..changes import Changes
+from ..config import Config
+from ..i18n import DEFAULT_LANG, check_lang, column_label, number, tr, verdict_label
+from ..villages import COVERED
 
-__all__ = ["ReportContext", "Table", "kpi_text_table", "markdown_report", "report_tables"]
+__all__ = ["ReportContext", "ReportTable", "kpi_text_table", "markdown_report", "report_tables"]
 
 _STATUS_KEYS = {"met": "status_met", "not met": "status_not_met",
                 "reported statistic, not computed": "status_statistic",
@@ -76,7 +78,7 @@ def kpi_text_table(kpis: pd.DataFrame) -> str:
 
 
 @dataclass
-class Table:
+class ReportTable:
     """A rendered-agnostic table: header and rows of display strings (not escaped).
 
     ``numeric`` flags the columns to right-align; ``note`` is shown under the table.
@@ -102,12 +104,20 @@ class ReportContext:
     timings: Mapping[str, float]
     n_cells: Mapping[str, int]
     lang: str = DEFAULT_LANG
-    remote_town_m: float = REMOTE_TOWN_M
-    remote_road_m: float = REMOTE_ROAD_M
     uncovered_limit: int = 100
     generated: str = field(default_factory=lambda: dt.date.today().isoformat())
     #: Changes since the previous run of a workspace (:mod:`vncoverage.changes`), if any.
     changes: Changes | None = None
+
+    @property
+    def remote_town_m(self) -> float:
+        """The remote-gap threshold from the district town, m (configuration)."""
+        return self.cfg.coverage.remote_town_m
+
+    @property
+    def remote_road_m(self) -> float:
+        """The remote-gap threshold from a road, m (configuration)."""
+        return self.cfg.coverage.remote_road_m
 
     def heading(self, key: str) -> str:
         """A section heading; in Vietnamese with the English title in parentheses."""
@@ -135,7 +145,7 @@ def _value(v: object, unit: object, lang: str) -> str:
     return f"{text} %" if str(unit).strip() == "%" else text
 
 
-def kpi_table(ctx: ReportContext) -> Table:
+def kpi_report_table(ctx: ReportContext) -> ReportTable:
     """The KPI table: baseline, current, target, gap in % points and in units, status."""
     lang = ctx.lang
     rows: list[list[str]] = []
@@ -154,7 +164,7 @@ def kpi_table(ctx: ReportContext) -> Table:
                      _value(r.get("target_2025"), unit, lang), gap_pct, gap_units, status])
     header = [tr(k, lang) for k in ("col_kpi", "col_unit", "col_baseline", "col_current",
                                     "col_target", "col_gap_pct", "col_gap_units", "col_status")]
-    return Table(header, rows, [False, False, True, True, True, True, True, False])
+    return ReportTable(header, rows, [False, False, True, True, True, True, True, False])
 
 
 def summary_lines(ctx: ReportContext) -> list[tuple[str, str]]:
@@ -186,7 +196,7 @@ _GROUP_COLUMNS = ["villages", "population", "mbb_covered", "mbb_lom_song", "mbb_
                   "remote_gaps"]
 
 
-def group_table(ctx: ReportContext, g: pd.DataFrame, index_label: str) -> Table:
+def area_report_table(ctx: ReportContext, g: pd.DataFrame, index_label: str) -> ReportTable:
     """A per-district or per-commune table, with the remote gaps counted per unit."""
     lang = ctx.lang
     g = g.copy()
@@ -201,11 +211,11 @@ def group_table(ctx: ReportContext, g: pd.DataFrame, index_label: str) -> Table:
         for c in cols:
             cells.append(number(r[c], lang, 1 if c.endswith("_pct") else 0))
         rows.append(cells)
-    return Table([index_label, *(column_label(c, lang) for c in cols)], rows,
+    return ReportTable([index_label, *(column_label(c, lang) for c in cols)], rows,
                  [False, *([True] * len(cols))])
 
 
-def uncovered_table(ctx: ReportContext, *, remote_only: bool = False) -> Table:
+def uncovered_table(ctx: ReportContext, *, remote_only: bool = False) -> ReportTable:
     """Villages without mobile broadband coverage (or only the remote ones), by population."""
     lang = ctx.lang
     v = ctx.villages
@@ -252,7 +262,7 @@ def uncovered_table(ctx: ReportContext, *, remote_only: bool = False) -> Table:
                      "town_distance_m", "road_distance_m") for c in cols]
     note = (tr("uncovered_more", lang, n=number(len(bad) - limit, lang))
             if len(bad) > limit else "")
-    return Table(header, rows, numeric, note)
+    return ReportTable(header, rows, numeric, note)
 
 
 def remote_rule(ctx: ReportContext) -> str:
@@ -283,7 +293,7 @@ def method_lines(ctx: ReportContext) -> list[str]:
     ]
 
 
-def parameter_table(ctx: ReportContext) -> Table:
+def parameter_table(ctx: ReportContext) -> ReportTable:
     """The parameters a result depends on (provenance)."""
     c = ctx.cfg
     r = c.radio
@@ -306,49 +316,45 @@ def parameter_table(ctx: ReportContext) -> Table:
         ["remote gap: town / road distance (m)",
          f"{ctx.remote_town_m:g} / {ctx.remote_road_m:g}"],
     ]
-    return Table([tr("col_parameter", ctx.lang), tr("col_value", ctx.lang)], rows,
+    return ReportTable([tr("col_parameter", ctx.lang), tr("col_value", ctx.lang)], rows,
                  [False, False])
 
 
-def input_table(ctx: ReportContext) -> Table:
+def input_table(ctx: ReportContext) -> ReportTable:
     rows = []
     for key, digest in ctx.checksums.items():
         p = getattr(ctx.cfg.inputs, key, None)
         rows.append([key, str(p) if p is not None else "", digest])
-    return Table([tr("col_input", ctx.lang), tr("path", ctx.lang), "sha256"], rows,
+    return ReportTable([tr("col_input", ctx.lang), tr("path", ctx.lang), "sha256"], rows,
                  [False, False, False])
 
 
 def versions() -> dict[str, str]:
     """Versions of vncoverage and of the libraries its numbers depend on."""
-    import numpy as np
-    import rasterio
-    import shapely
-
     return {"vncoverage": __version__, "numpy": np.__version__,
             "rasterio": rasterio.__version__, "GDAL": rasterio.__gdal_version__,
             "shapely": shapely.__version__, "GEOS": shapely.geos_version_string}
 
 
-def change_tables(ctx: ReportContext, limit: int = 200) -> dict[str, Table]:
+def change_tables(ctx: ReportContext, limit: int = 200) -> dict[str, ReportTable]:
     """The changes since the previous run: KPIs before -> after, the cells added, changed or
     removed, and the villages whose verdict changed (largest population first)."""
     ch = ctx.changes
     if ch is None:
         return {}
     lang = ctx.lang
-    kpis = Table([tr("col_kpi", lang), tr("col_before", lang), tr("col_after", lang),
+    kpis = ReportTable([tr("col_kpi", lang), tr("col_before", lang), tr("col_after", lang),
                   tr("col_change_pts", lang)],
                  [[str(r["kpi"]), number(r["before"], lang, 1), number(r["after"], lang, 1),
                    number(r["change_pts"], lang, 1)] for _, r in ch.kpis.iterrows()],
                  [False, True, True, True])
-    cells = Table([tr("col_cell", lang), tr("col_change", lang), tr("col_operator", lang),
+    cells = ReportTable([tr("col_cell", lang), tr("col_change", lang), tr("col_operator", lang),
                    tr("col_technology", lang)],
                   [[str(r["cell_id"]), tr(f"change_{r['change']}", lang), str(r["operator"]),
                     str(r["technology"])] for _, r in ch.cells.iterrows()],
                   [False, False, False, False])
     v = ch.villages.head(limit)
-    villages = Table([tr("col_village", lang), column_label("district", lang),
+    villages = ReportTable([tr("col_village", lang), column_label("district", lang),
                       tr("col_population", lang), tr("col_technology", lang),
                       tr("col_before", lang), tr("col_after", lang), tr("col_cells", lang)],
                      [[str(r["name"]), str(r["district"]), number(r["population"], lang),
@@ -361,13 +367,13 @@ def change_tables(ctx: ReportContext, limit: int = 200) -> dict[str, Table]:
     return {"change_kpis": kpis, "change_cells": cells, "change_villages": villages}
 
 
-def report_tables(ctx: ReportContext) -> dict[str, Table]:
+def report_tables(ctx: ReportContext) -> dict[str, ReportTable]:
     """Every table of the report, by section key."""
     lang = ctx.lang
     return {
-        "kpis": kpi_table(ctx),
-        "districts": group_table(ctx, ctx.by_district, column_label("district", lang)),
-        "communes": group_table(ctx, ctx.by_commune_2025, column_label("commune_2025", lang)),
+        "kpis": kpi_report_table(ctx),
+        "districts": area_report_table(ctx, ctx.by_district, column_label("district", lang)),
+        "communes": area_report_table(ctx, ctx.by_commune_2025, column_label("commune_2025", lang)),
         "uncovered": uncovered_table(ctx),
         "remote": uncovered_table(ctx, remote_only=True),
         "parameters": parameter_table(ctx),
@@ -384,7 +390,7 @@ def _md_cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _md(table: Table) -> list[str]:
+def _md(table: ReportTable) -> list[str]:
     align = [("---:" if (table.numeric[i] if i < len(table.numeric) else False) else "---")
              for i in range(len(table.header))]
     lines = ["| " + " | ".join(_md_cell(h) for h in table.header) + " |",
@@ -409,8 +415,6 @@ def markdown_report(
     uncovered_limit: int = 100,
     lang: str = DEFAULT_LANG,
     figures: Mapping[str, str] | None = None,
-    remote_town_m: float = REMOTE_TOWN_M,
-    remote_road_m: float = REMOTE_ROAD_M,
 ) -> str:
     """The whole report as Markdown.
 
@@ -421,13 +425,10 @@ def markdown_report(
     figures
         Optional relative paths of the chart PNGs, keys ``kpi_progress``,
         ``district_coverage`` and ``gap_map``, linked from the report.
-    remote_town_m, remote_road_m
-        The remote-gap thresholds used (for the rule's wording).
     """
     ctx = ReportContext(cfg=cfg, kpis=kpis, villages=villages, by_district=by_district,
                         by_commune_2025=by_commune_2025, checksums=checksums, notes=notes,
                         timings=timings, n_cells=n_cells, lang=check_lang(lang),
-                        remote_town_m=remote_town_m, remote_road_m=remote_road_m,
                         uncovered_limit=uncovered_limit)
     return render_markdown(ctx, figures=figures)
 

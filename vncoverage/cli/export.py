@@ -6,7 +6,7 @@
     vncoverage export --out out --format xlsx --format kml          # -> out/export/
     vncoverage export --out out --format gpkg --dest /data/lang_son --lang en
 
-Formats (:data:`vncoverage.export.FORMATS`): ``gpkg`` (villages, towers, cells, fibre
+Formats (:data:`vncoverage.outputs.export.FORMATS`): ``gpkg`` (villages, towers, cells, fibre
 nodes, coverage polygons), ``geojson``, ``csv`` and ``xlsx`` (headers in the chosen language,
 UTF-8), ``kml`` (Google Earth) and ``cog`` (Cloud-Optimized GeoTIFFs of the best-server RSRP
 and server id). Every file is written atomically.
@@ -18,25 +18,21 @@ from pathlib import Path
 
 import click
 
-from .i18n import DEFAULT_LANG, LANGS
-
-#: The formats of :data:`vncoverage.export.FORMATS` (repeated here so that the command line
-#: starts without importing the geospatial stack; a test keeps the two equal).
-FORMATS = ("gpkg", "geojson", "csv", "xlsx", "kml", "cog")
+from ..fileio import read_output_folder
+from ..outputs.export import FORMATS, export, from_output_folder
+from .options import lang_option, out_option
 
 __all__ = ["export_command"]
 
 
 @click.command("export")
-@click.option("--out", "out", required=True,
-              type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Output folder written by `vncoverage run --out`.")
+@out_option(required=True, exists=True, help_text="Output folder written by "
+                                                  "`vncoverage run --out`.")
 @click.option("--format", "formats", required=True, multiple=True,
               type=click.Choice(FORMATS), help="Format to export; repeat for several.")
 @click.option("--dest", "dest", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the exported files (default: OUT/export).")
-@click.option("--lang", "lang", type=click.Choice(LANGS), default=DEFAULT_LANG,
-              show_default=True, help="Language of headers and labels.")
+@lang_option("Language of headers and labels.")
 def export_command(out: Path, formats: tuple[str, ...], dest: Path | None, lang: str) -> None:
     """Export the results of a run as GeoPackage, GeoJSON, CSV, Excel, KML or COG.
 
@@ -44,9 +40,6 @@ def export_command(out: Path, formats: tuple[str, ...], dest: Path | None, lang:
     Example:
       vncoverage export --out out --format xlsx --format kml
     """
-    from .export import export, from_output_folder
-    from .fileio import read_output_folder
-
     data = from_output_folder(read_output_folder(out))
     target = dest if dest is not None else out / "export"
     written = []

@@ -22,23 +22,27 @@ from __future__ import annotations
 import base64
 import functools
 import html
-import io as _io
+import io
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import rasterio.warp
 import shapely
 from affine import Affine
-from pyproj import CRS
+from markupsafe import Markup
+from matplotlib.colors import to_rgba
+from matplotlib.image import imsave
+from pyproj import CRS, Transformer
 
-from .i18n import DEFAULT_LANG, check_lang, number, tr, verdict_label
-from .remote import REMOTE_ROAD_M, REMOTE_TOWN_M
-from .villages import COVERED, LOM_SONG, TRANG_SONG, UNKNOWN
+from ..datatypes import Raster
+from ..i18n import DEFAULT_LANG, check_lang, number, tr, verdict_label
+from ..results import Results
+from ..villages import COVERED, LOM_SONG, TRANG_SONG, UNKNOWN
 
 __all__ = [
     "CDN_PACKAGES",
@@ -47,12 +51,12 @@ __all__ = [
     "RSRP_CLASSES",
     "TECH_COLOURS",
     "VERDICT_COLOURS",
-    "RasterOverlay",
     "asset_path",
     "gap_map",
     "inline_assets",
     "map_asset_urls",
     "missing_assets",
+    "results_map",
     "rsrp_png",
 ]
 
@@ -107,27 +111,6 @@ def asset_path(url: str, node_modules: str | Path) -> Path | None:
         if url == key:
             return base / package / inner
     return None
-
-
-@dataclass(frozen=True)
-class RasterOverlay:
-    """A received-level grid to overlay on the map.
-
-    Attributes
-    ----------
-    values
-        Best-server RSRP per pixel in dBm; NaN or -inf where no cell reaches.
-    transform, crs
-        The grid (north-up) and its CRS.
-    threshold_dbm, margin_db
-        Edge threshold and location-variability margin, for the legend.
-    """
-
-    values: np.ndarray
-    transform: Affine
-    crs: CRS
-    threshold_dbm: float = -110.0
-    margin_db: float = 0.0
 
 
 def _rounded(gdf: gpd.GeoDataFrame, grid_deg: float = 1e-5) -> gpd.GeoDataFrame:
@@ -301,18 +284,15 @@ def _point_rows(points: gpd.GeoSeries, colour_idx: list[int], labels: list[str]
             for p, c, lab in zip(pts, colour_idx, labels, strict=True)]
 
 
-def rsrp_png(overlay: RasterOverlay, *, max_px: int = 800) -> tuple[bytes, list[list[float]]]:
-    """The RSRP grid reprojected to Web Mercator (EPSG:3857), at most ``max_px`` pixels on a
-    side (averaged), classified with :data:`RSRP_CLASSES` into an RGBA PNG.
+def rsrp_png(overlay: Raster, *, max_px: int = 800) -> tuple[bytes, list[list[float]]]:
+    """The RSRP band (dBm; NaN or -inf where no cell reaches) reprojected to Web Mercator
+    (EPSG:3857), at most ``max_px`` pixels on a side (averaged), classified with
+    :data:`RSRP_CLASSES` into an RGBA PNG.
 
     Returns
     -------
     (png bytes, [[south, west], [north, east]] in degrees) for a Leaflet image overlay.
     """
-    import rasterio.warp
-    from matplotlib.colors import to_rgba
-    from matplotlib.image import imsave
-
     src = np.where(np.isfinite(overlay.values), overlay.values, np.nan).astype(np.float32)
     h, w = src.shape
     left, top = overlay.transform.c, overlay.transform.f
@@ -341,12 +321,10 @@ def rsrp_png(overlay: RasterOverlay, *, max_px: int = 800) -> tuple[bytes, list[
                        dtype=np.uint8)
     rgba[ok] = palette[cls[ok]]
     rgba[~ok, 3] = 0
-    buf = _io.BytesIO()
+    buf = io.BytesIO()
     imsave(buf, rgba, format="png")
     x0, y0 = transform.c, transform.f
     x1, y1 = x0 + transform.a * width, y0 + transform.e * height
-    from pyproj import Transformer
-
     to_ll = Transformer.from_crs(dst_crs, 4326, always_xy=True)
     west, north = to_ll.transform(x0, y0)
     east, south = to_ll.transform(x1, y1)
@@ -358,8 +336,6 @@ def _script_json(obj: object) -> Any:
     line separators escaped), keeping other characters as UTF-8 (Vietnamese text stays
     compact). :class:`_RawJson` values go in as they are; NaN and infinities are refused
     (``JSON.parse`` would fail on them)."""
-    from markupsafe import Markup
-
     raw: list[str] = []
 
     def swap(o: Any) -> Any:
@@ -638,19 +614,21 @@ def gap_map(
     cells: gpd.GeoDataFrame,
     ftth_nodes: gpd.GeoDataFrame | None = None,
     *,
+    towers: gpd.GeoDataFrame,
+    remote_town_m: float,
+    remote_road_m: float,
     title: str = "vncoverage",
     lang: str = DEFAULT_LANG,
     tiles: str | None = None,
     simplify_m: float = 20.0,
     fibre_roads: gpd.GeoDataFrame | None = None,
     ftth_unreached: gpd.GeoDataFrame | None = None,
-    rsrp: RasterOverlay | None = None,
+    rsrp: Raster | None = None,
+    rsrp_threshold_dbm: float = -110.0,
+    rsrp_margin_db: float = 0.0,
     districts: gpd.GeoDataFrame | None = None,
     communes_2025: gpd.GeoDataFrame | None = None,
-    remote_town_m: float = REMOTE_TOWN_M,
-    remote_road_m: float = REMOTE_ROAD_M,
     max_overlay_px: int = 800,
-    towers: gpd.GeoDataFrame | None = None,
 ) -> Any:
     """A folium map of the coverage gaps for planners.
 
@@ -665,6 +643,10 @@ def gap_map(
         ``tower_owner``.
     ftth_nodes
         OLTs and splitters, or ``None``.
+    towers
+        The tower inventory of ``cells`` (:func:`vncoverage.towers.towers_from_cells`).
+    remote_town_m, remote_road_m
+        The remote-gap thresholds (``[coverage]`` of the configuration), for the legend.
     title
         Shown at the top of the map and as the page title.
     lang
@@ -677,15 +659,14 @@ def gap_map(
     fibre_roads, ftth_unreached
         FTTH results (:func:`vncoverage.fibre.ftth_reach`), or ``None``.
     rsrp
-        Best-server RSRP grid for a semi-transparent overlay (off by default), or ``None``.
+        Best-server RSRP band (dBm) for a semi-transparent overlay (off by default), or
+        ``None``.
+    rsrp_threshold_dbm, rsrp_margin_db
+        Edge threshold and location-variability margin, for the overlay's legend.
     districts, communes_2025
         Boundaries (``name`` column), or ``None``.
-    remote_town_m, remote_road_m
-        The remote-gap thresholds, for the legend.
     max_overlay_px
         The RSRP overlay is averaged down to at most this many pixels on a side.
-    towers
-        :func:`vncoverage.export.towers_from_cells` of ``cells`` when already computed.
 
     Returns
     -------
@@ -728,7 +709,7 @@ def gap_map(
             interactive=False, pane="vncRaster")
         overlay.add_to(m)
         others["rsrp"] = overlay
-        edge = rsrp.threshold_dbm + rsrp.margin_db
+        edge = rsrp_threshold_dbm + rsrp_margin_db
         labels = []
         for k, (lo, col) in enumerate(RSRP_CLASSES):
             hi = RSRP_CLASSES[k + 1][0] if k + 1 < len(RSRP_CLASSES) else None
@@ -742,8 +723,8 @@ def gap_map(
         legend.append({"layers": ["rsrp"], "html": (
             f"<h4>{tr('legend_rsrp', lang)}</h4>" + "".join(reversed(labels))
             + "<div class='vnc-note'>" + html.escape(tr(
-                "legend_rsrp_note", lang, edge=edge, thr=rsrp.threshold_dbm,
-                margin=rsrp.margin_db)) + "<br>" + tr("legend_no_signal", lang) + "</div>")})
+                "legend_rsrp_note", lang, edge=edge, thr=rsrp_threshold_dbm,
+                margin=rsrp_margin_db)) + "<br>" + tr("legend_no_signal", lang) + "</div>")})
 
     lines: dict[str, dict[str, Any]] = {}
     for key, gdf, name_key, show, weight in (
@@ -792,10 +773,6 @@ def gap_map(
     points: dict[str, dict[str, Any]] = {}
     tech_order = ["5G", "4G", "3G", "2G"]
     tech_colours = [TECH_COLOURS.get(t, "#a6a6a6") for t in tech_order]
-    if towers is None:
-        from .export import towers_from_cells
-
-        towers = towers_from_cells(cells)
     site_info = towers
     site_geom = gpd.GeoSeries(site_info.geometry, crs=cells.crs)
     known = list(OPERATOR_COLOURS)
@@ -897,3 +874,19 @@ def gap_map(
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     return m
+
+
+def results_map(results: Results, *, lang: str = DEFAULT_LANG, tiles: str | None = None
+                ) -> Any:
+    """:func:`gap_map` of a run, with everything ``map.html`` shows: villages (remote gaps
+    included), towers, fibre nodes and roads, the 4G RSRP overlay, the boundaries, the
+    configured thresholds."""
+    r = results
+    inp, cov, radio = r.inputs, r.cfg.coverage, r.cfg.radio
+    return gap_map(r.villages, inp.cells, inp.ftth_nodes, towers=r.towers,
+                   remote_town_m=cov.remote_town_m, remote_road_m=cov.remote_road_m,
+                   title=r.cfg.study.name, lang=lang, tiles=tiles, fibre_roads=r.fibre_roads,
+                   ftth_unreached=r.ftth_unreached, rsrp=r.rsrp_4g,
+                   rsrp_threshold_dbm=radio.rsrp_threshold_dbm["4G"],
+                   rsrp_margin_db=radio.location_margin_db, districts=inp.districts,
+                   communes_2025=inp.communes_2025)

@@ -1,4 +1,5 @@
-"""``vncoverage update`` and ``vncoverage add-sites``: new cells into an existing workspace."""
+"""``vncoverage update`` and ``vncoverage add-sites``: new cells into an existing workspace;
+and how a workspace run is reported on the terminal."""
 
 from __future__ import annotations
 
@@ -6,15 +7,17 @@ from pathlib import Path
 
 import click
 
-from .workspace import WorkspaceRun
+from ..config import Config, load_config
+from ..errors import WorkspaceError
+from ..outputs.report import kpi_text_table
+from ..workspace import WorkspaceRun, read_manifest, run_workspace
+from .options import config_option, lang_option, out_option, progress_option
 
 __all__ = ["add_sites_command", "echo_workspace_run", "update_command"]
 
 
 def echo_workspace_run(wr: WorkspaceRun) -> None:
     """Print what a workspace run computed, its KPI table, changes and timings."""
-    from .report import kpi_text_table
-
     if wr.up_to_date:
         click.echo(f"{wr.path}: nothing changed since the last run; outputs are up to date "
                    f"({wr.timings.get('total', 0.0):.1f} s)")
@@ -40,24 +43,8 @@ def echo_workspace_run(wr: WorkspaceRun) -> None:
                + ", ".join(p.name for p in wr.written))
 
 
-def _common(f):  # type: ignore[no-untyped-def]
-    f = click.option("--lang", "lang", type=click.Choice(["vi", "en"]), default="vi",
-                     show_default=True, help="Language of the map, report and figures.")(f)
-    f = click.option("--progress/--no-progress", default=None,
-                     help="Progress bars (default: from the config).")(f)
-    f = click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
-                     required=True, help="The workspace (a folder written by `run --out`).")(f)
-    f = click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path),
-                     help="TOML configuration (default: the one the workspace was made "
-                          "with).")(f)
-    return f
-
-
-def _workspace_config(config: Path | None, out: Path):  # type: ignore[no-untyped-def]
-    from .config import load_config
-    from .errors import WorkspaceError
-    from .workspace import read_manifest
-
+def _workspace_config(config: Path | None, out: Path) -> Config:
+    """``config``, or the configuration the workspace ``out`` was made with."""
     if config is not None:
         return load_config(config)
     man = read_manifest(out)
@@ -68,11 +55,18 @@ def _workspace_config(config: Path | None, out: Path):  # type: ignore[no-untype
     return load_config(src)
 
 
+_WORKSPACE_CONFIG = "TOML configuration (default: the one the workspace was made with)."
+_WORKSPACE_OUT = "The workspace (a folder written by `run --out`)."
+
+
 @click.command("update")
 @click.option("--sites", "sites", type=click.Path(dir_okay=False, path_type=Path),
               required=True, help="The operators' full, current cell list (same columns as "
                                   "the cells input).")
-@_common
+@config_option(_WORKSPACE_CONFIG)
+@out_option(required=True, help_text=_WORKSPACE_OUT)
+@progress_option()
+@lang_option()
 def update_command(sites: Path, config: Path | None, out: Path, progress: bool | None,
                    lang: str) -> None:
     """Replace the workspace's cell list by --sites; recompute only what changed.
@@ -80,8 +74,6 @@ def update_command(sites: Path, config: Path | None, out: Path, progress: bool |
     Cells added, changed or removed are found by cell_id; changes.csv lists the villages
     whose verdict changed and the cells that caused it.
     """
-    from .workspace import run_workspace
-
     wr = run_workspace(_workspace_config(config, out), out, mode="update", sites=sites,
                        progress=progress, lang=lang)
     echo_workspace_run(wr)
@@ -89,12 +81,13 @@ def update_command(sites: Path, config: Path | None, out: Path, progress: bool |
 
 @click.command("add-sites")
 @click.argument("sites", type=click.Path(dir_okay=False, path_type=Path))
-@_common
+@config_option(_WORKSPACE_CONFIG)
+@out_option(required=True, help_text=_WORKSPACE_OUT)
+@progress_option()
+@lang_option()
 def add_sites_command(sites: Path, config: Path | None, out: Path, progress: bool | None,
                       lang: str) -> None:
     """Add the cells of SITES (new cell_ids only) to the workspace's cell list."""
-    from .workspace import run_workspace
-
     wr = run_workspace(_workspace_config(config, out), out, mode="add-sites", sites=sites,
                        progress=progress, lang=lang)
     echo_workspace_run(wr)

@@ -14,8 +14,9 @@ from collections.abc import Mapping
 
 from markupsafe import Markup
 
-from . import __version__
-from .i18n import tr
+from .. import __version__
+from ..i18n import tr
+from ..villages import COVERED
 from .report import (
     ReportContext,
     method_lines,
@@ -24,7 +25,6 @@ from .report import (
     summary_lines,
     versions,
 )
-from .villages import COVERED
 
 __all__ = ["html_report"]
 

@@ -1,0 +1,61 @@
+"""Options shared by several commands, defined once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from ..config import Config, load_config
+from ..fileio import sample_data_dir
+from ..i18n import DEFAULT_LANG, LANGS
+
+__all__ = ["config_option", "lang_option", "load", "out_option", "progress_option",
+           "web_assets_option"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def config_option(help_text: str = "TOML configuration (default: the bundled Lạng Sơn "
+                                   "sample).") -> Callable[[F], F]:
+    """``--config``: the TOML configuration."""
+    return click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path),
+                        help=help_text)
+
+
+def out_option(*, required: bool = False, help_text: str = "Output folder.",
+               exists: bool = False) -> Callable[[F], F]:
+    """``--out``: an output folder (a workspace)."""
+    return click.option("--out", "out", required=required,
+                        default=None if required else Path("out"), show_default=not required,
+                        type=click.Path(exists=exists, file_okay=False, path_type=Path),
+                        help=help_text)
+
+
+def progress_option() -> Callable[[F], F]:
+    """``--progress/--no-progress``."""
+    return click.option("--progress/--no-progress", default=None,
+                        help="Progress bars (default: from the config).")
+
+
+def lang_option(help_text: str = "Language of the map, the report and the figures."
+                ) -> Callable[[F], F]:
+    """``--lang``: one of :data:`vncoverage.i18n.LANGS`."""
+    return click.option("--lang", "lang", type=click.Choice(LANGS), default=DEFAULT_LANG,
+                        show_default=True, help=help_text)
+
+
+def web_assets_option() -> Callable[[F], F]:
+    """``--web-assets``: the ``node_modules`` folder of ``make assets``."""
+    return click.option("--web-assets", "web_assets",
+                        type=click.Path(file_okay=False, path_type=Path),
+                        help="node_modules folder of `make assets`: embed the map's "
+                             "libraries in map.html so that it opens offline (default: "
+                             "loaded from their CDN).")
+
+
+def load(config: Path | None) -> Config:
+    """The configuration at ``config``, or the bundled sample's."""
+    return load_config(config if config is not None else sample_data_dir() / "config.toml")

@@ -1,0 +1,230 @@
+"""Write the outputs of a run: :func:`write_outputs` (or :class:`OutputWriter`, in two
+steps). Everything written is read from the :class:`~vncoverage.results.Results`; nothing is
+computed here beyond formatting (text, PNG, HTML, column types the file formats need).
+
+Files, each written atomically into the output folder: ``villages.gpkg`` (layers
+``villages``, ``towers``, ``cells``, ``fibre_nodes``, ``districts``, ``communes_2025`` and,
+with FTTH data, ``fibre_roads`` and ``ftth_unreached``), ``villages.csv``, ``kpi.csv``,
+``by_district.csv``, ``by_commune_2025.csv``, ``coverage_4g.tif``, ``server_4g.tif``,
+``coverage_masks.tif``, ``figures/*.png``, ``report.md``, ``report.html`` and ``map.html``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from .. import fileio
+from .._fork import ForkedCall
+from ..i18n import DEFAULT_LANG, check_lang
+from ..results import Results
+from .charts import district_coverage_figure, figure_png, gap_map_figure, kpi_progress_figure
+from .report import ReportContext, render_markdown
+from .report_html import html_report
+from .webmap import inline_assets, results_map
+
+__all__ = ["OUTPUT_FILES", "OutputWriter", "write_outputs"]
+
+OUTPUT_FILES = ("villages.gpkg", "villages.csv", "kpi.csv", "by_district.csv",
+                "by_commune_2025.csv", "report.md", "report.html", "map.html",
+                "coverage_4g.tif", "server_4g.tif", "coverage_masks.tif",
+                "figures/kpi_progress.png", "figures/district_coverage.png",
+                "figures/gap_map.png")
+
+
+def write_outputs(results: Results, out_dir: str | Path, *, map_html: bool = True,
+                  lang: str = DEFAULT_LANG, tiles: str | None = None,
+                  web_assets: str | Path | None = None, fork: bool = True,
+                  timings: Mapping[str, float] | None = None) -> list[Path]:
+    """Write every output into ``out_dir`` (each file atomically). Returns the paths.
+
+    Besides the tables, ``villages.gpkg`` holds the layers ``villages`` (with the remote-gap
+    columns), ``towers``, ``cells`` (with ``server_index``, the value of
+    ``server_4g.tif``), ``fibre_nodes`` and the district / 2025-commune boundaries when
+    given; ``coverage_masks.tif`` holds the covered mask of every layer (1 covered, 0 not,
+    255 unknown). ``map.html`` (unless ``map_html=False``), ``report.html``, ``report.md``
+    and ``figures/*.png`` are in ``lang`` (``"vi"`` or ``"en"``); ``tiles`` is an optional
+    folium base map for ``map.html`` (none by default: the map needs no tile server). With
+    ``web_assets`` (the ``node_modules`` folder of ``make assets``), the map's JavaScript
+    and CSS libraries are embedded in ``map.html``, which then opens with no network at
+    all; otherwise the browser loads them from their CDN. ``timings`` are the stage
+    timings the report shows (default: the run's), the time spent writing added.
+
+    The map and the figures are rendered by two forked child processes while this one
+    writes the tables, rasters and report (see :class:`OutputWriter`; ``fork=False``
+    renders them here, with the same result).
+    """
+    with OutputWriter(results, out_dir, map_html=map_html, lang=lang, tiles=tiles,
+                      web_assets=web_assets, fork=fork, timings=timings) as writer:
+        return writer.finish()
+
+
+class OutputWriter:
+    """:func:`write_outputs` in two steps, so that a caller can do its own writing while
+    the map and the figures render: creating the writer starts them in two forked children
+    (:mod:`vncoverage._fork`); :meth:`finish` writes the GeoPackage, the rasters (GDAL, in a
+    second thread), the tables and the report, waits for the children and returns every
+    path written. Use it as a context manager: leaving the block without :meth:`finish`
+    (an error) stops the children.
+    """
+
+    def __init__(self, results: Results, out_dir: str | Path, *, map_html: bool = True,
+                 lang: str = DEFAULT_LANG, tiles: str | None = None,
+                 web_assets: str | Path | None = None, fork: bool = True,
+                 timings: Mapping[str, float] | None = None) -> None:
+        check_lang(lang)
+        self.t0 = time.perf_counter()
+        self.out = Path(out_dir)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.results, self.lang = results, lang
+        self.timings = dict(results.timings if timings is None else timings)
+        self.written: list[Path] = []
+        # the map and the figures (pure Python and matplotlib, GIL-bound) in children
+        # forked now: before any thread of ours (the GDAL writer) starts
+        self.figures = ForkedCall(render_figures, results, lang=lang, fork=fork)
+        self.map: ForkedCall[None] | None = None
+        try:
+            if map_html:
+                self.map = ForkedCall(render_map, results, self._path("map.html"), lang=lang,
+                                      tiles=tiles, web_assets=web_assets, fork=fork)
+        except BaseException:
+            self.figures.close(kill=True)
+            raise
+
+    def _path(self, name: str) -> Path:
+        p = self.out / name
+        self.written.append(p)
+        return p
+
+    def __enter__(self) -> OutputWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for job in (self.figures, self.map):
+            if job is not None:
+                job.close(kill=True)
+
+    def finish(self) -> list[Path]:
+        """Write everything else, wait for the map and the figures; the paths written."""
+        r, path = self.results, self._path
+        background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vnc-write")
+        try:
+            villages = _file_villages(r)
+            layers = gpkg_layers(r, villages)
+            # GDAL writes (GeoPackage, GeoTIFFs) release the GIL: they run in a second
+            # thread while this one writes the tables and the report
+            jobs = [background.submit(fileio.write_vector, path("villages.gpkg"), layers)]
+            jobs += self._rasters(background, masks=False)
+            fileio.write_csv(path("villages.csv"),
+                             pd.DataFrame(villages.drop(columns="geometry")))
+            fileio.write_csv(path("kpi.csv"), r.kpis)
+            fileio.write_csv(path("by_district.csv"), r.by_district)
+            fileio.write_csv(path("by_commune_2025.csv"), r.by_commune_2025)
+            jobs += self._rasters(background, masks=True)
+            figures = self.figures.result()
+            if self.map is not None:
+                self.map.result()
+            for key, png in figures.items():
+                fileio.write_bytes(path(f"figures/{key}.png"), png)
+            ctx = ReportContext(cfg=r.cfg, kpis=r.kpis, villages=r.villages,
+                                by_district=r.by_district, by_commune_2025=r.by_commune_2025,
+                                checksums=r.inputs.checksums, notes=r.notes,
+                                timings={**self.timings, "write": time.perf_counter() - self.t0},
+                                n_cells=r.n_cells, lang=self.lang, changes=r.changes)
+            fileio.write_text(path("report.md"), render_markdown(
+                ctx, figures={k: f"figures/{k}.png" for k in figures}))
+            fileio.write_text(path("report.html"), html_report(ctx, figures=figures))
+            for job in jobs:
+                job.result()  # re-raises a failed write
+        finally:
+            background.shutdown(wait=True, cancel_futures=True)
+        return self.written
+
+    def _rasters(self, pool: ThreadPoolExecutor, *, masks: bool) -> list[Future[None]]:
+        """Submit the GeoTIFF writes: the 4G bands, or (``masks``) the covered masks."""
+        r, path = self.results, self._path
+        if masks:
+            if not r.coverage_masks:
+                return []
+            return [pool.submit(fileio.write_raster, path("coverage_masks.tif"),
+                                list(r.coverage_masks.values()),
+                                tags={"SOFTWARE": "vncoverage",
+                                      "VALUES": "1 covered, 0 not covered, 255 unknown"})]
+        if r.rsrp_4g is None or r.server_4g is None:
+            return []
+        return [pool.submit(fileio.write_raster, path("coverage_4g.tif"), [r.rsrp_4g],
+                            tags={"SOFTWARE": "vncoverage", "MODEL": r.cfg.radio.model,
+                                  "STUDY": r.cfg.study.name}),
+                pool.submit(fileio.write_raster, path("server_4g.tif"), [r.server_4g],
+                            tags={"SOFTWARE": "vncoverage"})]
+
+
+def _file_villages(r: Results) -> gpd.GeoDataFrame:
+    """The per-village table as the files hold it: booleans as 0/1."""
+    vil = r.villages.copy()
+    for c in vil.columns:
+        if vil[c].dtype == bool:
+            vil[c] = vil[c].astype("int8")
+    return vil
+
+
+def gpkg_layers(r: Results, villages: gpd.GeoDataFrame | None = None
+                ) -> dict[str, gpd.GeoDataFrame]:
+    """The layers of ``villages.gpkg``, in the column types a GeoPackage holds (booleans as
+    0/1, dates as text), ids as columns. ``villages``: :func:`_file_villages` of ``r`` when
+    already made."""
+    vil = _file_villages(r) if villages is None else villages
+    layers = {"villages": vil.reset_index()}
+    if r.fibre_roads is not None and len(r.fibre_roads):
+        layers["fibre_roads"] = r.fibre_roads.reset_index(drop=True)
+    if r.ftth_unreached is not None and len(r.ftth_unreached):
+        layers["ftth_unreached"] = r.ftth_unreached.reset_index()
+    layers["towers"] = r.towers.reset_index()
+    cells = r.inputs.cells.copy()
+    cells["commissioned"] = cells["commissioned"].astype(str).replace({"None": "", "NaT": ""})
+    cells["server_index"] = r.server_index.reindex(cells.index)
+    layers["cells"] = cells.reset_index()
+    if r.inputs.ftth_nodes is not None and len(r.inputs.ftth_nodes):
+        layers["fibre_nodes"] = r.inputs.ftth_nodes.reset_index()
+    for name, gdf in (("districts", r.inputs.districts),
+                      ("communes_2025", r.inputs.communes_2025)):
+        if gdf is not None and len(gdf):
+            layers[name] = gdf.reset_index(drop=True)
+    return layers
+
+
+def render_map(r: Results, map_path: Path, *, lang: str, tiles: str | None,
+               web_assets: str | Path | None) -> None:
+    """Write ``map.html``."""
+    page = results_map(r, lang=lang, tiles=tiles).get_root().render()
+    if web_assets is not None:
+        page = inline_assets(page, web_assets)
+    fileio.write_text(map_path, page)
+
+
+def render_figures(r: Results, *, lang: str) -> dict[str, bytes]:
+    """The report's figures as PNG bytes, by name."""
+    inp = r.inputs
+    kpi_rows = r.kpis.loc[[k for k in r.kpis.index if k == "mobile_broadband_villages"]]
+    target = (float(kpi_rows["target_2025"].iloc[0])
+              if len(kpi_rows) and pd.notna(kpi_rows["target_2025"].iloc[0]) else None)
+    mbb_cells = inp.cells[inp.cells["technology"].isin(["4G", "5G"])]
+    tower_pts = gpd.GeoSeries(mbb_cells.groupby("site_id")["geometry"].first(),
+                              crs=inp.cells.crs)
+    labels = None
+    if r.towns is not None and inp.districts is not None:
+        col = "short_name" if "short_name" in inp.districts.columns else "name"
+        labels = [str(x) for x in inp.districts.loc[r.towns.index, col]]
+    return {
+        "kpi_progress": figure_png(kpi_progress_figure(r.kpis, lang=lang)),
+        "district_coverage": figure_png(district_coverage_figure(
+            r.by_district, target_pct=target, lang=lang)),
+        "gap_map": figure_png(gap_map_figure(
+            r.villages, districts=inp.districts, towns=r.towns, town_labels=labels,
+            towers=tower_pts, title=r.cfg.study.name, lang=lang)),
+    }
