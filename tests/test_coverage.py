@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from pyproj import CRS
 
 from vncoverage import _sweep
+from vncoverage._itm_kernels import ItmParams
 from vncoverage.config import RadioConfig
 from vncoverage.coverage import ANY, cell_rasters, compute_layers, new_layers
 from vncoverage.datatypes import Dem
@@ -24,9 +25,21 @@ from vncoverage.propagation import (
 
 #: `needed` argument of radial_losses that computes every sample
 ALL = np.empty(0, dtype=np.uint8)
+#: The ITM parameters of the default configuration, by name
+ITM = ItmParams(**RadioConfig().itm_params)
 
 PIX = 50.0
 N = 201
+
+
+def sweep(r0: float, c0: float, f_mhz: float, n_radials: int, n_samples: int, code: int,
+          d_min_m: float, d_max_m: float, *, h_tx_m: float = 30.0,
+          radius_m: float = 4000.0) -> _sweep.Sweep:
+    """A sweep on the test grid (pixel = step = PIX, receiver 1.5 m, k = 4/3)."""
+    return _sweep.Sweep(row0=r0, col0=c0, pixel_m=PIX, step_m=PIX, n_radials=n_radials,
+                        n_samples=n_samples, radius_m=radius_m, h_tx_m=h_tx_m, h_rx_m=1.5,
+                        f_mhz=f_mhz, k_factor=4 / 3, model_code=code, d_min_m=d_min_m,
+                        d_max_m=d_max_m)
 
 
 def make_dem(elev: np.ndarray) -> Dem:
@@ -72,9 +85,9 @@ def test_sweep_matches_reference_profile_loss():
     rng = np.random.default_rng(1)
     elev = 100 + np.cumsum(rng.normal(0, 3, size=(N, N)), axis=1)
     dem = make_dem(elev)
-    loss, _ = _sweep.radial_losses(dem.elevation, np.float32(np.nan), 100.0, 100.0, PIX, 30.0,
-                                   1.5, 1800.0, 360, 80, PIX, 3, 4 / 3, 0.0, 1e9,
-                                   _sweep.J_TABLE, np.zeros(9), ALL)
+    loss, _ = _sweep.radial_losses(dem.elevation, np.float32(np.nan),
+                                   sweep(100.0, 100.0, 1800.0, 360, 80, 3, 0.0, 1e9), ITM,
+                                   _sweep.J_TABLE, ALL)
     # radial 0 (due north) follows column 100 exactly and carries every sample
     prof = dem.elevation[20:101, 100][::-1].astype(float)
     for k in (5, 20, 47, 80):
@@ -225,10 +238,9 @@ def test_itm_sweep_matches_reference_itm_along_a_radial():
     elev = 150 + np.cumsum(rng.normal(0, 4, size=(N, N)), axis=1)
     dem = make_dem(elev)
     radio = RadioConfig()
-    params = np.array(list(radio.itm_params.values()), dtype=np.float64)
-    loss, flags = _sweep.radial_losses(dem.elevation, np.nan, 100.0, 100.0, PIX, 30.0, 1.5,
-                                       1800.0, 360, 80, PIX, 4, 4 / 3, 1000.0, 2e6,
-                                       _sweep.J_TABLE, params, ALL)
+    loss, flags = _sweep.radial_losses(dem.elevation, np.nan,
+                                       sweep(100.0, 100.0, 1800.0, 360, 80, 4, 1000.0, 2e6),
+                                       ItmParams(**radio.itm_params), _sweep.J_TABLE, ALL)
     prof = dem.elevation[20:101, 100][::-1].astype(float)  # radial 0, due north
     p = radio.itm_params
     for k in (5, 30, 80):
@@ -249,9 +261,9 @@ def test_itm_sweep_matches_reference_itm_along_a_radial():
 ], ids=["fspl", "hata", "cost231"])
 def test_sweep_empirical_models_match_reference(code, freq, reference):
     dem = make_dem(np.full((N, N), 100.0))
-    loss, flags = _sweep.radial_losses(dem.elevation, np.nan, 100.0, 100.0, PIX, 30.0, 1.5,
-                                       freq, 360, 80, PIX, code, 4 / 3, 1000.0, 20_000.0,
-                                       _sweep.J_TABLE, np.zeros(9), ALL)
+    loss, flags = _sweep.radial_losses(dem.elevation, np.nan,
+                                       sweep(100.0, 100.0, freq, 360, 80, code, 1000.0, 20_000.0),
+                                       ITM, _sweep.J_TABLE, ALL)
     k = np.array([20, 47, 80])
     assert np.allclose(loss[0, k], reference(k * PIX), atol=1e-4)
     assert flags[0, 10] & _sweep.FLAG_DOMAIN and not flags[0, 20] & _sweep.FLAG_DOMAIN
@@ -264,19 +276,15 @@ def test_samples_no_pixel_reads_are_skipped_without_changing_any_pixel(code):
     radius, n_radials, n_samples = 3000.0, 377, 60
     r0, c0, half = 99.3, 100.6, 61
     rs, cs = int(round(r0)) - half, int(round(c0)) - half
-    needed = _sweep.needed_samples(r0, c0, rs, cs, 2 * half + 1, 2 * half + 1, PIX, PIX,
-                                   radius, n_radials, n_samples)
+    sw = sweep(r0, c0, 1800.0, n_radials, n_samples, code, 0.0, 1e9, radius_m=radius)
+    needed = _sweep.needed_samples(sw, rs, cs, 2 * half + 1, 2 * half + 1)
     assert 0.8 < needed.mean() < 1.0  # some samples are read by no pixel
-    params = np.array(list(RadioConfig().itm_params.values()), dtype=np.float64)
     windows = []
     for mask in (ALL, needed):
-        loss, flags = _sweep.radial_losses(elev, np.nan, r0, c0, PIX, 30.0, 1.5, 1800.0,
-                                           n_radials, n_samples, PIX, code, 4 / 3, 0.0, 1e9,
-                                           _sweep.J_TABLE, params, mask)
+        loss, flags = _sweep.radial_losses(elev, np.nan, sw, ITM, _sweep.J_TABLE, mask)
         q, fl = _sweep.pack_losses(loss, flags, 1.0)
-        windows.append(_sweep.path_window(q, fl, n_radials, n_samples, elev, np.nan, r0, c0,
-                                          rs, cs, 2 * half + 1, 2 * half + 1, PIX, PIX,
-                                          radius, float(elev[99, 100]) + 30.0, 1.5, 4 / 3))
+        windows.append(_sweep.path_window(q, fl, sw, elev, np.nan, rs, cs, 2 * half + 1,
+                                          2 * half + 1, float(elev[99, 100]) + 30.0))
     for full, masked in zip(windows[0], windows[1], strict=True):
         np.testing.assert_array_equal(full, masked)
 

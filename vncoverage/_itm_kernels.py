@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import cmath
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numba import njit
@@ -1090,6 +1090,27 @@ def _predict(th0: float, th1: float, dh0: float, dh1: float, he0: float, he1: fl
     warnings |= var[10]
     return (A_var + A_fs, warnings, prop_mode, SUCCESS, A_ref, A_fs, d_m, th0, th1, dh0, dh1,
             he0, he1, N_s, delta_h)
+
+
+class ItmParams(NamedTuple):
+    """ITM's radio-climate, ground and variability parameters, by name. Kernels take it as
+    one argument (numba passes a named tuple) and read its fields by name; build it by
+    keyword, e.g. ``ItmParams(**RadioConfig().itm_params)``.
+
+    ``climate`` 1-7, ``n0`` surface refractivity (N-units), ``polarization`` 0 horizontal
+    1 vertical, ``epsilon`` and ``sigma`` (S/m) of the ground, ``mdvar`` mode of
+    variability, and the time, location and situation percentages.
+    """
+
+    climate: int
+    n0: float
+    polarization: int
+    epsilon: float
+    sigma: float
+    mdvar: int
+    time_pct: float
+    location_pct: float
+    situation_pct: float
 
 
 #: Tuple layout of :func:`p2p_setup`: (err, warnings, Z_g, N_0, f_mhz, h_tx_m, h_rx_m,

@@ -19,11 +19,12 @@ domain), and ITM's own warning flags shifted left by ``ITM_WARNING_SHIFT``.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
 
-from ._itm_kernels import DELTA_H_SCRATCH, KERNEL, p2p_run, p2p_setup
+from ._itm_kernels import DELTA_H_SCRATCH, KERNEL, ItmParams, p2p_run, p2p_setup
 from .antenna import gain_db_scalar
 from .propagation import EARTH_RADIUS_M, NU_J_ZERO, knife_edge_j_db
 
@@ -40,6 +41,35 @@ LOSS_MISSING = np.int16(-32768)
 
 _C = 299_792_458.0
 _FSPL_CONST = 20.0 * math.log10(4.0 * math.pi * 1e9 / _C)
+
+class Sweep(NamedTuple):
+    """One radial sweep, by name (numba passes it to the kernels as a tuple; they read its
+    fields by name).
+
+    The site stands at the fractional pixel ``(row0, col0)`` (integers are pixel centres)
+    of a grid of ``pixel_m`` pixels; ``n_radials`` radials of ``n_samples`` samples
+    ``step_m`` apart reach ``radius_m``. Antenna heights above ground ``h_tx_m`` and
+    ``h_rx_m``, carrier ``f_mhz``, effective earth-radius factor ``k_factor``; the model is
+    ``model_code`` (:data:`vncoverage.propagation.MODELS`: 0 fspl, 1 hata, 2 cost231,
+    3 p526, 4 itm) with its distance domain ``d_min_m`` to ``d_max_m`` (samples outside are
+    flagged :data:`FLAG_DOMAIN`).
+    """
+
+    row0: float
+    col0: float
+    pixel_m: float
+    step_m: float
+    n_radials: int
+    n_samples: int
+    radius_m: float
+    h_tx_m: float
+    h_rx_m: float
+    f_mhz: float
+    k_factor: float
+    model_code: int
+    d_min_m: float
+    d_max_m: float
+
 
 # Knife-edge J(nu) tabulated from the exact Fresnel form; linear interpolation error < 1e-4 dB.
 _J_NU0 = NU_J_ZERO
@@ -176,12 +206,14 @@ def _pixel_sample(dx: float, dy: float, step_m: float, n_samples: int, counts: n
 
 
 @njit(**KERNEL)
-def needed_samples(row0: float, col0: float, r_start: int, c_start: int, n_rows: int,
-                   n_cols: int, pixel_m: float, step_m: float, radius_m: float,
-                   n_radials: int, n_samples: int) -> np.ndarray:
+def needed_samples(sweep: Sweep, r_start: int, c_start: int, n_rows: int,
+                   n_cols: int) -> np.ndarray:
     """1 for every packed sample (see :func:`pack_losses`) that some pixel of the window
-    within the radius reads in :func:`path_window`, 0 for the others (about 10 %), which
+    (``n_rows`` x ``n_cols`` from the grid pixel ``(r_start, c_start)``) within the radius
+    reads in :func:`path_window`, 0 for the others (about 10 %), which
     :func:`radial_losses` then does not compute."""
+    row0, col0, pixel_m, step_m = sweep.row0, sweep.col0, sweep.pixel_m, sweep.step_m
+    n_radials, n_samples, radius_m = sweep.n_radials, sweep.n_samples, sweep.radius_m
     counts = radial_counts(n_samples, n_radials, step_m / pixel_m)
     offsets = packed_offsets(counts)
     out = np.zeros(offsets[n_samples + 1], dtype=np.uint8)
@@ -196,7 +228,7 @@ def needed_samples(row0: float, col0: float, r_start: int, c_start: int, n_rows:
 
 
 @njit(inline="always", **KERNEL)
-def _bilinear(dem: np.ndarray, nodata: float, r: float, c: float) -> float:
+def bilinear(dem: np.ndarray, nodata: float, r: float, c: float) -> float:
     """Bilinear DEM value at fractional (row, col) of pixel centres; NaN if any of the four
     neighbours is nodata or outside the array."""
     nr, nc = dem.shape
@@ -222,32 +254,20 @@ def _bilinear(dem: np.ndarray, nodata: float, r: float, c: float) -> float:
 def radial_losses(
     dem: np.ndarray,
     nodata: float,
-    row0: float,
-    col0: float,
-    pixel_m: float,
-    h_tx_m: float,
-    h_rx_m: float,
-    f_mhz: float,
-    n_radials: int,
-    n_samples: int,
-    step_m: float,
-    model_code: int,
-    k_factor: float,
-    d_min_m: float,
-    d_max_m: float,
+    sweep: Sweep,
+    itm_params: ItmParams,
     table: np.ndarray,
-    itm_params: np.ndarray,
     needed: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Path loss (dB) and flags along every radial; index 0 of each radial is the site.
+    """Path loss (dB) and flags along every radial of ``sweep``; index 0 of each radial is
+    the site.
 
     Sample ``k`` is only computed on the radials selected by :func:`radial_counts` and
     :func:`radial_index` (the others stay NaN and are never read by :func:`path_window`).
 
-    ``itm_params`` (model 4 only): climate, N_0, polarisation, epsilon, sigma, mdvar, time,
-    location and situation percentages, as float64. ``needed`` (from :func:`needed_samples`,
-    in packed order) marks the samples some pixel reads; the others are not computed. An
-    empty array computes them all.
+    ``itm_params`` is used by ITM (model 4) only; ``table`` is :data:`J_TABLE` (model 3).
+    ``needed`` (from :func:`needed_samples`, in packed order) marks the samples some pixel
+    reads; the others are not computed. An empty array computes them all.
 
     Returns
     -------
@@ -255,6 +275,14 @@ def radial_losses(
         NaN where the path crosses DEM nodata or leaves the DEM.
     flags : uint16[n_radials, n_samples + 1]
     """
+    row0, col0, pixel_m, step_m = sweep.row0, sweep.col0, sweep.pixel_m, sweep.step_m
+    n_radials, n_samples = sweep.n_radials, sweep.n_samples
+    h_tx_m, h_rx_m, f_mhz, k_factor = sweep.h_tx_m, sweep.h_rx_m, sweep.f_mhz, sweep.k_factor
+    model_code, d_min_m, d_max_m = sweep.model_code, sweep.d_min_m, sweep.d_max_m
+    climate, n0, pol = itm_params.climate, itm_params.n0, itm_params.polarization
+    epsilon, sigma, mdvar = itm_params.epsilon, itm_params.sigma, itm_params.mdvar
+    time_pct, location_pct = itm_params.time_pct, itm_params.location_pct
+    situation_pct = itm_params.situation_pct
     loss = np.full((n_radials, n_samples + 1), np.nan, dtype=np.float32)
     flags = np.zeros((n_radials, n_samples + 1), dtype=np.uint32)
     lam = _C / (f_mhz * 1e6)
@@ -271,13 +299,12 @@ def radial_losses(
         scratch = np.empty(DELTA_H_SCRATCH)
         # profile-independent ITM set-up (validation, ground impedance, variability), once
         # per radial (a tuple cannot be shared into the parallel loop)
-        itm = p2p_setup(h_tx_m, h_rx_m, int(itm_params[0]), itm_params[1], f_mhz,
-                        int(itm_params[2]), itm_params[3], itm_params[4], int(itm_params[5]),
-                        itm_params[6], itm_params[7], itm_params[8])
+        itm = p2p_setup(h_tx_m, h_rx_m, climate, n0, f_mhz, pol, epsilon, sigma, mdvar,
+                        time_pct, location_pct, situation_pct)
         bad = False
         tx_term = -1e30
         for k in range(n_samples + 1):
-            v = _bilinear(dem, nodata, row0 + k * dr, col0 + k * dc)
+            v = bilinear(dem, nodata, row0 + k * dr, col0 + k * dc)
             z[k] = v
             if math.isnan(v):
                 bad = True
@@ -327,24 +354,18 @@ def radial_losses(
 def path_window(
     q: np.ndarray,
     qflags: np.ndarray,
-    n_radials: int,
-    n_samples: int,
+    sweep: Sweep,
     dem: np.ndarray,
     nodata: float,
-    row0: float,
-    col0: float,
     r_start: int,
     c_start: int,
     n_rows: int,
     n_cols: int,
-    pixel_m: float,
-    step_m: float,
-    radius_m: float,
     z_tx_abs: float,
-    h_rx_m: float,
-    k_factor: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Path loss, azimuth and depression angle of every pixel of a window around a site.
+    """Path loss, azimuth and depression angle of every pixel of a window (``n_rows`` x
+    ``n_cols`` from the grid pixel ``(r_start, c_start)``) around the site of ``sweep``,
+    whose antenna stands at ``z_tx_abs`` m above sea level.
 
     Shared by every cell of a sweep group (same site, height, frequency, radius); only the
     antenna differs between them (:func:`apply_antenna`). The path losses are read from the
@@ -359,6 +380,9 @@ def path_window(
         the antenna, with earth curvature, degrees (positive below the horizontal)
     flags : uint16 path flags
     """
+    row0, col0, pixel_m, step_m = sweep.row0, sweep.col0, sweep.pixel_m, sweep.step_m
+    n_radials, n_samples, radius_m = sweep.n_radials, sweep.n_samples, sweep.radius_m
+    h_rx_m, k_factor = sweep.h_rx_m, sweep.k_factor
     pl = np.full((n_rows, n_cols), np.inf, dtype=np.float32)
     az_out = np.zeros((n_rows, n_cols), dtype=np.float32)
     th_out = np.zeros((n_rows, n_cols), dtype=np.float32)

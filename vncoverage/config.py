@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from scipy.special import ndtri  # inverse standard normal CDF (= norm.ppf)
+
 from .errors import ConfigError, Problem
 
 __all__ = [
@@ -161,7 +163,8 @@ class RadioConfig:
 
     @property
     def itm_params(self) -> dict[str, float]:
-        """Keyword arguments of the ITM model (location fixed at the median, 50 %)."""
+        """The ITM parameters by name (location fixed at the median, 50 %): the keyword
+        arguments of the ``itm`` model and of ``vncoverage._itm_kernels.ItmParams``."""
         return {"climate": self.climate, "n0": self.n0, "polarization": self.polarization,
                 "epsilon": self.epsilon, "sigma": self.sigma, "mdvar": self.mdvar,
                 "time_pct": self.time_pct, "location_pct": 50.0,
@@ -171,8 +174,6 @@ class RadioConfig:
     def location_margin_db(self) -> float:
         """Margin that turns the median level into the level exceeded at
         ``location_probability`` of locations: ``sigma * Q^-1(1 - p)``."""
-        from scipy.special import ndtri  # inverse standard normal CDF (= norm.ppf)
-
         return float(self.location_sigma_db * ndtri(self.location_probability))
 
 

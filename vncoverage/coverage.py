@@ -26,12 +26,15 @@ import geopandas as gpd
 import numba
 import numpy as np
 import pandas as pd
+from scipy.ndimage import map_coordinates
 from tqdm.auto import tqdm
 
-from . import _sweep
+from . import __version__, _sweep
+from ._itm_kernels import ItmParams
+from .antenna import sector_gain_db
 from .config import RadioConfig
 from .datatypes import Dem
-from .propagation import ModelDomainWarning, get_model
+from .propagation import EARTH_RADIUS_M, ModelDomainWarning, get_model
 from .radio import per_re_offset_db
 
 __all__ = [
@@ -185,8 +188,6 @@ class SweepGroup:
     def fingerprint(self, radio: RadioConfig, dem_fingerprint: str) -> str:
         """Hash of everything that determines the sweep: geometry, model and its
         parameters, receiver height, k-factor, DEM and package version."""
-        from . import __version__
-
         model = get_model(radio.model)
         params = {
             "x": round(self.x, 2), "y": round(self.y, 2), "h": self.height_m,
@@ -271,27 +272,27 @@ def group_window(group: SweepGroup, dem: Dem, radio: RadioConfig, *,
         packed = cache.get(key)
     half = int(math.ceil(group.radius_m / pixel)) + 1
     r_start, c_start = int(round(r0)) - half, int(round(c0)) - half
+    domain_lo, domain_hi = model.domain.distance_m or (0.0, math.inf)
+    sweep = _sweep.Sweep(row0=r0, col0=c0, pixel_m=pixel, step_m=pixel, n_radials=n_radials,
+                         n_samples=n_samples, radius_m=group.radius_m, h_tx_m=group.height_m,
+                         h_rx_m=radio.rx_height_m, f_mhz=group.frequency_mhz,
+                         k_factor=radio.k_factor, model_code=model.code, d_min_m=domain_lo,
+                         d_max_m=domain_hi)
     if packed is None:
-        domain_lo, domain_hi = model.domain.distance_m or (0.0, math.inf)
-        itm_params = np.array(list(radio.itm_params.values()), dtype=np.float64)
-        needed = _sweep.needed_samples(r0, c0, r_start, c_start, 2 * half + 1, 2 * half + 1,
-                                       pixel, pixel, group.radius_m, n_radials, n_samples)
-        loss, lflags = _sweep.radial_losses(
-            elev, math.nan, r0, c0, pixel, group.height_m, radio.rx_height_m,
-            group.frequency_mhz, n_radials, n_samples, pixel, model.code, radio.k_factor,
-            domain_lo, domain_hi, _sweep.J_TABLE, itm_params, needed)
+        needed = _sweep.needed_samples(sweep, r_start, c_start, 2 * half + 1, 2 * half + 1)
+        loss, lflags = _sweep.radial_losses(elev, math.nan, sweep, ItmParams(**radio.itm_params),
+                                            _sweep.J_TABLE, needed)
         packed = _sweep.pack_losses(loss, lflags, 1.0)
         if cache is not None:
             cache.put(key, *packed)
-    z_site = _sweep._bilinear(elev, math.nan, r0, c0)
+    z_site = _sweep.bilinear(elev, math.nan, r0, c0)
     r_end, c_end = r_start + 2 * half + 1, c_start + 2 * half + 1
     if within is not None:
         r_start, c_start = max(r_start, within[0]), max(c_start, within[1])
         r_end, c_end = max(min(r_end, within[2]), r_start), max(min(c_end, within[3]), c_start)
     pwin, azwin, thwin, wflags = _sweep.path_window(
-        packed[0], packed[1], n_radials, n_samples, elev, math.nan, r0, c0, r_start, c_start,
-        r_end - r_start, c_end - c_start, pixel, pixel, group.radius_m,
-        float(z_site) + group.height_m, radio.rx_height_m, radio.k_factor)
+        packed[0], packed[1], sweep, elev, math.nan, r_start, c_start, r_end - r_start,
+        c_end - c_start, float(z_site) + group.height_m)
     if not math.isfinite(z_site):  # site on DEM nodata: everything unknown
         pwin[np.isfinite(pwin)] = np.nan
         wflags |= _sweep.FLAG_NODATA
@@ -706,11 +707,6 @@ def cell_raster_naive(
     the model's reference implementation in :mod:`vncoverage.propagation`. Used to validate
     the radial sweep and as the baseline of ``scripts/bench_propagation.py``.
     """
-    from scipy.ndimage import map_coordinates
-
-    from .antenna import sector_gain_db
-    from .propagation import EARTH_RADIUS_M
-
     model = get_model(radio.model)
     pixel = dem.pixel_m
     tech = str(cell["technology"])
@@ -749,10 +745,10 @@ def cell_raster_naive(
             prof[-1] = elev[r, c]
             if model.uses_terrain:
                 extra = radio.itm_params if model.name == "itm" else {}
-                loss = float(model._func(prof, d / m, float(cell["frequency_mhz"]), h_tx,
+                loss = float(model.formula(prof, d / m, float(cell["frequency_mhz"]), h_tx,
                                          radio.rx_height_m, radio.k_factor, **extra))
             else:
-                loss = float(model._func(np.asarray(d), float(cell["frequency_mhz"]), h_tx,
+                loss = float(model.formula(np.asarray(d), float(cell["frequency_mhz"]), h_tx,
                                          radio.rx_height_m))
             drop = (z_site + h_tx) - (prof[-1] + radio.rx_height_m) + d * d / (
                 2.0 * radio.k_factor * EARTH_RADIUS_M)

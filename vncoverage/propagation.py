@@ -26,7 +26,9 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import fresnel
 
+from . import _itm_kernels
 from .errors import ModelDomainError
+from .itm import ITMInputError
 
 __all__ = [
     "MODELS",
@@ -101,6 +103,9 @@ class PathLossModel:
         True when the model needs the elevation profile.
     reference
         Where the formula comes from.
+    formula
+        The model itself, without the domain check of :meth:`loss_db` (for references
+        that check the domain once per raster, not once per pixel).
     """
 
     name: str
@@ -108,7 +113,7 @@ class PathLossModel:
     domain: ModelDomain
     uses_terrain: bool
     reference: str
-    _func: Callable[..., Any]
+    formula: Callable[..., Any]
 
     def check_domain(
         self,
@@ -175,7 +180,7 @@ class PathLossModel:
                 freq_mhz=freq_mhz, h_tx_m=h_tx_m, h_rx_m=h_rx_m, distance_m=d, strict=strict
             )
             return np.asarray(
-                self._func(prof, float(spacing_m), freq_mhz, h_tx_m, h_rx_m, k_factor,
+                self.formula(prof, float(spacing_m), freq_mhz, h_tx_m, h_rx_m, k_factor,
                            **model_params),
                 dtype=float,
             )
@@ -183,7 +188,7 @@ class PathLossModel:
         self.check_domain(
             freq_mhz=freq_mhz, h_tx_m=h_tx_m, h_rx_m=h_rx_m, distance_m=d, strict=strict
         )
-        return np.asarray(self._func(d, freq_mhz, h_tx_m, h_rx_m), dtype=float)
+        return np.asarray(self.formula(d, freq_mhz, h_tx_m, h_rx_m), dtype=float)
 
 
 def fspl_db(distance_m: ArrayLike, freq_mhz: ArrayLike) -> FloatArray:
@@ -343,21 +348,17 @@ MODELS: dict[str, PathLossModel] = {
 
 def _itm_model(
     prof: FloatArray, spacing: float, f: float, h_tx: float, h_rx: float, k: float,
-    *, climate: int = 2, n0: float = 320.0, polarization: int = 1, epsilon: float = 15.0,
-    sigma: float = 0.005, mdvar: int = 12, time_pct: float = 50.0,
-    location_pct: float = 50.0, situation_pct: float = 50.0,
+    *, climate: int, n0: float, polarization: int, epsilon: float, sigma: float, mdvar: int,
+    time_pct: float, location_pct: float, situation_pct: float,
 ) -> float:
     """ITM point-to-point loss (the earth curvature comes from ITM's own N_s-based gamma_e,
-    so ``k`` is not used)."""
-    from . import _itm_kernels
-
+    so ``k`` is not used). The parameters have no defaults here: they come from the
+    configuration (:attr:`vncoverage.config.RadioConfig.itm_params`)."""
     loss, _w, _m, err = _itm_kernels.p2p_loss(
         np.ascontiguousarray(prof, dtype=np.float64), float(spacing), float(h_tx), float(h_rx),
         int(climate), float(n0), float(f), int(polarization), float(epsilon), float(sigma),
         int(mdvar), float(time_pct), float(location_pct), float(situation_pct))
     if err != 0:
-        from .itm import ITMInputError
-
         raise ITMInputError(int(err))
     return float(loss)
 
