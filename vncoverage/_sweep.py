@@ -250,8 +250,10 @@ def bilinear(dem: np.ndarray, nodata: float, r: float, c: float) -> float:
     return (a * (1 - tc) + b * tc) * (1 - tr) + (cc * (1 - tc) + dd * tc) * tr
 
 
+# C901: the sweep's parallel loop and its model dispatch, kept whole so that the compiled
+# (fastmath) arithmetic, and the sweeps cached by existing workspaces, stay bit-identical
 @njit(parallel=True, **KERNEL)
-def radial_losses(
+def radial_losses(  # noqa: C901
     dem: np.ndarray,
     nodata: float,
     sweep: Sweep,

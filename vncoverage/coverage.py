@@ -224,8 +224,11 @@ def sweep_groups(cells: gpd.GeoDataFrame, radio: RadioConfig) -> list[SweepGroup
     ids = ids[order]
     starts = np.flatnonzero(np.r_[True, np.any(keys[1:] != keys[:-1], axis=1)])
     ends = np.r_[starts[1:], len(ids)]
-    return [SweepGroup(*(float(v) for v in keys[a]), tuple(ids[a:b]))
-            for a, b in zip(starts, ends, strict=True)]
+    groups = []
+    for a, b in zip(starts, ends, strict=True):
+        x, y, height_m, frequency_mhz, radius_m = (float(v) for v in keys[a])
+        groups.append(SweepGroup(x, y, height_m, frequency_mhz, radius_m, tuple(ids[a:b])))
+    return groups
 
 
 def _sweep_shape(radius_m: float, pixel_m: float) -> tuple[int, int]:
@@ -332,9 +335,9 @@ def _domain_check(cells: pd.DataFrame, radio: RadioConfig) -> None:
     """Warn (ModelDomainWarning) about cells whose frequency or antenna height is outside
     the model's domain; checked once per distinct (frequency, height)."""
     model = get_model(radio.model)
-    fh = cells.groupby(["frequency_mhz", "height_m"]).size()
+    fh = cells.groupby(["frequency_mhz", "height_m"]).size().rename("n").reset_index()
     out_of_domain = sum(
-        int(n) for (f, h), n in fh.items()
+        int(n) for f, h, n in fh.itertuples(index=False)
         if model.domain.violations(freq_mhz=float(f), h_tx_m=float(h), h_rx_m=radio.rx_height_m,
                                    distance_m=None))
     if out_of_domain:
@@ -506,6 +509,10 @@ def _cell_windows(cells: gpd.GeoDataFrame, dem: Dem,
             for cid, a, b, c, d in zip(cells.index, r0, c0, r1, c1, strict=True)}
 
 
+Window = tuple[int, int, int, int]
+LayerKey = tuple[str, str]
+
+
 def update_layers(
     layers: Layers,
     old_cells: gpd.GeoDataFrame,
@@ -530,141 +537,199 @@ def update_layers(
     """
     set_threads(threads)
     added, changed, removed = diff_cells(old_cells, new_cells, radio)
-    stale_ids = removed + changed
-    old_windows = _cell_windows(old_cells.loc[stale_ids], dem, radio)
-    old_records = _cell_records(old_cells.loc[stale_ids])
-    # the pixels each stale cell serves, found before the servers are renumbered
-    old_pos = {cid: k for k, cid in enumerate(layers.cell_ids)}
+    job = _LayerUpdateJob(layers, old_cells, new_cells, dem, radio, cache,
+                          stale=removed + changed, fresh=added + changed)
+    before = job.touched_states()
+    bar = tqdm(total=len(removed) + 2 * len(changed) + len(added), desc="update", unit="cell",
+               disable=not progress)
+    regions = job.take_out_stale(bar)
+    job.refill(regions)
+    job.fold_fresh(bar)
+    bar.close()
+    job.tidy()
+    return LayerUpdate(tuple(added), tuple(changed), tuple(removed), job.windows_by_cell,
+                       job.changed_boxes(before))
 
-    def keys_of(row: Mapping[str, Any]) -> tuple[tuple[str, str], tuple[str, str]]:
+
+class _LayerUpdateJob:
+    """The state of one :func:`update_layers` call: the cells that go (``stale``: removed
+    and changed, with their old rows) and come (``fresh``: added and changed, with their new
+    rows), their windows and sweep groups, and the group windows mapped so far."""
+
+    def __init__(self, layers: Layers, old_cells: gpd.GeoDataFrame,
+                 new_cells: gpd.GeoDataFrame, dem: Dem, radio: RadioConfig,
+                 cache: SweepCache | None, *, stale: list[str], fresh: list[str]) -> None:
+        self.layers, self.dem, self.radio, self.cache = layers, dem, radio, cache
+        self.new_cells = new_cells
+        self.stale, self.fresh = stale, fresh
+        self.old_windows = _cell_windows(old_cells.loc[stale], dem, radio)
+        self.old_records = _cell_records(old_cells.loc[stale])
+        # the pixels each stale cell serves, found before the servers are renumbered
+        self.served = self._served()
+        self.new_pos = self._renumber(sorted(map(str, new_cells.index)))
+        sel_new = new_cells[new_cells["technology"].isin(radio.technologies)]
+        self.sel_new = sel_new
+        self.records = _cell_records(sel_new)
+        self.cur_windows = _cell_windows(sel_new, dem, radio)
+        self.group_of = {cid: g for g in sweep_groups(sel_new, radio) for cid in g.cell_ids}
+        self.old_group_of = {cid: g for g in sweep_groups(old_cells.loc[stale], radio)
+                             for cid in g.cell_ids}
+        self.dem_fp = dem_fingerprint(dem) if cache is not None else None
+        self.win_cache: dict[tuple[SweepGroup, Window | None], GroupWindow] = {}
+        self.windows_by_cell: dict[str, list[Window]] = {}
+
+    @staticmethod
+    def keys_of(row: Mapping[str, Any]) -> tuple[LayerKey, LayerKey]:
+        """The two layers a cell belongs to: its technology's ``any`` and its operator's."""
         return (str(row["technology"]), ANY), (str(row["technology"]), str(row["operator"]))
 
-    served: dict[tuple[str, tuple[str, str]], np.ndarray] = {}
-    for cid in stale_ids:
-        r0, c0, r1, c1 = old_windows[cid]
-        for key in keys_of(old_records[cid]):
-            served[(cid, key)] = layers.layers[key].server[r0:r1, c0:c1] == old_pos[cid]
-    new_ids = sorted(map(str, new_cells.index))
-    # renumber servers to the new id order (relative order of kept cells is unchanged)
-    remap = np.full(len(layers.cell_ids) + 1, -1, dtype=np.int32)
-    new_pos = {cid: k for k, cid in enumerate(new_ids)}
-    for k, cid in enumerate(layers.cell_ids):
-        remap[k] = new_pos.get(cid, -1)
-    for operator in sorted(set(new_cells["operator"]) - set(layers.operators)):
-        extra = new_layers(dem, radio.technologies, [operator], [])
-        for key, lay in extra.layers.items():
-            layers.layers.setdefault(key, lay)
-    for lay in layers.layers.values():
-        srv = lay.server
-        srv[...] = np.where(srv >= 0, remap[srv], -1)
-    layers.cell_ids = new_ids
-    sel_new = new_cells[new_cells["technology"].isin(radio.technologies)]
-    dem_fp = dem_fingerprint(dem) if cache is not None else None
-    windows_by_cell: dict[str, list[tuple[int, int, int, int]]] = {}
-    group_of: dict[str, SweepGroup] = {}
-    for g in sweep_groups(sel_new, radio):
-        for cid in g.cell_ids:
-            group_of[cid] = g
-    old_group_of = {cid: g for g in sweep_groups(old_cells.loc[stale_ids], radio)
-                    for cid in g.cell_ids}
-    win_cache: dict[tuple[SweepGroup, tuple[int, int, int, int] | None], GroupWindow] = {}
-    records = _cell_records(sel_new)
+    def _served(self) -> dict[tuple[str, LayerKey], np.ndarray]:
+        """Per stale cell and layer, the mask of the pixels of its window it serves."""
+        old_pos = {cid: k for k, cid in enumerate(self.layers.cell_ids)}
+        served = {}
+        for cid in self.stale:
+            r0, c0, r1, c1 = self.old_windows[cid]
+            for key in self.keys_of(self.old_records[cid]):
+                served[(cid, key)] = (self.layers.layers[key].server[r0:r1, c0:c1]
+                                      == old_pos[cid])
+        return served
 
-    def raster(cid: str, record: Mapping[str, Any] | None = None,
-               within: tuple[int, int, int, int] | None = None) -> CellRaster:
+    def _renumber(self, new_ids: list[str]) -> dict[str, int]:
+        """Renumber the servers to the new sorted cell ids (the relative order of kept
+        cells is unchanged) and add empty layers for new operators; the new positions."""
+        layers = self.layers
+        remap = np.full(len(layers.cell_ids) + 1, -1, dtype=np.int32)
+        new_pos = {cid: k for k, cid in enumerate(new_ids)}
+        for k, cid in enumerate(layers.cell_ids):
+            remap[k] = new_pos.get(cid, -1)
+        for operator in sorted(set(self.new_cells["operator"]) - set(layers.operators)):
+            extra = new_layers(self.dem, self.radio.technologies, [operator], [])
+            for key, lay in extra.layers.items():
+                layers.layers.setdefault(key, lay)
+        for lay in layers.layers.values():
+            srv = lay.server
+            srv[...] = np.where(srv >= 0, remap[srv], -1)
+        layers.cell_ids = new_ids
+        return new_pos
+
+    def raster(self, cid: str, record: Mapping[str, Any] | None = None,
+               within: Window | None = None) -> CellRaster:
         """A current cell's raster, or (with its old ``record``) a stale cell's old one;
         only its part inside the box ``within`` when given."""
-        g = group_of[cid] if record is None else old_group_of[cid]
-        if (g, within) not in win_cache:
-            win_cache[(g, within)] = group_window(g, dem, radio, cache=cache, dem_fp=dem_fp,
-                                                  within=within)
-        return cell_raster(cid, records[cid] if record is None else record,
-                           win_cache[(g, within)], radio)
+        g = self.group_of[cid] if record is None else self.old_group_of[cid]
+        if (g, within) not in self.win_cache:
+            self.win_cache[(g, within)] = group_window(g, self.dem, self.radio,
+                                                       cache=self.cache, dem_fp=self.dem_fp,
+                                                       within=within)
+        return cell_raster(cid, self.records[cid] if record is None else record,
+                           self.win_cache[(g, within)], self.radio)
 
-    cur_windows = _cell_windows(sel_new, dem, radio)
-    # what every touched (layer, window) held before, to find the pixels that really change
-    touched: dict[tuple[tuple[str, str], tuple[int, int, int, int]], None] = {}
-    for cid in stale_ids:
-        for key in keys_of(old_records[cid]):
-            touched[(key, old_windows[cid])] = None
-    for cid in added + changed:
-        for key in keys_of(records[cid]):
-            touched[(key, cur_windows[cid])] = None
-    before = {kw: _window_state(layers.layers[kw[0]], kw[1]) for kw in touched
-              if kw[0] in layers.layers}
-    bar = tqdm(total=len(stale_ids) + len(added) + len(changed), desc="update", unit="cell",
-               disable=not progress)
-    # 1. a stale cell leaves its layers: its unknown paths are no longer counted, and the
-    #    pixels it served are emptied, to be refilled from the unchanged cells below
-    regions: dict[tuple[str, str], list[tuple[int, int, int, int]]] = {}
-    for cid in stale_ids:
-        win = old_windows[cid]
-        windows_by_cell.setdefault(cid, []).append(win)
-        r0, c0, r1, c1 = win
-        old = raster(cid, old_records[cid])
-        nan = np.isnan(old.level_dbm[r0 - old.row:r1 - old.row, c0 - old.col:c1 - old.col])
-        for key in keys_of(old_records[cid]):
-            lay = layers.layers[key]
-            lay.unknown[r0:r1, c0:c1][nan] -= 1
-            mask = served[(cid, key)]
-            if not mask.any():
-                continue
-            lay.best_dbm[r0:r1, c0:c1][mask] = -np.inf
-            lay.server[r0:r1, c0:c1][mask] = -1
-            lay.flags[r0:r1, c0:c1][mask] = 0
-            rows = np.flatnonzero(mask.any(axis=1))
-            cols = np.flatnonzero(mask.any(axis=0))
-            regions.setdefault(key, []).append((r0 + int(rows[0]), c0 + int(cols[0]),
-                                                r0 + int(rows[-1]) + 1, c0 + int(cols[-1]) + 1))
-        bar.update(1)
-    # the unchanged cells that reach an emptied region are folded in again: the maximum
-    # does not change where they were already folded, and their unknown paths are already
-    # counted (they go to a scratch array)
-    fresh = set(added) | set(changed)
-    for key, boxes in regions.items():
-        tech, op = key
-        lay = layers.layers[key]
-        for a0, b0, a1, b1 in boxes:
-            scratch = np.zeros((a1 - a0, b1 - b0), dtype=np.uint32)
-            for other, (o0, p0, o1, p1) in cur_windows.items():
-                if o0 >= a1 or o1 <= a0 or p0 >= b1 or p1 <= b0 or other in fresh:
-                    continue
-                row = records[other]
-                if str(row["technology"]) != tech or op not in (ANY, str(row["operator"])):
-                    continue
-                ras = raster(other, within=(a0, b0, a1, b1))
-                _sweep.fold_window(lay.best_dbm[a0:a1, b0:b1], lay.server[a0:a1, b0:b1],
-                                   scratch, lay.flags[a0:a1, b0:b1], ras.level_dbm, ras.flags,
-                                   ras.row - a0, ras.col - b0, new_pos[other])
-    # 2. added cells and the new rasters of changed cells
-    for cid in added + changed:
-        ras = raster(cid)
-        windows_by_cell.setdefault(cid, []).append(cur_windows[cid])
-        for key in keys_of(records[cid]):
-            layers.layers[key].fold(ras, new_pos[cid])
-        bar.update(1)
-    bar.close()
-    # layers of operators that no longer have any cell go, as in a full computation
-    keep_ops = set(map(str, new_cells["operator"].unique()))
-    for key in [k for k in layers.layers if k[1] != ANY and k[1] not in keep_ops]:
-        del layers.layers[key]
-    order = [(t, o) for t in radio.technologies for o in [ANY, *sorted(keep_ops)]]
-    layers.layers = {k: layers.layers[k] for k in order if k in layers.layers}
-    layers.notes = []
-    if len(sel_new):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ModelDomainWarning)
-            _domain_check(sel_new, radio)
-        layers.notes = [str(w.message) for w in caught]
-    boxes_changed = []
-    for (key, win), old_state in before.items():
-        lay = layers.layers.get(key)
-        box = _changed_box(old_state, _window_state(lay, win) if lay is not None else None,
-                           win)
-        if box is not None:
-            boxes_changed.append(box)
-    return LayerUpdate(tuple(added), tuple(changed), tuple(removed), windows_by_cell,
-                       tuple(boxes_changed))
+    def touched_states(self) -> dict[tuple[LayerKey, Window], tuple[np.ndarray, ...]]:
+        """What every (layer, window) the update touches holds now, to find the pixels
+        that really change."""
+        touched: dict[tuple[LayerKey, Window], None] = {}
+        for cid in self.stale:
+            for key in self.keys_of(self.old_records[cid]):
+                touched[(key, self.old_windows[cid])] = None
+        for cid in self.fresh:
+            for key in self.keys_of(self.records[cid]):
+                touched[(key, self.cur_windows[cid])] = None
+        return {kw: _window_state(self.layers.layers[kw[0]], kw[1]) for kw in touched
+                if kw[0] in self.layers.layers}
+
+    def take_out_stale(self, bar: Any) -> dict[LayerKey, list[Window]]:
+        """Each stale cell leaves its layers: its unknown paths are no longer counted and
+        the pixels it served are emptied. Returns, per layer, the boxes emptied."""
+        regions: dict[LayerKey, list[Window]] = {}
+        for cid in self.stale:
+            win = self.old_windows[cid]
+            self.windows_by_cell.setdefault(cid, []).append(win)
+            r0, c0, r1, c1 = win
+            old = self.raster(cid, self.old_records[cid])
+            nan = np.isnan(old.level_dbm[r0 - old.row:r1 - old.row, c0 - old.col:c1 - old.col])
+            for key in self.keys_of(self.old_records[cid]):
+                lay = self.layers.layers[key]
+                lay.unknown[r0:r1, c0:c1][nan] -= 1
+                box = _empty_served(lay, win, self.served[(cid, key)])
+                if box is not None:
+                    regions.setdefault(key, []).append(box)
+            bar.update(1)
+        return regions
+
+    def refill(self, regions: Mapping[LayerKey, list[Window]]) -> None:
+        """Fold the unchanged cells that reach an emptied box in again: the maximum does
+        not change where they were already folded, and their unknown paths are already
+        counted (they go to a scratch array)."""
+        fresh = set(self.fresh)
+        for key, boxes in regions.items():
+            tech, op = key
+            lay = self.layers.layers[key]
+            for a0, b0, a1, b1 in boxes:
+                scratch = np.zeros((a1 - a0, b1 - b0), dtype=np.uint32)
+                for other, (o0, p0, o1, p1) in self.cur_windows.items():
+                    if o0 >= a1 or o1 <= a0 or p0 >= b1 or p1 <= b0 or other in fresh:
+                        continue
+                    row = self.records[other]
+                    if str(row["technology"]) != tech or op not in (ANY, str(row["operator"])):
+                        continue
+                    ras = self.raster(other, within=(a0, b0, a1, b1))
+                    _sweep.fold_window(lay.best_dbm[a0:a1, b0:b1], lay.server[a0:a1, b0:b1],
+                                       scratch, lay.flags[a0:a1, b0:b1], ras.level_dbm,
+                                       ras.flags, ras.row - a0, ras.col - b0,
+                                       self.new_pos[other])
+
+    def fold_fresh(self, bar: Any) -> None:
+        """Fold the added cells and the new rasters of the changed ones in."""
+        for cid in self.fresh:
+            ras = self.raster(cid)
+            self.windows_by_cell.setdefault(cid, []).append(self.cur_windows[cid])
+            for key in self.keys_of(self.records[cid]):
+                self.layers.layers[key].fold(ras, self.new_pos[cid])
+            bar.update(1)
+
+    def tidy(self) -> None:
+        """The layers of operators that no longer have any cell go and the others take
+        the order of a full computation; the domain notes are those of the new cells."""
+        layers, radio = self.layers, self.radio
+        keep_ops = set(map(str, self.new_cells["operator"].unique()))
+        for key in [k for k in layers.layers if k[1] != ANY and k[1] not in keep_ops]:
+            del layers.layers[key]
+        order = [(t, o) for t in radio.technologies for o in [ANY, *sorted(keep_ops)]]
+        layers.layers = {k: layers.layers[k] for k in order if k in layers.layers}
+        layers.notes = []
+        if len(self.sel_new):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", ModelDomainWarning)
+                _domain_check(self.sel_new, radio)
+            layers.notes = [str(w.message) for w in caught]
+
+    def changed_boxes(self, before: Mapping[tuple[LayerKey, Window], tuple[np.ndarray, ...]]
+                      ) -> tuple[Window, ...]:
+        """The bounding boxes of the pixels that differ from ``before``, per touched
+        (layer, window)."""
+        boxes = []
+        for (key, win), old_state in before.items():
+            lay = self.layers.layers.get(key)
+            box = _changed_box(old_state, _window_state(lay, win) if lay is not None else None,
+                               win)
+            if box is not None:
+                boxes.append(box)
+        return tuple(boxes)
+
+
+def _empty_served(lay: Layer, win: Window, mask: np.ndarray) -> Window | None:
+    """Empty the pixels of ``win`` in ``mask`` (a stale cell's) in ``lay``; their bounding
+    box, or None when there are none."""
+    if not mask.any():
+        return None
+    r0, c0, r1, c1 = win
+    lay.best_dbm[r0:r1, c0:c1][mask] = -np.inf
+    lay.server[r0:r1, c0:c1][mask] = -1
+    lay.flags[r0:r1, c0:c1][mask] = 0
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    return (r0 + int(rows[0]), c0 + int(cols[0]), r0 + int(rows[-1]) + 1,
+            c0 + int(cols[-1]) + 1)
 
 
 def _window_state(lay: Layer, win: tuple[int, int, int, int]) -> tuple[np.ndarray, ...]:

@@ -174,10 +174,12 @@ def _frame_from_bytes(data: bytes, spec: Mapping[str, Any]) -> Any:
     if kind == "geoseries":
         geo = gpd.read_parquet(io.BytesIO(data)).geometry.rename(spec["name"])
         return geo.set_crs(crs, allow_override=True) if crs is not None else geo
-    df = (gpd.read_parquet(io.BytesIO(data)) if kind == "geoframe"
-          else pd.read_parquet(io.BytesIO(data)))
-    if crs is not None:
-        df = df.set_crs(crs, allow_override=True)
+    df: pd.DataFrame
+    if kind == "geoframe":
+        gdf = gpd.read_parquet(io.BytesIO(data))
+        df = gdf.set_crs(crs, allow_override=True) if crs is not None else gdf
+    else:
+        df = pd.read_parquet(io.BytesIO(data))
     for c in spec.get("objects", []):  # text columns come back as strings: as read first
         col = df[c].astype(object)
         df[c] = col.where(col.notna(), None)

@@ -25,7 +25,7 @@ _ZSTD_THREADS = 2
 
 def _compress(a: np.ndarray) -> bytes:
     data = np.ascontiguousarray(a).reshape(-1).view(np.uint8)
-    return zstandard.ZstdCompressor(level=1).compress(memoryview(data))
+    return zstandard.ZstdCompressor(level=1).compress(data.data)
 
 
 def pack_arrays(arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any] | None = None
