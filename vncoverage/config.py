@@ -15,7 +15,7 @@ import math
 import tomllib
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -162,7 +162,7 @@ class RadioConfig:
     situation_pct: float = 50.0
 
     @property
-    def itm_params(self) -> dict[str, float]:
+    def itm_params(self) -> dict[str, Any]:
         """The ITM parameters by name (location fixed at the median, 50 %): the keyword
         arguments of the ``itm`` model and of ``vncoverage._itm_kernels.ItmParams``."""
         return {"climate": self.climate, "n0": self.n0, "polarization": self.polarization,
@@ -405,62 +405,258 @@ def _build_section(
 
 
 def _coerce(hint: Any, value: Any, base_dir: Path | None) -> Any:
+    """Check one configuration value against the type hint of its field and convert it.
+
+    Parameters
+    ----------
+    hint
+        The field's type hint (as resolved by :func:`typing.get_type_hints`).
+    value
+        The value as parsed from TOML.
+    base_dir
+        Directory that relative paths are resolved against (``None``: left relative).
+
+    Returns
+    -------
+    Any
+        The value in the field's type.
+
+    Raises
+    ------
+    TypeError, ValueError
+        With the text shown to the user when the value does not fit the hint.
+    """
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
     if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        inner = [a for a in args if a is not type(None)]
-        return _coerce(inner[0], value, base_dir)
+        return _coerce_optional(args, value, base_dir)
     if hint is Path:
-        if not isinstance(value, str) or not value:
-            raise TypeError("expected a non-empty path string")
-        p = Path(value).expanduser()
-        if not p.is_absolute() and base_dir is not None:
-            p = (base_dir / p).resolve()
-        return p
+        return _coerce_path(value, base_dir)
     if origin is Literal:
-        if value not in args:
-            raise ValueError(f"must be one of {', '.join(map(repr, args))}")
-        return value
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise TypeError("expected true or false")
-        return value
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError("expected an integer")
-        return value
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TypeError("expected a number")
-        if not math.isfinite(value):
-            raise ValueError("must be finite")
-        return float(value)
-    if hint is str:
-        if not isinstance(value, str):
-            raise TypeError("expected a string")
-        return value
-    if hint is dt.date:
-        if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        if isinstance(value, str):
-            return dt.date.fromisoformat(value)
-        raise TypeError("expected a date (YYYY-MM-DD)")
+        return _coerce_literal(args, value)
     if origin is tuple:
-        if not isinstance(value, list | tuple):
-            raise TypeError("expected a list")
-        return tuple(_coerce(args[0], v, base_dir) for v in value)
+        return _coerce_tuple(args, value, base_dir)
     if origin is Mapping:
-        if not isinstance(value, Mapping):
-            raise TypeError("expected a table, e.g. { \"4G\" = 10000 }")
-        unknown = [k for k in value if k not in TECHNOLOGIES]
-        if unknown:
-            raise ValueError(f"unknown technology {unknown}; use {', '.join(TECHNOLOGIES)}")
-        return {k: _coerce(args[1], v, base_dir) for k, v in value.items()}
-    raise TypeError(f"unsupported type {hint!r}")  # pragma: no cover - programming error
+        return _coerce_mapping(args, value, base_dir)
+    coercer = _SCALAR_COERCERS.get(hint)
+    if coercer is None:
+        raise TypeError(f"unsupported type {hint!r}")  # pragma: no cover - programming error
+    return coercer(value)
+
+
+def _coerce_optional(args: tuple[Any, ...], value: Any, base_dir: Path | None) -> Any:
+    """``X | None``: ``None`` stays ``None`` when allowed, anything else is coerced to ``X``.
+
+    Parameters
+    ----------
+    args
+        The members of the union.
+    value, base_dir
+        As for :func:`_coerce`.
+
+    Returns
+    -------
+    Any
+        ``None`` or the value coerced to the first non-``None`` member.
+    """
+    if value is None and type(None) in args:
+        return None
+    inner = [a for a in args if a is not type(None)]
+    return _coerce(inner[0], value, base_dir)
+
+
+def _coerce_path(value: Any, base_dir: Path | None) -> Path:
+    """A non-empty path string, ``~`` expanded, relative paths resolved against ``base_dir``.
+
+    Parameters
+    ----------
+    value
+        The value as parsed from TOML.
+    base_dir
+        Directory of the TOML file, or ``None`` to leave relative paths relative.
+
+    Returns
+    -------
+    Path
+        The path.
+    """
+    if not isinstance(value, str) or not value:
+        raise TypeError("expected a non-empty path string")
+    p = Path(value).expanduser()
+    if not p.is_absolute() and base_dir is not None:
+        p = (base_dir / p).resolve()
+    return p
+
+
+def _coerce_literal(args: tuple[Any, ...], value: Any) -> Any:
+    """One of the allowed values of a ``Literal[...]`` field.
+
+    Parameters
+    ----------
+    args
+        The allowed values.
+    value
+        The value as parsed from TOML.
+
+    Returns
+    -------
+    Any
+        ``value`` itself.
+    """
+    if value not in args:
+        raise ValueError(f"must be one of {', '.join(map(repr, args))}")
+    return value
+
+
+def _coerce_bool(value: Any) -> bool:
+    """A TOML boolean (no truthy numbers or strings).
+
+    Parameters
+    ----------
+    value
+        The value as parsed from TOML.
+
+    Returns
+    -------
+    bool
+        ``value`` itself.
+    """
+    if not isinstance(value, bool):
+        raise TypeError("expected true or false")
+    return value
+
+
+def _coerce_int(value: Any) -> int:
+    """A TOML integer (a boolean is not an integer here).
+
+    Parameters
+    ----------
+    value
+        The value as parsed from TOML.
+
+    Returns
+    -------
+    int
+        ``value`` itself.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("expected an integer")
+    return value
+
+
+def _coerce_float(value: Any) -> float:
+    """A finite TOML integer or float (not a boolean), as a float.
+
+    Parameters
+    ----------
+    value
+        The value as parsed from TOML.
+
+    Returns
+    -------
+    float
+        ``float(value)``.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError("expected a number")
+    if not math.isfinite(value):
+        raise ValueError("must be finite")
+    return float(value)
+
+
+def _coerce_str(value: Any) -> str:
+    """A TOML string.
+
+    Parameters
+    ----------
+    value
+        The value as parsed from TOML.
+
+    Returns
+    -------
+    str
+        ``value`` itself.
+    """
+    if not isinstance(value, str):
+        raise TypeError("expected a string")
+    return value
+
+
+def _coerce_date(value: Any) -> dt.date:
+    """A TOML date, the date of a TOML date-time, or an ISO ``YYYY-MM-DD`` string.
+
+    Parameters
+    ----------
+    value
+        The value as parsed from TOML.
+
+    Returns
+    -------
+    datetime.date
+        The date.
+    """
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value)
+    raise TypeError("expected a date (YYYY-MM-DD)")
+
+
+def _coerce_tuple(args: tuple[Any, ...], value: Any, base_dir: Path | None) -> tuple[Any, ...]:
+    """A TOML array as a tuple, each item coerced to the item type ``args[0]``.
+
+    Parameters
+    ----------
+    args
+        The type arguments of ``tuple[X, ...]``.
+    value, base_dir
+        As for :func:`_coerce`.
+
+    Returns
+    -------
+    tuple
+        The coerced items.
+    """
+    if not isinstance(value, list | tuple):
+        raise TypeError("expected a list")
+    return tuple(_coerce(args[0], v, base_dir) for v in value)
+
+
+def _coerce_mapping(args: tuple[Any, ...], value: Any,
+                    base_dir: Path | None) -> dict[str, Any]:
+    """A per-technology TOML table, keys among :data:`TECHNOLOGIES`, values coerced to the
+    value type ``args[1]``.
+
+    Parameters
+    ----------
+    args
+        The type arguments of ``Mapping[K, V]``.
+    value, base_dir
+        As for :func:`_coerce`.
+
+    Returns
+    -------
+    dict
+        The coerced table (merged into the defaults by the caller).
+    """
+    if not isinstance(value, Mapping):
+        raise TypeError("expected a table, e.g. { \"4G\" = 10000 }")
+    unknown = [k for k in value if k not in TECHNOLOGIES]
+    if unknown:
+        raise ValueError(f"unknown technology {unknown}; use {', '.join(TECHNOLOGIES)}")
+    return {k: _coerce(args[1], v, base_dir) for k, v in value.items()}
+
+
+#: Coercers of the plain (non-generic) field types other than :class:`~pathlib.Path`.
+_SCALAR_COERCERS: dict[Any, Callable[[Any], Any]] = {
+    bool: _coerce_bool,
+    int: _coerce_int,
+    float: _coerce_float,
+    str: _coerce_str,
+    dt.date: _coerce_date,
+}
 
 
 def _check_ranges(cfg: Config, where: str) -> None:

@@ -24,7 +24,7 @@ import datetime as dt
 import io
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -517,57 +517,171 @@ def parse_table(data: bytes, *, file: str, suffix: str, schema: Sequence[str],
         Problems are appended here; ``None`` is returned when the table cannot be used.
     """
     n0 = len(problems)
+    raw = _read_rows(data, file=file, suffix=suffix, schema=schema, problems=problems)
+    if raw is None:
+        return None
+    # spreadsheet row numbers (1-based), dropping blank rows
+    numbered = [(i + 1, r) for i, r in enumerate(raw.rows) if any(r)]
+    if not numbered:
+        problems.append(_empty_file(file))
+        return None
+    header_row, names, body = _split_header(numbered, schema)
+    width = len(names)
+    columns, renamed, ignored = _map_columns(names, schema, file=file, problems=problems)
+    cells, index, wide = _body_cells(body, width, _s if raw.fmt == "Excel" else _strip)
+    _report_wide_rows(wide, width, raw.separator, file=file, problems=problems)
+    if not cells and len(problems) == n0:
+        problems.append(Problem(file, "the table has a header row but no data rows",
+                                "add the data rows below the header"))
+    if len(problems) > n0:
+        return None
+    df = pd.DataFrame(cells, columns=pd.Index(columns), index=pd.Index(index, name="row"),
+                      dtype=object)
+    return ParsedTable(df=df, file=file, fmt=raw.fmt, encoding=raw.encoding,
+                       separator=raw.separator, sheet=raw.sheet, header_row=header_row,
+                       renamed=renamed, ignored=ignored)
+
+
+@dataclass(frozen=True)
+class _RawRows:
+    """The rows of a table file as text cells, and how they were read.
+
+    Attributes
+    ----------
+    rows
+        Every row of the file (blank ones included), cells as text.
+    fmt
+        ``"CSV"`` or ``"Excel"``.
+    encoding, separator, sheet
+        As in :class:`ParsedTable` (``None`` when not applicable).
+    """
+
+    rows: list[list[str | None]]
+    fmt: str
+    encoding: str | None = None
+    separator: str | None = None
+    sheet: str | None = None
+
+
+def _empty_file(file: str) -> Problem:
+    """The problem of a file without any content."""
+    return Problem(file, "the file is empty", "export the table again, with a header row "
+                   "and at least one data row")
+
+
+def _read_rows(data: bytes, *, file: str, suffix: str, schema: Sequence[str],
+               problems: list[Problem]) -> _RawRows | None:
+    """Decode a CSV or Excel file into rows of text cells (see :func:`parse_table`).
+
+    Parameters
+    ----------
+    data, file, suffix, schema, problems
+        As for :func:`parse_table`.
+
+    Returns
+    -------
+    _RawRows or None
+        ``None`` when a problem was appended (empty file, old Excel format, unreadable
+        workbook, unrecognised encoding, broken CSV).
+    """
     if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
-        problems.append(Problem(file, "the file is empty", "export the table again, with a "
-                                "header row and at least one data row"))
+        problems.append(_empty_file(file))
         return None
     if data.startswith(b"\xd0\xcf\x11\xe0") or suffix in (".xls", ".ods"):
         problems.append(Problem(file, "old Excel (.xls) or OpenDocument files are not read",
                                 "save it as .xlsx ('Excel Workbook') or as 'CSV UTF-8'"))
         return None
-    encoding = separator = sheet = None
-    fmt = "CSV"
     if data.startswith(b"PK\x03\x04") or suffix in (".xlsx", ".xlsm"):
-        fmt = "Excel"
         got = _excel_rows(data, file=file, schema=schema, problems=problems)
         if got is None:
             return None
-        rows, sheet = got
-    else:
-        dec = decode(data, file=file, problems=problems)
-        if dec is None:
-            return None
-        text, encoding = dec
-        for bad, good in (("\u00d0", "\u0110"), ("\u00a0", " "), ("\ufeff", "")):
-            if bad in text:
-                text = text.replace(bad, good)
-        separator = _sniff(text, schema)
-        try:
-            rows = [list(r) for r in csv.reader(io.StringIO(text, newline=""),
-                                                delimiter=separator)]
-        except csv.Error as exc:
-            problems.append(Problem(file, f"cannot be read as CSV: {exc}",
-                                    "check the quotes; export the table again"))
-            return None
-    # spreadsheet row numbers (1-based), dropping blank rows
-    numbered = [(i + 1, r) for i, r in enumerate(rows) if any(r)]
-    if not numbered:
-        problems.append(Problem(file, "the file is empty", "export the table again, with a "
-                                "header row and at least one data row"))
+        return _RawRows(got[0], "Excel", sheet=got[1])
+    return _csv_rows(data, file=file, schema=schema, problems=problems)
+
+
+def _csv_rows(data: bytes, *, file: str, schema: Sequence[str],
+              problems: list[Problem]) -> _RawRows | None:
+    """Decode a text table (:func:`decode`), fix look-alike characters, find the separator
+    (:func:`_sniff`) and split it into rows.
+
+    Parameters
+    ----------
+    data, file, schema, problems
+        As for :func:`parse_table`.
+
+    Returns
+    -------
+    _RawRows or None
+        ``None`` when a problem was appended.
+    """
+    dec = decode(data, file=file, problems=problems)
+    if dec is None:
         return None
+    text, encoding = dec
+    for bad, good in (("\u00d0", "\u0110"), ("\u00a0", " "), ("\ufeff", "")):
+        if bad in text:
+            text = text.replace(bad, good)
+    separator = _sniff(text, schema)
+    try:
+        rows: list[list[str | None]] = [
+            list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=separator)]
+    except csv.Error as exc:
+        problems.append(Problem(file, f"cannot be read as CSV: {exc}",
+                                "check the quotes; export the table again"))
+        return None
+    return _RawRows(rows, "CSV", encoding=encoding, separator=separator)
+
+
+def _split_header(numbered: Sequence[tuple[int, list[str | None]]], schema: Sequence[str]
+                  ) -> tuple[int, list[str], list[tuple[int, list[str | None]]]]:
+    """Find the header row and its column names.
+
+    Parameters
+    ----------
+    numbered
+        The non-blank rows with their spreadsheet row numbers.
+    schema
+        Canonical columns (the header is the row with the most known names).
+
+    Returns
+    -------
+    (header_row, names, body)
+        The header's row number; the column names (cleaned; trailing empty names dropped
+        when no row has a value under them); the rows below the header.
+    """
     h, _ = _find_header([r for _, r in numbered], schema)
     header_row, header = numbered[h]
-    body = numbered[h + 1:]
+    body = list(numbered[h + 1:])
     names = [clean_text(c) for c in header]
     while names and not names[-1] and all(len(r) < len(names) or not _s(r[len(names) - 1])
                                           for _, r in body):
         names.pop()
-    width = len(names)
-    columns, renamed, ignored = _map_columns(names, schema, file=file, problems=problems)
+    return header_row, names, body
+
+
+def _body_cells(body: Iterable[tuple[int, list[str | None]]], width: int,
+                clean: Callable[[str | None], str | None]
+                ) -> tuple[list[list[str | None]], list[int], list[int]]:
+    """Cut or pad the data rows to the header's width and drop the empty ones.
+
+    Parameters
+    ----------
+    body
+        The rows below the header with their row numbers.
+    width
+        Number of columns of the header.
+    clean
+        Turns a raw cell into its stripped text, ``None`` when blank.
+
+    Returns
+    -------
+    (cells, index, wide)
+        The kept rows, their row numbers, and the numbers of the rows that had non-empty
+        cells beyond the header (those cells are dropped).
+    """
     wide: list[int] = []
     cells: list[list[str | None]] = []
     index: list[int] = []
-    clean = _s if fmt == "Excel" else _strip
     for num, r in body:
         vals = [clean(c) for c in r]
         if len(vals) > width:
@@ -579,26 +693,36 @@ def parse_table(data: bytes, *, file: str, suffix: str, schema: Sequence[str],
             continue
         cells.append(vals)
         index.append(num)
-    if wide:
-        hint = (" (a decimal comma in a comma-separated file? quote those values or use ';' "
-                "as separator)" if separator == "," else "")
-        for num in wide[:MAX_ROWS_REPORTED]:
-            problems.append(Problem(file, f"the row has more values than the header has "
-                                    f"columns ({width}){hint}",
-                                    "quote values that contain the separator, or remove the "
-                                    "extra cells", row=num))
-        if len(wide) > MAX_ROWS_REPORTED:
-            problems.append(Problem(file, f"{len(wide)} rows in all have more values than "
-                                    "the header", "check the separator and the quoting"))
-    if not cells and len(problems) == n0:
-        problems.append(Problem(file, "the table has a header row but no data rows",
-                                "add the data rows below the header"))
-    if len(problems) > n0:
-        return None
-    df = pd.DataFrame(cells, columns=pd.Index(columns), index=pd.Index(index, name="row"),
-                      dtype=object)
-    return ParsedTable(df=df, file=file, fmt=fmt, encoding=encoding, separator=separator,
-                 sheet=sheet, header_row=header_row, renamed=renamed, ignored=ignored)
+    return cells, index, wide
+
+
+def _report_wide_rows(wide: Sequence[int], width: int, separator: str | None, *, file: str,
+                      problems: list[Problem]) -> None:
+    """Report the rows with more values than the header (row by row, then a summary).
+
+    Parameters
+    ----------
+    wide
+        Row numbers of the rows that are too wide.
+    width
+        Number of columns of the header.
+    separator
+        The CSV separator (a ``,`` adds the decimal-comma hint), ``None`` for Excel.
+    file, problems
+        As for :func:`parse_table`.
+    """
+    if not wide:
+        return
+    hint = (" (a decimal comma in a comma-separated file? quote those values or use ';' "
+            "as separator)" if separator == "," else "")
+    for num in wide[:MAX_ROWS_REPORTED]:
+        problems.append(Problem(file, f"the row has more values than the header has "
+                                f"columns ({width}){hint}",
+                                "quote values that contain the separator, or remove the "
+                                "extra cells", row=num))
+    if len(wide) > MAX_ROWS_REPORTED:
+        problems.append(Problem(file, f"{len(wide)} rows in all have more values than "
+                                "the header", "check the separator and the quoting"))
 
 
 def _s(v: object) -> str | None:
@@ -814,6 +938,38 @@ def parse_angle(text: str, axis: str) -> tuple[float | None, str, str]:
     """
     t = unicodedata.normalize("NFC", text).translate(_ANGLE_MARKS).strip()
     t = t.replace("''", '"')
+    try:
+        sign, t = _angle_sign(t, axis)
+        parts = _angle_parts(t)
+        deg, form = _dms_degrees(parts, axis)
+    except _AngleError as exc:
+        return None, "", str(exc)
+    return float(sign * deg), form, ""
+
+
+class _AngleError(ValueError):
+    """Why a text is not an angle (the ``error`` returned by :func:`parse_angle`)."""
+
+
+def _hemisphere_letter(t: str) -> tuple[str | None, str]:
+    """Take a hemisphere letter off the front (before a digit or a sign) or the back.
+
+    Parameters
+    ----------
+    t
+        The angle text, marks already normalised and stripped.
+
+    Returns
+    -------
+    (letter, rest)
+        The upper-case letter (a key of :data:`HEMISPHERES`) or ``None``, and the text
+        without it.
+
+    Raises
+    ------
+    _AngleError
+        When there is a letter at both ends.
+    """
     hemi: str | None = None
     m = re.fullmatch(r"([NSEWBĐDTđ])\s*(.*)", t)
     if m and (m.group(2)[:1].isdigit() or m.group(2).startswith(("+", "-"))):
@@ -821,32 +977,80 @@ def parse_angle(text: str, axis: str) -> tuple[float | None, str, str]:
     m = re.fullmatch(r"(.*?)\s*([NSEWBĐDTđ])", t)
     if m and m.group(1) and not m.group(1)[-1].isalpha():
         if hemi is not None:
-            return None, "", "two hemisphere letters"
+            raise _AngleError("two hemisphere letters")
         hemi, t = m.group(2).upper(), m.group(1)
+    return hemi, t
+
+
+def _angle_sign(t: str, axis: str) -> tuple[int, str]:
+    """The sign of an angle, from a leading ``+``/``-`` or a hemisphere letter.
+
+    Parameters
+    ----------
+    t
+        The angle text, marks already normalised and stripped.
+    axis
+        ``"lat"`` or ``"lon"``: the axis the hemisphere letter must belong to.
+
+    Returns
+    -------
+    (sign, rest)
+        ``1`` or ``-1``, and the text without the sign and the letter.
+
+    Raises
+    ------
+    _AngleError
+        Two letters, a minus sign with a letter, or a letter of the other axis
+        (``"swapped"``).
+    """
+    hemi, t = _hemisphere_letter(t)
     sign = 1
     if t.startswith(("+", "-")):
         sign = -1 if t[0] == "-" else 1
         t = t[1:].lstrip()
         if hemi is not None and sign < 0:
-            return None, "", "both a minus sign and a hemisphere letter"
+            raise _AngleError("both a minus sign and a hemisphere letter")
     if hemi is not None:
         ax, hs = HEMISPHERES[hemi]
         if ax != axis:
-            return None, "", "swapped"
+            raise _AngleError("swapped")
         sign *= hs
+    return sign, t
+
+
+def _skip_spaces(t: str, pos: int) -> int:
+    """The first position at or after ``pos`` that is not a space."""
+    while pos < len(t) and t[pos] == " ":
+        pos += 1
+    return pos
+
+
+def _angle_parts(t: str) -> list[tuple[str, str]]:
+    """Split an unsigned angle into numbers, each with the mark after it.
+
+    Parameters
+    ----------
+    t
+        The angle without sign and hemisphere letter.
+
+    Returns
+    -------
+    list of (digits, mark)
+        ``digits`` as written (``.`` or ``,`` decimals), ``mark`` one of ``° d ' m " s :``
+        (``deg`` counts as ``d``) or ``""``.
+
+    Raises
+    ------
+    _AngleError
+        When something other than a number starts a part.
+    """
     parts: list[tuple[str, str]] = []
-    pos = 0
+    pos = _skip_spaces(t, 0)
     while pos < len(t):
-        while pos < len(t) and t[pos] == " ":
-            pos += 1
-        if pos >= len(t):
-            break
         num = _NUM.match(t, pos)
         if num is None:
-            return None, "", "not a number or an angle"
-        pos = num.end()
-        while pos < len(t) and t[pos] == " ":
-            pos += 1
+            raise _AngleError("not a number or an angle")
+        pos = _skip_spaces(t, num.end())
         mark = ""
         if pos < len(t) and t[pos] in "°d'm\"s:":
             mark = t[pos]
@@ -854,24 +1058,48 @@ def parse_angle(text: str, axis: str) -> tuple[float | None, str, str]:
             if mark == "d" and t[pos:pos + 2] == "eg":
                 pos += 2
         parts.append((num.group(), mark))
+        pos = _skip_spaces(t, pos)
+    return parts
+
+
+def _dms_degrees(parts: Sequence[tuple[str, str]], axis: str) -> tuple[Fraction, str]:
+    """Degrees (exact) from one to three parts: degrees, minutes, seconds.
+
+    Parameters
+    ----------
+    parts
+        From :func:`_angle_parts`.
+    axis
+        ``"lat"`` (at most 90 degrees) or ``"lon"`` (at most 180).
+
+    Returns
+    -------
+    (degrees, form)
+        Unsigned degrees and ``"decimal"``, ``"comma"`` or ``"dms"``.
+
+    Raises
+    ------
+    _AngleError
+        No part or more than three, parts out of order, decimals before the last part,
+        minutes or seconds of 60 or more, more degrees than the axis allows.
+    """
     if not parts or len(parts) > 3:
-        return None, "", "not a number or an angle" if not parts else "too many parts"
+        raise _AngleError("not a number or an angle" if not parts else "too many parts")
     roles = [_ROLE.get(mk, i) for i, (_, mk) in enumerate(parts)]
     if roles != list(range(len(parts))):
-        return None, "", "the parts are not degrees, minutes, seconds in that order"
-    for digits, _ in parts[:-1]:
-        if not digits.isdigit():
-            return None, "", "only the last part may have decimals"
+        raise _AngleError("the parts are not degrees, minutes, seconds in that order")
+    if not all(digits.isdigit() for digits, _ in parts[:-1]):
+        raise _AngleError("only the last part may have decimals")
     comma = any("," in digits for digits, _ in parts)
     vals = [Fraction(digits.replace(",", ".")) for digits, _ in parts]
     if any(v >= 60 for v in vals[1:]):
-        return None, "", "minutes and seconds must be below 60"
+        raise _AngleError("minutes and seconds must be below 60")
     deg = vals[0] + sum((v / 60**k for k, v in enumerate(vals[1:], start=1)), Fraction(0))
     limit = 90 if axis == "lat" else 180
     if deg > limit:
-        return None, "", f"more than {limit} degrees"
+        raise _AngleError(f"more than {limit} degrees")
     form = "dms" if len(parts) > 1 else ("comma" if comma else "decimal")
-    return float(sign * deg), form, ""
+    return deg, form
 
 
 @dataclass(frozen=True)
