@@ -1146,58 +1146,85 @@ def make_local_roads(rng: np.random.Generator, net: RoadNet, admin: Admin,
             net.attach(node, cx, cy, cls, "")
 
 
-def road_lines(net: RoadNet) -> gpd.GeoDataFrame:
-    """Turn the edge graph into noded LineStrings: chains between junctions / class changes,
-    smoothed (ends fixed), then fully noded (crossings split) with GEOS."""
+#: A chain of road nodes and the (class rank, name) shared by all its edges.
+RoadChain = tuple[list[int], tuple[int, str]]
+
+
+def _road_adjacency(net: RoadNet) -> dict[int, list[int]]:
+    """Sorted neighbour list of every node on a road edge."""
     adj: dict[int, list[int]] = {}
     for a, b in sorted(net.edges):
         adj.setdefault(a, []).append(b)
         adj.setdefault(b, []).append(a)
     for k in adj:
         adj[k].sort()
+    return adj
 
-    def attr(a: int, b: int) -> tuple[int, str]:
-        return net.edges[(min(a, b), max(a, b))]
 
-    def junction(nd: int) -> bool:
-        nb = adj[nd]
-        return len(nb) != 2 or attr(nd, nb[0]) != attr(nd, nb[1])
+@dataclass
+class _ChainSplitter:
+    """Splits the road edge graph into chains: runs of edges between junctions (nodes of
+    degree != 2 or where the class / name changes), every edge in exactly one chain."""
 
-    seen: dict[tuple[int, int], bool] = {}
-    chains: list[tuple[list[int], tuple[int, str]]] = []
+    net: RoadNet
+    adj: dict[int, list[int]]
+    seen: dict[tuple[int, int], bool] = field(default_factory=dict)
 
-    def walk(start: int, nxt: int) -> list[int]:
+    def attr(self, a: int, b: int) -> tuple[int, str]:
+        """(class rank, name) of the edge a-b."""
+        return self.net.edges[(min(a, b), max(a, b))]
+
+    def junction(self, nd: int) -> bool:
+        """Whether a chain must end at node ``nd``."""
+        nb = self.adj[nd]
+        return len(nb) != 2 or self.attr(nd, nb[0]) != self.attr(nd, nb[1])
+
+    def walk(self, start: int, nxt: int) -> list[int]:
+        """Follow the chain that leaves ``start`` towards ``nxt`` up to the next junction
+        (or back to ``start`` on a loop), marking its edges as seen."""
         chain = [start, nxt]
-        seen[(min(start, nxt), max(start, nxt))] = True
+        self.seen[(min(start, nxt), max(start, nxt))] = True
         prev, cur = start, nxt
-        while not junction(cur) and cur != start:
-            a, b = adj[cur]
+        while not self.junction(cur) and cur != start:
+            a, b = self.adj[cur]
             step = b if a == prev else a
             key = (min(cur, step), max(cur, step))
-            if key in seen:
+            if key in self.seen:
                 break
-            seen[key] = True
+            self.seen[key] = True
             chain.append(step)
             prev, cur = cur, step
         return chain
 
-    for nd in sorted(adj):
-        if junction(nd):
-            for m in adj[nd]:
-                if (min(nd, m), max(nd, m)) not in seen:
-                    chains.append((walk(nd, m), attr(nd, m)))
-    for nd in sorted(adj):
-        for m in adj[nd]:
-            if (min(nd, m), max(nd, m)) not in seen:
-                chains.append((walk(nd, m), attr(nd, m)))
-    lines, ranks, names = [], [], []
-    for nodes, (rank, name) in chains:
-        pts = np.array([net.node_xy(x) for x in nodes])
-        sm = chaikin(pts, 3)
-        ln = LineString(sm).simplify(15.0)
-        lines.append(ln)
-        ranks.append(rank)
-        names.append(name)
+    def walk_unseen(self, nd: int, chains: list[RoadChain]) -> None:
+        """Append the chains starting at ``nd`` along each edge not yet seen."""
+        for m in self.adj[nd]:
+            if (min(nd, m), max(nd, m)) not in self.seen:
+                chains.append((self.walk(nd, m), self.attr(nd, m)))
+
+    def chains(self) -> list[RoadChain]:
+        """All chains: first those starting at junctions, then the remaining closed loops
+        (nodes in ascending order)."""
+        chains: list[RoadChain] = []
+        for nd in sorted(self.adj):
+            if self.junction(nd):
+                self.walk_unseen(nd, chains)
+        for nd in sorted(self.adj):
+            self.walk_unseen(nd, chains)
+        return chains
+
+
+def _chain_line(net: RoadNet, nodes: list[int]) -> LineString:
+    """A chain of road nodes as a line, Chaikin-smoothed (ends fixed) and simplified."""
+    pts = np.array([net.node_xy(x) for x in nodes])
+    sm = chaikin(pts, 3)
+    return LineString(sm).simplify(15.0)
+
+
+def _noded_pieces(lines: list[LineString], ranks: list[int]
+                  ) -> list[tuple[int, int, LineString]]:
+    """Node the lines fully with GEOS (split at crossings); every non-empty piece as (rank
+    of the line it came from, index of that line, piece), sorted."""
     noded = shapely.get_parts(shapely.node(shapely.MultiLineString(lines)))
     tree = shapely.STRtree(lines)
     mids = shapely.line_interpolate_point(noded, 0.5, normalized=True)
@@ -1208,6 +1235,19 @@ def road_lines(net: RoadNet) -> gpd.GeoDataFrame:
             continue
         rows.append((ranks[s], int(s), piece))
     rows.sort(key=lambda r: (r[0], r[1], r[2].coords[0], r[2].coords[-1]))
+    return rows
+
+
+def road_lines(net: RoadNet) -> gpd.GeoDataFrame:
+    """Turn the edge graph into noded LineStrings: chains between junctions / class changes,
+    smoothed (ends fixed), then fully noded (crossings split) with GEOS."""
+    chains = _ChainSplitter(net, _road_adjacency(net)).chains()
+    lines, ranks, names = [], [], []
+    for nodes, (rank, name) in chains:
+        lines.append(_chain_line(net, nodes))
+        ranks.append(rank)
+        names.append(name)
+    rows = _noded_pieces(lines, ranks)
     inv = {v: k for k, v in CLASS_RANK.items()}
     gdf = gpd.GeoDataFrame(
         {"road_id": [f"R{i + 1:05d}" for i in range(len(rows))],
@@ -1348,99 +1388,141 @@ def make_villages(rng: np.random.Generator, terrain: Terrain, admin: Admin,
 # --------------------------------------------------------------------------------------
 # stage 7: post-2025 communes
 # --------------------------------------------------------------------------------------
-def make_communes_2025(rng: np.random.Generator, admin: Admin) -> gpd.GeoDataFrame:
-    """65 post-2025 units, each a contiguous group of whole communes: the city's 8 units
-    form the 4 phường (pairs grown from the central phường), the other communes form 61 xã
-    by balanced region growing from far-apart seeds (districts do not constrain)."""
-    com = admin.communes
-    geoms = com.geometry.to_numpy()
+def _commune_adjacency(geoms: np.ndarray) -> dict[int, list[int]]:
+    """Neighbours of every commune: those sharing more than 1 m of boundary with it."""
     tree = shapely.STRtree(geoms)
     pairs = tree.query(geoms, predicate="intersects")
-    adj: dict[int, list[int]] = {i: [] for i in range(len(com))}
+    adj: dict[int, list[int]] = {i: [] for i in range(len(geoms))}
     for a, b in zip(*pairs, strict=True):
         if a < b:
             shared = shapely.intersection(geoms[a].boundary, geoms[b].boundary).length
             if shared > 1.0:
                 adj[int(a)].append(int(b))
                 adj[int(b)].append(int(a))
-    cxy = np.stack([com["centre_x"], com["centre_y"]], axis=1)
-    area = shapely.area(geoms)
-    group = np.full(len(com), -1)
+    return adj
 
-    def grow(members: np.ndarray, seeds: list[int], first_group: int) -> None:
-        for k, s in enumerate(seeds):
-            group[s] = first_group + k
-        size = {first_group + k: area[s] for k, s in enumerate(seeds)}
-        allowed = np.zeros(len(com), dtype=bool)
-        allowed[members] = True
-        heap = [(size[first_group + k], first_group + k) for k in range(len(seeds))]
-        heapq.heapify(heap)
-        while heap:
-            sz, gk = heapq.heappop(heap)
-            if sz != size[gk]:
-                continue
-            mem = np.flatnonzero(group == gk)
-            cand = sorted({nb for m in mem for nb in adj[int(m)]
-                           if allowed[nb] and group[nb] < 0})
-            if not cand:
-                continue
-            sx, sy = cxy[seeds[gk - first_group]]
-            best = min(cand, key=lambda c: (np.hypot(cxy[c, 0] - sx, cxy[c, 1] - sy), c))
-            group[best] = gk
-            size[gk] += area[best]
-            heapq.heappush(heap, (size[gk], gk))
 
-    city = np.flatnonzero(com["district_id"].eq("D01").to_numpy())
-    tx, ty = admin.towns["D01"]
-    dcity = np.hypot(cxy[city, 0] - tx, cxy[city, 1] - ty)
-    city_seeds = [int(city[np.argmin(dcity)])]
-    while len(city_seeds) < N_PHUONG_2025:
-        dmin = np.min([np.hypot(cxy[city, 0] - cxy[s, 0], cxy[city, 1] - cxy[s, 1])
-                       for s in city_seeds], axis=0)
-        city_seeds.append(int(city[np.argmax(dmin)]))
-    grow(city, city_seeds, 0)
-    rest = np.flatnonzero(group < 0)
-    n_xa = N_COMMUNES_2025 - N_PHUONG_2025
-    seeds = [int(rest[0])]
-    while len(seeds) < n_xa:
-        dmin = np.min([np.hypot(cxy[rest, 0] - cxy[s, 0], cxy[rest, 1] - cxy[s, 1])
+def _farthest_seeds(cxy: np.ndarray, members: np.ndarray, first: int, n: int) -> list[int]:
+    """``n`` seed communes among ``members``: ``first``, then repeatedly the member whose
+    centre is farthest from every seed chosen so far."""
+    seeds = [first]
+    while len(seeds) < n:
+        dmin = np.min([np.hypot(cxy[members, 0] - cxy[s, 0], cxy[members, 1] - cxy[s, 1])
                        for s in seeds], axis=0)
-        seeds.append(int(rest[np.argmax(dmin)]))
-    grow(rest, seeds, N_PHUONG_2025)
-    for _ in range(5):  # stragglers (enclosed) join a neighbouring group
+        seeds.append(int(members[np.argmax(dmin)]))
+    return seeds
+
+
+def _grow_groups(group: np.ndarray, adj: dict[int, list[int]], cxy: np.ndarray,
+                 area: np.ndarray, members: np.ndarray, seeds: list[int],
+                 first_group: int) -> None:
+    """Balanced region growing over ``members`` from ``seeds`` (groups ``first_group``,
+    ``first_group + 1``, ...): the smallest group so far takes the free neighbouring
+    member nearest its seed, until no group can grow. Writes into ``group`` (-1 = free)."""
+    for k, s in enumerate(seeds):
+        group[s] = first_group + k
+    size = {first_group + k: area[s] for k, s in enumerate(seeds)}
+    allowed = np.zeros(len(group), dtype=bool)
+    allowed[members] = True
+    heap = [(size[first_group + k], first_group + k) for k in range(len(seeds))]
+    heapq.heapify(heap)
+    while heap:
+        sz, gk = heapq.heappop(heap)
+        if sz != size[gk]:
+            continue
+        mem = np.flatnonzero(group == gk)
+        cand = sorted({nb for m in mem for nb in adj[int(m)]
+                       if allowed[nb] and group[nb] < 0})
+        if not cand:
+            continue
+        sx, sy = cxy[seeds[gk - first_group]]
+        best = min(cand, key=lambda c: (np.hypot(cxy[c, 0] - sx, cxy[c, 1] - sy), c))
+        group[best] = gk
+        size[gk] += area[best]
+        heapq.heappush(heap, (size[gk], gk))
+
+
+def _absorb_stragglers(group: np.ndarray, adj: dict[int, list[int]]) -> None:
+    """Communes left free (enclosed) join their lowest-numbered neighbouring group
+    (5 passes); raises if any is still free."""
+    for _ in range(5):
         for i in np.flatnonzero(group < 0):
             nb = [group[j] for j in adj[int(i)] if group[j] >= 0]
             if nb:
                 group[i] = min(nb)
     if (group < 0).any():
         raise RuntimeError("communes left without a post-2025 unit")
-    # order groups by their smallest commune id, name them
-    first = {gk: int(np.flatnonzero(group == gk).min()) for gk in range(N_COMMUNES_2025)}
-    ordered = sorted(range(N_COMMUNES_2025), key=lambda gk: first[gk])
-    nm = NameMaker(rng)
+
+
+def _group_communes_2025(admin: Admin, adj: dict[int, list[int]], cxy: np.ndarray,
+                         area: np.ndarray) -> np.ndarray:
+    """Post-2025 group of every commune: 0..3 are the city's phường (grown from the unit
+    nearest the city centre), the rest xã grown from far-apart seeds."""
+    com = admin.communes
+    group = np.full(len(com), -1)
+    city = np.flatnonzero(com["district_id"].eq("D01").to_numpy())
+    tx, ty = admin.towns["D01"]
+    dcity = np.hypot(cxy[city, 0] - tx, cxy[city, 1] - ty)
+    city_seeds = _farthest_seeds(cxy, city, int(city[np.argmin(dcity)]), N_PHUONG_2025)
+    _grow_groups(group, adj, cxy, area, city, city_seeds, 0)
+    rest = np.flatnonzero(group < 0)
+    seeds = _farthest_seeds(cxy, rest, int(rest[0]), N_COMMUNES_2025 - N_PHUONG_2025)
+    _grow_groups(group, adj, cxy, area, rest, seeds, N_PHUONG_2025)
+    _absorb_stragglers(group, adj)
+    return group
+
+
+def _first_town_commune(com: gpd.GeoDataFrame) -> dict[str, int]:
+    """Index of the first thị trấn commune of each district that has one."""
     town_names: dict[str, int] = {}
     for i, row in com.iterrows():
         if row["kind_code"] == "thi_tran":
             town_names.setdefault(row["district_id"], int(i))
+    return town_names
+
+
+def _unit_2025_base(nm: NameMaker, com: gpd.GeoDataFrame, area: np.ndarray,
+                    mem: np.ndarray, is_phuong: bool, town_names: dict[str, int]) -> str:
+    """Base name of a post-2025 unit: a new Sino-Vietnamese name for a phường, the
+    district's short name for a xã holding a district's thị trấn, otherwise the name of
+    its largest commune (a new one if already taken)."""
+    if is_phuong:
+        return nm.unique(nm.sino)
+    dist_town = [d for d, ti in town_names.items() if ti in mem]
+    if dist_town:
+        short = next(x.short_name for x in DISTRICTS if x.district_id == dist_town[0])
+        nm.used[short] = True
+        return short
+    big = mem[np.argmax(area[mem])]
+    base = str(com["base_name"].iloc[big])
+    if base in nm.used:
+        base = nm.unique(nm.sino)
+    nm.used[base] = True
+    return base
+
+
+def make_communes_2025(rng: np.random.Generator, admin: Admin) -> gpd.GeoDataFrame:
+    """65 post-2025 units, each a contiguous group of whole communes: the city's 8 units
+    form the 4 phường (pairs grown from the central phường), the other communes form 61 xã
+    by balanced region growing from far-apart seeds (districts do not constrain)."""
+    com = admin.communes
+    geoms = com.geometry.to_numpy()
+    adj = _commune_adjacency(geoms)
+    cxy = np.stack([com["centre_x"], com["centre_y"]], axis=1)
+    area = shapely.area(geoms)
+    group = _group_communes_2025(admin, adj, cxy, area)
+    # order groups by their smallest commune id, name them
+    first = {gk: int(np.flatnonzero(group == gk).min()) for gk in range(N_COMMUNES_2025)}
+    ordered = sorted(range(N_COMMUNES_2025), key=lambda gk: first[gk])
+    nm = NameMaker(rng)
+    town_names = _first_town_commune(com)
     rows = []
     new_id = np.empty(len(com), dtype=object)
     new_name = np.empty(len(com), dtype=object)
     for k, gk in enumerate(ordered):
         mem = np.flatnonzero(group == gk)
         kind = "phường" if gk < N_PHUONG_2025 else "xã"
-        dist_town = [d for d, ti in town_names.items() if ti in mem]
-        if kind == "phường":
-            base = nm.unique(nm.sino)
-        elif dist_town:
-            short = next(x.short_name for x in DISTRICTS if x.district_id == dist_town[0])
-            base = short
-            nm.used[short] = True
-        else:
-            big = mem[np.argmax(area[mem])]
-            base = str(com["base_name"].iloc[big])
-            if base in nm.used:
-                base = nm.unique(nm.sino)
-            nm.used[base] = True
+        base = _unit_2025_base(nm, com, area, mem, kind == "phường", town_names)
         name = nfc(("Phường " if kind == "phường" else "Xã ") + base)
         xid = f"X{k + 1:02d}"
         new_id[mem] = xid
@@ -1655,6 +1737,101 @@ OPERATOR_BUILD = {
 }
 
 
+def _town_sites(admin: Admin) -> list[tuple[str, float, float]]:
+    """Centres of the town build-outs: every district town, then each other thị trấn more
+    than 3 km from its district town (id = district id + ``b``)."""
+    town_pts = [(d.district_id, *admin.towns[d.district_id]) for d in DISTRICTS]
+    extra = admin.communes[admin.communes["kind_code"] == "thi_tran"]
+    for _, row in extra.iterrows():
+        tx, ty = admin.towns[row["district_id"]]
+        if np.hypot(row["centre_x"] - tx, row["centre_y"] - ty) > 3_000:
+            town_pts.append((row["district_id"] + "b", row["centre_x"], row["centre_y"]))
+    return town_pts
+
+
+@dataclass
+class _TowerBuild:
+    """The towers placed so far (all operators) and the random stream that places them."""
+
+    rng: np.random.Generator
+    towers: list[dict] = field(default_factory=list)
+    txy: PointSet = field(default_factory=PointSet)
+
+    def want(self, op: str, own: PointSet, x: float, y: float, kind: str) -> None:
+        """Operator ``op`` wants a site at (x, y): with p = 0.8 it joins one of the 5 nearest
+        towers of other operators within 350 m (city/town) or 900 m, otherwise a new tower
+        is built (by the neutral tower company with p = 0.1). ``own`` gets the site."""
+        share_r = 350.0 if kind in ("city", "town") else 900.0
+        if self.txy.n:
+            d = self.txy.dist(x, y)
+            cand = [i for i in np.argsort(d, kind="stable")[:5]
+                    if d[i] < share_r and op not in self.towers[i]["tenants"]]
+            if cand and self.rng.random() < 0.8:
+                i = int(cand[0])
+                self.towers[i]["tenants"].append(op)
+                own.add(*self.txy.xy[i])
+                return
+        owner = TOWER_COMPANY if self.rng.random() < 0.1 else op
+        self.towers.append({"x": x, "y": y, "kind": kind, "tenants": [op], "owner": owner})
+        self.txy.add(x, y)
+        own.add(x, y)
+
+
+def _build_town_grid(build: _TowerBuild, op: str, own: PointSet, prov: shapely.Geometry,
+                     did: str, tx: float, ty: float) -> None:
+    """One operator's jittered hex grid of sites around a town (5 km radius in the city,
+    thinned beyond 2.5 km; elsewhere thinning with distance), skipping spots too close to
+    the operator's own sites."""
+    rng = build.rng
+    cfg = OPERATOR_BUILD[op]
+    city = did == "D01"
+    radius = 5_000.0 if city else cfg.town_radius
+    step = cfg.city_step if city else cfg.town_step
+    n = int(radius / step) + 1
+    for i in range(-n, n + 1):
+        for j in range(-n, n + 1):
+            x = tx + step * (j + 0.5 * (i % 2)) + rng.normal(0, step * 0.18)
+            y = ty + step * 0.866 * i + rng.normal(0, step * 0.18)
+            dd = np.hypot(x - tx, y - ty)
+            if dd > radius or not prov.contains(Point(x, y)):
+                continue
+            if city and dd > 2_500 and rng.random() < 0.45:
+                continue
+            if not city and rng.random() < 0.15 + dd / radius * 0.4:
+                continue
+            if own.gap(x, y) < step * 0.55:
+                continue
+            build.want(op, own, x, y, "city" if city else "town")
+
+
+def _build_along_roads(build: _TowerBuild, terrain: Terrain, op: str, own: PointSet,
+                       main: gpd.GeoDataFrame) -> None:
+    """One operator's sites every few km along the main roads, on a local high point,
+    where its own sites leave a gap."""
+    cfg = OPERATOR_BUILD[op]
+    for geom in main.geometry:
+        pos = build.rng.uniform(0, cfg.road_step[0])
+        while pos < geom.length:
+            p = geom.interpolate(pos)
+            if own.gap(p.x, p.y) > 0.7 * cfg.road_step[0]:
+                x, y = _high_point(terrain, p.x, p.y, 500.0, 0.15)
+                build.want(op, own, x, y, "road")
+            pos += build.rng.uniform(*cfg.road_step)
+
+
+def _build_near_villages(build: _TowerBuild, terrain: Terrain, op: str, own: PointSet,
+                         order: pd.DataFrame, centres: pd.DataFrame) -> None:
+    """One operator's hilltop sites near villages (largest first) still far from its own
+    sites, each built with the operator's probability."""
+    cfg = OPERATOR_BUILD[op]
+    rng = build.rng
+    for vid in order["village_id"]:
+        cx, cy = float(centres.loc[vid, "x"]), float(centres.loc[vid, "y"])
+        if own.gap(cx, cy) > rng.uniform(*cfg.village_gap) and rng.random() < cfg.p_build:
+            x, y = _high_point(terrain, cx, cy, 1_400.0, 0.12)
+            build.want(op, own, x, y, "rural")
+
+
 def make_towers(rng: np.random.Generator, terrain: Terrain, admin: Admin,
                 roads: gpd.GeoDataFrame, vil: gpd.GeoDataFrame,
                 centres: pd.DataFrame) -> pd.DataFrame:
@@ -1673,73 +1850,154 @@ def make_towers(rng: np.random.Generator, terrain: Terrain, admin: Admin,
     for 4G, antenna gain 15-18 dBi (omni 10-11 dBi), 2 dB feeder/jumper loss; 5G 64T64R AAU
     72-78 dBm.
     """
-    towers: list[dict] = []
-    txy = PointSet()
+    build = _TowerBuild(rng)
     prov = admin.province
-    town_pts = [(d.district_id, *admin.towns[d.district_id]) for d in DISTRICTS]
-    extra = admin.communes[admin.communes["kind_code"] == "thi_tran"]
-    for _, row in extra.iterrows():
-        tx, ty = admin.towns[row["district_id"]]
-        if np.hypot(row["centre_x"] - tx, row["centre_y"] - ty) > 3_000:
-            town_pts.append((row["district_id"] + "b", row["centre_x"], row["centre_y"]))
+    town_pts = _town_sites(admin)
     main = roads[roads["road_class"].isin(["national", "provincial"])].sort_values("road_id")
     order = vil.sort_values(["population", "village_id"], ascending=[False, True])
 
     for op in OPERATORS:
-        cfg = OPERATOR_BUILD[op]
         own = PointSet()
-
-        def want(x: float, y: float, kind: str, op: str = op, own: PointSet = own) -> None:
-            share_r = 350.0 if kind in ("city", "town") else 900.0
-            if txy.n:
-                d = txy.dist(x, y)
-                cand = [i for i in np.argsort(d, kind="stable")[:5]
-                        if d[i] < share_r and op not in towers[i]["tenants"]]
-                if cand and rng.random() < 0.8:
-                    i = int(cand[0])
-                    towers[i]["tenants"].append(op)
-                    own.add(*txy.xy[i])
-                    return
-            owner = TOWER_COMPANY if rng.random() < 0.1 else op
-            towers.append({"x": x, "y": y, "kind": kind, "tenants": [op], "owner": owner})
-            txy.add(x, y)
-            own.add(x, y)
-
         for did, tx, ty in town_pts:
-            city = did == "D01"
-            radius = 5_000.0 if city else cfg.town_radius
-            step = cfg.city_step if city else cfg.town_step
-            n = int(radius / step) + 1
-            for i in range(-n, n + 1):
-                for j in range(-n, n + 1):
-                    x = tx + step * (j + 0.5 * (i % 2)) + rng.normal(0, step * 0.18)
-                    y = ty + step * 0.866 * i + rng.normal(0, step * 0.18)
-                    dd = np.hypot(x - tx, y - ty)
-                    if dd > radius or not prov.contains(Point(x, y)):
-                        continue
-                    if city and dd > 2_500 and rng.random() < 0.45:
-                        continue
-                    if not city and rng.random() < 0.15 + dd / radius * 0.4:
-                        continue
-                    if own.gap(x, y) < step * 0.55:
-                        continue
-                    want(x, y, "city" if city else "town")
-        for geom in main.geometry:
-            pos = rng.uniform(0, cfg.road_step[0])
-            while pos < geom.length:
-                p = geom.interpolate(pos)
-                if own.gap(p.x, p.y) > 0.7 * cfg.road_step[0]:
-                    x, y = _high_point(terrain, p.x, p.y, 500.0, 0.15)
-                    want(x, y, "road")
-                pos += rng.uniform(*cfg.road_step)
-        for vid in order["village_id"]:
-            cx, cy = float(centres.loc[vid, "x"]), float(centres.loc[vid, "y"])
-            if own.gap(cx, cy) > rng.uniform(*cfg.village_gap) and rng.random() < cfg.p_build:
-                x, y = _high_point(terrain, cx, cy, 1_400.0, 0.12)
-                want(x, y, "rural")
+            _build_town_grid(build, op, own, prov, did, tx, ty)
+        _build_along_roads(build, terrain, op, own, main)
+        _build_near_villages(build, terrain, op, own, order, centres)
+    towers = build.towers
     shared = sum(len(t["tenants"]) > 1 for t in towers)
     log.info("towers: %d (%d shared)", len(towers), shared)
     return _cells_for(rng, towers, admin)
+
+
+#: One carrier of an operator on a tower: technology, frequency (MHz), bandwidth (MHz),
+#: commissioning date as a fractional year.
+Carrier = tuple[str, float, float, float]
+
+
+def _built_year(rng: np.random.Generator, kind: str, owner: str) -> float:
+    """Fractional year a tower of ``kind`` was built (city first, rural last); towers of
+    the neutral tower company not before 2016."""
+    if kind == "city":
+        built = 2005 + rng.beta(1.2, 2.2) * 20.9
+    elif kind == "town":
+        built = 2005.5 + rng.beta(1.3, 2.0) * 20.4
+    elif kind == "road":
+        built = 2006 + rng.beta(1.4, 1.8) * 19.9
+    else:
+        built = 2008 + rng.beta(2.0, 1.3) * 17.9
+    if owner == TOWER_COMPANY:
+        built = max(built, 2016 + rng.uniform(0, 9.9))
+    return built
+
+
+def _tenant_years(rng: np.random.Generator, ops: Sequence[str], built: float
+                  ) -> list[tuple[str, float]]:
+    """(operator, year it joined) per tenant: the first at build time, each other one at
+    build time with p = 0.35, otherwise at a uniform time between build time and 2025."""
+    tenants = []
+    for j, op in enumerate(ops):
+        joined = built if j == 0 or rng.random() < 0.35 else built + rng.uniform(0, 2025.95 - built)
+        tenants.append((op, joined))
+    return tenants
+
+
+def _legacy_carriers(rng: np.random.Generator, joined: float) -> list[Carrier]:
+    """2G (900 or 1800 MHz) + 3G on older sites, 3G only on some mid-2010s sites."""
+    techs: list[Carrier] = []
+    if joined < 2016.5 or (joined < 2020 and rng.random() < 0.5):
+        f2 = 1800.0 if rng.random() < 0.15 else 900.0
+        techs.append(("2G", f2, 0.2, joined))
+        techs.append(("3G", 2100.0, 5.0, max(joined, 2009.8 + rng.uniform(0, 3))))
+    elif joined < 2021 and rng.random() < 0.4:
+        techs.append(("3G", 2100.0, 5.0, joined))
+    return techs
+
+
+def _lte_carrier(rng: np.random.Generator, op: str, kind: str, joined: float, remote: bool
+                 ) -> Carrier | None:
+    """The 4G carrier (none on a few old rural sites): Viettel 700 MHz on remote sites from
+    2025, otherwise 1800 / 2100 MHz with an operator-typical bandwidth."""
+    has_4g = not (joined < 2016 and kind == "rural" and rng.random() < 0.07)
+    if not has_4g:
+        return None
+    d4 = max(joined, 2015.0 + rng.beta(2, 2.5) * 4)
+    if op == "Viettel" and remote and joined >= 2025.0:
+        f4, bw4 = 700.0, 10.0
+    elif op == "Viettel":
+        f4, bw4 = 1800.0, float(rng.choice([15.0, 20.0], p=[0.3, 0.7]))
+    elif rng.random() < 0.3:
+        f4, bw4 = 2100.0, float(rng.choice([10.0, 15.0]))
+    else:
+        f4, bw4 = 1800.0, float(rng.choice([10.0, 15.0, 20.0]))
+    return ("4G", f4, bw4, d4)
+
+
+def _nr_carrier(rng: np.random.Generator, op: str, kind: str, d_town: float
+                ) -> Carrier | None:
+    """The 5G carrier (from 2024) on some city/town sites within 3 km of a district town."""
+    urban = kind in ("city", "town")
+    if urban and d_town < 3_000 and rng.random() < (0.45 if kind == "city" else 0.25):
+        f5, bw5 = {"Viettel": (2600.0, 100.0), "VNPT": (3700.0, 100.0),
+                   "MobiFone": (3800.0, float(rng.choice([60.0, 80.0])))}[op]
+        return ("5G", f5, bw5, 2024.0 + rng.uniform(0, 1.95))
+    return None
+
+
+def _tenant_carriers(rng: np.random.Generator, op: str, kind: str, joined: float,
+                     d_town: float) -> list[Carrier]:
+    """All carriers one operator runs on a tower: legacy 2G/3G, 4G, 5G (in that order)."""
+    remote = kind == "rural" and d_town > 8_000
+    techs = _legacy_carriers(rng, joined)
+    lte = _lte_carrier(rng, op, kind, joined, remote)
+    if lte is not None:
+        techs.append(lte)
+    nr = _nr_carrier(rng, op, kind, d_town)
+    if nr is not None:
+        techs.append(nr)
+    return techs
+
+
+def _sector_radio(rng: np.random.Generator, tech: str, f: float, omni: bool, urban: bool
+                  ) -> tuple[float, float]:
+    """EIRP (dBm) and downtilt (degrees) of one sector: 5G AAU 72-78 dBm, otherwise port
+    power + 4G MIMO gain + antenna gain - 2 dB feeder loss; 700 MHz tilted 2-3°."""
+    if tech == "5G":
+        eirp = rng.uniform(72, 78)
+        tilt = rng.uniform(4, 8)
+    else:
+        port = rng.uniform(43, 46)
+        gain = rng.uniform(10, 11) if omni else rng.uniform(15, 18)
+        eirp = port + (3.0 if tech == "4G" else 0.0) + gain - 2.0
+        tilt = rng.uniform(4, 8) if urban else rng.uniform(2, 5.5)
+        if f == 700.0:
+            tilt = rng.uniform(2, 3)
+    return eirp, tilt
+
+
+def _tenant_cells(rng: np.random.Generator, site: dict, sid: str, op: str, joined: float,
+                  h: float, d_town: float) -> list[dict]:
+    """The cell rows of one operator on one tower: omni or 3 sectors, every carrier."""
+    kind = site["kind"]
+    urban = kind in ("city", "town")
+    code = OP_CODE[op]
+    omni = rng.random() < (0.10 if kind in ("rural", "town") else 0.03)
+    n_sec = 1 if omni else 3
+    rot = float(rng.uniform(0, 120))
+    techs = _tenant_carriers(rng, op, kind, joined, d_town)
+    rows: list[dict] = []
+    for tech, f, bw, dt in techs:
+        date = _date(rng, dt)
+        for sec in range(n_sec):
+            az = "" if omni else f"{(rot + 120 * sec) % 360:.0f}"
+            eirp, tilt = _sector_radio(rng, tech, f, omni, urban)
+            rows.append({
+                "site_id": sid, "cell_id": f"{code}-{sid}-{tech}-{sec + 1}",
+                "operator": op, "technology": tech,
+                "x": site["x"], "y": site["y"], "height_m": h,
+                "azimuth_deg": az, "tilt_deg": round(float(tilt), 1),
+                "frequency_mhz": f, "bandwidth_mhz": bw,
+                "eirp_dbm": round(float(eirp), 1), "commissioned": date,
+                "tower_owner": site["owner"]})
+    return rows
 
 
 def _cells_for(rng: np.random.Generator, towers: list[dict], admin: Admin) -> pd.DataFrame:
@@ -1748,81 +2006,15 @@ def _cells_for(rng: np.random.Generator, towers: list[dict], admin: Admin) -> pd
     rows: list[dict] = []
     for k, s in enumerate(towers):
         sid = f"LS{k + 1:04d}"
-        kind = s["kind"]
-        urban = kind in ("city", "town")
+        urban = s["kind"] in ("city", "town")
         d_town = float(np.hypot(towns[:, 0] - s["x"], towns[:, 1] - s["y"]).min())
-        if kind == "city":
-            built = 2005 + rng.beta(1.2, 2.2) * 20.9
-        elif kind == "town":
-            built = 2005.5 + rng.beta(1.3, 2.0) * 20.4
-        elif kind == "road":
-            built = 2006 + rng.beta(1.4, 1.8) * 19.9
-        else:
-            built = 2008 + rng.beta(2.0, 1.3) * 17.9
-        owner = s["owner"]
-        if owner == TOWER_COMPANY:
-            built = max(built, 2016 + rng.uniform(0, 9.9))
-        tenants = []
-        for j, op in enumerate(s["tenants"]):
-            if j == 0 or rng.random() < 0.35:
-                joined = built
-            else:
-                joined = built + rng.uniform(0, 2025.95 - built)
-            tenants.append((op, joined))
+        built = _built_year(rng, s["kind"], s["owner"])
+        tenants = _tenant_years(rng, s["tenants"], built)
         h_site = float(rng.integers(15, 31) if urban else rng.integers(20, 46))
         for j, (op, joined) in sorted(enumerate(tenants), key=lambda t: OPERATORS.index(t[1][0])):
-            code = OP_CODE[op]
             floor_m = 15.0 if urban else 20.0  # tenants mount lower, never below that
             h = h_site if j == 0 else max(floor_m, h_site - float(rng.integers(2, 7)))
-            omni = rng.random() < (0.10 if kind in ("rural", "town") else 0.03)
-            n_sec = 1 if omni else 3
-            rot = float(rng.uniform(0, 120))
-            techs: list[tuple[str, float, float, float]] = []  # tech, f, bw, date
-            remote = kind == "rural" and d_town > 8_000
-            if joined < 2016.5 or (joined < 2020 and rng.random() < 0.5):
-                f2 = 1800.0 if rng.random() < 0.15 else 900.0
-                techs.append(("2G", f2, 0.2, joined))
-                techs.append(("3G", 2100.0, 5.0, max(joined, 2009.8 + rng.uniform(0, 3))))
-            elif joined < 2021 and rng.random() < 0.4:
-                techs.append(("3G", 2100.0, 5.0, joined))
-            has_4g = not (joined < 2016 and kind == "rural" and rng.random() < 0.07)
-            if has_4g:
-                d4 = max(joined, 2015.0 + rng.beta(2, 2.5) * 4)
-                if op == "Viettel" and remote and joined >= 2025.0:
-                    f4, bw4 = 700.0, 10.0
-                elif op == "Viettel":
-                    f4, bw4 = 1800.0, float(rng.choice([15.0, 20.0], p=[0.3, 0.7]))
-                elif rng.random() < 0.3:
-                    f4, bw4 = 2100.0, float(rng.choice([10.0, 15.0]))
-                else:
-                    f4, bw4 = 1800.0, float(rng.choice([10.0, 15.0, 20.0]))
-                techs.append(("4G", f4, bw4, d4))
-            if urban and d_town < 3_000 and rng.random() < (0.45 if kind == "city" else 0.25):
-                f5, bw5 = {"Viettel": (2600.0, 100.0), "VNPT": (3700.0, 100.0),
-                           "MobiFone": (3800.0, float(rng.choice([60.0, 80.0])))}[op]
-                techs.append(("5G", f5, bw5, 2024.0 + rng.uniform(0, 1.95)))
-            for tech, f, bw, dt in techs:
-                date = _date(rng, dt)
-                for sec in range(n_sec):
-                    az = "" if omni else f"{(rot + 120 * sec) % 360:.0f}"
-                    if tech == "5G":
-                        eirp = rng.uniform(72, 78)
-                        tilt = rng.uniform(4, 8)
-                    else:
-                        port = rng.uniform(43, 46)
-                        gain = rng.uniform(10, 11) if omni else rng.uniform(15, 18)
-                        eirp = port + (3.0 if tech == "4G" else 0.0) + gain - 2.0
-                        tilt = rng.uniform(4, 8) if urban else rng.uniform(2, 5.5)
-                        if f == 700.0:
-                            tilt = rng.uniform(2, 3)
-                    rows.append({
-                        "site_id": sid, "cell_id": f"{code}-{sid}-{tech}-{sec + 1}",
-                        "operator": op, "technology": tech,
-                        "x": s["x"], "y": s["y"], "height_m": h,
-                        "azimuth_deg": az, "tilt_deg": round(float(tilt), 1),
-                        "frequency_mhz": f, "bandwidth_mhz": bw,
-                        "eirp_dbm": round(float(eirp), 1), "commissioned": date,
-                        "tower_owner": owner})
+            rows += _tenant_cells(rng, s, sid, op, joined, h, d_town)
     df = pd.DataFrame(rows)
     lon, lat = TO_LL.transform(df["x"].to_numpy(), df["y"].to_numpy())
     df["lon"], df["lat"] = lon, lat
@@ -1832,6 +2024,174 @@ def _cells_for(rng: np.random.Generator, towers: list[dict], admin: Admin) -> pd
 # --------------------------------------------------------------------------------------
 # stage 11: FTTH
 # --------------------------------------------------------------------------------------
+def _road_graph(lines: np.ndarray) -> nx.Graph:
+    """The road lines as a graph between their end points (weight = length, idx = line)."""
+    G = nx.Graph()
+    for i, ln in enumerate(lines):
+        a, b = ln.coords[0], ln.coords[-1]
+        G.add_edge(a, b, weight=ln.length, idx=i)
+    return G
+
+
+def _town_olts(rng: np.random.Generator, admin: Admin, ntree: cKDTree,
+               nodes: list[tuple[float, float]]) -> list[dict]:
+    """OLTs scattered around each district town: 3 per operator in the city (FPT Telecom 2),
+    elsewhere 1 (2 with p = 0.3); FPT Telecom only in the city and Cao Lộc."""
+    olts: list[dict] = []
+    for d in DISTRICTS:
+        tx, ty = admin.towns[d.district_id]
+        for op in FTTH_OPERATORS:
+            if op == "FPT Telecom" and d.district_id not in ("D01", "D09"):
+                continue
+            k = 3 if d.district_id == "D01" and op != "FPT Telecom" else (
+                2 if d.district_id == "D01" or rng.random() < 0.3 else 1)
+            for j in range(k):
+                x = tx + rng.normal(0, 700 if d.district_id == "D01" else 350)
+                y = ty + rng.normal(0, 700 if d.district_id == "D01" else 350)
+                _, ni = ntree.query((x, y))
+                olts.append({"node_id": f"OLT-{OP_CODE.get(op, 'FPT')}-{d.district_id}-{j + 1}",
+                             "operator": op, "node": nodes[ni], "x": x, "y": y,
+                             "name": nfc(f"OLT {d.short_name} {j + 1} ({op})")})
+    return olts
+
+
+def _add_hub_olts(rng: np.random.Generator, G: nx.Graph, admin: Admin, olts: list[dict],
+                  ntree: cKDTree, nodes: list[tuple[float, float]], nxy: np.ndarray) -> None:
+    """Append commune-hub OLTs (VNPT p = 0.75, Viettel p = 0.55) at the road node nearest
+    each commune centre whose road route to the operator's town OLTs exceeds 12 km."""
+    com = admin.communes.sort_values("commune_id", kind="stable")
+    for op, p_hub in (("VNPT", 0.75), ("Viettel", 0.55)):
+        srcs = sorted({o["node"] for o in olts if o["operator"] == op})
+        dist = nx.multi_source_dijkstra_path_length(G, srcs, cutoff=60_000.0)
+        n_hub = 0
+        for cid, cname, cx, cy in zip(com["commune_id"], com["name"], com["centre_x"],
+                                      com["centre_y"], strict=True):
+            _, ni = ntree.query((float(cx), float(cy)))
+            if dist.get(nodes[ni], np.inf) <= 12_000.0 or rng.random() > p_hub:
+                continue
+            n_hub += 1
+            olts.append({"node_id": f"OLT-{OP_CODE[op]}-{cid}", "operator": op,
+                         "node": nodes[ni], "x": float(nxy[ni, 0]), "y": float(nxy[ni, 1]),
+                         "name": nfc(f"OLT {cname} ({op})")})
+        log.info("FTTH: %d commune-hub OLTs for %s", n_hub, op)
+
+
+def _olt_reach(G: nx.Graph, olts: list[dict]
+               ) -> tuple[dict[str, dict], dict[str, dict]]:
+    """Per operator: road distance (up to 25 km) from its OLTs to every road node, and the
+    id of the OLT nearest by road to each reached node."""
+    dist_op: dict[str, dict] = {}
+    src_op: dict[str, dict] = {}
+    for op in FTTH_OPERATORS:
+        srcs = sorted({o["node"] for o in olts if o["operator"] == op})
+        dist_op[op], paths = nx.multi_source_dijkstra(G, srcs, cutoff=25_000.0)
+        olt_at: dict[tuple[float, float], str] = {}
+        for o in olts:
+            if o["operator"] == op:
+                olt_at.setdefault(o["node"], o["node_id"])
+        src_op[op] = {n: olt_at[pth[0]] for n, pth in paths.items()}
+    return dist_op, src_op
+
+
+@dataclass(frozen=True)
+class _ClusterAccess:
+    """Each cluster's nearest road within 400 m (``line_of``, -1 if none), the position of
+    the foot point along that road (``along``, m) and the foot point itself (``foot``),
+    plus the end points and lengths of all road lines."""
+
+    line_of: np.ndarray
+    along: np.ndarray
+    foot: np.ndarray
+    starts_xy: list[tuple[float, ...]]
+    ends_xy: list[tuple[float, ...]]
+    length: np.ndarray
+
+
+def _cluster_access(cl: gpd.GeoDataFrame, lines: np.ndarray) -> _ClusterAccess:
+    """Find every cluster's nearest road (within 400 m) and the foot point on it."""
+    ltree = shapely.STRtree(lines)
+    cpts = cl.geometry.to_numpy()
+    hit = ltree.query_nearest(cpts, max_distance=400.0, all_matches=False)
+    line_of = np.full(len(cl), -1, dtype=np.int64)
+    line_of[hit[0]] = hit[1]
+    has = line_of >= 0
+    along = np.zeros(len(cl))
+    foot = np.zeros((len(cl), 2))
+    along[has] = shapely.line_locate_point(lines[line_of[has]], cpts[has])
+    fp = shapely.line_interpolate_point(lines[line_of[has]], along[has])
+    foot[has] = np.stack([shapely.get_x(fp), shapely.get_y(fp)], axis=1)
+    return _ClusterAccess(line_of, along, foot, [ln.coords[0] for ln in lines],
+                          [ln.coords[-1] for ln in lines], shapely.length(lines))
+
+
+def _splitter_candidates(mine: np.ndarray, acc: _ClusterAccess, dist: dict, src: dict
+                         ) -> list[tuple[int, str]]:
+    """The clusters (of one village) whose road foot point lies within 19 km of road from
+    one of the operator's OLTs, each with the id of the OLT it would hang off."""
+    candidates = []
+    for ci in mine:
+        li = int(acc.line_of[ci])
+        if li < 0:
+            continue
+        sa = float(acc.along[ci])
+        via_start = dist.get(acc.starts_xy[li], np.inf) + sa
+        via_end = dist.get(acc.ends_xy[li], np.inf) + float(acc.length[li]) - sa
+        if min(via_start, via_end) <= 19_000.0:
+            end = acc.starts_xy[li] if via_start <= via_end else acc.ends_xy[li]
+            candidates.append((ci, src[end]))
+    return candidates
+
+
+def _place_splitters(rng: np.random.Generator, op: str, candidates: list[tuple[int, str]],
+                     ports_needed: int, urban: bool, foot: np.ndarray, vname: str,
+                     rows: list[dict]) -> None:
+    """Append splitters (16 ports in towns, else 8 or 16) round-robin over the candidate
+    clusters until ``ports_needed`` ports are installed; numbering continues ``rows``."""
+    installed = 0
+    placed = 0
+    while candidates and installed < ports_needed:
+        ci, olt_id = candidates[placed % len(candidates)]
+        qx, qy = float(foot[ci, 0]), float(foot[ci, 1])
+        ports = 16 if (urban or rng.random() < 0.3) else 8
+        installed += ports
+        used = int(rng.binomial(ports, 0.6 if urban else 0.45))
+        rows.append({"node_id": f"SPL-{len(rows) + 1:05d}", "node_type": "splitter",
+                     "operator": op, "olt_id": olt_id, "x": qx,
+                     "y": qy, "ports": str(ports), "ports_used": str(used),
+                     "name": nfc(f"Splitter {vname}")})
+        placed += 1
+
+
+def _village_splitters(rng: np.random.Generator, vil: gpd.GeoDataFrame,
+                       cl: gpd.GeoDataFrame, acc: _ClusterAccess, dist_op: dict[str, dict],
+                       src_op: dict[str, dict]) -> list[dict]:
+    """Splitter rows, village by village (by id) and operator by operator: whether the
+    operator serves the village, its expected demand in ports, and the splitters for it
+    on the village's clusters (largest first)."""
+    vid_c = cl["village_id"].to_numpy()
+    order = np.lexsort((cl["cluster_id"].to_numpy(), -cl["households"].to_numpy(), vid_c))
+    vids_sorted = vid_c[order]
+    rows: list[dict] = []
+    p_serve = {"VNPT": 0.85, "Viettel": 0.8, "FPT Telecom": 0.6}
+    v = vil.sort_values("village_id")
+    for vid, kind, hh, did, vname in zip(v["village_id"], v["kind"], v["households"],
+                                         v["district_id"], v["name"], strict=True):
+        lo = int(np.searchsorted(vids_sorted, vid, side="left"))
+        hi = int(np.searchsorted(vids_sorted, vid, side="right"))
+        mine = order[lo:hi]
+        urban = kind == "tổ dân phố"
+        for op in FTTH_OPERATORS:
+            if op == "FPT Telecom" and did not in ("D01", "D09"):
+                continue
+            if rng.random() > (0.95 if urban else p_serve[op]):
+                continue
+            take_up = rng.uniform(0.3, 0.5) if urban else rng.uniform(0.2, 0.4)
+            ports_needed = int(np.ceil(hh * take_up / 0.6))
+            candidates = _splitter_candidates(mine, acc, dist_op[op], src_op[op])
+            _place_splitters(rng, op, candidates, ports_needed, urban, acc.foot, vname, rows)
+    return rows
+
+
 def make_ftth(rng: np.random.Generator, admin: Admin, roads: gpd.GeoDataFrame,
               vil: gpd.GeoDataFrame, clusters: gpd.GeoDataFrame) -> pd.DataFrame:
     """OLTs in the district towns (1-3 per operator and town; FPT Telecom only in the city
@@ -1848,125 +2208,27 @@ def make_ftth(rng: np.random.Generator, admin: Admin, roads: gpd.GeoDataFrame,
     about 60 % utilisation, in splitters of 8 or 16 ports (16 in towns) spread over the
     largest clusters; ports_used ~ Binomial(ports, 0.6) in towns and 0.45 elsewhere.
     """
-    G = nx.Graph()
     lines = roads.geometry.to_numpy()
-    for i, ln in enumerate(lines):
-        a, b = ln.coords[0], ln.coords[-1]
-        G.add_edge(a, b, weight=ln.length, idx=i)
+    G = _road_graph(lines)
     nodes = sorted(G.nodes)
     nxy = np.asarray(nodes)
     ntree = cKDTree(nxy)
-    ltree = shapely.STRtree(lines)
-    olts: list[dict] = []
-    for d in DISTRICTS:
-        tx, ty = admin.towns[d.district_id]
-        for op in FTTH_OPERATORS:
-            if op == "FPT Telecom" and d.district_id not in ("D01", "D09"):
-                continue
-            k = 3 if d.district_id == "D01" and op != "FPT Telecom" else (
-                2 if d.district_id == "D01" or rng.random() < 0.3 else 1)
-            for j in range(k):
-                x = tx + rng.normal(0, 700 if d.district_id == "D01" else 350)
-                y = ty + rng.normal(0, 700 if d.district_id == "D01" else 350)
-                _, ni = ntree.query((x, y))
-                olts.append({"node_id": f"OLT-{OP_CODE.get(op, 'FPT')}-{d.district_id}-{j + 1}",
-                             "operator": op, "node": nodes[ni], "x": x, "y": y,
-                             "name": nfc(f"OLT {d.short_name} {j + 1} ({op})")})
+    olts = _town_olts(rng, admin, ntree, nodes)
     # commune-hub OLTs where the district-town OLTs are far by road
-    com = admin.communes.sort_values("commune_id", kind="stable")
-    for op, p_hub in (("VNPT", 0.75), ("Viettel", 0.55)):
-        srcs = sorted({o["node"] for o in olts if o["operator"] == op})
-        dist = nx.multi_source_dijkstra_path_length(G, srcs, cutoff=60_000.0)
-        n_hub = 0
-        for cid, cname, cx, cy in zip(com["commune_id"], com["name"], com["centre_x"],
-                                      com["centre_y"], strict=True):
-            _, ni = ntree.query((float(cx), float(cy)))
-            if dist.get(nodes[ni], np.inf) <= 12_000.0 or rng.random() > p_hub:
-                continue
-            n_hub += 1
-            olts.append({"node_id": f"OLT-{OP_CODE[op]}-{cid}", "operator": op,
-                         "node": nodes[ni], "x": float(nxy[ni, 0]), "y": float(nxy[ni, 1]),
-                         "name": nfc(f"OLT {cname} ({op})")})
-        log.info("FTTH: %d commune-hub OLTs for %s", n_hub, op)
+    _add_hub_olts(rng, G, admin, olts, ntree, nodes, nxy)
     # road distance to each operator's OLTs, and which OLT is nearest by road
-    dist_op: dict[str, dict] = {}
-    src_op: dict[str, dict] = {}
-    for op in FTTH_OPERATORS:
-        srcs = sorted({o["node"] for o in olts if o["operator"] == op})
-        dist_op[op], paths = nx.multi_source_dijkstra(G, srcs, cutoff=25_000.0)
-        olt_at = {}
-        for o in olts:
-            if o["operator"] == op:
-                olt_at.setdefault(o["node"], o["node_id"])
-        src_op[op] = {n: olt_at[pth[0]] for n, pth in paths.items()}
+    dist_op, src_op = _olt_reach(G, olts)
     # every cluster's nearest road (within 400 m) and the foot point on it
     cl = clusters.sort_values("cluster_id").reset_index(drop=True)
-    cpts = cl.geometry.to_numpy()
-    hit = ltree.query_nearest(cpts, max_distance=400.0, all_matches=False)
-    line_of = np.full(len(cl), -1, dtype=np.int64)
-    line_of[hit[0]] = hit[1]
-    has = line_of >= 0
-    along = np.zeros(len(cl))
-    foot = np.zeros((len(cl), 2))
-    along[has] = shapely.line_locate_point(lines[line_of[has]], cpts[has])
-    fp = shapely.line_interpolate_point(lines[line_of[has]], along[has])
-    foot[has] = np.stack([shapely.get_x(fp), shapely.get_y(fp)], axis=1)
-    starts_xy = [ln.coords[0] for ln in lines]
-    ends_xy = [ln.coords[-1] for ln in lines]
-    length = shapely.length(lines)
-    # clusters grouped by village, largest first
-    vid_c = cl["village_id"].to_numpy()
-    order = np.lexsort((cl["cluster_id"].to_numpy(), -cl["households"].to_numpy(), vid_c))
-    vids_sorted = vid_c[order]
-    rows: list[dict] = []
-    nsp = 0
-    p_serve = {"VNPT": 0.85, "Viettel": 0.8, "FPT Telecom": 0.6}
-    v = vil.sort_values("village_id")
-    for vid, kind, hh, did, vname in zip(v["village_id"], v["kind"], v["households"],
-                                         v["district_id"], v["name"], strict=True):
-        lo = int(np.searchsorted(vids_sorted, vid, side="left"))
-        hi = int(np.searchsorted(vids_sorted, vid, side="right"))
-        mine = order[lo:hi]
-        urban = kind == "tổ dân phố"
-        for op in FTTH_OPERATORS:
-            if op == "FPT Telecom" and did not in ("D01", "D09"):
-                continue
-            if rng.random() > (0.95 if urban else p_serve[op]):
-                continue
-            take_up = rng.uniform(0.3, 0.5) if urban else rng.uniform(0.2, 0.4)
-            ports_needed = int(np.ceil(hh * take_up / 0.6))
-            candidates = []
-            for ci in mine:
-                li = int(line_of[ci])
-                if li < 0:
-                    continue
-                sa = float(along[ci])
-                via_start = dist_op[op].get(starts_xy[li], np.inf) + sa
-                via_end = dist_op[op].get(ends_xy[li], np.inf) + float(length[li]) - sa
-                if min(via_start, via_end) <= 19_000.0:
-                    end = starts_xy[li] if via_start <= via_end else ends_xy[li]
-                    candidates.append((ci, src_op[op][end]))
-            installed = 0
-            placed = 0
-            while candidates and installed < ports_needed:
-                ci, olt_id = candidates[placed % len(candidates)]
-                qx, qy = float(foot[ci, 0]), float(foot[ci, 1])
-                ports = 16 if (urban or rng.random() < 0.3) else 8
-                installed += ports
-                used = int(rng.binomial(ports, 0.6 if urban else 0.45))
-                nsp += 1
-                rows.append({"node_id": f"SPL-{nsp:05d}", "node_type": "splitter",
-                             "operator": op, "olt_id": olt_id, "x": qx,
-                             "y": qy, "ports": str(ports), "ports_used": str(used),
-                             "name": nfc(f"Splitter {vname}")})
-                placed += 1
+    acc = _cluster_access(cl, lines)
+    rows = _village_splitters(rng, vil, cl, acc, dist_op, src_op)
     out = [{"node_id": o["node_id"], "node_type": "olt", "operator": o["operator"],
             "olt_id": "", "x": o["x"], "y": o["y"], "ports": "", "ports_used": "",
             "name": o["name"]} for o in olts]
     df = pd.DataFrame(out + rows)
     lon, lat = TO_LL.transform(df["x"].to_numpy(), df["y"].to_numpy())
     df["lon"], df["lat"] = lon, lat
-    log.info("FTTH: %d OLTs, %d splitters", len(olts), nsp)
+    log.info("FTTH: %d OLTs, %d splitters", len(olts), len(rows))
     return df
 
 
