@@ -405,27 +405,9 @@ def _build_section(
 
 
 def _coerce(hint: Any, value: Any, base_dir: Path | None) -> Any:
-    """Check one configuration value against the type hint of its field and convert it.
-
-    Parameters
-    ----------
-    hint
-        The field's type hint (as resolved by :func:`typing.get_type_hints`).
-    value
-        The value as parsed from TOML.
-    base_dir
-        Directory that relative paths are resolved against (``None``: left relative).
-
-    Returns
-    -------
-    Any
-        The value in the field's type.
-
-    Raises
-    ------
-    TypeError, ValueError
-        With the text shown to the user when the value does not fit the hint.
-    """
+    """``value`` (as parsed from TOML) checked against the type ``hint`` of its field and
+    converted; relative paths are resolved against ``base_dir``. Raises TypeError or
+    ValueError with the text shown to the user."""
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
     if origin in (typing.Union, types.UnionType):
@@ -445,20 +427,7 @@ def _coerce(hint: Any, value: Any, base_dir: Path | None) -> Any:
 
 
 def _coerce_optional(args: tuple[Any, ...], value: Any, base_dir: Path | None) -> Any:
-    """``X | None``: ``None`` stays ``None`` when allowed, anything else is coerced to ``X``.
-
-    Parameters
-    ----------
-    args
-        The members of the union.
-    value, base_dir
-        As for :func:`_coerce`.
-
-    Returns
-    -------
-    Any
-        ``None`` or the value coerced to the first non-``None`` member.
-    """
+    """``X | None``: ``None`` stays ``None`` when allowed, anything else is coerced to ``X``."""
     if value is None and type(None) in args:
         return None
     inner = [a for a in args if a is not type(None)]
@@ -466,20 +435,7 @@ def _coerce_optional(args: tuple[Any, ...], value: Any, base_dir: Path | None) -
 
 
 def _coerce_path(value: Any, base_dir: Path | None) -> Path:
-    """A non-empty path string, ``~`` expanded, relative paths resolved against ``base_dir``.
-
-    Parameters
-    ----------
-    value
-        The value as parsed from TOML.
-    base_dir
-        Directory of the TOML file, or ``None`` to leave relative paths relative.
-
-    Returns
-    -------
-    Path
-        The path.
-    """
+    """A non-empty path string, ``~`` expanded, relative paths resolved against ``base_dir``."""
     if not isinstance(value, str) or not value:
         raise TypeError("expected a non-empty path string")
     p = Path(value).expanduser()
@@ -489,74 +445,28 @@ def _coerce_path(value: Any, base_dir: Path | None) -> Path:
 
 
 def _coerce_literal(args: tuple[Any, ...], value: Any) -> Any:
-    """One of the allowed values of a ``Literal[...]`` field.
-
-    Parameters
-    ----------
-    args
-        The allowed values.
-    value
-        The value as parsed from TOML.
-
-    Returns
-    -------
-    Any
-        ``value`` itself.
-    """
+    """One of the allowed values of a ``Literal[...]`` field."""
     if value not in args:
         raise ValueError(f"must be one of {', '.join(map(repr, args))}")
     return value
 
 
 def _coerce_bool(value: Any) -> bool:
-    """A TOML boolean (no truthy numbers or strings).
-
-    Parameters
-    ----------
-    value
-        The value as parsed from TOML.
-
-    Returns
-    -------
-    bool
-        ``value`` itself.
-    """
+    """A TOML boolean (no truthy numbers or strings)."""
     if not isinstance(value, bool):
         raise TypeError("expected true or false")
     return value
 
 
 def _coerce_int(value: Any) -> int:
-    """A TOML integer (a boolean is not an integer here).
-
-    Parameters
-    ----------
-    value
-        The value as parsed from TOML.
-
-    Returns
-    -------
-    int
-        ``value`` itself.
-    """
+    """A TOML integer (a boolean is not an integer here)."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError("expected an integer")
     return value
 
 
 def _coerce_float(value: Any) -> float:
-    """A finite TOML integer or float (not a boolean), as a float.
-
-    Parameters
-    ----------
-    value
-        The value as parsed from TOML.
-
-    Returns
-    -------
-    float
-        ``float(value)``.
-    """
+    """A finite TOML integer or float (not a boolean), as a float."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError("expected a number")
     if not math.isfinite(value):
@@ -565,36 +475,14 @@ def _coerce_float(value: Any) -> float:
 
 
 def _coerce_str(value: Any) -> str:
-    """A TOML string.
-
-    Parameters
-    ----------
-    value
-        The value as parsed from TOML.
-
-    Returns
-    -------
-    str
-        ``value`` itself.
-    """
+    """A TOML string."""
     if not isinstance(value, str):
         raise TypeError("expected a string")
     return value
 
 
 def _coerce_date(value: Any) -> dt.date:
-    """A TOML date, the date of a TOML date-time, or an ISO ``YYYY-MM-DD`` string.
-
-    Parameters
-    ----------
-    value
-        The value as parsed from TOML.
-
-    Returns
-    -------
-    datetime.date
-        The date.
-    """
+    """A TOML date, the date of a TOML date-time, or an ISO ``YYYY-MM-DD`` string."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -605,20 +493,7 @@ def _coerce_date(value: Any) -> dt.date:
 
 
 def _coerce_tuple(args: tuple[Any, ...], value: Any, base_dir: Path | None) -> tuple[Any, ...]:
-    """A TOML array as a tuple, each item coerced to the item type ``args[0]``.
-
-    Parameters
-    ----------
-    args
-        The type arguments of ``tuple[X, ...]``.
-    value, base_dir
-        As for :func:`_coerce`.
-
-    Returns
-    -------
-    tuple
-        The coerced items.
-    """
+    """A TOML array as a tuple, each item coerced to the item type ``args[0]``."""
     if not isinstance(value, list | tuple):
         raise TypeError("expected a list")
     return tuple(_coerce(args[0], v, base_dir) for v in value)
@@ -627,20 +502,7 @@ def _coerce_tuple(args: tuple[Any, ...], value: Any, base_dir: Path | None) -> t
 def _coerce_mapping(args: tuple[Any, ...], value: Any,
                     base_dir: Path | None) -> dict[str, Any]:
     """A per-technology TOML table, keys among :data:`TECHNOLOGIES`, values coerced to the
-    value type ``args[1]``.
-
-    Parameters
-    ----------
-    args
-        The type arguments of ``Mapping[K, V]``.
-    value, base_dir
-        As for :func:`_coerce`.
-
-    Returns
-    -------
-    dict
-        The coerced table (merged into the defaults by the caller).
-    """
+    value type ``args[1]``."""
     if not isinstance(value, Mapping):
         raise TypeError("expected a table, e.g. { \"4G\" = 10000 }")
     unknown = [k for k in value if k not in TECHNOLOGIES]

@@ -365,7 +365,7 @@ def cell_rasters(
     Parameters
     ----------
     cells
-        Cell table as returned by :func:`vncoverage.io.read_cells` (working CRS).
+        Cell table as returned by :func:`vncoverage.fileio.read_cells` (working CRS).
     dem
         DEM in the same CRS.
     radio

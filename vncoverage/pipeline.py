@@ -28,7 +28,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -118,6 +118,11 @@ class Fingerprints:
     def as_dict(self) -> dict[str, str]:
         return {"layers": self.layers, "villages": self.villages, "fibre": self.fibre,
                 "cells": self.cells, "results": self.results}
+
+    def with_options(self, options: Mapping[str, Any]) -> str:
+        """A fingerprint of the results and of the ``options`` of their outputs (language,
+        map, ...): what a workspace compares to know that its outputs are current."""
+        return _digest({"results": self.results, "outputs": dict(options)})
 
 
 def _digest(obj: Any) -> str:

@@ -152,7 +152,7 @@ def build_network(roads: gpd.GeoDataFrame, *, node_tolerance_m: float = 0.5) -> 
     roads
         LineStrings or MultiLineStrings in a projected CRS (metres), with optional
         ``road_id``, ``road_class`` and ``name`` columns (as returned by
-        :func:`vncoverage.io.read_roads`).
+        :func:`vncoverage.fileio.read_roads`).
     node_tolerance_m
         Vertices closer than this (metres) are the same node. Absorbs the rounding of
         coordinates written with few decimals (GeoJSON at 1e-7 degrees is ~1 cm).

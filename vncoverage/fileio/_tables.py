@@ -1,6 +1,6 @@
 """Reading messy tables: encodings, separators, header rows, column names, numbers, angles.
 
-Private helpers of :mod:`vncoverage.io`. Everything here works on bytes or strings, reports
+Private helpers of :mod:`vncoverage.fileio`. Everything here works on bytes or strings, reports
 problems as :class:`~vncoverage.errors.Problem` (never raises on bad content) and says what
 it did, so the loader can tell the user which encoding, separator and column mapping were
 used.

@@ -2,7 +2,7 @@
 
 Each ``*_figure`` function returns a :class:`matplotlib.figure.Figure`; :func:`figure_png`
 renders one to PNG bytes. Nothing here touches a path: the report embeds the bytes and
-:mod:`vncoverage.io` writes them when asked.
+:mod:`vncoverage.outputs.writer` writes them.
 """
 
 from __future__ import annotations

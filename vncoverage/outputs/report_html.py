@@ -2,9 +2,9 @@
 read on screen and printed to PDF (A4, page breaks between major sections, table headers
 repeated on each page, nothing interactive).
 
-The content is :mod:`vncoverage.report`'s; this module only lays it out. The page is built
+The content is :mod:`vncoverage.outputs.report`'s; this module only lays it out. The page is built
 with a Jinja2 template with autoescaping on, so every value (names from input files
-included) is HTML-escaped. Pure text generation; writing is :mod:`vncoverage.io`'s job.
+included) is HTML-escaped. Pure text generation; writing is :mod:`vncoverage.outputs.writer`'s job.
 """
 
 from __future__ import annotations
@@ -203,10 +203,10 @@ def html_report(ctx: ReportContext, *, figures: Mapping[str, bytes] | None = Non
     Parameters
     ----------
     ctx
-        The report content (:class:`vncoverage.report.ReportContext`).
+        The report content (:class:`vncoverage.outputs.report.ReportContext`).
     figures
         PNG bytes keyed ``kpi_progress``, ``district_coverage`` and ``gap_map``
-        (:mod:`vncoverage.charts`), embedded as data URLs.
+        (:mod:`vncoverage.outputs.charts`), embedded as data URLs.
     """
     import jinja2
 

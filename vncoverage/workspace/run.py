@@ -4,7 +4,6 @@ state as its store, stage the outputs and the new state, commit (:func:`run_work
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import logging
 import shutil
@@ -88,8 +87,7 @@ def run_workspace(cfg: Config, ws: str | Path, *, mode: str = "run",
         if mode == "add-sites":  # the cell list is the workspace's plus the file's
             inputs = dataclasses.replace(inputs, checksums={**inputs.checksums,
                                                             "cells": fps.cells})
-        fingerprints = {**fps.as_dict(), "all": _digest({"results": fps.results,
-                                                         "outputs": out_opts})}
+        fingerprints = {**fps.as_dict(), "all": fps.with_options(out_opts)}
         report = WorkspaceRun(results=None, path=ws, timings={"load": t_load})
         if _up_to_date(ws, previous, fingerprints["all"]):
             report.up_to_date = True
@@ -132,10 +130,6 @@ def run_workspace(cfg: Config, ws: str | Path, *, mode: str = "run",
     report.written = [ws / p.relative_to(staging) for p in written]
     report.timings["total"] = time.perf_counter() - t_start
     return report
-
-
-def _digest(obj: Any) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _check_web_assets(web_assets: str | Path | None) -> None:
