@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import geopandas as gpd
 import numpy as np
@@ -41,6 +42,7 @@ from scipy.spatial import cKDTree
 
 from .config import FtthConfig
 from .roads import (
+    AttachedGraph,
     RoadNetwork,
     attach_points,
     build_network,
@@ -199,13 +201,627 @@ def _clusters(
 
 
 def _xy(g: gpd.GeoSeries | gpd.GeoDataFrame) -> np.ndarray:
+    """Point coordinates, shape (n, 2), metres in the working CRS."""
     geom = g.geometry if isinstance(g, gpd.GeoDataFrame) else g
     return np.column_stack([geom.x.to_numpy(), geom.y.to_numpy()]) if len(geom) else np.empty(
         (0, 2))
 
 
 def _finite(a: np.ndarray) -> np.ndarray:
+    """``a`` with ``inf`` (no route) as NaN."""
     return np.where(np.isfinite(a), a, np.nan)
+
+
+@dataclass(frozen=True)
+class _Sites:
+    """The points of the stage, in the working (metric) CRS.
+
+    Attributes
+    ----------
+    cluster_xy, cluster_households, cluster_village, cluster_index
+        Household clusters (see :func:`_clusters`): coordinates (m), households,
+        ``village_id`` and index.
+    centre_xy
+        Village centres (cultural houses), coordinates (m), in the order of the villages.
+    splitter_xy, splitter_index
+        Splitters: coordinates (m) and ``node_id`` index.
+    splitter_free_ports
+        Free ports per splitter before the assignment (``ports - ports_used``, at least 0).
+    splitter_olt
+        Row in ``olt_xy`` of each splitter's own OLT (``olt_id``), -1 when unknown.
+    olt_xy
+        OLTs, coordinates (m).
+    """
+
+    cluster_xy: np.ndarray
+    cluster_households: np.ndarray
+    cluster_village: np.ndarray
+    cluster_index: pd.Index
+    centre_xy: np.ndarray
+    splitter_xy: np.ndarray
+    splitter_index: pd.Index
+    splitter_free_ports: np.ndarray
+    splitter_olt: np.ndarray
+    olt_xy: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Placement:
+    """Where a set of points sits on the road network.
+
+    Attributes
+    ----------
+    node
+        Leaf node of each point in the attached graph; -1 off the network or without a
+        road network.
+    snap_m
+        Straight-line distance from each point to its road, metres; NaN off the network or
+        without a road network.
+    offnetwork
+        Whether each point is off the network (always ``False`` without a road network).
+    """
+
+    node: np.ndarray
+    snap_m: np.ndarray
+    offnetwork: np.ndarray
+
+    @classmethod
+    def unsnapped(cls, n_points: int) -> _Placement:
+        """``n_points`` points without a road network: no node, no snap, all reachable."""
+        return cls(node=np.full(n_points, -1, dtype=np.int64),
+                   snap_m=np.full(n_points, np.nan),
+                   offnetwork=np.zeros(n_points, dtype=bool))
+
+
+@dataclass(frozen=True)
+class _OnRoads:
+    """The road network and the graph with every point attached (:func:`attach_points`)."""
+
+    net: RoadNetwork
+    graph: AttachedGraph
+
+
+@dataclass(frozen=True)
+class _Routing:
+    """How routes are measured: along the road network, or straight line times a factor.
+
+    Attributes
+    ----------
+    method
+        The ``ftth_method`` text.
+    straight_line_factor
+        Route length over straight-line distance, used without a road network.
+    roads
+        Road network and attached graph; ``None`` for the straight-line fallback.
+    splitters, olts, centres, clusters
+        Placement of each set of points on the road network.
+    """
+
+    method: str
+    straight_line_factor: float
+    roads: _OnRoads | None
+    splitters: _Placement
+    olts: _Placement
+    centres: _Placement
+    clusters: _Placement
+
+
+@dataclass(frozen=True)
+class _VillageDistances:
+    """Routes from each village centre, metres (``inf`` when there is none).
+
+    Attributes
+    ----------
+    nearest_splitter_m
+        To the nearest usable splitter.
+    nearest_free_before_m
+        To the nearest usable splitter with a free port before the household assignment
+        (along the roads: only up to the drop reach).
+    nearest_free_m
+        To the nearest usable splitter with a port still free after the assignment.
+    nearest_olt_m
+        To the nearest OLT (along the roads: only up to the GPON reach).
+    """
+
+    nearest_splitter_m: np.ndarray
+    nearest_free_before_m: np.ndarray
+    nearest_free_m: np.ndarray
+    nearest_olt_m: np.ndarray
+
+
+def _sites(
+    villages: gpd.GeoDataFrame,
+    centres: gpd.GeoSeries,
+    settlements: gpd.GeoDataFrame | None,
+    nodes: gpd.GeoDataFrame,
+) -> _Sites:
+    """Household clusters, village centres, splitters (with free ports and own OLT) and
+    OLTs as coordinate arrays.
+
+    Parameters
+    ----------
+    villages, centres, settlements, nodes
+        As for :func:`ftth_reach`.
+
+    Returns
+    -------
+    _Sites
+        The points of the stage.
+    """
+    cluster_xy, households, village, cluster_index = _clusters(villages, centres, settlements)
+    olts = nodes[nodes["node_type"] == "olt"]
+    spl = nodes[nodes["node_type"] == "splitter"]
+    free_ports = (spl["ports"] - spl["ports_used"]).clip(lower=0).to_numpy(np.int64)
+    olt_row = pd.Series(np.arange(len(olts)), index=olts.index)
+    own_olt = olt_row.reindex(spl["olt_id"].astype(str).to_numpy()).fillna(-1).to_numpy(
+        np.int64)
+    return _Sites(cluster_xy=cluster_xy, cluster_households=households,
+                  cluster_village=village, cluster_index=cluster_index,
+                  centre_xy=_xy(centres), splitter_xy=_xy(spl), splitter_index=spl.index,
+                  splitter_free_ports=free_ports, splitter_olt=own_olt, olt_xy=_xy(olts))
+
+
+def _straight_line_routing(sites: _Sites, straight_line_factor: float) -> _Routing:
+    """The straight-line fallback: no road network, nothing snapped, nothing off it.
+
+    Parameters
+    ----------
+    sites
+        The points of the stage.
+    straight_line_factor
+        Route length over straight-line distance.
+
+    Returns
+    -------
+    _Routing
+        Without roads; every placement unsnapped.
+    """
+    return _Routing(
+        method=STRAIGHT_LINE.format(factor=straight_line_factor),
+        straight_line_factor=straight_line_factor, roads=None,
+        splitters=_Placement.unsnapped(len(sites.splitter_xy)),
+        olts=_Placement.unsnapped(len(sites.olt_xy)),
+        centres=_Placement.unsnapped(len(sites.centre_xy)),
+        clusters=_Placement.unsnapped(len(sites.cluster_xy)))
+
+
+def _road_routing(
+    sites: _Sites,
+    roads: gpd.GeoDataFrame | RoadNetwork,
+    max_snap_m: float,
+    straight_line_factor: float,
+) -> _Routing:
+    """Snap splitters, OLTs, village centres and household clusters onto their nearest
+    road within ``max_snap_m`` metres (one :func:`attach_points` call for all of them).
+
+    Parameters
+    ----------
+    sites
+        The points of the stage.
+    roads
+        Road LineStrings, or a prebuilt road network.
+    max_snap_m
+        Maximum snap distance, metres; points farther from any road are off the network.
+    straight_line_factor
+        Kept in the result (not used along the roads).
+
+    Returns
+    -------
+    _Routing
+        Along the roads, with the placement of each set of points.
+    """
+    net = roads if isinstance(roads, RoadNetwork) else build_network(roads)
+    method = ROAD_NETWORK.format(snap=max_snap_m)
+    point_sets = (sites.splitter_xy, sites.olt_xy, sites.centre_xy, sites.cluster_xy)
+    graph = attach_points(net, np.vstack(point_sets), max_snap_m=max_snap_m)
+    bounds = np.cumsum([0, *(len(xy) for xy in point_sets)])
+    splitters, olts, centres, clusters = (
+        _Placement(node=graph.point_node[a:b], snap_m=graph.snap_m[a:b],
+                   offnetwork=graph.point_node[a:b] < 0)
+        for a, b in pairwise(bounds))
+    return _Routing(method=method, straight_line_factor=straight_line_factor,
+                    roads=_OnRoads(net=net, graph=graph), splitters=splitters, olts=olts,
+                    centres=centres, clusters=clusters)
+
+
+def _routing(
+    sites: _Sites, cfg: FtthConfig, roads: gpd.GeoDataFrame | RoadNetwork | None
+) -> _Routing:
+    """Snap the points onto the road network, or take the straight-line fallback without
+    road data (see :func:`_road_routing`, :func:`_straight_line_routing`)."""
+    if roads is None:
+        return _straight_line_routing(sites, cfg.straight_line_factor)
+    return _road_routing(sites, roads, cfg.max_snap_m, cfg.straight_line_factor)
+
+
+def _olt_route_straight_line_m(sites: _Sites, straight_line_factor: float) -> np.ndarray:
+    """Route of each splitter to its own OLT, straight line times the factor, metres
+    (``inf`` when the OLT is unknown)."""
+    has_olt = sites.splitter_olt >= 0
+    own = np.where(has_olt, sites.splitter_olt, 0)
+    route_m = (np.hypot(*(sites.splitter_xy - sites.olt_xy[own]).T) * straight_line_factor
+               if len(sites.olt_xy) else np.full(len(sites.splitter_xy), np.inf))
+    return np.where(has_olt, route_m, np.inf)
+
+
+def _olt_route_along_roads_m(
+    sites: _Sites, graph: AttachedGraph, splitters: _Placement, olts: _Placement
+) -> np.ndarray:
+    """Route of each splitter to its own OLT along the roads, metres (``inf`` when the OLT
+    is unknown, either is off the network, or no road joins them); one Dijkstra run per
+    OLT."""
+    route_m = np.full(len(sites.splitter_xy), np.inf)
+    has = np.flatnonzero((sites.splitter_olt >= 0) & ~splitters.offnetwork)
+    if len(has):
+        oi, si, dist_m = pairs_within(graph, olts.node, splitters.node[has], limit=np.inf)
+        mine = sites.splitter_olt[has[si]] == oi
+        route_m[has[si[mine]]] = dist_m[mine]
+    return route_m
+
+
+def _olt_route_m(sites: _Sites, routing: _Routing) -> np.ndarray:
+    """Route of each splitter to its own OLT, metres (``inf`` when there is none); a
+    splitter is usable when this is within the GPON reach."""
+    if routing.roads is None:
+        return _olt_route_straight_line_m(sites, routing.straight_line_factor)
+    return _olt_route_along_roads_m(sites, routing.roads.graph, routing.splitters,
+                                    routing.olts)
+
+
+def _free_ports_left(
+    free_ports: np.ndarray, selected: np.ndarray, selected_left: np.ndarray
+) -> np.ndarray:
+    """Free ports per splitter after the assignment: ``selected_left`` for the ``selected``
+    splitters (mask or positions), unchanged for the others."""
+    free_left = free_ports.copy()
+    free_left[selected] = selected_left
+    return free_left
+
+
+def _households_passed_straight_line(
+    sites: _Sites, usable: np.ndarray, drop_reach_m: float, straight_line_factor: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Assign households to the ports of usable splitters within the drop reach, straight
+    line times the factor (:func:`assign_households`).
+
+    Returns
+    -------
+    passed
+        Households passed per cluster.
+    free_left
+        Free ports left per splitter (all splitters).
+    """
+    passed, free_left_usable = assign_households(
+        sites.cluster_xy, sites.cluster_households, sites.splitter_xy[usable],
+        sites.splitter_free_ports[usable], drop_reach_m, straight_line_factor)
+    return passed, _free_ports_left(sites.splitter_free_ports, usable, free_left_usable)
+
+
+def _households_passed_along_roads(
+    sites: _Sites, routing: _Routing, graph: AttachedGraph, usable: np.ndarray,
+    drop_reach_m: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Assign households to the ports of usable splitters with a free port over every
+    (cluster, splitter) pair within the drop reach along the roads (:func:`assign_pairs`).
+
+    Returns
+    -------
+    passed
+        Households passed per cluster.
+    free_left
+        Free ports left per splitter (all splitters).
+    """
+    use_idx = np.flatnonzero(usable & (sites.splitter_free_ports > 0))
+    si, ci, dist_m = pairs_within(graph, routing.splitters.node[use_idx],
+                                  routing.clusters.node, limit=drop_reach_m)
+    passed, free_left_used = assign_pairs(ci, si, dist_m, sites.cluster_households,
+                                          sites.splitter_free_ports[use_idx])
+    return passed, _free_ports_left(sites.splitter_free_ports, use_idx, free_left_used)
+
+
+def _households_passed(
+    sites: _Sites, routing: _Routing, usable: np.ndarray, drop_reach_m: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Households passed per cluster and free ports left per splitter: ports of usable
+    splitters counted down, nearest (cluster, splitter) pair first."""
+    if routing.roads is None:
+        return _households_passed_straight_line(sites, usable, drop_reach_m,
+                                                routing.straight_line_factor)
+    return _households_passed_along_roads(sites, routing, routing.roads.graph, usable,
+                                          drop_reach_m)
+
+
+def _nearest_straight_line_m(
+    xy: np.ndarray, points_xy: np.ndarray, mask: np.ndarray, straight_line_factor: float
+) -> np.ndarray:
+    """Route from each of ``xy`` to the nearest of ``points_xy[mask]``, straight line times
+    the factor, metres (``inf`` when there is none)."""
+    if not mask.any() or len(xy) == 0:
+        return np.full(len(xy), np.inf)
+    return cKDTree(points_xy[mask]).query(xy)[0] * straight_line_factor
+
+
+def _nearest_along_roads_m(
+    graph: AttachedGraph, target_node: np.ndarray, source_node: np.ndarray,
+    mask: np.ndarray, limit_m: float = np.inf,
+) -> np.ndarray:
+    """Route along the roads from the nearest of ``source_node[mask]`` to each target,
+    metres (``inf`` beyond ``limit_m`` or for a target off the network)."""
+    dist_m, _ = distances_from(graph, np.where(mask, source_node, -1), limit=limit_m)
+    return np.where(target_node >= 0, dist_m[target_node], np.inf)
+
+
+def _village_distances_straight_line(
+    sites: _Sites, usable: np.ndarray, free_before: np.ndarray, free_after: np.ndarray,
+    straight_line_factor: float,
+) -> _VillageDistances:
+    """Routes from each village centre, straight line times the factor (see
+    :func:`_village_distances`)."""
+    f, vxy, sxy = straight_line_factor, sites.centre_xy, sites.splitter_xy
+    return _VillageDistances(
+        nearest_splitter_m=_nearest_straight_line_m(vxy, sxy, usable, f),
+        nearest_free_before_m=_nearest_straight_line_m(vxy, sxy, free_before, f),
+        nearest_free_m=_nearest_straight_line_m(vxy, sxy, free_after, f),
+        nearest_olt_m=_nearest_straight_line_m(
+            vxy, sites.olt_xy, np.ones(len(sites.olt_xy), dtype=bool), f))
+
+
+def _village_distances_along_roads(
+    routing: _Routing, graph: AttachedGraph, usable: np.ndarray, free_before: np.ndarray,
+    free_after: np.ndarray, cfg: FtthConfig,
+) -> _VillageDistances:
+    """Routes from each village centre along the roads, one multi-source Dijkstra run
+    each (see :func:`_village_distances`)."""
+    v_node, s_node = routing.centres.node, routing.splitters.node
+    return _VillageDistances(
+        nearest_splitter_m=_nearest_along_roads_m(graph, v_node, s_node, usable),
+        nearest_free_before_m=_nearest_along_roads_m(graph, v_node, s_node, free_before,
+                                                     cfg.drop_reach_m),
+        nearest_free_m=_nearest_along_roads_m(graph, v_node, s_node, free_after),
+        nearest_olt_m=_nearest_along_roads_m(graph, v_node, routing.olts.node,
+                                             ~routing.olts.offnetwork, cfg.gpon_reach_m))
+
+
+def _village_distances(
+    sites: _Sites, routing: _Routing, usable: np.ndarray, free_left: np.ndarray,
+    cfg: FtthConfig,
+) -> _VillageDistances:
+    """Routes from each village centre to the nearest usable splitter, usable splitter
+    with a free port before and after the assignment, and OLT.
+
+    Parameters
+    ----------
+    sites, routing
+        The points and how routes are measured.
+    usable
+        Usable splitters.
+    free_left
+        Free ports left per splitter after the assignment.
+    cfg
+        Drop and GPON reaches (cut-offs along the roads).
+
+    Returns
+    -------
+    _VillageDistances
+        Metres, ``inf`` when there is none.
+    """
+    free_before = usable & (sites.splitter_free_ports > 0)
+    free_after = usable & (free_left > 0)
+    if routing.roads is None:
+        return _village_distances_straight_line(sites, usable, free_before, free_after,
+                                                routing.straight_line_factor)
+    return _village_distances_along_roads(routing, routing.roads.graph, usable, free_before,
+                                          free_after, cfg)
+
+
+def _per_cluster_table(sites: _Sites, clusters: _Placement, passed: np.ndarray) -> pd.DataFrame:
+    """The ``per_cluster`` table of :class:`FtthResult`."""
+    return pd.DataFrame(
+        {"village_id": sites.cluster_village, "households": sites.cluster_households,
+         "households_passed": passed, "snap_m": clusters.snap_m,
+         "offnetwork": clusters.offnetwork}, index=sites.cluster_index)
+
+
+def _village_households(
+    per_cluster: pd.DataFrame, village_index: pd.Index
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Households per village: in all, passed, and in clusters off the network (int64, 0
+    for a village without clusters)."""
+    by_v = per_cluster.groupby("village_id")
+    total = by_v["households"].sum().reindex(village_index).fillna(0).astype("int64")
+    passed = by_v["households_passed"].sum().reindex(village_index).fillna(0).astype("int64")
+    offnetwork = (per_cluster["households"] * per_cluster["offnetwork"]).groupby(
+        per_cluster["village_id"]).sum().reindex(village_index).fillna(0).astype("int64")
+    return total, passed, offnetwork
+
+
+def _household_share(total: pd.Series, passed: pd.Series) -> np.ndarray:
+    """Share of the households passed, in [0, 1] (0 for a village without households)."""
+    return np.where(total > 0, passed / total.where(total > 0, 1), 0.0)
+
+
+def _covered(centre_passed: np.ndarray, share: np.ndarray, cfg: FtthConfig) -> np.ndarray:
+    """The FTTH verdict per village under ``cfg.rule``."""
+    share_ok = share >= cfg.household_share - 1e-12
+    return {
+        "centre": centre_passed,
+        "share": share_ok,
+        "centre_or_share": centre_passed | share_ok,
+    }[cfg.rule]
+
+
+def _extra_cable_m(
+    covered: np.ndarray, distances: _VillageDistances, cfg: FtthConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """Extra cable for villages not covered, metres (0 for covered ones).
+
+    Returns
+    -------
+    extra_m
+        Beyond the drop reach to the nearest usable splitter with a free port left.
+    extra_to_olt_m
+        Feeder to the nearest OLT, ``inf`` when none is within the GPON reach.
+    """
+    d_free_m, d_olt_m = distances.nearest_free_m, distances.nearest_olt_m
+    extra_m = np.where(covered, 0.0, np.maximum(d_free_m - cfg.drop_reach_m, 0.0))
+    extra_to_olt_m = np.where(covered, 0.0,
+                              np.where(d_olt_m <= cfg.gpon_reach_m, d_olt_m, np.inf))
+    return extra_m, extra_to_olt_m
+
+
+def _per_village_table(
+    village_index: pd.Index, per_cluster: pd.DataFrame, distances: _VillageDistances,
+    routing: _Routing, cfg: FtthConfig,
+) -> pd.DataFrame:
+    """The ``per_village`` table of :class:`FtthResult`: households passed, the verdict,
+    distances and extra cable, snap and method.
+
+    Parameters
+    ----------
+    village_index
+        ``village_id`` of every village, in order.
+    per_cluster
+        See :func:`_per_cluster_table`.
+    distances
+        Routes from each village centre.
+    routing
+        Placement of the village centres and the method text.
+    cfg
+        Drop and GPON reaches, verdict rule and household share.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``village_id``, columns :data:`VILLAGE_COLUMNS`; distances with NaN
+        for none.
+    """
+    total, passed, offnetwork = _village_households(per_cluster, village_index)
+    share = _household_share(total, passed)
+    centre_passed = distances.nearest_free_before_m <= cfg.drop_reach_m
+    covered = _covered(centre_passed, share, cfg)
+    extra_m, extra_to_olt_m = _extra_cable_m(covered, distances, cfg)
+    return pd.DataFrame(
+        {
+            "ftth_households": total.to_numpy(),
+            "ftth_households_passed": passed.to_numpy(),
+            "ftth_household_share": share,
+            "ftth_households_offnetwork": offnetwork.to_numpy(),
+            "ftth_centre_passed": centre_passed,
+            "ftth_covered": covered,
+            "ftth_nearest_splitter_m": _finite(distances.nearest_splitter_m),
+            "ftth_nearest_free_splitter_m": _finite(distances.nearest_free_m),
+            "ftth_extra_cable_m": _finite(extra_m),
+            "ftth_extra_cable_to_olt_m": _finite(extra_to_olt_m),
+            "ftth_snap_m": routing.centres.snap_m,
+            "ftth_offnetwork": routing.centres.offnetwork,
+            "ftth_method": routing.method,
+        },
+        index=village_index,
+    )
+
+
+def _splitter_table(
+    sites: _Sites, splitters: _Placement, olt_route_m: np.ndarray, usable: np.ndarray,
+    free_left: np.ndarray,
+) -> pd.DataFrame:
+    """The ``splitters`` table of :class:`FtthResult`."""
+    return pd.DataFrame(
+        {"olt_route_m": _finite(olt_route_m), "usable": usable,
+         "free": sites.splitter_free_ports, "free_left": free_left,
+         "snap_m": splitters.snap_m, "offnetwork": splitters.offnetwork},
+        index=sites.splitter_index)
+
+
+def _fibre_ready_roads(
+    routing: _Routing, usable: np.ndarray, drop_reach_m: float
+) -> gpd.GeoDataFrame | None:
+    """The stretches of road within the drop reach along the roads of a usable splitter;
+    ``None`` without a road network."""
+    if routing.roads is None:
+        return None
+    dist_m, _ = distances_from(routing.roads.graph,
+                               np.where(usable, routing.splitters.node, -1),
+                               limit=drop_reach_m)
+    return reached_roads(routing.roads.net, routing.roads.graph, dist_m,
+                         reach_m=drop_reach_m)
+
+
+def _unreached_villages(
+    villages: gpd.GeoDataFrame, centres: gpd.GeoSeries, per_village: pd.DataFrame
+) -> gpd.GeoDataFrame:
+    """The ``unreached`` villages of :class:`FtthResult`: centre points of the villages
+    not covered, with ``name`` (if given) and the distances to bring fibre there."""
+    miss = ~per_village["ftth_covered"].to_numpy()
+    unreached = gpd.GeoDataFrame(
+        per_village.loc[miss, ["ftth_offnetwork", "ftth_nearest_free_splitter_m",
+                               "ftth_extra_cable_m", "ftth_extra_cable_to_olt_m"]],
+        geometry=centres[miss].to_numpy(), crs=centres.crs)
+    if "name" in villages.columns:
+        unreached.insert(0, "name", villages.loc[miss, "name"].to_numpy())
+    return unreached
+
+
+def _straight_line_note(
+    straight_line_factor: float, drop_reach_m: float, gpon_reach_m: float
+) -> str:
+    """The method note without a road network."""
+    return (
+        "FTTH reach: no road network, so every route is the straight-line distance x "
+        f"{straight_line_factor:g}; households are passed by a splitter with a free port "
+        f"within {drop_reach_m:g} m whose route to its OLT is within {gpon_reach_m:g} m "
+        "(flagged in ftth_method)")
+
+
+def _road_network_note(net: RoadNetwork, cfg: FtthConfig) -> str:
+    """The method note along the road network."""
+    return (
+        f"FTTH reach along the road network ({net.length_km:,.0f} km of road, "
+        f"{net.n_edges:,} edges): splitters, OLTs, village centres and household clusters "
+        f"are snapped to the nearest road within {cfg.max_snap_m:g} m (the snap leg "
+        f"counts in every distance); a household is passed when a splitter with a free "
+        f"port is within {cfg.drop_reach_m:g} m along the roads and that splitter's route "
+        f"to its OLT is within {cfg.gpon_reach_m:g} m (GPON); ports are counted down "
+        "nearest pair first; shortest paths by multi-source Dijkstra with cut-offs")
+
+
+def _offnetwork_note(
+    routing: _Routing, cluster_households: np.ndarray, max_snap_m: float
+) -> str | None:
+    """How many points (and households) are off the road network; ``None`` when none is
+    (always without a road network)."""
+    n_off = {"splitter(s)": int(routing.splitters.offnetwork.sum()),
+             "OLT(s)": int(routing.olts.offnetwork.sum()),
+             "village centre(s)": int(routing.centres.offnetwork.sum()),
+             "household cluster(s)": int(routing.clusters.offnetwork.sum())}
+    if not any(n_off.values()):
+        return None
+    off_households = int(cluster_households[routing.clusters.offnetwork].sum())
+    return (f"off the road network (farther than {max_snap_m:g} m from any road, "
+            "unreachable by road, not snapped across): "
+            + ", ".join(f"{n} {k}" for k, n in n_off.items() if n)
+            + f" ({off_households:,} households); see ftth_offnetwork")
+
+
+def _unusable_note(usable: np.ndarray, gpon_reach_m: float) -> str | None:
+    """How many splitters are unusable; ``None`` when all are usable."""
+    n_unusable = int((~usable).sum())
+    if not n_unusable:
+        return None
+    return (f"{n_unusable} of {len(usable)} splitter(s) unusable (off the network, unknown "
+            f"OLT, or route to the OLT longer than {gpon_reach_m:g} m)")
+
+
+def _notes(
+    sites: _Sites, routing: _Routing, usable: np.ndarray, cfg: FtthConfig
+) -> tuple[str, ...]:
+    """The report notes, in order: method and parameters, points off the road network,
+    unusable splitters."""
+    method_note = (
+        _straight_line_note(cfg.straight_line_factor, cfg.drop_reach_m, cfg.gpon_reach_m)
+        if routing.roads is None else _road_network_note(routing.roads.net, cfg))
+    optional = (_offnetwork_note(routing, sites.cluster_households, cfg.max_snap_m),
+                _unusable_note(usable, cfg.gpon_reach_m))
+    return (method_note, *(note for note in optional if note is not None))
 
 
 def ftth_reach(
@@ -247,155 +863,20 @@ def ftth_reach(
         ``ftth_offnetwork``, ``ftth_method``; plus per-cluster and per-splitter tables,
         fibre-ready roads and unreached villages.
     """
-    cxy, hh, vid, cidx = _clusters(villages, centres, settlements)
-    olts = nodes[nodes["node_type"] == "olt"]
-    spl = nodes[nodes["node_type"] == "splitter"]
-    free0 = (spl["ports"] - spl["ports_used"]).clip(lower=0).to_numpy(np.int64)
-    olt_row = pd.Series(np.arange(len(olts)), index=olts.index)
-    spl_olt = olt_row.reindex(spl["olt_id"].astype(str).to_numpy()).fillna(-1).to_numpy(
-        np.int64)
-    vxy, sxy, oxy = _xy(centres), _xy(spl), _xy(olts)
-    nv, nc, ns, no = len(vxy), len(cxy), len(sxy), len(oxy)
-    reach, gpon = cfg.drop_reach_m, cfg.gpon_reach_m
-    fibre_roads: gpd.GeoDataFrame | None = None
-    notes: list[str] = []
-
-    if roads is None:
-        f = cfg.straight_line_factor
-        method = STRAIGHT_LINE.format(factor=f)
-        own = np.where(spl_olt >= 0, spl_olt, 0)
-        route = (np.hypot(*(sxy - oxy[own]).T) * f if no else np.full(ns, np.inf))
-        route = np.where(spl_olt >= 0, route, np.inf)
-        usable = route <= gpon
-        passed, free_left_u = assign_households(cxy, hh, sxy[usable], free0[usable], reach, f)
-        free_left = free0.copy()
-        free_left[usable] = free_left_u
-
-        def nearest(xy: np.ndarray, mask: np.ndarray, pts: np.ndarray = sxy) -> np.ndarray:
-            if not mask.any() or len(xy) == 0:
-                return np.full(len(xy), np.inf)
-            return cKDTree(pts[mask]).query(xy)[0] * f
-
-        d_any = nearest(vxy, usable)
-        d_free0 = nearest(vxy, usable & (free0 > 0))
-        d_free = nearest(vxy, usable & (free_left > 0))
-        d_olt = nearest(vxy, np.ones(no, dtype=bool), oxy)
-        c_snap = np.full(nc, np.nan)
-        v_snap = np.full(nv, np.nan)
-        s_snap = np.full(ns, np.nan)
-        c_off = np.zeros(nc, dtype=bool)
-        v_off = np.zeros(nv, dtype=bool)
-        s_off = np.zeros(ns, dtype=bool)
-        notes.append(
-            "FTTH reach: no road network, so every route is the straight-line distance x "
-            f"{f:g}; households are passed by a splitter with a free port within {reach:g} m "
-            f"whose route to its OLT is within {gpon:g} m (flagged in ftth_method)")
-    else:
-        net = roads if isinstance(roads, RoadNetwork) else build_network(roads)
-        method = ROAD_NETWORK.format(snap=cfg.max_snap_m)
-        pts = np.vstack([sxy, oxy, vxy, cxy])
-        g = attach_points(net, pts, max_snap_m=cfg.max_snap_m)
-        node = g.point_node
-        s_node, o_node = node[:ns], node[ns:ns + no]
-        v_node, c_node = node[ns + no:ns + no + nv], node[ns + no + nv:]
-        snap = g.snap_m
-        s_snap, v_snap, c_snap = snap[:ns], snap[ns + no:ns + no + nv], snap[ns + no + nv:]
-        s_off, v_off, c_off = s_node < 0, v_node < 0, c_node < 0
-        o_off = o_node < 0
-        # route of each splitter to its own OLT (one Dijkstra run per OLT)
-        route = np.full(ns, np.inf)
-        has = np.flatnonzero((spl_olt >= 0) & ~s_off)
-        if len(has):
-            oi, si, dd = pairs_within(g, o_node, s_node[has], limit=np.inf)
-            mine = spl_olt[has[si]] == oi
-            route[has[si[mine]]] = dd[mine]
-        usable = route <= gpon
-        # households: every (cluster, usable splitter) pair within the drop reach
-        use_idx = np.flatnonzero(usable & (free0 > 0))
-        si, ci, dd = pairs_within(g, s_node[use_idx], c_node, limit=reach)
-        passed, free_left_u = assign_pairs(ci, si, dd, hh, free0[use_idx])
-        free_left = free0.copy()
-        free_left[use_idx] = free_left_u
-
-        def nearest_net(mask: np.ndarray, sources: np.ndarray = s_node,
-                        limit: float = np.inf) -> np.ndarray:
-            d, _ = distances_from(g, np.where(mask, sources, -1), limit=limit)
-            return np.where(v_node >= 0, d[v_node], np.inf)
-
-        d_any = nearest_net(usable)
-        d_free0 = nearest_net(usable & (free0 > 0), limit=reach)
-        d_free = nearest_net(usable & (free_left > 0))
-        d_olt = nearest_net(~o_off, o_node, gpon)
-        d_use, _ = distances_from(g, np.where(usable, s_node, -1), limit=reach)
-        fibre_roads = reached_roads(net, g, d_use, reach_m=reach)
-        notes.append(
-            f"FTTH reach along the road network ({net.length_km:,.0f} km of road, "
-            f"{net.n_edges:,} edges): splitters, OLTs, village centres and household clusters "
-            f"are snapped to the nearest road within {cfg.max_snap_m:g} m (the snap leg "
-            f"counts in every distance); a household is passed when a splitter with a free "
-            f"port is within {reach:g} m along the roads and that splitter's route to its "
-            f"OLT is within {gpon:g} m (GPON); ports are counted down nearest pair first; "
-            "shortest paths by multi-source Dijkstra with cut-offs")
-        n_off = {"splitter(s)": int(s_off.sum()), "OLT(s)": int(o_off.sum()),
-                 "village centre(s)": int(v_off.sum()),
-                 "household cluster(s)": int(c_off.sum())}
-        if any(n_off.values()):
-            notes.append(
-                f"off the road network (farther than {cfg.max_snap_m:g} m from any road, "
-                "unreachable by road, not snapped across): "
-                + ", ".join(f"{n} {k}" for k, n in n_off.items() if n)
-                + f" ({int(hh[c_off].sum()):,} households); see ftth_offnetwork")
-    n_unusable = int((~usable).sum())
-    if n_unusable:
-        notes.append(f"{n_unusable} of {ns} splitter(s) unusable (off the network, unknown "
-                     f"OLT, or route to the OLT longer than {gpon:g} m)")
-
-    per_cluster = pd.DataFrame(
-        {"village_id": vid, "households": hh, "households_passed": passed, "snap_m": c_snap,
-         "offnetwork": c_off}, index=cidx)
-    by_v = per_cluster.groupby("village_id")
-    tot = by_v["households"].sum().reindex(villages.index).fillna(0).astype("int64")
-    got = by_v["households_passed"].sum().reindex(villages.index).fillna(0).astype("int64")
-    off_hh = (per_cluster["households"] * per_cluster["offnetwork"]).groupby(
-        per_cluster["village_id"]).sum().reindex(villages.index).fillna(0).astype("int64")
-    share = np.where(tot > 0, got / tot.where(tot > 0, 1), 0.0)
-    centre_passed = d_free0 <= reach
-    share_ok = share >= cfg.household_share - 1e-12
-    covered = {
-        "centre": centre_passed,
-        "share": share_ok,
-        "centre_or_share": centre_passed | share_ok,
-    }[cfg.rule]
-    extra = np.where(covered, 0.0, np.maximum(d_free - reach, 0.0))
-    extra_olt = np.where(covered, 0.0, np.where(d_olt <= gpon, d_olt, np.inf))
-    per_village = pd.DataFrame(
-        {
-            "ftth_households": tot.to_numpy(),
-            "ftth_households_passed": got.to_numpy(),
-            "ftth_household_share": share,
-            "ftth_households_offnetwork": off_hh.to_numpy(),
-            "ftth_centre_passed": centre_passed,
-            "ftth_covered": covered,
-            "ftth_nearest_splitter_m": _finite(d_any),
-            "ftth_nearest_free_splitter_m": _finite(d_free),
-            "ftth_extra_cable_m": _finite(extra),
-            "ftth_extra_cable_to_olt_m": _finite(extra_olt),
-            "ftth_snap_m": v_snap,
-            "ftth_offnetwork": v_off,
-            "ftth_method": method,
-        },
-        index=villages.index,
+    sites = _sites(villages, centres, settlements, nodes)
+    routing = _routing(sites, cfg, roads)
+    olt_route_m = _olt_route_m(sites, routing)
+    usable = olt_route_m <= cfg.gpon_reach_m
+    passed, free_left = _households_passed(sites, routing, usable, cfg.drop_reach_m)
+    distances = _village_distances(sites, routing, usable, free_left, cfg)
+    per_cluster = _per_cluster_table(sites, routing.clusters, passed)
+    per_village = _per_village_table(villages.index, per_cluster, distances, routing, cfg)
+    return FtthResult(
+        per_village=per_village,
+        per_cluster=per_cluster,
+        splitters=_splitter_table(sites, routing.splitters, olt_route_m, usable, free_left),
+        fibre_roads=_fibre_ready_roads(routing, usable, cfg.drop_reach_m),
+        unreached=_unreached_villages(villages, centres, per_village),
+        method=routing.method,
+        notes=_notes(sites, routing, usable, cfg),
     )
-    splitters = pd.DataFrame(
-        {"olt_route_m": _finite(route), "usable": usable, "free": free0,
-         "free_left": free_left, "snap_m": s_snap, "offnetwork": s_off}, index=spl.index)
-    miss = ~per_village["ftth_covered"].to_numpy()
-    unreached = gpd.GeoDataFrame(
-        per_village.loc[miss, ["ftth_offnetwork", "ftth_nearest_free_splitter_m",
-                               "ftth_extra_cable_m", "ftth_extra_cable_to_olt_m"]],
-        geometry=centres[miss].to_numpy(), crs=centres.crs)
-    if "name" in villages.columns:
-        unreached.insert(0, "name", villages.loc[miss, "name"].to_numpy())
-    return FtthResult(per_village=per_village, per_cluster=per_cluster, splitters=splitters,
-                      fibre_roads=fibre_roads, unreached=unreached, method=method,
-                      notes=tuple(notes))

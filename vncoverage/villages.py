@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from exactextract import exact_extract
 from exactextract.raster import NumPyRasterSource
+from scipy.spatial import cKDTree
 
 from .config import CoverageConfig, RadioConfig
 from .coverage import ANY, Layers
@@ -272,8 +273,6 @@ def nearest_sites(
     DataFrame indexed like ``centres`` with ``nearest_site_id``, ``nearest_site_m`` (straight
     line, m) and ``nearest_site_operators``.
     """
-    from scipy.spatial import cKDTree
-
     sel = cells[cells["technology"].isin(technologies)]
     out = pd.DataFrame(index=centres.index)
     if sel.empty:

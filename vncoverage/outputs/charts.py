@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 from collections.abc import Iterable, Sequence
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PatchCollection, PathCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import PathPatch, Rectangle
@@ -38,8 +40,6 @@ _BAR_COLOURS = {COVERED: "#1a9850", LOM_SONG: "#fdae61", TRANG_SONG: "#d73027",
 
 def figure_png(fig: Figure, *, dpi: int = 150) -> bytes:
     """Render a figure to PNG bytes (Agg)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
     FigureCanvasAgg(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight",
@@ -89,8 +89,6 @@ def kpi_progress_figure(kpis: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> Figu
 
 
 def _wrap(text: str, width: int) -> str:
-    import textwrap
-
     return "\n".join(textwrap.wrap(text, width)) or text
 
 

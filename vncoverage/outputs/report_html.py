@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping
 
+import jinja2
 from markupsafe import Markup
 
 from .. import __version__
@@ -208,8 +209,6 @@ def html_report(ctx: ReportContext, *, figures: Mapping[str, bytes] | None = Non
         PNG bytes keyed ``kpi_progress``, ``district_coverage`` and ``gap_map``
         (:mod:`vncoverage.outputs.charts`), embedded as data URLs.
     """
-    import jinja2
-
     lang, cfg, r = ctx.lang, ctx.cfg, ctx.cfg.radio
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True)
