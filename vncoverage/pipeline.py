@@ -170,11 +170,13 @@ def _timed(timings: dict[str, float], name: str) -> Iterator[None]:
 
 
 def run(cfg: Config, *, inputs: Inputs | None = None, store: StageStore | None = None,
-        progress: bool | None = None) -> Results:
+        progress: bool | None = None, fingerprints: Fingerprints | None = None) -> Results:
     """Run every stage on the inputs named in ``cfg`` (or on already loaded ``inputs``).
 
     With a ``store``, each stage reuses what an earlier run left there when it still holds
-    (see :class:`StageStore`); the results are the same as without.
+    (see :class:`StageStore`); the results are the same as without. ``fingerprints`` are
+    :func:`stage_fingerprints` of ``cfg`` and ``inputs`` when the caller has them already
+    (a workspace computes them to know whether anything changed at all).
     """
     timings: dict[str, float] = {}
     computed: dict[str, str] = {}
@@ -182,7 +184,9 @@ def run(cfg: Config, *, inputs: Inputs | None = None, store: StageStore | None =
     if inputs is None:
         with _timed(timings, "load"):
             inputs = load_inputs(cfg)
-    fp = stage_fingerprints(cfg, inputs) if store is not None else None
+    fp = None
+    if store is not None:
+        fp = fingerprints if fingerprints is not None else stage_fingerprints(cfg, inputs)
     with _timed(timings, "propagation"):
         layers, update, old_cells = _propagation(cfg, inputs, store, fp, show, computed)
     box = (village_pixel_bounds(inputs.villages, inputs.dem, inputs.centres,

@@ -94,7 +94,8 @@ def run_workspace(cfg: Config, ws: str | Path, *, mode: str = "run",
             report.computed = {"all": "nothing changed: outputs are up to date"}
             report.timings["total"] = time.perf_counter() - t_start
             return report
-        res = pipeline.run(cfg_run, inputs=inputs, store=store, progress=progress)
+        res = pipeline.run(cfg_run, inputs=inputs, store=store, progress=progress,
+                           fingerprints=fps)
         store.sweeps.flush()
         run_id = int((previous or {}).get("run_id", 0)) + 1
         res = dataclasses.replace(
