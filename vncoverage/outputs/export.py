@@ -36,7 +36,7 @@ import html
 import io
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -401,6 +401,20 @@ def kml_document(data: ExportData, *, lang: str = DEFAULT_LANG, simplify_m: floa
     kml = ET.Element("kml", xmlns=_KML_NS)
     doc = _sub(kml, "Document")
     _sub(doc, "name", data.title)
+    _kml_styles(doc)
+    _kml_villages(doc, data.villages, lang, simplify_m)
+    if data.towers is not None and len(data.towers):
+        _kml_towers(doc, data.towers, lang)
+    if data.fibre_nodes is not None and len(data.fibre_nodes):
+        _kml_fibre_nodes(doc, data.fibre_nodes, lang, max_splitters)
+    _kml_coverage(doc, data.masks)
+    ET.indent(kml, space=" ")
+    return ET.tostring(kml, encoding="unicode", xml_declaration=True)
+
+
+def _kml_styles(doc: ET.Element) -> None:
+    """The shared styles: villages by verdict, remote gaps, coverage, towers by operator,
+    OLTs and splitters."""
     for verdict, colour in _VERDICT_KML.items():
         _style(doc, f"v-{_slug(verdict)}", poly=colour)
     _style(doc, "remote", line="ff000000", width=3)
@@ -411,7 +425,13 @@ def kml_document(data: ExportData, *, lang: str = DEFAULT_LANG, simplify_m: floa
     _style(doc, "olt", icon="ff9a3d6a")
     _style(doc, "splitter", icon="ff2859b1")
 
-    v = data.villages.copy()
+
+def _kml_villages(doc: ET.Element, villages: gpd.GeoDataFrame, lang: str,
+                  simplify_m: float) -> None:
+    """The village folders: one folder per verdict (worst first, none for a verdict without
+    villages) and, when there are any, the remote gaps; polygons simplified by
+    ``simplify_m``."""
+    v = villages.copy()
     v["geometry"] = v.geometry.simplify(simplify_m)
     v = v.to_crs(4326)
     top = _sub(doc, "Folder")
@@ -430,61 +450,87 @@ def kml_document(data: ExportData, *, lang: str = DEFAULT_LANG, simplify_m: floa
         _sub(folder, "name", tr("layer_remote", lang))
         for vid, row in v[v["remote_gap"].astype(bool)].iterrows():
             _village_placemark(folder, vid, row, "#remote", lang)
-    if data.towers is not None and len(data.towers):
-        t = data.towers.to_crs(4326)
+
+
+def _kml_towers(doc: ET.Element, towers: gpd.GeoDataFrame, lang: str) -> None:
+    """The towers folder: one sub-folder per operator (sorted), holding every tower that
+    operator is on."""
+    t = towers.to_crs(4326)
+    folder = _sub(doc, "Folder")
+    _sub(folder, "name", tr("legend_towers", lang))
+    for op in sorted({o.strip() for ops in t["operators"] for o in str(ops).split(",")}):
+        sub = _sub(folder, "Folder")
+        _sub(sub, "name", tr("layer_towers", lang, operator=op))
+        sel = t[[op in [o.strip() for o in str(x).split(",")] for x in t["operators"]]]
+        style = f"#op-{_slug(op)}" if op in _OPERATOR_KML else "#op-other"
+        for sid, row in sel.iterrows():
+            _tower_placemark(sub, sid, row, style, lang)
+
+
+def _tower_placemark(folder: ET.Element, sid: object, row: pd.Series, style: str,
+                     lang: str) -> None:
+    """The placemark of one tower: its id, operators, technologies and owner."""
+    pm = _sub(folder, "Placemark")
+    _sub(pm, "name", str(sid))
+    _sub(pm, "styleUrl", style)
+    _sub(pm, "description", _description([
+        (column_label("operators", lang), row.get("operators")),
+        (column_label("technologies", lang), row.get("technologies")),
+        (column_label("tower_owner", lang), row.get("tower_owner"))]))
+    _kml_geometry(pm, row.geometry)
+
+
+def _kml_fibre_nodes(doc: ET.Element, nodes: gpd.GeoDataFrame, lang: str,
+                     max_splitters: int | None) -> None:
+    """The OLT folder (visible) and the splitter folder (hidden, its first
+    ``max_splitters`` splitters when given); none for a kind without nodes."""
+    n = nodes.to_crs(4326)
+    for kind, key, visible in (("olt", "layer_olt", "1"), ("splitter", "layer_splitters",
+                                                             "0")):
+        sel = n[n["node_type"] == kind]
+        if max_splitters is not None and kind == "splitter":
+            sel = sel.head(max_splitters)
+        if not len(sel):
+            continue
         folder = _sub(doc, "Folder")
-        _sub(folder, "name", tr("legend_towers", lang))
-        for op in sorted({o.strip() for ops in t["operators"] for o in str(ops).split(",")}):
-            sub = _sub(folder, "Folder")
-            _sub(sub, "name", tr("layer_towers", lang, operator=op))
-            sel = t[[op in [o.strip() for o in str(x).split(",")] for x in t["operators"]]]
-            style = f"#op-{_slug(op)}" if op in _OPERATOR_KML else "#op-other"
-            for sid, row in sel.iterrows():
-                pm = _sub(sub, "Placemark")
-                _sub(pm, "name", str(sid))
-                _sub(pm, "styleUrl", style)
-                _sub(pm, "description", _description([
-                    (column_label("operators", lang), row.get("operators")),
-                    (column_label("technologies", lang), row.get("technologies")),
-                    (column_label("tower_owner", lang), row.get("tower_owner"))]))
-                _kml_geometry(pm, row.geometry)
-    if data.fibre_nodes is not None and len(data.fibre_nodes):
-        n = data.fibre_nodes.to_crs(4326)
-        for kind, key, visible in (("olt", "layer_olt", "1"), ("splitter", "layer_splitters",
-                                                                 "0")):
-            sel = n[n["node_type"] == kind]
-            if max_splitters is not None and kind == "splitter":
-                sel = sel.head(max_splitters)
-            if not len(sel):
-                continue
-            folder = _sub(doc, "Folder")
-            _sub(folder, "name", tr(key, lang))
-            _sub(folder, "visibility", visible)
-            for nid, row in sel.iterrows():
-                pm = _sub(folder, "Placemark")
-                _sub(pm, "name", str(nid))
-                _sub(pm, "visibility", visible)
-                _sub(pm, "styleUrl", f"#{kind}")
-                if kind == "splitter":
-                    _sub(pm, "description", _description([
-                        (column_label("operator", lang), row.get("operator")),
-                        (column_label("ports_used", lang),
-                         f"{row.get('ports_used')}/{row.get('ports')}")]))
-                _kml_geometry(pm, row.geometry)
-    mbb = {k: r for k, r in data.masks.items() if k[0] == "MBB"}
-    if mbb:
-        cov = coverage_polygons(mbb, simplify_px=1.5).to_crs(4326)
-        folder = _sub(doc, "Folder")
-        _sub(folder, "name", "4G/5G")
-        _sub(folder, "visibility", "0")
-        for _, row in cov.iterrows():
-            pm = _sub(folder, "Placemark")
-            _sub(pm, "name", f"4G/5G {row['operator']}")
-            _sub(pm, "visibility", "0")
-            _sub(pm, "styleUrl", "#coverage")
-            _kml_geometry(pm, row.geometry)
-    ET.indent(kml, space=" ")
-    return ET.tostring(kml, encoding="unicode", xml_declaration=True)
+        _sub(folder, "name", tr(key, lang))
+        _sub(folder, "visibility", visible)
+        for nid, row in sel.iterrows():
+            _node_placemark(folder, nid, row, kind, visible, lang)
+
+
+def _node_placemark(folder: ET.Element, nid: object, row: pd.Series, kind: str,
+                    visible: str, lang: str) -> None:
+    """The placemark of one fibre node of ``kind`` (``olt`` or ``splitter``; a splitter
+    with its operator and ports used)."""
+    pm = _sub(folder, "Placemark")
+    _sub(pm, "name", str(nid))
+    _sub(pm, "visibility", visible)
+    _sub(pm, "styleUrl", f"#{kind}")
+    if kind == "splitter":
+        _sub(pm, "description", _description([
+            (column_label("operator", lang), row.get("operator")),
+            (column_label("ports_used", lang),
+             f"{row.get('ports_used')}/{row.get('ports')}")]))
+    _kml_geometry(pm, row.geometry)
+
+
+def _kml_coverage(doc: ET.Element, masks: dict[tuple[str, str], Raster]) -> None:
+    """The 4G/5G coverage folder (hidden): one placemark per operator, the covered masks of
+    the ``MBB`` layers vectorised (:func:`coverage_polygons`); none without such masks."""
+    mbb = {k: r for k, r in masks.items() if k[0] == "MBB"}
+    if not mbb:
+        return
+    cov = coverage_polygons(mbb, simplify_px=1.5).to_crs(4326)
+    folder = _sub(doc, "Folder")
+    _sub(folder, "name", "4G/5G")
+    _sub(folder, "visibility", "0")
+    for _, row in cov.iterrows():
+        pm = _sub(folder, "Placemark")
+        _sub(pm, "name", f"4G/5G {row['operator']}")
+        _sub(pm, "visibility", "0")
+        _sub(pm, "styleUrl", "#coverage")
+        _kml_geometry(pm, row.geometry)
 
 
 def _slug(text: str) -> str:
@@ -557,6 +603,19 @@ def export(data: ExportData, fmt: str, dest: str | Path, *, lang: str = DEFAULT_
         written.append(p)
         return p
 
+    _WRITERS[fmt](data, path, lang)
+    return written
+
+
+#: A writer's ``path(name)``: the path of the file ``name`` in the destination folder,
+#: recorded as written.
+_PathFor = Callable[[str], Path]
+
+
+def _vector_layers(data: ExportData, *, coverage: bool) -> dict[str, gpd.GeoDataFrame]:
+    """The vector layers of an export, by name, in the column types the files hold
+    (:func:`_layer`): the villages, the other layers present and not empty and, with
+    ``coverage`` and masks, the coverage polygons."""
     vector = {"villages": _layer(data.villages, "village_id")}
     for name, gdf in (("towers", data.towers), ("cells", data.cells),
                       ("fibre_nodes", data.fibre_nodes), ("districts", data.districts),
@@ -565,41 +624,85 @@ def export(data: ExportData, fmt: str, dest: str | Path, *, lang: str = DEFAULT_
                       ("ftth_unreached", data.ftth_unreached)):
         if gdf is not None and len(gdf):
             vector[name] = _layer(gdf)
-    if fmt in ("gpkg", "geojson") and data.masks:
+    if coverage and data.masks:
         vector["coverage"] = data.coverage
-    if fmt == "gpkg":
-        fileio.write_vector(path("vncoverage.gpkg"), vector)
-    elif fmt == "geojson":
-        for name in ("villages", "towers", "fibre_nodes", "coverage"):
-            if name in vector:
-                fileio.write_geojson(path(f"{name}.geojson"), vector[name])
-    elif fmt == "csv":
-        for name, df in _sheets(data, lang).items():
-            fileio.write_csv(path(f"{name}.csv"), df)
-    elif fmt == "xlsx":
-        fileio.write_bytes(path("vncoverage.xlsx"), xlsx_bytes(data, lang=lang))
-    elif fmt == "kml":
-        fileio.write_text(path("vncoverage.kml"), kml_document(data, lang=lang))
-    elif fmt == "cog":
-        if data.rsrp_4g is None:
-            raise ValueError("no 4G coverage raster to export (coverage_4g.tif is missing); "
-                             "rerun `vncoverage run` with 4G among [radio] technologies")
-        fileio.write_cog(path("rsrp_4g.tif"), [data.rsrp_4g.with_values(
-            data.rsrp_4g.values.astype(np.float32), nodata=float("nan"),
-            description="best-server RSRP per resource element (dBm), 4G, any operator")],
-            tags={"SOFTWARE": "vncoverage", "UNIT": "dBm"})
-        if data.server_4g is not None:
-            fileio.write_cog(path("server_4g.tif"), [data.server_4g.with_values(
-                data.server_4g.values.astype(np.int32), nodata=-1,
-                description="best-server index (server_index in server_4g_cells.csv), 4G, "
-                            "any operator; -1 none")],
-                tags={"SOFTWARE": "vncoverage"}, resampling="nearest")
-            if data.cells is not None and "server_index" in data.cells.columns:
-                c = data.cells[data.cells["server_index"].fillna(-1) >= 0]
-                lut = pd.DataFrame({
-                    "server_index": c["server_index"].astype(int).to_numpy(),
-                    "cell_id": c.index.astype(str),
-                    **{k: c[k].to_numpy() for k in ("site_id", "operator", "technology")
-                       if k in c.columns}}).sort_values("server_index")
-                fileio.write_csv(path("server_4g_cells.csv"), lut, index=False)
-    return written
+    return vector
+
+
+def _write_gpkg(data: ExportData, path: _PathFor, lang: str) -> None:
+    """``vncoverage.gpkg``: every vector layer (:func:`_vector_layers`)."""
+    fileio.write_vector(path("vncoverage.gpkg"), _vector_layers(data, coverage=True))
+
+
+def _write_geojson(data: ExportData, path: _PathFor, lang: str) -> None:
+    """``villages.geojson`` and, when present, ``towers.geojson``, ``fibre_nodes.geojson``
+    and ``coverage.geojson``."""
+    vector = _vector_layers(data, coverage=True)
+    for name in ("villages", "towers", "fibre_nodes", "coverage"):
+        if name in vector:
+            fileio.write_geojson(path(f"{name}.geojson"), vector[name])
+
+
+def _write_csv(data: ExportData, path: _PathFor, lang: str) -> None:
+    """One CSV file per table (:func:`_sheets`), headers in ``lang``."""
+    for name, df in _sheets(data, lang).items():
+        fileio.write_csv(path(f"{name}.csv"), df)
+
+
+def _write_xlsx(data: ExportData, path: _PathFor, lang: str) -> None:
+    """``vncoverage.xlsx`` (:func:`xlsx_bytes`)."""
+    fileio.write_bytes(path("vncoverage.xlsx"), xlsx_bytes(data, lang=lang))
+
+
+def _write_kml(data: ExportData, path: _PathFor, lang: str) -> None:
+    """``vncoverage.kml`` (:func:`kml_document`)."""
+    fileio.write_text(path("vncoverage.kml"), kml_document(data, lang=lang))
+
+
+def _write_cog(data: ExportData, path: _PathFor, lang: str) -> None:
+    """``rsrp_4g.tif`` and, with the best-server raster, ``server_4g.tif`` and (with the
+    cells' server indexes) ``server_4g_cells.csv``.
+
+    Raises
+    ------
+    ValueError
+        Without the 4G coverage raster.
+    """
+    if data.rsrp_4g is None:
+        raise ValueError("no 4G coverage raster to export (coverage_4g.tif is missing); "
+                         "rerun `vncoverage run` with 4G among [radio] technologies")
+    fileio.write_cog(path("rsrp_4g.tif"), [data.rsrp_4g.with_values(
+        data.rsrp_4g.values.astype(np.float32), nodata=float("nan"),
+        description="best-server RSRP per resource element (dBm), 4G, any operator")],
+        tags={"SOFTWARE": "vncoverage", "UNIT": "dBm"})
+    if data.server_4g is None:
+        return
+    fileio.write_cog(path("server_4g.tif"), [data.server_4g.with_values(
+        data.server_4g.values.astype(np.int32), nodata=-1,
+        description="best-server index (server_index in server_4g_cells.csv), 4G, "
+                    "any operator; -1 none")],
+        tags={"SOFTWARE": "vncoverage"}, resampling="nearest")
+    if data.cells is not None and "server_index" in data.cells.columns:
+        fileio.write_csv(path("server_4g_cells.csv"), _server_cells(data.cells), index=False)
+
+
+def _server_cells(cells: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The look-up table of ``server_4g.tif``: server index -> cell id, site, operator and
+    technology, for the cells with a server index, by index."""
+    c = cells[cells["server_index"].fillna(-1) >= 0]
+    return pd.DataFrame({
+        "server_index": c["server_index"].astype(int).to_numpy(),
+        "cell_id": c.index.astype(str),
+        **{k: c[k].to_numpy() for k in ("site_id", "operator", "technology")
+           if k in c.columns}}).sort_values("server_index")
+
+
+#: The writer of each export format: ``writer(data, path, lang)``.
+_WRITERS: dict[str, Callable[[ExportData, _PathFor, str], None]] = {
+    "gpkg": _write_gpkg,
+    "geojson": _write_geojson,
+    "csv": _write_csv,
+    "xlsx": _write_xlsx,
+    "kml": _write_kml,
+    "cog": _write_cog,
+}

@@ -16,6 +16,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -137,7 +138,8 @@ def _unit_name(r: pd.Series, lang: str) -> str:
     return {"villages": tr("villages", lang), "BTS": tr("bts", lang)}.get(u, u)
 
 
-def _value(v: object, unit: object, lang: str) -> str:
+def _value(v: float | None, unit: object, lang: str) -> str:
+    """A KPI value (a number, or missing) in ``unit`` as ``lang`` writes it."""
     if v is None or pd.isna(v):
         return "–"
     digits = 1 if str(unit).strip() == "%" else 2
@@ -201,8 +203,8 @@ def area_report_table(ctx: ReportContext, g: pd.DataFrame, index_label: str) -> 
     lang = ctx.lang
     g = g.copy()
     v = ctx.villages
-    by = g.index.name
-    if "remote_gap" in v.columns and by in v.columns:
+    by = g.index.name  # the column of the villages the table groups by
+    if "remote_gap" in v.columns and isinstance(by, str) and by in v.columns:
         g["remote_gaps"] = v.groupby(by)["remote_gap"].sum().reindex(g.index).fillna(0)
     cols = [c for c in _GROUP_COLUMNS if c in g.columns]
     rows = []
@@ -231,27 +233,8 @@ def uncovered_table(ctx: ReportContext, *, remote_only: bool = False) -> ReportT
     elif "remote_gap" in v.columns:
         cols.append("remote_gap")
     cols = [c for c in cols if c == "village_id" or c in bad.columns]
-    rows = []
-    for vid, r in bad.head(limit).iterrows():
-        cells = []
-        for c in cols:
-            val = vid if c == "village_id" else r[c]
-            if c == "verdict_mbb_any":
-                cells.append(verdict_label(str(val), lang))
-            elif c == "pop_share_mbb_any":
-                cells.append(f"{number(100 * float(val), lang)} %")
-            elif c in ("nearest_site_m", "town_distance_m", "road_distance_m"):
-                cells.append(f"{number(float(val) / 1000, lang, 1)} km" if pd.notna(val)
-                             else "–")
-            elif c == "best_dbm_centre_4g":
-                cells.append(number(val, lang, 1))
-            elif c == "remote_gap":
-                cells.append(tr("yes", lang) if bool(val) else "")
-            elif c == "population":
-                cells.append(number(val, lang))
-            else:
-                cells.append("" if pd.isna(val) else str(val))
-        rows.append(cells)
+    rows = [[_uncovered_cell(c, vid if c == "village_id" else r[c], lang) for c in cols]
+            for vid, r in bad.head(limit).iterrows()]
     header = []
     for c in cols:
         label = column_label(c, lang)
@@ -263,6 +246,34 @@ def uncovered_table(ctx: ReportContext, *, remote_only: bool = False) -> ReportT
     note = (tr("uncovered_more", lang, n=number(len(bad) - limit, lang))
             if len(bad) > limit else "")
     return ReportTable(header, rows, numeric, note)
+
+
+def _uncovered_cell(column: str, val: Any, lang: str) -> str:
+    """One cell of :func:`uncovered_table` as ``lang`` writes it.
+
+    Parameters
+    ----------
+    column
+        The column: ``village_id`` or a column of the village table.
+    val
+        The village's id (``village_id``) or its value in ``column`` (of any type, by
+        column; missing values possible).
+    lang
+        ``"vi"`` or ``"en"``.
+    """
+    if column == "verdict_mbb_any":
+        return verdict_label(str(val), lang)
+    if column == "pop_share_mbb_any":
+        return f"{number(100 * float(val), lang)} %"
+    if column in ("nearest_site_m", "town_distance_m", "road_distance_m"):
+        return f"{number(float(val) / 1000, lang, 1)} km" if pd.notna(val) else "–"
+    if column == "best_dbm_centre_4g":
+        return number(val, lang, 1)
+    if column == "remote_gap":
+        return tr("yes", lang) if bool(val) else ""
+    if column == "population":
+        return number(val, lang)
+    return "" if pd.isna(val) else str(val)
 
 
 def remote_rule(ctx: ReportContext) -> str:

@@ -25,6 +25,8 @@ import html
 import io
 import json
 import re
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -151,7 +153,8 @@ def _operators(villages: pd.DataFrame) -> list[str]:
     return keys
 
 
-def _has(row: dict[str, Any], key: str) -> bool:
+def _has(row: Mapping[Hashable, Any], key: str) -> bool:
+    """Whether ``row`` holds a value (not missing) under ``key``."""
     v = row.get(key)
     if v is None:
         return False
@@ -161,8 +164,21 @@ def _has(row: dict[str, Any], key: str) -> bool:
         return True
 
 
-def _popup_html(vid: object, row: dict[str, Any], operators: list[str], lang: str) -> str:
-    """The popup of one village: pre-escaped HTML."""
+def _popup_html(vid: object, row: Mapping[Hashable, Any], operators: list[str], lang: str
+                ) -> str:
+    """The popup of one village: pre-escaped HTML.
+
+    Parameters
+    ----------
+    vid
+        The village id.
+    row
+        The village's values by column (a record of the village table).
+    operators
+        The operator keys of the ``pop_share_mbb_*`` columns.
+    lang
+        ``"vi"`` or ``"en"``.
+    """
     lines = [f"<b>{_e(row.get('name'))}</b> <span class='vnc-id'>({_e(vid)})</span>"]
     place = ", ".join(_e(row.get(k)) for k in ("commune", "district") if _has(row, k))
     if place:
@@ -190,30 +206,45 @@ def _popup_html(vid: object, row: dict[str, Any], operators: list[str], lang: st
         lines.append(f"{tr('pop_nearest', lang)}: {_e(row['nearest_site_id'])} "
                      f"({_e(row.get('nearest_site_operators'))}), "
                      f"{_km(row.get('nearest_site_m'), lang)}")
-    if _has(row, "ftth_covered"):
-        yes = bool(row["ftth_covered"])
-        text = f"{tr('pop_ftth', lang)}: <b>{tr('yes' if yes else 'no', lang)}</b>"
-        if _has(row, "ftth_households"):
-            text += ", " + tr("pop_ftth_passed", lang,
-                              passed=number(row.get("ftth_households_passed"), lang),
-                              total=number(row["ftth_households"], lang))
-        lines.append(text)
-        if _has(row, "ftth_nearest_splitter_m"):
-            text = (f"{tr('pop_fibre_distance', lang)}: "
-                    f"{_km(row['ftth_nearest_splitter_m'], lang)}")
-            if not yes and _has(row, "ftth_extra_cable_m"):
-                extra = float(row["ftth_extra_cable_m"])
-                if extra > 0:
-                    text += "; " + tr("pop_fibre_extra", lang, km=extra / 1000.0)
-            lines.append(text)
+    lines += _ftth_popup_lines(row, lang)
     if row.get("remote_gap"):
-        parts = []
-        if _has(row, "town_distance_m"):
-            parts.append(tr("pop_town", lang, km=float(row["town_distance_m"]) / 1000.0))
-        if _has(row, "road_distance_m"):
-            parts.append(tr("pop_road", lang, km=float(row["road_distance_m"]) / 1000.0))
-        lines.append(f"<b>{tr('pop_remote', lang)}</b>: {', '.join(parts)}")
+        lines.append(_remote_popup_line(row, lang))
     return "<div class='vnc-popup'>" + "<br>".join(lines) + "</div>"
+
+
+def _ftth_popup_lines(row: Mapping[Hashable, Any], lang: str) -> list[str]:
+    """The FTTH lines of a village's popup (pre-escaped HTML): covered or not, households
+    passed, distance to the nearest splitter and the extra cable a village not covered
+    needs; none without the FTTH columns."""
+    if not _has(row, "ftth_covered"):
+        return []
+    yes = bool(row["ftth_covered"])
+    text = f"{tr('pop_ftth', lang)}: <b>{tr('yes' if yes else 'no', lang)}</b>"
+    if _has(row, "ftth_households"):
+        text += ", " + tr("pop_ftth_passed", lang,
+                          passed=number(row.get("ftth_households_passed"), lang),
+                          total=number(row["ftth_households"], lang))
+    lines = [text]
+    if _has(row, "ftth_nearest_splitter_m"):
+        text = (f"{tr('pop_fibre_distance', lang)}: "
+                f"{_km(row['ftth_nearest_splitter_m'], lang)}")
+        if not yes and _has(row, "ftth_extra_cable_m"):
+            extra = float(row["ftth_extra_cable_m"])
+            if extra > 0:
+                text += "; " + tr("pop_fibre_extra", lang, km=extra / 1000.0)
+        lines.append(text)
+    return lines
+
+
+def _remote_popup_line(row: Mapping[Hashable, Any], lang: str) -> str:
+    """The remote-gap line of a village's popup (pre-escaped HTML): the distances to the
+    district town and to the nearest road, those known."""
+    parts = []
+    if _has(row, "town_distance_m"):
+        parts.append(tr("pop_town", lang, km=float(row["town_distance_m"]) / 1000.0))
+    if _has(row, "road_distance_m"):
+        parts.append(tr("pop_road", lang, km=float(row["road_distance_m"]) / 1000.0))
+    return f"<b>{tr('pop_remote', lang)}</b>: {', '.join(parts)}"
 
 
 _OP_DISPLAY = {"viettel": "Viettel", "vnpt": "VNPT", "mobifone": "MobiFone"}
@@ -225,7 +256,8 @@ def _class_index(values: np.ndarray, bounds: list[float]) -> np.ndarray:
                    len(bounds) - 1)
 
 
-def _village_features(v: gpd.GeoDataFrame, lang: str) -> dict[str, Any]:
+def _village_features(v: gpd.GeoDataFrame, lang: str) -> _RawJson:
+    """The villages' GeoJSON for the page: id, name, colour classes and popup of each."""
     operators = _operators(v)
     verdict_codes = {k: i for i, k in enumerate(VERDICT_COLOURS)}
     used = {"name", "commune", "district", "commune_2025", "population", "households",
@@ -368,7 +400,7 @@ def _js_template() -> Any:
 def _raw_html_class() -> type:
     from branca.element import Element
 
-    class RawHtml(Element):  # type: ignore[misc]
+    class RawHtml(Element):
         """Text put in the page as it is (branca's ``Element(text)`` compiles its text as a
         Jinja template, which takes seconds for megabytes of data)."""
 
@@ -673,13 +705,62 @@ def gap_map(
     folium.Map
     """
     import folium
-    from branca.element import MacroElement
-    from folium.elements import JSCSSMixin
 
     check_lang(lang)
     v = villages.copy()
     v["geometry"] = v.geometry.simplify(simplify_m)
     v = v.to_crs(4326)
+    layers = _MapLayers(_new_map(v, title, tiles))
+    # rasters and boundaries first: they lie under the villages
+    if rsrp is not None and np.isfinite(rsrp.values).any():
+        _add_rsrp_overlay(layers, rsrp, lang=lang, threshold_dbm=rsrp_threshold_dbm,
+                          margin_db=rsrp_margin_db, max_px=max_overlay_px)
+    _add_boundaries(layers, districts, communes_2025, lang=lang, simplify_m=simplify_m)
+    _add_village_layers(layers, v, lang=lang, remote_town_m=remote_town_m,
+                        remote_road_m=remote_road_m)
+    _add_towers(layers, cells, towers, lang=lang)
+    if ftth_nodes is not None and len(ftth_nodes):
+        _add_ftth_nodes(layers, ftth_nodes, lang=lang)
+    if fibre_roads is not None and len(fibre_roads):
+        _add_fibre_roads(layers, fibre_roads, lang=lang, simplify_m=simplify_m)
+    if ftth_unreached is not None and len(ftth_unreached):
+        _add_unreached(layers, ftth_unreached, lang=lang)
+    _add_layers_script(layers, _payload(layers, v, lang=lang, title=title))
+    folium.LayerControl(collapsed=False, position="topright").add_to(layers.m)
+    minx, miny, maxx, maxy = v.total_bounds
+    layers.m.fit_bounds([[miny, minx], [maxy, maxx]])
+    return layers.m
+
+
+@dataclass
+class _MapLayers:
+    """A map being built and what the layers' script (:data:`_JS`) reads, each in the order
+    added: the feature groups of the layer control by key, the other overlays by key, the
+    legend sections, and the data of the point and line layers by key (the key of their
+    feature group)."""
+
+    m: Any
+    groups: dict[str, Any] = field(default_factory=dict)
+    others: dict[str, Any] = field(default_factory=dict)
+    legend: list[dict[str, Any]] = field(default_factory=list)
+    points: dict[str, dict[str, Any]] = field(default_factory=dict)
+    lines: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def group(self, key: str, name: str, show: bool) -> None:
+        """Add a feature group (a layer of the layer control, named ``name``, shown at
+        first when ``show``) to the map, under ``key``."""
+        import folium
+
+        fg = folium.FeatureGroup(name=name, show=show)
+        fg.add_to(self.m)
+        self.groups[key] = fg
+
+
+def _new_map(v: gpd.GeoDataFrame, title: str, tiles: str | None) -> Any:
+    """An empty folium map centred on the villages ``v`` (EPSG:4326), with the page's title
+    and stylesheet and without folium's icon-marker kit (:data:`_UNUSED_ASSETS`)."""
+    import folium
+
     minx, miny, maxx, maxy = v.total_bounds
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=9,
                    tiles=tiles, control_scale=True)
@@ -688,169 +769,231 @@ def gap_map(
     root: Any = m.get_root()
     root.header.add_child(folium.Element(f"<title>{html.escape(title)}</title>"))
     root.html.add_child(folium.Element(_CSS))  # after the libraries' stylesheets
+    return m
 
-    groups: dict[str, Any] = {}
-    others: dict[str, Any] = {}
-    legend: list[dict[str, Any]] = []
 
-    def group(key: str, name: str, show: bool) -> Any:
-        fg = folium.FeatureGroup(name=name, show=show)
-        fg.add_to(m)
-        groups[key] = fg
-        return fg
+def _add_rsrp_overlay(layers: _MapLayers, rsrp: Raster, *, lang: str, threshold_dbm: float,
+                      margin_db: float, max_px: int) -> None:
+    """The best-server RSRP overlay (hidden at first, in a pane under the villages that
+    takes no clicks) and its legend."""
+    import folium
 
-    # rasters and boundaries first: they lie under the villages
-    if rsrp is not None and np.isfinite(rsrp.values).any():
-        png, bounds = rsrp_png(rsrp, max_px=max_overlay_px)
-        folium.map.CustomPane("vncRaster", z_index=350, pointer_events=False).add_to(m)
-        overlay = folium.raster_layers.ImageOverlay(
-            image="data:image/png;base64," + base64.b64encode(png).decode("ascii"),
-            bounds=bounds, opacity=0.65, name=tr("layer_rsrp", lang), show=False,
-            interactive=False, pane="vncRaster")
-        overlay.add_to(m)
-        others["rsrp"] = overlay
-        edge = rsrp_threshold_dbm + rsrp_margin_db
-        labels = []
-        for k, (lo, col) in enumerate(RSRP_CLASSES):
-            hi = RSRP_CLASSES[k + 1][0] if k + 1 < len(RSRP_CLASSES) else None
-            if not np.isfinite(lo):
-                lab = f"&lt; {number(hi, lang)} dBm"
-            elif hi is None:
-                lab = f"≥ {number(lo, lang)} dBm"
-            else:
-                lab = f"{number(lo, lang)} … {number(hi, lang)} dBm"
-            labels.append(_swatch(col, lab))
-        legend.append({"layers": ["rsrp"], "html": (
-            f"<h4>{tr('legend_rsrp', lang)}</h4>" + "".join(reversed(labels))
+    png, bounds = rsrp_png(rsrp, max_px=max_px)
+    folium.map.CustomPane("vncRaster", z_index=350, pointer_events=False).add_to(layers.m)
+    overlay = folium.raster_layers.ImageOverlay(
+        image="data:image/png;base64," + base64.b64encode(png).decode("ascii"),
+        bounds=bounds, opacity=0.65, name=tr("layer_rsrp", lang), show=False,
+        interactive=False, pane="vncRaster")
+    overlay.add_to(layers.m)
+    layers.others["rsrp"] = overlay
+    layers.legend.append({"layers": ["rsrp"],
+                          "html": _rsrp_legend(lang, threshold_dbm, margin_db)})
+
+
+def _rsrp_legend(lang: str, threshold_dbm: float, margin_db: float) -> str:
+    """The legend section (HTML) of the RSRP overlay: its classes, strongest first, and the
+    edge threshold with the location-variability margin."""
+    edge = threshold_dbm + margin_db
+    labels = []
+    for k, (lo, col) in enumerate(RSRP_CLASSES):
+        hi = RSRP_CLASSES[k + 1][0] if k + 1 < len(RSRP_CLASSES) else None
+        if not np.isfinite(lo):
+            lab = f"&lt; {number(hi, lang)} dBm"
+        elif hi is None:
+            lab = f"≥ {number(lo, lang)} dBm"
+        else:
+            lab = f"{number(lo, lang)} … {number(hi, lang)} dBm"
+        labels.append(_swatch(col, lab))
+    return (f"<h4>{tr('legend_rsrp', lang)}</h4>" + "".join(reversed(labels))
             + "<div class='vnc-note'>" + html.escape(tr(
-                "legend_rsrp_note", lang, edge=edge, thr=rsrp_threshold_dbm,
-                margin=rsrp_margin_db)) + "<br>" + tr("legend_no_signal", lang) + "</div>")})
+                "legend_rsrp_note", lang, edge=edge, thr=threshold_dbm,
+                margin=margin_db)) + "<br>" + tr("legend_no_signal", lang) + "</div>")
 
-    lines: dict[str, dict[str, Any]] = {}
+
+def _add_boundaries(layers: _MapLayers, districts: gpd.GeoDataFrame | None,
+                    communes_2025: gpd.GeoDataFrame | None, *, lang: str, simplify_m: float
+                    ) -> None:
+    """The district (shown at first) and 2025-commune (dashed, hidden) boundary lines, each
+    boundary named in its tooltip; nothing for a missing or empty layer."""
     for key, gdf, name_key, show, weight in (
         ("districts", districts, "layer_districts", True, 2.0),
         ("communes", communes_2025, "layer_communes", False, 1.0),
     ):
         if gdf is None or not len(gdf):
             continue
-        b = gdf.copy()
-        b["geometry"] = b.geometry.boundary.simplify(simplify_m * 2)
-        names = b["name"] if "name" in b.columns else pd.Series(b.index, index=b.index)
-        b = _rounded(gpd.GeoDataFrame({"label": [html.escape(str(x)) for x in names]},
-                                      geometry=b.geometry.to_numpy(), crs=b.crs).to_crs(4326),
-                     1e-4)
-        group(key, tr(name_key, lang), show)
-        lines[key] = {"data": _feature_collection(b), "tip": True,
-                      "style": {"color": "#333333", "weight": weight, "opacity": 0.8,
-                                "dashArray": None if weight > 1.5 else "4 3"}}
+        b = _boundary_lines(gdf, simplify_m)
+        layers.group(key, tr(name_key, lang), show)
+        layers.lines[key] = {"data": _feature_collection(b), "tip": True,
+                             "style": {"color": "#333333", "weight": weight, "opacity": 0.8,
+                                       "dashArray": None if weight > 1.5 else "4 3"}}
 
-    group("verdict", tr("layer_verdict", lang), True)
-    legend.append({"layers": ["verdict"],
-                   "html": f"<h4>{tr('legend_verdict', lang)}</h4>" + "".join(
-                       _swatch(c, html.escape(verdict_label(k, lang)))
-                       for k, c in VERDICT_COLOURS.items())})
-    group("popshare", tr("layer_popshare", lang), False)
+
+def _boundary_lines(gdf: gpd.GeoDataFrame, simplify_m: float) -> gpd.GeoDataFrame:
+    """The boundaries of the polygons ``gdf`` as lines in EPSG:4326, simplified by twice
+    ``simplify_m``, with their escaped ``name`` (or index) as ``label``."""
+    b = gdf.copy()
+    b["geometry"] = b.geometry.boundary.simplify(simplify_m * 2)
+    names = b["name"] if "name" in b.columns else pd.Series(b.index, index=b.index)
+    return _rounded(gpd.GeoDataFrame({"label": [html.escape(str(x)) for x in names]},
+                                     geometry=b.geometry.to_numpy(), crs=b.crs).to_crs(4326),
+                    1e-4)
+
+
+def _add_village_layers(layers: _MapLayers, v: gpd.GeoDataFrame, *, lang: str,
+                        remote_town_m: float, remote_road_m: float) -> None:
+    """The village layers and their legends: the 4G/5G verdict (shown), the share of the
+    population covered and, with their columns in ``v``, the FTTH status and the remote
+    gaps (shown, with the rule in the legend). The villages' data is in the payload."""
+    layers.group("verdict", tr("layer_verdict", lang), True)
+    layers.legend.append({"layers": ["verdict"],
+                          "html": f"<h4>{tr('legend_verdict', lang)}</h4>" + "".join(
+                              _swatch(c, html.escape(verdict_label(k, lang)))
+                              for k, c in VERDICT_COLOURS.items())})
+    layers.group("popshare", tr("layer_popshare", lang), False)
+    layers.legend.append({"layers": ["popshare"], "html": _popshare_legend(lang)})
+    if "ftth_covered" in v.columns:
+        layers.group("ftth", tr("layer_ftth", lang), False)
+        layers.legend.append({"layers": ["ftth"], "html": f"<h4>{tr('legend_ftth', lang)}</h4>"
+                              + _swatch(FTTH_COLOURS[1], tr("legend_ftth_yes", lang))
+                              + _swatch(FTTH_COLOURS[0], tr("legend_ftth_no", lang))})
+    if "remote_gap" in v.columns:
+        layers.group("remote", tr("layer_remote", lang), True)
+        rule = tr("legend_remote", lang, town_km=remote_town_m / 1000,
+                  road_km=remote_road_m / 1000)
+        layers.legend.append({"layers": ["remote"],
+                              "html": f"<h4>{tr('layer_remote', lang)}</h4>"
+                              + _swatch(REMOTE_COLOUR, html.escape(rule), outline=True)})
+
+
+def _popshare_legend(lang: str) -> str:
+    """The legend section (HTML) of the share of population covered, highest class first."""
     ps = []
     for k, (lo, col) in enumerate(POPSHARE_CLASSES):
         hi = POPSHARE_CLASSES[k + 1][0] if k + 1 < len(POPSHARE_CLASSES) else 1.0
         ps.append(_swatch(col, f"{number(100 * lo, lang)}–{number(100 * hi, lang)} %"))
-    legend.append({"layers": ["popshare"],
-                   "html": f"<h4>{tr('legend_popshare', lang)}</h4>" + "".join(reversed(ps))})
-    if "ftth_covered" in v.columns:
-        group("ftth", tr("layer_ftth", lang), False)
-        legend.append({"layers": ["ftth"], "html": f"<h4>{tr('legend_ftth', lang)}</h4>"
-                       + _swatch(FTTH_COLOURS[1], tr("legend_ftth_yes", lang))
-                       + _swatch(FTTH_COLOURS[0], tr("legend_ftth_no", lang))})
-    if "remote_gap" in v.columns:
-        group("remote", tr("layer_remote", lang), True)
-        rule = tr("legend_remote", lang, town_km=remote_town_m / 1000,
-                  road_km=remote_road_m / 1000)
-        legend.append({"layers": ["remote"],
-                       "html": f"<h4>{tr('layer_remote', lang)}</h4>"
-                       + _swatch(REMOTE_COLOUR, html.escape(rule), outline=True)})
+    return f"<h4>{tr('legend_popshare', lang)}</h4>" + "".join(reversed(ps))
 
-    # towers: one layer per operator, coloured by that operator's highest technology
-    points: dict[str, dict[str, Any]] = {}
-    tech_order = ["5G", "4G", "3G", "2G"]
-    tech_colours = [TECH_COLOURS.get(t, "#a6a6a6") for t in tech_order]
-    site_info = towers
-    site_geom = gpd.GeoSeries(site_info.geometry, crs=cells.crs)
+
+#: Technologies from the highest; a tower's colour index is its highest one's position.
+_TECH_ORDER = ("5G", "4G", "3G", "2G")
+
+
+def _add_towers(layers: _MapLayers, cells: gpd.GeoDataFrame, towers: gpd.GeoDataFrame, *,
+                lang: str) -> None:
+    """One layer of towers per operator (the known operators first, shown), each tower
+    coloured by the highest technology that operator has on it, and their legend."""
+    tech_colours = [TECH_COLOURS.get(t, "#a6a6a6") for t in _TECH_ORDER]
+    site_geom = gpd.GeoSeries(towers.geometry, crs=cells.crs)
     known = list(OPERATOR_COLOURS)
     ops = sorted(set(map(str, cells["operator"])),
                  key=lambda o: (known.index(o) if o in known else len(known), o))
-    for op in ops:
-        sel = cells[cells["operator"] == op]
-        rank = sel["technology"].map({t: i for i, t in enumerate(tech_order)}).fillna(3)
-        best = rank.groupby(sel["site_id"].astype(str)).min().astype(int)
-        key = f"towers_{len(points)}"
-        group(key, tr("layer_towers", lang, operator=html.escape(op)), True)
-        info = site_info.loc[best.index]
-        labels = [html.escape(tr("tip_tower", lang, site=sid, operators=o, techs=t, owner=w))
-                  for sid, o, t, w in zip(info.index, info["operators"], info["technologies"],
-                                          info["tower_owner"], strict=True)]
-        points[key] = {"radius": 3, "colours": tech_colours,
-                       "rows": _point_rows(site_geom.loc[best.index], list(best), labels)}
-    if points:
-        legend.append({"layers": list(points),
-                       "html": f"<h4>{tr('legend_towers', lang)}</h4>" + "".join(
-                           _swatch(TECH_COLOURS[t], t, round_=True) for t in ("5G", "4G", "3G"))})
+    keys = []
+    for k, op in enumerate(ops):
+        key = f"towers_{k}"
+        layers.group(key, tr("layer_towers", lang, operator=html.escape(op)), True)
+        layers.points[key] = {"radius": 3, "colours": tech_colours,
+                              "rows": _operator_tower_rows(cells[cells["operator"] == op],
+                                                           towers, site_geom, lang)}
+        keys.append(key)
+    if keys:
+        layers.legend.append({"layers": keys,
+                              "html": f"<h4>{tr('legend_towers', lang)}</h4>" + "".join(
+                                  _swatch(TECH_COLOURS[t], t, round_=True)
+                                  for t in ("5G", "4G", "3G"))})
 
-    if ftth_nodes is not None and len(ftth_nodes):
-        olt = (ftth_nodes["node_type"] == "olt").to_numpy()
-        n_olt, n_spl = ftth_nodes[olt], ftth_nodes[~olt]
-        if len(n_olt):
-            group("olt", tr("layer_olt", lang), False)
-            points["olt"] = {"radius": 5, "colours": ["#6a3d9a"], "rows": _point_rows(
-                n_olt.geometry, [0] * len(n_olt),
-                [html.escape(tr("tip_olt", lang, id=i, operator=r["operator"]))
-                 for i, r in n_olt.iterrows()])}
-        if len(n_spl):
-            # 10^4 points or more: the tooltip is assembled in the page from a template
-            group("splitters", tr("layer_splitters", lang), False)
-            ll = n_spl.geometry.to_crs(4326)
-            rows = [[round(float(p.y), 5), round(float(p.x), 5), 0, html.escape(str(i)),
-                     int(u), int(n)]
-                    for p, i, u, n in zip(ll, n_spl.index, n_spl["ports_used"],
-                                          n_spl["ports"], strict=True)]
-            points["splitters"] = {"radius": 2, "colours": ["#b15928"], "rows": rows,
-                                   "tip": html.escape(tr("tip_splitter", lang, id="{0}",
-                                                         used="{1}", ports="{2}"))}
-    if fibre_roads is not None and len(fibre_roads):
-        fr = fibre_roads.copy()
-        fr["geometry"] = fr.geometry.simplify(simplify_m)
-        fr = _rounded(fr.to_crs(4326)[["geometry"]], 1e-4)
-        group("fibre_roads", tr("layer_fibre_roads", lang), False)
-        lines["fibre_roads"] = {"data": _feature_collection(fr), "tip": False,
-                                "style": {"color": "#6a3d9a", "weight": 2, "opacity": 0.8}}
-    if ftth_unreached is not None and len(ftth_unreached):
-        u = ftth_unreached
-        extra = u["ftth_extra_cable_m"].to_numpy(float)
-        names = u["name"] if "name" in u.columns else pd.Series(u.index, index=u.index)
-        labels = [html.escape(tr("tip_unreached", lang, name=n, id=vid, km=e / 1000)
-                              if np.isfinite(e) else tr("tip_unreached_none", lang, name=n,
-                                                        id=vid))
-                  for vid, n, e in zip(u.index, names, extra, strict=True)]
-        group("unreached", tr("layer_unreached", lang), False)
-        points["unreached"] = {"radius": 4, "colours": ["#b2182b"],
-                               "rows": _point_rows(u.geometry, [0] * len(u), labels)}
 
+def _operator_tower_rows(sel: gpd.GeoDataFrame, towers: gpd.GeoDataFrame,
+                         site_geom: gpd.GeoSeries, lang: str) -> list[list[Any]]:
+    """The point rows (:func:`_point_rows`) of the towers of one operator's cells ``sel``:
+    colour index of the highest technology of the operator on the tower, escaped tooltip."""
+    rank = sel["technology"].map({t: i for i, t in enumerate(_TECH_ORDER)}).fillna(3)
+    best = rank.groupby(sel["site_id"].astype(str)).min().astype(int)
+    info = towers.loc[best.index]
+    labels = [html.escape(tr("tip_tower", lang, site=sid, operators=o, techs=t, owner=w))
+              for sid, o, t, w in zip(info.index, info["operators"], info["technologies"],
+                                      info["tower_owner"], strict=True)]
+    return _point_rows(site_geom.loc[best.index], list(best), labels)
+
+
+def _add_ftth_nodes(layers: _MapLayers, ftth_nodes: gpd.GeoDataFrame, *, lang: str) -> None:
+    """The OLTs and the splitters, two hidden layers (none for a kind without nodes)."""
+    olt = (ftth_nodes["node_type"] == "olt").to_numpy()
+    n_olt, n_spl = ftth_nodes[olt], ftth_nodes[~olt]
+    if len(n_olt):
+        layers.group("olt", tr("layer_olt", lang), False)
+        layers.points["olt"] = {"radius": 5, "colours": ["#6a3d9a"], "rows": _point_rows(
+            n_olt.geometry, [0] * len(n_olt),
+            [html.escape(tr("tip_olt", lang, id=i, operator=r["operator"]))
+             for i, r in n_olt.iterrows()])}
+    if len(n_spl):
+        # 10^4 points or more: the tooltip is assembled in the page from a template
+        layers.group("splitters", tr("layer_splitters", lang), False)
+        ll = n_spl.geometry.to_crs(4326)
+        rows = [[round(float(p.y), 5), round(float(p.x), 5), 0, html.escape(str(i)),
+                 int(u), int(n)]
+                for p, i, u, n in zip(ll, n_spl.index, n_spl["ports_used"],
+                                      n_spl["ports"], strict=True)]
+        layers.points["splitters"] = {"radius": 2, "colours": ["#b15928"], "rows": rows,
+                                      "tip": html.escape(tr("tip_splitter", lang, id="{0}",
+                                                            used="{1}", ports="{2}"))}
+
+
+def _add_fibre_roads(layers: _MapLayers, fibre_roads: gpd.GeoDataFrame, *, lang: str,
+                     simplify_m: float) -> None:
+    """The fibre-ready roads, a hidden line layer (simplified by ``simplify_m``)."""
+    fr = fibre_roads.copy()
+    fr["geometry"] = fr.geometry.simplify(simplify_m)
+    fr = _rounded(fr.to_crs(4326)[["geometry"]], 1e-4)
+    layers.group("fibre_roads", tr("layer_fibre_roads", lang), False)
+    layers.lines["fibre_roads"] = {"data": _feature_collection(fr), "tip": False,
+                                   "style": {"color": "#6a3d9a", "weight": 2, "opacity": 0.8}}
+
+
+def _add_unreached(layers: _MapLayers, ftth_unreached: gpd.GeoDataFrame, *, lang: str
+                   ) -> None:
+    """The villages fibre does not reach, a hidden point layer; the tooltip gives the extra
+    cable each needs, when known."""
+    u = ftth_unreached
+    extra = u["ftth_extra_cable_m"].to_numpy(float)
+    names = u["name"] if "name" in u.columns else pd.Series(u.index, index=u.index)
+    labels = [html.escape(tr("tip_unreached", lang, name=n, id=vid, km=e / 1000)
+                          if np.isfinite(e) else tr("tip_unreached_none", lang, name=n,
+                                                    id=vid))
+              for vid, n, e in zip(u.index, names, extra, strict=True)]
+    layers.group("unreached", tr("layer_unreached", lang), False)
+    layers.points["unreached"] = {"radius": 4, "colours": ["#b2182b"],
+                                  "rows": _point_rows(u.geometry, [0] * len(u), labels)}
+
+
+def _payload(layers: _MapLayers, v: gpd.GeoDataFrame, *, lang: str, title: str
+             ) -> dict[str, Any]:
+    """The data the layers' script reads (the page's JSON script element): the villages
+    ``v`` (EPSG:4326), the line and point layers, the colours, the legend, the title and
+    the search labels."""
     n_gaps = int((v.get("verdict_mbb_any", pd.Series(dtype=str)) != COVERED).sum())
     n_remote = int(v["remote_gap"].sum()) if "remote_gap" in v.columns else 0
-    payload = {
+    return {
         "villages": _village_features(v, lang),
-        "lines": lines,
-        "points": points,
+        "lines": layers.lines,
+        "points": layers.points,
         "verdict_colours": list(VERDICT_COLOURS.values()),
         "popshare_colours": [c for _, c in POPSHARE_CLASSES],
         "ftth_colours": list(FTTH_COLOURS),
         "remote_colour": REMOTE_COLOUR,
-        "legend": legend,
+        "legend": layers.legend,
         "title_html": f"<b>{html.escape(title)}</b><br>" + html.escape(
             tr("map_subtitle", lang, n=number(len(v), lang), gaps=number(n_gaps, lang),
                remote=number(n_remote, lang))),
         "search_placeholder": tr("search_placeholder", lang),
         "search_not_found": tr("search_not_found", lang),
     }
+
+
+def _add_layers_script(layers: _MapLayers, payload: dict[str, Any]) -> None:
+    """The page's script that builds the layers, the title, the legend and the village
+    search (:data:`_JS`), with the leaflet-search library, and its data ``payload``."""
+    from branca.element import MacroElement
+    from folium.elements import JSCSSMixin
 
     class _Layers(JSCSSMixin, MacroElement):
         _template = _js_template()
@@ -861,19 +1004,17 @@ def gap_map(
             self.default_css = [("leaflet_search_css", _SEARCH_CSS)]
             self._name = "VncLayers"
             self.payload_id = f"vnc-data-{self._id}"
-            self.groups = groups
-            self.others = others
+            self.groups = layers.groups
+            self.others = layers.others
 
-    layers = _Layers()
-    layers.add_to(m)
+    script = _Layers()
+    script.add_to(layers.m)
     # the data (megabytes) goes in as it is: a JSON script element the layers' script
     # parses. Put through a folium element it would be compiled as a Jinja template.
+    root: Any = layers.m.get_root()
     root.html.add_child(_raw_html_class()(
-        f'<script type="application/json" id="{layers.payload_id}">'
-        f"{_script_json(payload)}</script>"), name=layers.payload_id)
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
-    return m
+        f'<script type="application/json" id="{script.payload_id}">'
+        f"{_script_json(payload)}</script>"), name=script.payload_id)
 
 
 def results_map(results: Results, *, lang: str = DEFAULT_LANG, tiles: str | None = None
