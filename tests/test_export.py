@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -78,6 +79,9 @@ def test_geojson(out, tmp_path):
     _export(out, "--format", "geojson", "--dest", str(tmp_path))
     v = gpd.read_file(tmp_path / "villages.geojson")
     assert v.crs.to_epsg() == 4326 and len(v) == 16
+    # named after the file, not after the temporary file it was written to (reproducible)
+    assert json.loads((tmp_path / "villages.geojson").read_text(encoding="utf-8"))[
+        "name"] == "villages"
     assert {p.name for p in tmp_path.iterdir()} == {
         "villages.geojson", "towers.geojson", "fibre_nodes.geojson", "coverage.geojson"}
 

@@ -89,11 +89,12 @@ def write_vector(path: str | Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
 
 
 def write_geojson(path: str | Path, gdf: gpd.GeoDataFrame) -> None:
-    """Write one layer as RFC 7946 GeoJSON (WGS 84 longitude/latitude) atomically."""
+    """Write one layer as RFC 7946 GeoJSON (WGS 84 longitude/latitude) atomically; the
+    collection is named after the file (not after its temporary name)."""
     if gdf.crs is None:
         raise CRSError([Problem(str(path), "the layer has no CRS", "set it before writing")])
     with atomic_path(path) as tmp:
-        pyogrio.write_dataframe(gdf.to_crs(4326), tmp, driver="GeoJSON",
+        pyogrio.write_dataframe(gdf.to_crs(4326), tmp, driver="GeoJSON", layer=Path(path).stem,
                                 layer_options={"RFC7946": "YES", "WRITE_BBOX": "YES",
                                                "COORDINATE_PRECISION": 6})
 
