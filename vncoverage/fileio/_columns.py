@@ -169,7 +169,8 @@ def dates(table: ParsedTable, col: str, problems: list[Problem],
         m = re.fullmatch(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})", str(raw.iloc[i]))
         if m is not None:
             with contextlib.suppress(ValueError):
-                out.iloc[i] = pd.Timestamp(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+                out.iloc[int(i)] = pd.Timestamp(int(m.group(3)), int(m.group(2)),
+                                                int(m.group(1)))
                 dayfirst += 1
     bad = (out.isna() & raw.notna()).to_numpy()
     report_rows(problems, table.file, f"{col} is not a date",

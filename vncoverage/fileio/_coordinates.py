@@ -43,60 +43,118 @@ def coordinates(
     northing always exceeds the easting, so a Vietnamese survey table (X = northing) is
     recognised and noted. Reprojection uses pyproj (PROJ's EPSG transformations).
     """
-    df, file = table.df, table.file
-    n = len(df)
+    df = table.df
     use_xy = not ({"lon", "lat"} <= set(df.columns)) and {"x", "y"} <= set(df.columns)
     required_text(table, ("x", "y") if use_xy else ("lon", "lat"), problems)
-    groups: list[tuple[CRS | None, pd.Index]] = []
     given = df["crs"].notna() if "crs" in df.columns else pd.Series(False, index=df.index)
-    if given.any():
-        for text, grp in df[given].groupby("crs", sort=False):
-            crs = parse_crs(str(text))
-            if crs is None:
-                report_rows(problems, file, "unknown coordinate reference system",
-                            "write an EPSG code, e.g. EPSG:4326 (WGS 84), EPSG:4756 "
-                            "(VN-2000 degrees), EPSG:3405 (VN-2000 / UTM 48N)",
-                            [int(r) for r in grp.index], column="crs",
-                            values=[text] * len(grp))
-                continue
-            groups.append((crs, grp.index))
+    groups = _crs_groups(table, given, problems)
     if not use_xy and (~given).any():
         groups.append((None, df.index[~given.to_numpy()]))  # WGS 84, nothing to do
+    if use_xy:
+        return _xy_coordinates(table, groups, given, problems, notes)
+    return _lonlat_coordinates(table, groups, problems, notes)
+
+
+def _crs_groups(
+    table: ParsedTable, given: pd.Series, problems: list[Problem]
+) -> list[tuple[CRS | None, pd.Index]]:
+    """The rows of each CRS named in the ``crs`` column (``given`` = rows naming one), in
+    order of first appearance; reports the names that are no CRS."""
+    df = table.df
+    groups: list[tuple[CRS | None, pd.Index]] = []
+    if not given.any():
+        return groups
+    for text, grp in df[given].groupby("crs", sort=False):
+        crs = parse_crs(str(text))
+        if crs is None:
+            report_rows(problems, table.file, "unknown coordinate reference system",
+                        "write an EPSG code, e.g. EPSG:4326 (WGS 84), EPSG:4756 "
+                        "(VN-2000 degrees), EPSG:3405 (VN-2000 / UTM 48N)",
+                        [int(r) for r in grp.index], column="crs",
+                        values=[text] * len(grp))
+            continue
+        groups.append((crs, grp.index))
+    return groups
+
+
+def _xy_coordinates(
+    table: ParsedTable, groups: list[tuple[CRS | None, pd.Index]], given: pd.Series,
+    problems: list[Problem], notes: list[str] | None,
+) -> tuple[pd.Series, pd.Series]:
+    """WGS 84 longitude and latitude of projected ``x``/``y`` (metres), reprojected from the
+    CRS of each row group; rows without a CRS or outside Vietnam are reported (NaN)."""
+    df, file = table.df, table.file
     lon = pd.Series(np.nan, index=df.index)
     lat = pd.Series(np.nan, index=df.index)
-    if use_xy:
-        x, y = numbers(table, "x"), numbers(table, "y")
-        for col, num in (("x", x), ("y", y)):
-            report_rows(problems, file, f"{col} is not a number (metres)",
-                        "write the projected coordinate in metres", rows_of(df, num.bad),
-                        column=col, values=list(df[col][num.bad]))
-        vx, vy = x.values.astype(float), y.values.astype(float)
-        swap = (vx > vy).to_numpy()
-        if swap.any() and notes is not None:
-            notes.append(f"{file}: x/y of {int(swap.sum())} row(s) read as X = northing, "
-                         "Y = easting (Vietnamese survey convention)")
-        east = np.where(swap, vy, vx)
-        north = np.where(swap, vx, vy)
-        for crs, idx in groups:
-            rows = df.index.get_indexer(idx)
-            if crs is None:
-                continue
-            if not crs.is_projected:
-                report_rows(problems, file, f"x/y need a projected CRS, not "
-                            f"{crs_label(crs)}", "give lon/lat columns for degrees, or "
-                            "a projected crs (e.g. EPSG:3405)", [int(r) for r in idx],
-                            column="crs")
-                continue
-            t = pyproj.Transformer.from_crs(crs, 4326, always_xy=True)
-            lo, la = t.transform(east[rows], north[rows], errcheck=False)
-            lon.iloc[rows], lat.iloc[rows] = lo, la
-        missing_crs = ~given.to_numpy()
-        report_rows(problems, file, "x/y without a coordinate reference system",
-                    "add a column crs with the EPSG code of the x/y (e.g. EPSG:3405 for "
-                    "VN-2000 / UTM 48N, EPSG:9215 for VN-2000 / TM-3 107-15)",
-                    rows_of(df, missing_crs), column="crs")
-        check_vietnam(problems, table, lon, lat, ("x", "y"))
-        return lon, lat
+    east_m, north_m = _east_north_m(table, problems, notes)
+    for crs, idx in groups:
+        rows = df.index.get_indexer(idx)
+        if crs is None:
+            continue
+        if not crs.is_projected:
+            report_rows(problems, file, f"x/y need a projected CRS, not "
+                        f"{crs_label(crs)}", "give lon/lat columns for degrees, or "
+                        "a projected crs (e.g. EPSG:3405)", [int(r) for r in idx],
+                        column="crs")
+            continue
+        t = pyproj.Transformer.from_crs(crs, 4326, always_xy=True)
+        lo, la = t.transform(east_m[rows], north_m[rows], errcheck=False)
+        lon.iloc[rows], lat.iloc[rows] = lo, la
+    missing_crs = ~given.to_numpy()
+    report_rows(problems, file, "x/y without a coordinate reference system",
+                "add a column crs with the EPSG code of the x/y (e.g. EPSG:3405 for "
+                "VN-2000 / UTM 48N, EPSG:9215 for VN-2000 / TM-3 107-15)",
+                rows_of(df, missing_crs), column="crs")
+    check_vietnam(problems, table, lon, lat, ("x", "y"))
+    return lon, lat
+
+
+def _east_north_m(
+    table: ParsedTable, problems: list[Problem], notes: list[str] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Easting and northing (metres, NaN where not a number) of the ``x``/``y`` columns.
+
+    Rows whose x exceeds y are read as X = northing, Y = easting (the Vietnamese survey
+    convention: in Vietnam the northing always exceeds the easting), which is noted.
+    """
+    df, file = table.df, table.file
+    x, y = numbers(table, "x"), numbers(table, "y")
+    for col, num in (("x", x), ("y", y)):
+        report_rows(problems, file, f"{col} is not a number (metres)",
+                    "write the projected coordinate in metres", rows_of(df, num.bad),
+                    column=col, values=list(df[col][num.bad]))
+    vx, vy = x.values.astype(float), y.values.astype(float)
+    swap = (vx > vy).to_numpy()
+    if swap.any() and notes is not None:
+        notes.append(f"{file}: x/y of {int(swap.sum())} row(s) read as X = northing, "
+                     "Y = easting (Vietnamese survey convention)")
+    return np.where(swap, vy, vx), np.where(swap, vx, vy)
+
+
+def _lonlat_coordinates(
+    table: ParsedTable, groups: list[tuple[CRS | None, pd.Index]], problems: list[Problem],
+    notes: list[str] | None,
+) -> tuple[pd.Series, pd.Series]:
+    """WGS 84 longitude and latitude of the ``lon``/``lat`` angle columns, reprojected from
+    the geographic CRS of each row group; NaN where a problem was reported."""
+    df = table.df
+    angles = _parse_lonlat(table, problems)
+    lon_in, lat_in = angles["lon"].values, angles["lat"].values
+    lon = pd.Series(np.nan, index=df.index)
+    lat = pd.Series(np.nan, index=df.index)
+    lon[:], lat[:] = lon_in.to_numpy(), lat_in.to_numpy()
+    _reproject_degrees(table, groups, lon_in, lat_in, lon, lat, problems, notes)
+    bad_angle = np.zeros(len(df), dtype=bool)
+    for ax in ("lon", "lat"):
+        bad_angle[list(angles[ax].errors)] = True
+    bad = _check_degree_extent(table, lon, lat, bad_angle, problems)
+    return lon.where(~bad), lat.where(~bad)
+
+
+def _parse_lonlat(table: ParsedTable, problems: list[Problem]) -> dict[str, _tables.Angles]:
+    """Parse the ``lon`` and ``lat`` columns as angles (recording DMS and decimal commas in
+    ``table``), reporting hemisphere letters of the other axis and cells that are no angle."""
+    df, file = table.df, table.file
     angles = {ax: _tables.parse_angles(df[ax], ax) for ax in ("lon", "lat")}
     for ax, got in angles.items():
         if "dms" in got.forms:
@@ -115,8 +173,17 @@ def coordinates(
                     "seconds (106°45'04\"E, 106 45 04 E)",
                     [int(df.index[i]) for i, _ in others], column=ax,
                     values=[f"{df[ax].iloc[i]}: {e}" for i, e in others])
-    lon_in, lat_in = angles["lon"].values, angles["lat"].values
-    lon[:], lat[:] = lon_in.to_numpy(), lat_in.to_numpy()
+    return angles
+
+
+def _reproject_degrees(
+    table: ParsedTable, groups: list[tuple[CRS | None, pd.Index]], lon_in: pd.Series,
+    lat_in: pd.Series, lon: pd.Series, lat: pd.Series, problems: list[Problem],
+    notes: list[str] | None,
+) -> None:
+    """Reproject (in place, in ``lon``/``lat``) the degrees of each row group whose CRS is
+    not WGS 84; a projected CRS is reported and its rows set to NaN."""
+    file = table.file
     for crs, idx in groups:
         if crs is None or crs.equals(CRS.from_epsg(4326)):
             continue
@@ -134,18 +201,29 @@ def coordinates(
         if notes is not None:
             notes.append(f"{file}: {len(idx)} row(s) in {crs_label(crs)} reprojected to "
                          "WGS 84")
-    bad_ll = np.zeros(n, dtype=bool)
-    for ax in ("lon", "lat"):
-        bad_ll[list(angles[ax].errors)] = True
-    # Vietnam's extent: swapped columns, wrong sign, other countries
+
+
+def _check_degree_extent(
+    table: ParsedTable, lon: pd.Series, lat: pd.Series, bad_angle: np.ndarray,
+    problems: list[Problem],
+) -> np.ndarray:
+    """Report WGS 84 degrees outside Vietnam's extent (swapped columns, wrong sign, metres,
+    other countries); ``bad_angle`` marks rows already reported as no angle.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean mask of the rows without a valid position in Vietnam.
+    """
+    df, file = table.df, table.file
     ln, lt = lon.to_numpy(), lat.to_numpy()
-    present = np.isfinite(ln) & np.isfinite(lt) & ~bad_ll
+    present = np.isfinite(ln) & np.isfinite(lt) & ~bad_angle
     swapped = present & (ln >= VN_LAT[0]) & (ln <= VN_LAT[1]) & (lt >= VN_LON[0]) & \
         (lt <= VN_LON[1])
     report_rows(problems, file, "longitude and latitude look swapped (Vietnam lies at "
                 "8-24 N, 102-110 E)", "swap the lon and lat values", rows_of(df, swapped),
                 column="lon", values=list(zip(ln[swapped], lt[swapped], strict=True)))
-    other = ~swapped & ~bad_ll
+    other = ~swapped & ~bad_angle
     for ax, arr, rng, what, fix in (
         ("lon", ln, VN_LON, "longitude outside Vietnam (102-110 E)",
          "use WGS 84 decimal degrees, east positive"),
@@ -160,9 +238,9 @@ def coordinates(
                     "give projected coordinates as columns x and y with a crs column "
                     "(e.g. EPSG:3405), or convert them to degrees", rows_of(df, big),
                     column=ax, values=list(raw[big]))
-    bad = ~(np.isfinite(ln) & np.isfinite(lt)) | bad_ll | swapped | ~(
-        (ln >= VN_LON[0]) & (ln <= VN_LON[1]) & (lt >= VN_LAT[0]) & (lt <= VN_LAT[1]))
-    return lon.where(~bad), lat.where(~bad)
+    inside = (ln >= VN_LON[0]) & (ln <= VN_LON[1]) & (lt >= VN_LAT[0]) & (lt <= VN_LAT[1])
+    bad: np.ndarray = ~(np.isfinite(ln) & np.isfinite(lt)) | bad_angle | swapped | ~inside
+    return bad
 
 
 def check_vietnam(problems: list[Problem], table: ParsedTable, lon: pd.Series,

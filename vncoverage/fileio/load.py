@@ -7,11 +7,13 @@ import hashlib
 import json
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyogrio
 from pyproj import CRS
 
@@ -85,6 +87,27 @@ def _memo(cache: ReadCache | None, key_parts: list[Any], problems: list[Problem]
     return value
 
 
+@dataclass(frozen=True)
+class _Reads:
+    """What the cached readers of one :func:`load_inputs` call share: the cache, the start
+    of every cache key (version, working CRS, operators), the inputs' sha256 and the lists
+    the problems, notes and formats go to."""
+
+    cache: ReadCache | None
+    base: list[Any]
+    sums: dict[str, str]
+    problems: list[Problem]
+    notes: list[str]
+    formats: dict[str, str]
+
+    def memo(self, key_parts: list[Any],
+             read: Callable[[list[Problem], list[str], dict[str, str]], Any]) -> Any:
+        """:func:`_memo` keyed by ``base`` + ``key_parts`` (the input's name, its sha256,
+        then its reading options)."""
+        return _memo(self.cache, [*self.base, *key_parts], self.problems, self.notes,
+                     self.formats, read)
+
+
 def load_inputs(cfg: Config, *, read_cache: ReadCache | None = None) -> Inputs:
     """Load and validate every input named in ``cfg.inputs``.
 
@@ -107,84 +130,22 @@ def load_inputs(cfg: Config, *, read_cache: ReadCache | None = None) -> Inputs:
         raise CRSError([Problem("config", f"working_crs {working.to_string()} is not "
                                 "projected (metric)", "use EPSG:32648 (UTM 48N) or another "
                                 "metric CRS")])
-    for key in ("boundaries", "cells", "dem"):
-        if getattr(inp, key) is None:
-            problems.append(Problem("config", f"[inputs] {key} is required",
-                                    f"set [inputs] {key} = \"path/to/file\""))
-    if problems:
-        raise InputDataError(problems)
+    _check_required_inputs(inp)
     assert inp.boundaries is not None and inp.cells is not None and inp.dem is not None
     operators = tuple(cfg.kpi.operators)
     sums = {key: file_sha256(getattr(inp, key)) for key in _CHECKSUMMED
             if getattr(inp, key) is not None and Path(getattr(inp, key)).is_file()}
-    base = [__version__, working.to_wkt(), operators]
-    bpath: Path = inp.boundaries
-
-    def boundaries(p: list[Problem], n: list[str], f: dict[str, str]) -> tuple[Any, ...]:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            villages, centres = read_villages(
-                bpath, layer=inp.villages_layer, centres_layer=inp.centres_layer,
-                working_crs=working, problems=p, notes=n)
-        admin: dict[str, gpd.GeoDataFrame | None] = {}
-        if villages is not None:
-            names: list[str] = []
-            with contextlib.suppress(*GDAL_ERRORS):
-                names = [x for x, _ in pyogrio.list_layers(bpath)]
-            for key in ("districts_layer", "communes_2025_layer"):
-                lname = getattr(inp, key)
-                layer = None
-                if lname in names:
-                    layer = read_layer(bpath, lname, p)
-                    if layer is not None:
-                        layer = to_working_crs(layer, f"{bpath} (layer '{lname}')",
-                                               working, p)
-                admin[key] = layer
-            _check_admin_layers(villages, admin["districts_layer"],
-                                admin["communes_2025_layer"], n)
-        return (villages, centres, admin.get("districts_layer"),
-                admin.get("communes_2025_layer"))
-
-    villages, centres, districts, communes_2025 = _memo(
-        read_cache, [*base, "boundaries", sums.get("boundaries"), inp.villages_layer,
-                     inp.centres_layer, inp.districts_layer, inp.communes_2025_layer],
-        problems, notes, formats, boundaries)
+    reads = _Reads(read_cache, [__version__, working.to_wkt(), operators], sums, problems,
+                   notes, formats)
+    villages, centres, districts, communes_2025 = _load_boundaries(inp, inp.boundaries,
+                                                                   working, reads)
     cells = read_cells(inp.cells, working_crs=working, problems=problems, notes=notes,
                        operators=operators, formats=formats)
     dem = read_dem(inp.dem, working_crs=working, problems=problems)
-    settlements = None
-    if inp.settlements is not None and villages is not None:
-        vids, spath = villages.index, inp.settlements
-        settlements = _memo(
-            read_cache, [*base, "settlements", sums.get("settlements"),
-                         sums.get("boundaries"), inp.settlements_layer],
-            problems, notes, formats,
-            lambda p, n, f: read_settlements(spath, layer=inp.settlements_layer,
-                                             working_crs=working, village_ids=vids, problems=p))
-    elif inp.settlements is None:
-        notes.append("no household clusters: population shares are area-weighted")
-    ftth = None
-    if inp.ftth_nodes is not None:
-        fpath = inp.ftth_nodes
-        ftth = _memo(
-            read_cache, [*base, "ftth_nodes", sums.get("ftth_nodes")], problems, notes,
-            formats,
-            lambda p, n, f: read_ftth_nodes(fpath, working_crs=working, problems=p,
-                                            notes=n, operators=operators, formats=f))
-    roads = None
-    if inp.roads is not None:
-        rpath = inp.roads
-        roads = _memo(
-            read_cache, [*base, "roads", sums.get("roads"), inp.roads_layer], problems, notes,
-            formats,
-            lambda p, n, f: read_roads(rpath, layer=inp.roads_layer, working_crs=working,
-                                       problems=p))
-    targets = None
-    if inp.targets is not None:
-        tpath = inp.targets
-        targets = _memo(
-            read_cache, [*base, "targets", sums.get("targets")], problems, notes, formats,
-            lambda p, n, f: read_targets(tpath, problems=p, notes=n, formats=f))
+    settlements = _load_settlements(inp, working, villages, reads)
+    ftth = _load_ftth_nodes(inp, working, operators, reads)
+    roads = _load_roads(inp, working, reads)
+    targets = _load_targets(inp, reads)
     _check_extents(cfg, villages, cells, ftth, dem, problems, notes)
     if problems:
         raise InputDataError(problems)
@@ -195,6 +156,124 @@ def load_inputs(cfg: Config, *, read_cache: ReadCache | None = None) -> Inputs:
                   settlements=settlements, ftth_nodes=ftth, roads=roads, targets=targets,
                   districts=districts, communes_2025=communes_2025, checksums=checksums,
                   notes=tuple(notes), formats=formats)
+
+
+def _check_required_inputs(inp: InputsConfig) -> None:
+    """Raise :class:`InputDataError` naming every required input missing from the config
+    (boundaries, cells, dem)."""
+    problems: list[Problem] = []
+    for key in ("boundaries", "cells", "dem"):
+        if getattr(inp, key) is None:
+            problems.append(Problem("config", f"[inputs] {key} is required",
+                                    f"set [inputs] {key} = \"path/to/file\""))
+    if problems:
+        raise InputDataError(problems)
+
+
+#: Villages, their centres, districts and 2025 communes (each None when not read).
+_Boundaries = tuple[gpd.GeoDataFrame | None, gpd.GeoSeries | None, gpd.GeoDataFrame | None,
+                    gpd.GeoDataFrame | None]
+
+
+def _load_boundaries(inp: InputsConfig, bpath: Path, working: CRS, reads: _Reads) -> _Boundaries:
+    """``(villages, centres, districts, communes_2025)`` of the boundaries file (cached)."""
+    boundaries: _Boundaries = reads.memo(
+        ["boundaries", reads.sums.get("boundaries"), inp.villages_layer, inp.centres_layer,
+         inp.districts_layer, inp.communes_2025_layer],
+        lambda p, n, f: _read_boundary_layers(inp, bpath, working, p, n))
+    return boundaries
+
+
+def _read_boundary_layers(
+    inp: InputsConfig, bpath: Path, working: CRS, problems: list[Problem], notes: list[str]
+) -> _Boundaries:
+    """Read the villages, their centres and the district / 2025-commune layers of the
+    boundaries file; the admin layers' names are matched to the villages' (noted)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        villages, centres = read_villages(
+            bpath, layer=inp.villages_layer, centres_layer=inp.centres_layer,
+            working_crs=working, problems=problems, notes=notes)
+    admin: dict[str, gpd.GeoDataFrame | None] = {}
+    if villages is not None:
+        admin = _read_admin_layers(inp, bpath, working, problems)
+        _check_admin_layers(villages, admin["districts_layer"],
+                            admin["communes_2025_layer"], notes)
+    return (villages, centres, admin.get("districts_layer"),
+            admin.get("communes_2025_layer"))
+
+
+def _read_admin_layers(
+    inp: InputsConfig, bpath: Path, working: CRS, problems: list[Problem]
+) -> dict[str, gpd.GeoDataFrame | None]:
+    """The district and 2025-commune layers of the boundaries file in the working CRS, by
+    config key (``districts_layer``, ``communes_2025_layer``); None when absent."""
+    admin: dict[str, gpd.GeoDataFrame | None] = {}
+    names: list[str] = []
+    with contextlib.suppress(*GDAL_ERRORS):
+        names = [x for x, _ in pyogrio.list_layers(bpath)]
+    for key in ("districts_layer", "communes_2025_layer"):
+        lname = getattr(inp, key)
+        layer = None
+        if lname in names:
+            layer = read_layer(bpath, lname, problems)
+            if layer is not None:
+                layer = to_working_crs(layer, f"{bpath} (layer '{lname}')", working,
+                                       problems)
+        admin[key] = layer
+    return admin
+
+
+def _load_settlements(
+    inp: InputsConfig, working: CRS, villages: gpd.GeoDataFrame | None, reads: _Reads
+) -> gpd.GeoDataFrame | None:
+    """The household clusters (cached), None when there is no file (noted: population
+    shares are then area-weighted) or no villages to check their ids against."""
+    if inp.settlements is None:
+        reads.notes.append("no household clusters: population shares are area-weighted")
+        return None
+    if villages is None:
+        return None
+    vids, spath = villages.index, inp.settlements
+    return reads.memo(
+        ["settlements", reads.sums.get("settlements"), reads.sums.get("boundaries"),
+         inp.settlements_layer],
+        lambda p, n, f: read_settlements(spath, layer=inp.settlements_layer,
+                                         working_crs=working, village_ids=vids, problems=p))
+
+
+def _load_ftth_nodes(
+    inp: InputsConfig, working: CRS, operators: tuple[str, ...], reads: _Reads
+) -> gpd.GeoDataFrame | None:
+    """The FTTH node inventory (cached), None when there is no file."""
+    if inp.ftth_nodes is None:
+        return None
+    fpath = inp.ftth_nodes
+    return reads.memo(
+        ["ftth_nodes", reads.sums.get("ftth_nodes")],
+        lambda p, n, f: read_ftth_nodes(fpath, working_crs=working, problems=p, notes=n,
+                                        operators=operators, formats=f))
+
+
+def _load_roads(inp: InputsConfig, working: CRS, reads: _Reads) -> gpd.GeoDataFrame | None:
+    """The road network (cached), None when there is no file."""
+    if inp.roads is None:
+        return None
+    rpath = inp.roads
+    return reads.memo(
+        ["roads", reads.sums.get("roads"), inp.roads_layer],
+        lambda p, n, f: read_roads(rpath, layer=inp.roads_layer, working_crs=working,
+                                   problems=p))
+
+
+def _load_targets(inp: InputsConfig, reads: _Reads) -> pd.DataFrame | None:
+    """The plan's KPI targets (cached), None when there is no file."""
+    if inp.targets is None:
+        return None
+    tpath = inp.targets
+    return reads.memo(
+        ["targets", reads.sums.get("targets")],
+        lambda p, n, f: read_targets(tpath, problems=p, notes=n, formats=f))
 
 
 def _check_extents(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import Problem
-from ..names import clean_text, describe_matches, fold, match_names
+from ..names import NameMatch, clean_text, describe_matches, fold, match_names
 from ._columns import (
     missing_columns,
     numbers,
@@ -21,6 +21,7 @@ from ._columns import (
     table_note,
 )
 from ._shared import report_rows
+from ._tables import ParsedTable
 
 __all__ = ["AREA_LEVELS", "TARGET_COLUMNS", "read_area_table", "read_targets"]
 
@@ -103,21 +104,57 @@ def read_area_table(
     if table is None:
         return None
     df = table.df
+    name_col = _find_name_column(table, problems)
+    if name_col is None:
+        return None
+    matches = match_names(df[name_col].dropna(), _area_candidates(villages, level),
+                          aliases=aliases)
+    keys = _unit_keys(table, name_col, matches, level, problems)
+    key_s = pd.Series(keys, index=df.index, dtype=object)
+    _check_repeated_units(file, key_s, name_col, problems)
+    if len(problems) > n0:
+        return None
+    table_note(table, notes)
+    if notes is not None:
+        lines = describe_matches(matches, str(name_col))
+        if lines:
+            notes.append(f"{file}: names matched tolerantly: " + "; ".join(lines))
+    out = _area_values(table, name_col)
+    out.insert(0, "scheme", [matches[clean_text(v)].scheme for v in df[name_col]])
+    return out.set_axis(pd.Index(key_s.to_list(), name=level))
+
+
+def _find_name_column(table: ParsedTable, problems: list[Problem]) -> str | None:
+    """The first column whose header names the unit (see ``_AREA_HEADER``), or None
+    (reported)."""
+    df = table.df
     name_col = next((c for c in df.columns if _AREA_HEADER.fullmatch(fold(str(c)))), None)
     if name_col is None:
-        problems.append(Problem(file, "no column naming the district or commune",
+        problems.append(Problem(table.file, "no column naming the district or commune",
                                 "name the first column 'district' / 'huyện' or 'commune' / "
                                 f"'xã'; columns found: {', '.join(map(str, df.columns))}"))
-        return None
+    return name_col
+
+
+def _area_candidates(villages: pd.DataFrame, level: str) -> dict[str, list[str]]:
+    """The villages' unit names at ``level`` per naming scheme, the target scheme first
+    (communes accept both schemes)."""
     if level == "district":
-        cands: dict[str, list[str]] = {"pre-2025": sorted(set(villages["district"]))}
-    elif level == "commune":
-        cands = {"pre-2025": sorted(set(villages["commune"])),
-                 "2025": sorted(set(villages["commune_2025"]))}
-    else:
-        cands = {"2025": sorted(set(villages["commune_2025"])),
-                 "pre-2025": sorted(set(villages["commune"]))}
-    matches = match_names(df[name_col].dropna(), cands, aliases=aliases)
+        return {"pre-2025": sorted(set(villages["district"]))}
+    if level == "commune":
+        return {"pre-2025": sorted(set(villages["commune"])),
+                "2025": sorted(set(villages["commune_2025"]))}
+    return {"2025": sorted(set(villages["commune_2025"])),
+            "pre-2025": sorted(set(villages["commune"]))}
+
+
+def _unit_keys(
+    table: ParsedTable, name_col: str, matches: Mapping[str, NameMatch], level: str,
+    problems: list[Problem],
+) -> list[str | None]:
+    """The villages' spelling of the unit named on each row, None where the name is empty,
+    matches no unit or several, or belongs to the other scheme (reported)."""
+    df, file = table.df, table.file
     target_scheme = "pre-2025" if level in ("district", "commune") else "2025"
     keys: list[str | None] = []
     for row, v in zip(df.index, df[name_col], strict=True):
@@ -144,26 +181,29 @@ def read_area_table(
             keys.append(None)
         else:
             keys.append(m.match)
-    key_s = pd.Series(keys, index=df.index, dtype=object)
+    return keys
+
+
+def _check_repeated_units(
+    file: str, key_s: pd.Series, name_col: str, problems: list[Problem]
+) -> None:
+    """Report rows naming the same unit (``key_s``: the unit of each row, or None)."""
     dup = key_s.duplicated(keep=False) & key_s.notna()
     for k, grp in key_s[dup].groupby(key_s[dup]):
         problems.append(Problem(file, f"rows {[int(r) for r in grp.index]} all name '{k}'",
                                 "keep one row per unit", row=int(grp.index[0]),
                                 column=str(name_col)))
-    if len(problems) > n0:
-        return None
-    table_note(table, notes)
-    if notes is not None:
-        lines = describe_matches(matches, str(name_col))
-        if lines:
-            notes.append(f"{file}: names matched tolerantly: " + "; ".join(lines))
-    out = df.drop(columns=[name_col]).copy()
+
+
+def _area_values(table: ParsedTable, name_col: str) -> pd.DataFrame:
+    """The table's columns other than ``name_col``, parsed as numbers (decimal commas
+    accepted) where every value of a column is a number."""
+    out = table.df.drop(columns=[name_col]).copy()
     for col in out.columns:
         got = numbers(table, col)
         if not got.bad.any() and out[col].notna().any():
             out[col] = got.values
-    out.insert(0, "scheme", [matches[clean_text(v)].scheme for v in df[name_col]])
-    return out.set_axis(pd.Index(key_s.to_list(), name=level))
+    return out
 
 
 _AREA_HEADER = re.compile(r"(district|commune|commune 2025|commune_2025|area|name|unit|ten|"

@@ -158,9 +158,34 @@ def read_villages(
     """
     path = Path(path)
     label = f"{path} (layer '{layer}')" if layer else str(path)
-    gdf = read_layer(path, layer, problems)
+    gdf = _read_village_layer(path, layer, label, working_crs, problems)
     if gdf is None:
         return None, None
+    _check_village_ids(gdf, label, problems)
+    polygonal = _check_village_geometry_types(gdf, label, problems)
+    _check_census_numbers(gdf, label, problems)
+    if not polygonal:
+        return None, None  # the geometry checks below need polygons
+    gdf = _repair_village_polygons(gdf, label, problems, notes)
+    if gdf is None:
+        return None, None
+    gdf = gdf.set_index("village_id", drop=True)
+    for col in ("name", "commune", "district", "commune_2025", "kind"):
+        gdf[col] = gdf[col].map(clean_text).astype(str)
+    _unify_admin_names(gdf, label, notes)
+    _check_tessellation(gdf, label, problems, notes)
+    centres = _village_centres(path, centres_layer, gdf, working_crs, problems, notes)
+    return gdf, gpd.GeoSeries(centres, crs=gdf.crs, name="centre")
+
+
+def _read_village_layer(
+    path: Path, layer: str | None, label: str, working_crs: CRS, problems: list[Problem]
+) -> gpd.GeoDataFrame | None:
+    """The village layer in the working CRS, or None when it cannot be read, lacks one of
+    :data:`VILLAGE_COLUMNS` or has no usable CRS (problems reported)."""
+    gdf = read_layer(path, layer, problems)
+    if gdf is None:
+        return None
     missing = [c for c in VILLAGE_COLUMNS if c not in gdf.columns]
     if missing:
         problems.append(
@@ -170,7 +195,13 @@ def read_villages(
         )
     gdf = to_working_crs(gdf, label, working_crs, problems)
     if gdf is None or missing:
-        return None, None
+        return None
+    return gdf
+
+
+def _check_village_ids(gdf: gpd.GeoDataFrame, label: str, problems: list[Problem]) -> None:
+    """Clean the ``village_id`` column (in place) and report empty and repeated ids (rows
+    are feature numbers, from 1)."""
     gdf["village_id"] = gdf["village_id"].map(clean_text)
     no_id = np.flatnonzero((gdf["village_id"] == "").to_numpy())
     report_rows(problems, label, "village_id is empty", "give every village a unique, "
@@ -181,6 +212,13 @@ def read_villages(
         problems.append(Problem(label, f"duplicate village_id '{vid}' (features {rows})",
                                 "give every village a unique, stable id", row=rows[0],
                                 column="village_id"))
+
+
+def _check_village_geometry_types(
+    gdf: gpd.GeoDataFrame, label: str, problems: list[Problem]
+) -> bool:
+    """Report empty geometries and geometries that are not polygons; True when every
+    village is a non-empty (Multi)Polygon."""
     empty = (gdf.geometry.isna() | gdf.geometry.is_empty).to_numpy()
     for i in np.flatnonzero(empty):
         problems.append(Problem(label, "empty geometry", "draw the village polygon",
@@ -189,6 +227,12 @@ def read_villages(
     if types - {"Polygon", "MultiPolygon"}:
         problems.append(Problem(label, f"geometries must be polygons, found {sorted(types)}",
                                 "export the village boundaries as polygons"))
+    return not (empty.any() or types - {"Polygon", "MultiPolygon"})
+
+
+def _check_census_numbers(gdf: gpd.GeoDataFrame, label: str, problems: list[Problem]) -> None:
+    """Report ``population`` and ``households`` values that are not numbers >= 0 and store
+    the columns as integers (0 where bad), in place."""
     for col in ("population", "households"):
         num = pd.to_numeric(gdf[col], errors="coerce")
         for i in np.flatnonzero((num.isna() | (num < 0)).to_numpy()):
@@ -196,61 +240,83 @@ def read_villages(
                                     "fill in the census figure", row=gdf["village_id"].iloc[i],
                                     column=col, value=plain(gdf[col].iloc[i])))
         gdf[col] = num.fillna(0).astype("int64")
-    if empty.any() or types - {"Polygon", "MultiPolygon"}:
-        return None, None  # the geometry checks below need polygons
+
+
+def _repair_village_polygons(
+    gdf: gpd.GeoDataFrame, label: str, problems: list[Problem], notes: list[str]
+) -> gpd.GeoDataFrame | None:
+    """Drop Z coordinates and repair invalid polygons with ``make_valid`` (noted, with a
+    warning); None when a polygon has no area once repaired (reported)."""
     if shapely.has_z(gdf.geometry.to_numpy()).any():
         gdf = gdf.set_geometry(shapely.force_2d(gdf.geometry.to_numpy()), crs=gdf.crs)
     invalid = (~gdf.geometry.is_valid).to_numpy()
-    if invalid.any():
-        ids = list(gdf.loc[invalid, "village_id"])
-        repaired = [_polygonal(g) for g in shapely.make_valid(gdf.geometry[invalid].to_numpy())]
-        for vid, g in zip(ids, repaired, strict=True):
-            if g is None:
-                problems.append(Problem(label, "the polygon has no area (it stays empty once "
-                                        "repaired)", "redraw the village polygon", row=vid,
-                                        column="geometry"))
-        if any(g is None for g in repaired):
-            return None, None
-        gdf.loc[invalid, "geometry"] = gpd.GeoSeries(repaired, index=gdf.index[invalid],
-                                                     crs=gdf.crs)
-        text = (f"repaired {len(ids)} invalid village polygon(s) with make_valid: "
-                + ", ".join(ids[:20]) + (" ..." if len(ids) > 20 else ""))
-        notes.append(text)
-        log.warning("%s: %s", label, text)
-    gdf = gdf.set_index("village_id", drop=True)
-    for col in ("name", "commune", "district", "commune_2025", "kind"):
-        gdf[col] = gdf[col].map(clean_text).astype(str)
-    _unify_admin_names(gdf, label, notes)
-    _check_tessellation(gdf, label, problems, notes)
+    if not invalid.any():
+        return gdf
+    ids = list(gdf.loc[invalid, "village_id"])
+    repaired = [_polygonal(g) for g in shapely.make_valid(gdf.geometry[invalid].to_numpy())]
+    for vid, g in zip(ids, repaired, strict=True):
+        if g is None:
+            problems.append(Problem(label, "the polygon has no area (it stays empty once "
+                                    "repaired)", "redraw the village polygon", row=vid,
+                                    column="geometry"))
+    if any(g is None for g in repaired):
+        return None
+    gdf.loc[invalid, "geometry"] = gpd.GeoSeries(repaired, index=gdf.index[invalid],
+                                                 crs=gdf.crs)
+    text = (f"repaired {len(ids)} invalid village polygon(s) with make_valid: "
+            + ", ".join(ids[:20]) + (" ..." if len(ids) > 20 else ""))
+    notes.append(text)
+    log.warning("%s: %s", label, text)
+    return gdf
 
+
+def _village_centres(
+    path: Path, centres_layer: str | None, villages: gpd.GeoDataFrame, working_crs: CRS,
+    problems: list[Problem], notes: list[str],
+) -> gpd.GeoSeries:
+    """The centre point of every village: from ``centres_layer`` of the file when it has
+    one, else a representative point inside each polygon (noted)."""
     centres: gpd.GeoSeries | None = None
     layers: list[str] = []
     with contextlib.suppress(*GDAL_ERRORS):
         layers = [n for n, _ in pyogrio.list_layers(path)]
     if centres_layer is not None and centres_layer in layers:
-        clabel = f"{path} (layer '{centres_layer}')"
-        c = read_layer(path, centres_layer, problems)
-        c = to_working_crs(c, clabel, working_crs, problems) if c is not None else None
-        if c is not None:
-            if "village_id" not in c.columns:
-                problems.append(Problem(clabel, "missing column village_id",
-                                        "add the village_id of each centre point"))
-            else:
-                c["village_id"] = c["village_id"].map(clean_text)
-                bad = ~c.geometry.geom_type.isin(["Point"]) | c.geometry.is_empty
-                c = c[~bad.to_numpy()]
-                c = c.drop_duplicates("village_id").set_index("village_id")
-                centres = c.geometry.reindex(gdf.index)
-                lacking = centres.index[centres.isna()]
-                if len(lacking):
-                    notes.append(f"{len(lacking)} village(s) without a centre point: using a "
-                                 "representative point inside the polygon")
-                    centres.loc[lacking] = gdf.geometry[lacking].representative_point()
+        centres = _read_centres_layer(path, centres_layer, villages, working_crs, problems,
+                                      notes)
     if centres is None:
         notes.append("no village centre layer: the village centre is a representative point "
                      "inside each polygon, not the cultural house")
-        centres = gdf.geometry.representative_point()
-    return gdf, gpd.GeoSeries(centres, crs=gdf.crs, name="centre")
+        centres = villages.geometry.representative_point()
+    return centres
+
+
+def _read_centres_layer(
+    path: Path, centres_layer: str, villages: gpd.GeoDataFrame, working_crs: CRS,
+    problems: list[Problem], notes: list[str],
+) -> gpd.GeoSeries | None:
+    """The centre points of ``centres_layer`` in the working CRS, indexed like
+    ``villages`` (a village without a point gets a representative point inside its polygon,
+    noted); None when the layer cannot be used (problems reported)."""
+    clabel = f"{path} (layer '{centres_layer}')"
+    c = read_layer(path, centres_layer, problems)
+    c = to_working_crs(c, clabel, working_crs, problems) if c is not None else None
+    if c is None:
+        return None
+    if "village_id" not in c.columns:
+        problems.append(Problem(clabel, "missing column village_id",
+                                "add the village_id of each centre point"))
+        return None
+    c["village_id"] = c["village_id"].map(clean_text)
+    bad = ~c.geometry.geom_type.isin(["Point"]) | c.geometry.is_empty
+    c = c[~bad.to_numpy()]
+    c = c.drop_duplicates("village_id").set_index("village_id")
+    centres = c.geometry.reindex(villages.index)
+    lacking = centres.index[centres.isna()]
+    if len(lacking):
+        notes.append(f"{len(lacking)} village(s) without a centre point: using a "
+                     "representative point inside the polygon")
+        centres.loc[lacking] = villages.geometry[lacking].representative_point()
+    return centres
 
 
 def read_settlements(
