@@ -10,6 +10,7 @@ from pathlib import Path
 import geopandas as gpd
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from hypothesis import HealthCheck, assume, given, settings
@@ -302,6 +303,22 @@ def test_road_file_problems_are_collected(tmp_path: Path):
     msgs = {(p.message, p.row) for p in problems}
     assert ("not a line", 2) in msgs and ("empty geometry", 3) in msgs
     assert all(p.file.startswith(str(path)) and p.fix for p in problems)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_table_given_as_roads_is_refused_not_a_crash(tmp_path: Path, suffix: str):
+    """A table (e.g. the cell list) named as the road file: GDAL reads it without
+    geometries; a problem naming the file, not an AttributeError."""
+    path = tmp_path / f"roads{suffix}"
+    df = pd.DataFrame({"road_id": ["a", "b"], "lon": [106.7, 106.8], "lat": [21.8, 21.9]})
+    if suffix == ".csv":
+        df.to_csv(path, index=False)
+    else:
+        df.to_excel(path, index=False)
+    problems: list[Problem] = []
+    assert read_roads(path, layer=None, working_crs=UTM, problems=problems) is None
+    assert len(problems) == 1 and "no geometries" in problems[0].message
+    assert problems[0].file.startswith(str(path)) and "GeoPackage" in problems[0].fix
 
 
 @pytest.mark.filterwarnings("ignore:'crs' was not provided")

@@ -100,6 +100,8 @@ def to_working_crs(
 
 
 def read_layer(path: Path, layer: str | None, problems: list[Problem]) -> gpd.GeoDataFrame | None:
+    """A vector layer read through GDAL, or None with the problem appended (missing or
+    empty file, unknown layer, unreadable, no features, no geometries)."""
     label = f"{path}" + (f" (layer '{layer}')" if layer else "")
     if not path.exists():
         problems.append(Problem(str(path), "file not found", "check the path in the config"))
@@ -124,6 +126,12 @@ def read_layer(path: Path, layer: str | None, problems: list[Problem]) -> gpd.Ge
         return None
     if len(gdf) == 0:
         problems.append(Problem(label, "the layer is empty", "supply a layer with features"))
+        return None
+    if not isinstance(gdf, gpd.GeoDataFrame):  # a table (CSV, spreadsheet) read by GDAL
+        problems.append(Problem(label, "the file has no geometries: it is a table, not a "
+                                "vector layer", "give a GeoPackage, GeoJSON or Shapefile "
+                                "layer (tables with coordinates go in the cells or FTTH "
+                                "node inputs)"))
         return None
     return gdf
 
