@@ -19,7 +19,7 @@ from pathlib import Path
 
 from vncoverage.config import load_config
 from vncoverage.fileio import load_inputs, sample_data_dir
-from vncoverage.outputs import write_outputs
+from vncoverage.outputs.writer import write_outputs
 from vncoverage.pipeline import run
 
 TARGET_S = 120.0

@@ -19,7 +19,8 @@ from planner_world import XSS_NAMES, build_planner_world
 from vncoverage.cli import main
 from vncoverage.config import load_config
 from vncoverage.fileio import read_output_folder
-from vncoverage.outputs import export, write_outputs
+from vncoverage.outputs import export
+from vncoverage.outputs.writer import write_outputs
 from vncoverage.pipeline import run
 
 

@@ -62,7 +62,7 @@ def test_write_outputs_in_process_and_forked_give_the_same_files(tmp_path) -> No
     from conftest import build_world
 
     from vncoverage.config import load_config
-    from vncoverage.outputs import write_outputs
+    from vncoverage.outputs.writer import write_outputs
     from vncoverage.pipeline import run
 
     world = build_world(tmp_path / "world", ridge=True)

@@ -10,7 +10,7 @@ import pytest
 from planner_world import XSS_NAMES, build_planner_world
 
 from vncoverage.config import load_config
-from vncoverage.outputs import write_outputs
+from vncoverage.outputs.writer import write_outputs
 from vncoverage.outputs.report import (
     ReportContext,
     kpi_text_table,

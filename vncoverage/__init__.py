@@ -40,7 +40,7 @@ _FACADE = {
     "sample_data_dir": "vncoverage.fileio",
     "run": "vncoverage.pipeline",
     "Results": "vncoverage.results",
-    "write_outputs": "vncoverage.outputs",
+    "write_outputs": "vncoverage.outputs.writer",
     "kpi_text_table": "vncoverage.outputs.report",
     "results_map": "vncoverage.outputs.webmap",
     "run_workspace": "vncoverage.workspace",

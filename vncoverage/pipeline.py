@@ -15,7 +15,7 @@ notebooks and the tests all call it.
    the 4G best-server bands, the covered masks and the server index of each cell.
 
 :func:`run` computes and returns a frozen :class:`~vncoverage.results.Results`; it writes
-nothing (:func:`vncoverage.outputs.write_outputs` writes). Incremental reuse enters through
+nothing (:func:`vncoverage.outputs.writer.write_outputs` writes). Incremental reuse enters through
 a :class:`StageStore` (a workspace's state, :mod:`vncoverage.workspace`): each stage asks it
 for what an earlier run left under the same fingerprint (:func:`stage_fingerprints`) and
 computes only what is missing or changed. Without a store, every stage computes; the

@@ -5,6 +5,11 @@ update, add-sites; :mod:`.export`; :mod:`.itm`), the options they share in :mod:
 
 Errors of vncoverage (bad input, a locked workspace) are printed without a traceback
 (unless ``-v``) and exit with status 2.
+
+The command modules import only click and the light foundation modules at the top; each
+command imports the library it calls when it runs, so that ``vncoverage --help`` and option
+errors answer at once instead of after the two seconds the geospatial stack (GDAL, numba,
+matplotlib, folium) takes to import.
 """
 
 from __future__ import annotations

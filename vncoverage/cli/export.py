@@ -18,8 +18,7 @@ from pathlib import Path
 
 import click
 
-from ..fileio import read_output_folder
-from ..outputs.export import FORMATS, export, from_output_folder
+from ..outputs import FORMATS
 from .options import lang_option, out_option
 
 __all__ = ["export_command"]
@@ -40,6 +39,10 @@ def export_command(out: Path, formats: tuple[str, ...], dest: Path | None, lang:
     Example:
       vncoverage export --out out --format xlsx --format kml
     """
+    # the library is imported when the command runs (see the package docstring)
+    from ..fileio import read_output_folder
+    from ..outputs.export import export, from_output_folder
+
     data = from_output_folder(read_output_folder(out))
     target = dest if dest is not None else out / "export"
     written = []

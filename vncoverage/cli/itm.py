@@ -15,14 +15,14 @@ renamed into place only on success).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
-import pandas as pd
 
 from ..errors import InputDataError, Problem
-from ..fileio import read_itm_cases, read_itm_profiles, write_csv
-from ..itm import area_table, p2p_table
+
+if TYPE_CHECKING:  # for the annotations only: the commands import it when they run
+    import pandas as pd
 
 __all__ = ["itm"]
 
@@ -33,6 +33,9 @@ _OUT = click.Path(dir_okay=False, writable=True, path_type=Path)
 def _write(frame: pd.DataFrame, out: Path) -> None:
     """Write the results (NTIA's CSV form: no BOM, no index) atomically; the folder must
     exist."""
+    # the library is imported when the command runs (see the package docstring)
+    from ..fileio import write_csv
+
     folder = out.parent if str(out.parent) else Path()
     if not folder.is_dir():
         raise InputDataError([Problem(file=str(out), message="the output folder does not exist",
@@ -72,6 +75,9 @@ def p2p_command(inputs: Path, profiles: Path, out: Path) -> None:
     Example:
       vncoverage itm p2p --inputs p2p.csv --profiles pfls.csv --out results.csv
     """
+    from ..fileio import read_itm_cases, read_itm_profiles
+    from ..itm import p2p_table
+
     try:
         cases = read_itm_cases(inputs)
         pfls = read_itm_profiles(profiles)
@@ -96,6 +102,9 @@ def area_command(inputs: Path, out: Path) -> None:
     Example:
       vncoverage itm area --inputs area.csv --out results.csv
     """
+    from ..fileio import read_itm_cases
+    from ..itm import area_table
+
     try:
         cases = read_itm_cases(inputs)
         result = area_table(cases, source=str(inputs))

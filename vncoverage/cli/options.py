@@ -9,7 +9,6 @@ from typing import Any, TypeVar
 import click
 
 from ..config import Config, load_config
-from ..fileio import sample_data_dir
 from ..i18n import DEFAULT_LANG, LANGS
 
 __all__ = ["config_option", "lang_option", "load", "out_option", "progress_option",
@@ -58,4 +57,7 @@ def web_assets_option() -> Callable[[F], F]:
 
 def load(config: Path | None) -> Config:
     """The configuration at ``config``, or the bundled sample's."""
+    # the library is imported when the command runs (see the package docstring)
+    from ..fileio import sample_data_dir
+
     return load_config(config if config is not None else sample_data_dir() / "config.toml")

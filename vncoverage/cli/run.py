@@ -6,9 +6,6 @@ from pathlib import Path
 
 import click
 
-from ..fileio import load_inputs
-from ..propagation import MODELS
-from ..workspace import run_workspace
 from .options import (
     config_option,
     lang_option,
@@ -36,6 +33,9 @@ def run(config: Path | None, out: Path, no_map: bool, progress: bool | None,
     Without --config, runs on the bundled synthetic Lạng Sơn sample. --out is a workspace:
     a second run recomputes only what changed since the first (see `update`).
     """
+    # the library is imported when the command runs (see the package docstring)
+    from ..workspace import run_workspace
+
     wr = run_workspace(load(config), out, progress=progress, lang=lang, map_html=not no_map,
                        web_assets=web_assets)
     echo_workspace_run(wr)
@@ -45,6 +45,9 @@ def run(config: Path | None, out: Path, no_map: bool, progress: bool | None,
 @config_option("TOML configuration (default: the bundled sample).")
 def validate(config: Path | None) -> None:
     """Load and check every input; report all problems at once, compute nothing."""
+    # the library is imported when the command runs (see the package docstring)
+    from ..fileio import load_inputs
+
     inputs = load_inputs(load(config))
     c = inputs.cells
     click.echo(f"villages: {len(inputs.villages)}; cells: {len(c)} on "
@@ -58,6 +61,9 @@ def validate(config: Path | None) -> None:
 @click.command()
 def models() -> None:
     """List the propagation models and their validity domains."""
+    # the library is imported when the command runs (see the package docstring)
+    from ..propagation import MODELS
+
     for m in MODELS.values():
         d = m.domain
         parts = [f"{d.freq_mhz[0]:g}-{d.freq_mhz[1]:g} MHz"]

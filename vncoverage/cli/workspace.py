@@ -4,20 +4,25 @@ and how a workspace run is reported on the terminal."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..config import Config, load_config
 from ..errors import WorkspaceError
-from ..outputs.report import kpi_text_table
-from ..workspace import WorkspaceRun, read_manifest, run_workspace
 from .options import config_option, lang_option, out_option, progress_option
+
+if TYPE_CHECKING:  # for the annotations only: the command imports it when it runs
+    from ..workspace import WorkspaceRun
 
 __all__ = ["add_sites_command", "echo_workspace_run", "update_command"]
 
 
 def echo_workspace_run(wr: WorkspaceRun) -> None:
     """Print what a workspace run computed, its KPI table, changes and timings."""
+    # the library is imported when the command runs (see the package docstring)
+    from ..outputs.report import kpi_text_table
+
     if wr.up_to_date:
         click.echo(f"{wr.path}: nothing changed since the last run; outputs are up to date "
                    f"({wr.timings.get('total', 0.0):.1f} s)")
@@ -45,6 +50,9 @@ def echo_workspace_run(wr: WorkspaceRun) -> None:
 
 def _workspace_config(config: Path | None, out: Path) -> Config:
     """``config``, or the configuration the workspace ``out`` was made with."""
+    # the library is imported when the command runs (see the package docstring)
+    from ..workspace import read_manifest
+
     if config is not None:
         return load_config(config)
     man = read_manifest(out)
@@ -74,6 +82,9 @@ def update_command(sites: Path, config: Path | None, out: Path, progress: bool |
     Cells added, changed or removed are found by cell_id; changes.csv lists the villages
     whose verdict changed and the cells that caused it.
     """
+    # the library is imported when the command runs (see the package docstring)
+    from ..workspace import run_workspace
+
     wr = run_workspace(_workspace_config(config, out), out, mode="update", sites=sites,
                        progress=progress, lang=lang)
     echo_workspace_run(wr)
@@ -88,6 +99,9 @@ def update_command(sites: Path, config: Path | None, out: Path, progress: bool |
 def add_sites_command(sites: Path, config: Path | None, out: Path, progress: bool | None,
                       lang: str) -> None:
     """Add the cells of SITES (new cell_ids only) to the workspace's cell list."""
+    # the library is imported when the command runs (see the package docstring)
+    from ..workspace import run_workspace
+
     wr = run_workspace(_workspace_config(config, out), out, mode="add-sites", sites=sites,
                        progress=progress, lang=lang)
     echo_workspace_run(wr)

@@ -19,7 +19,7 @@ __all__ = ["OutputFolder", "read_output_folder"]
 
 @dataclass(frozen=True)
 class OutputFolder:
-    """What :func:`vncoverage.outputs.write_outputs` wrote, read back (for exports).
+    """What :func:`vncoverage.outputs.writer.write_outputs` wrote, read back (for exports).
 
     ``layers`` are the layers of ``villages.gpkg`` in the working CRS (``villages`` indexed
     by ``village_id``); ``tables`` the CSV tables (``kpi``, ``by_district``,

@@ -52,6 +52,7 @@ from ..datatypes import Raster
 from ..i18n import DEFAULT_LANG, check_lang, column_label, tr, verdict_label
 from ..results import Results
 from ..villages import COVERED, LOM_SONG, TRANG_SONG, UNKNOWN
+from . import FORMATS
 
 __all__ = [
     "FORMATS",
@@ -65,8 +66,6 @@ __all__ = [
     "xlsx_bytes",
 ]
 
-#: Export formats of ``vncoverage export --format``.
-FORMATS = ("gpkg", "geojson", "csv", "xlsx", "kml", "cog")
 
 #: Columns of the village table of the CSV / Excel exports (others stay in the GeoPackage).
 VILLAGE_COLUMNS = (

@@ -22,7 +22,7 @@ from ..config import Config
 from ..datatypes import Inputs
 from ..errors import InputDataError, Problem, WorkspaceError
 from ..i18n import DEFAULT_LANG
-from ..outputs import OutputWriter
+from ..outputs.writer import OutputWriter
 from ..outputs.webmap import missing_assets
 from ..results import Results
 from .caches import DirReadCache, DirSweepCache
