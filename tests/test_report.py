@@ -10,7 +10,6 @@ import pytest
 from planner_world import XSS_NAMES, build_planner_world
 
 from vncoverage.config import load_config
-from vncoverage.outputs.writer import write_outputs
 from vncoverage.outputs.report import (
     ReportContext,
     kpi_text_table,
@@ -18,6 +17,7 @@ from vncoverage.outputs.report import (
     report_tables,
 )
 from vncoverage.outputs.report_html import html_report
+from vncoverage.outputs.writer import write_outputs
 from vncoverage.pipeline import run
 
 

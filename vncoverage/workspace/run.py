@@ -22,8 +22,8 @@ from ..config import Config
 from ..datatypes import Inputs
 from ..errors import InputDataError, Problem, WorkspaceError
 from ..i18n import DEFAULT_LANG
-from ..outputs.writer import OutputWriter
 from ..outputs.webmap import missing_assets
+from ..outputs.writer import OutputWriter
 from ..results import Results
 from .caches import DirReadCache, DirSweepCache
 from .commit import STAGING, commit, recover, verify_outputs
