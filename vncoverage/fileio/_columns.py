@@ -35,6 +35,21 @@ def read_table(
     return table
 
 
+def read_keyed_table(
+    path: Path, schema: Sequence[str], required: Sequence[str], *, what: str, key: str,
+    unit: str, problems: list[Problem], notes: list[str] | None,
+    formats: dict[str, str] | None,
+) -> ParsedTable | None:
+    """A table with one row per ``unit`` identified by ``key``: read (:func:`read_table`),
+    its ``required`` columns checked (the ``what`` names the table in the message) and the
+    rows repeated exactly dropped (:func:`repeated_rows`). None when it cannot be used."""
+    table = read_table(path, schema, problems, formats)
+    if table is None or missing_columns(table, required, what, problems):
+        return None
+    repeated_rows(table, key, unit, problems, notes)
+    return table
+
+
 def table_note(table: ParsedTable, notes: list[str] | None) -> None:
     """Say how a table was read when it was not in the canonical form (after the parsing of
     numbers and angles, which records decimal commas and DMS)."""

@@ -18,11 +18,9 @@ from ..radio import LTE_N_RB, NR_N_RB_30KHZ
 from ._columns import (
     check_range,
     dates,
-    missing_columns,
     numbers,
     operators_of,
-    read_table,
-    repeated_rows,
+    read_keyed_table,
     required_text,
     rows_of,
     table_note,
@@ -97,12 +95,11 @@ def read_cells(
     path = Path(path)
     file = str(path)
     n0 = len(problems)
-    table = read_table(path, CELL_SCHEMA, problems, formats)
+    table = read_keyed_table(path, CELL_SCHEMA, list(CELL_COLUMNS), what="cell table",
+                             key="cell_id", unit="cell", problems=problems, notes=notes,
+                             formats=formats)
     if table is None:
         return None
-    if missing_columns(table, list(CELL_COLUMNS), "cell table", problems):
-        return None
-    repeated_rows(table, "cell_id", "cell", problems, notes)
     df = table.df
     required_text(table, ("site_id", "cell_id", "operator", "technology"), problems)
     tech_raw = df["technology"]
@@ -224,12 +221,11 @@ def read_ftth_nodes(
     path = Path(path)
     file = str(path)
     n0 = len(problems)
-    table = read_table(path, FTTH_SCHEMA, problems, formats)
+    table = read_keyed_table(path, FTTH_SCHEMA, FTTH_COLUMNS, what="FTTH node table",
+                             key="node_id", unit="node", problems=problems, notes=notes,
+                             formats=formats)
     if table is None:
         return None
-    if missing_columns(table, FTTH_COLUMNS, "FTTH node table", problems):
-        return None
-    repeated_rows(table, "node_id", "node", problems, notes)
     df = table.df
     required_text(table, ("node_id",), problems)
     kind = df["node_type"].map({v: fold(v) for v in df["node_type"].dropna().unique()})

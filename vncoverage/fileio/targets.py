@@ -12,10 +12,9 @@ import pandas as pd
 from ..errors import Problem
 from ..names import NameMatch, clean_text, describe_matches, fold, match_names
 from ._columns import (
-    missing_columns,
     numbers,
+    read_keyed_table,
     read_table,
-    repeated_rows,
     required_text,
     rows_of,
     table_note,
@@ -43,12 +42,11 @@ def read_targets(
     path = Path(path)
     file = str(path)
     n0 = len(problems)
-    table = read_table(path, TARGET_SCHEMA, problems, formats)
+    table = read_keyed_table(path, TARGET_SCHEMA, TARGET_COLUMNS, what="targets table",
+                             key="kpi_id", unit="KPI", problems=problems, notes=notes,
+                             formats=formats)
     if table is None:
         return None
-    if missing_columns(table, TARGET_COLUMNS, "targets table", problems):
-        return None
-    repeated_rows(table, "kpi_id", "KPI", problems, notes)
     df = table.df.copy()
     required_text(table, ("kpi_id",), problems)
     for col in ("baseline_2023", "target_2025"):
