@@ -9,8 +9,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vncoverage.names import (
-    canonical_operator,
-    canonical_technology,
     clean_text,
     describe_matches,
     fold,
@@ -99,18 +97,6 @@ def test_unify_names_keeps_distinct_units_apart():
         "Bắc Sơn"}  # the majority spelling
     assert m["Xã Tân Lập"].match == "Xã Tân Lập" and m["Xã Tấn Lập"].match == "Xã Tấn Lập"
     assert m["Tan Lap"].how == "ambiguous"
-
-
-def test_operators_and_technologies():
-    ops = ("Viettel", "VNPT", "MobiFone")
-    assert canonical_operator("VinaPhone", ops) == ("VNPT", True)
-    assert canonical_operator(" mobifone", ops) == ("MobiFone", True)
-    assert canonical_operator("Viettel", ops) == ("Viettel", False)
-    assert canonical_operator("Vietnamobile", ops) == ("Vietnamobile", False)
-    assert canonical_operator("VinaPhone", ("Viettel",)) == ("VinaPhone", False)
-    for v, t in (("LTE", "4G"), ("4g", "4G"), ("5G NR", "5G"), ("WCDMA", "3G"), ("GSM", "2G"),
-                 ("LTE-A", "4G"), ("6G", None), ("", None)):
-        assert canonical_technology(v) == t
 
 
 @settings(max_examples=100, deadline=None)

@@ -65,6 +65,14 @@ class InputsConfig:
     boundaries (used for maps only). ``settlements`` (household clusters), ``ftth_nodes``,
     ``roads`` and ``targets`` are optional; the corresponding outputs say when they are
     missing.
+
+    ``admin_names`` is an optional table pairing the names of the district and 2025-commune
+    boundary layers with the villages' spelling of the same unit, for pairs the tolerant
+    matching cannot make (columns ``level``, ``layer_name``, ``name``).
+
+    ``strict``: refuse the whole run when a cell or FTTH node lies outside the study area
+    (the default drops such rows, lists them in ``dropped_rows.csv`` and says how many in
+    the report; operators send regional or national lists).
     """
 
     boundaries: Path | None = None
@@ -80,6 +88,8 @@ class InputsConfig:
     roads_layer: str | None = "roads"
     dem: Path | None = None
     targets: Path | None = None
+    admin_names: Path | None = None
+    strict: bool = False
 
 
 @dataclass(frozen=True)
@@ -221,6 +231,11 @@ class FtthConfig:
         ``household_share`` of households passed) or "centre_or_share".
     household_share
         Share of households for the "share" rules (assumption: 0.5).
+    junction_tolerance_m
+        Road files are rarely noded: a line whose end lies within this distance of another
+        line (on it, or a few metres short) is joined to it there (5 m, assumption: the
+        digitising error of provincial road layers). Lines that merely cross (bridges) are
+        never joined.
     max_snap_m
         With a road network: maximum straight-line distance, in metres, from a splitter,
         OLT, village centre or household cluster to the nearest road for it to be snapped
@@ -234,6 +249,7 @@ class FtthConfig:
     straight_line_factor: float = 1.2
     rule: Literal["centre", "share", "centre_or_share"] = "centre_or_share"
     household_share: float = 0.5
+    junction_tolerance_m: float = 5.0
     max_snap_m: float = 500.0
 
 
@@ -253,12 +269,17 @@ class KpiConfig:
         Whether "lõm sóng" villages count as covered in the mobile-broadband KPI (default
         False: only "covered" counts; the plan speaks of coverage, not of a signal at the
         cultural house).
+    same_tower_m
+        Sites of different ``site_id`` closer than this are one tower (each operator numbers
+        its own sites): they count as one shared tower in the shared-BTS KPI (30 m,
+        assumption: the spread of coordinates surveyed separately for one mast).
     """
 
     plan_start: dt.date = dt.date(2023, 7, 1)
     plan_end: dt.date = dt.date(2025, 12, 31)
     operators: tuple[str, ...] = ("Viettel", "VNPT", "MobiFone")
     count_weak_as_covered: bool = False
+    same_tower_m: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -556,6 +577,10 @@ def _check_ranges(cfg: Config, where: str) -> None:
         (f.straight_line_factor >= 1, "[ftth] straight_line_factor must be >= 1", "e.g. 1.2"),
         (0 < f.household_share <= 1, "[ftth] household_share must be in (0, 1]", "e.g. 0.5"),
         (f.max_snap_m > 0, "[ftth] max_snap_m must be > 0", "e.g. 500 (metres)"),
+        (f.junction_tolerance_m >= 0, "[ftth] junction_tolerance_m must be >= 0",
+         "e.g. 5 (metres); 0 joins only lines that share a vertex"),
+        (k.same_tower_m >= 0, "[kpi] same_tower_m must be >= 0",
+         "e.g. 30 (metres); 0 counts only equal site_id as one tower"),
         (k.plan_start <= k.plan_end, "[kpi] plan_start is after plan_end", "swap the dates"),
         (cfg.run.threads >= 0, "[run] threads must be >= 0", "0 uses every core"),
     ]

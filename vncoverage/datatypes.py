@@ -94,6 +94,9 @@ class Inputs:
     #: How each table file was read, e.g. ``{"cells.csv": "CSV, Windows-1258 (Vietnamese),
     #: ';'-separated"}`` (for the report's provenance).
     formats: dict[str, str] = field(default_factory=dict)
+    #: Rows of the input tables left out of the run, one per row with ``file``, ``id``,
+    #: ``row`` and ``reason`` (e.g. cells outside the study area); None when none were.
+    dropped: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)

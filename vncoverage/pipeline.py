@@ -156,7 +156,8 @@ def stage_fingerprints(cfg: Config, inputs: Inputs) -> Fingerprints:
     cells = cells_digest(inputs.cells)
     results = _digest({"layers": layers, "villages": villages, "fibre": fibre,
                        "kpi": section_dict(cfg, "kpi"), "study": section_dict(cfg, "study"),
-                       "targets": cs.get("targets"), "cells": cells})
+                       "targets": cs.get("targets"), "admin_names": cs.get("admin_names"),
+                       "cells": cells})
     return Fingerprints(layers, villages, fibre, cells, results)
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import Problem
-from ..names import canonical_operator
+from ..operators import canonical_operator
 from . import _tables
 from ._shared import MAX_ROWS_REPORTED, report_rows
 from ._tables import ParsedTable

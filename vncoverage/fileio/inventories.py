@@ -12,7 +12,8 @@ import pyproj
 from pyproj import CRS
 
 from ..errors import Problem
-from ..names import canonical_technology, fold
+from ..names import fold
+from ..operators import canonical_technology
 from ..propagation import MODELS
 from ..radio import LTE_N_RB, NR_N_RB_30KHZ
 from ._columns import (
@@ -60,7 +61,7 @@ FTTH_COLUMNS = ("node_id", "node_type", "operator", "olt_id", "lon", "lat", "por
 #: Columns each table may hold (canonical names; see ``_tables.COLUMN_ALIASES``).
 CELL_SCHEMA = (*CELL_COLUMNS, *OPTIONAL_CELL_COLUMNS, "x", "y", "crs")
 
-FTTH_SCHEMA = (*FTTH_COLUMNS, "x", "y", "crs")
+FTTH_SCHEMA = (*FTTH_COLUMNS, "name", "x", "y", "crs")
 
 #: Operators when no config is given (DOMAIN.md); ``load_inputs`` uses ``[kpi] operators``.
 DEFAULT_OPERATORS = ("Viettel", "VNPT", "MobiFone")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import warnings
@@ -12,19 +11,17 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
-import pyogrio
 from pyproj import CRS
 
 from .. import __version__
 from ..config import Config, InputsConfig
-from ..datatypes import Dem, Inputs
+from ..datatypes import Inputs
 from ..errors import CRSError, InputDataError, Problem
-from ..names import describe_matches, match_names
-from ._shared import GDAL_ERRORS, log, read_layer, report_rows, to_working_crs
+from .admin import match_admin_layers, read_admin_layers
 from .atomic import file_sha256
 from .dem import read_dem
+from .extents import check_extents
 from .inventories import read_cells, read_ftth_nodes
 from .targets import read_targets
 from .vectors import read_roads, read_settlements, read_villages
@@ -46,7 +43,8 @@ def sample_data_dir() -> Path:
 
 
 #: Inputs whose sha256 is recorded (provenance, workspace fingerprints).
-_CHECKSUMMED = ("boundaries", "settlements", "cells", "ftth_nodes", "roads", "dem", "targets")
+_CHECKSUMMED = ("boundaries", "settlements", "cells", "ftth_nodes", "roads", "dem", "targets",
+                "admin_names")
 
 
 class ReadCache(Protocol):
@@ -146,7 +144,7 @@ def load_inputs(cfg: Config, *, read_cache: ReadCache | None = None) -> Inputs:
     ftth = _load_ftth_nodes(inp, working, operators, reads)
     roads = _load_roads(inp, working, reads)
     targets = _load_targets(inp, reads)
-    _check_extents(cfg, villages, cells, ftth, dem, problems, notes)
+    cells, ftth, dropped = check_extents(cfg, villages, cells, ftth, dem, problems, notes)
     if problems:
         raise InputDataError(problems)
     assert villages is not None and centres is not None and cells is not None and dem is not None
@@ -155,7 +153,7 @@ def load_inputs(cfg: Config, *, read_cache: ReadCache | None = None) -> Inputs:
     return Inputs(villages=villages, centres=centres, cells=cells, dem=dem,
                   settlements=settlements, ftth_nodes=ftth, roads=roads, targets=targets,
                   districts=districts, communes_2025=communes_2025, checksums=checksums,
-                  notes=tuple(notes), formats=formats)
+                  notes=tuple(notes), formats=formats, dropped=dropped)
 
 
 def _check_required_inputs(inp: InputsConfig) -> None:
@@ -178,7 +176,8 @@ _Boundaries = tuple[gpd.GeoDataFrame | None, gpd.GeoSeries | None, gpd.GeoDataFr
 def _load_boundaries(inp: InputsConfig, bpath: Path, working: CRS, reads: _Reads) -> _Boundaries:
     """``(villages, centres, districts, communes_2025)`` of the boundaries file (cached)."""
     boundaries: _Boundaries = reads.memo(
-        ["boundaries", reads.sums.get("boundaries"), inp.villages_layer, inp.centres_layer,
+        ["boundaries", reads.sums.get("boundaries"), reads.sums.get("admin_names"),
+         inp.villages_layer, inp.centres_layer,
          inp.districts_layer, inp.communes_2025_layer],
         lambda p, n, f: _read_boundary_layers(inp, bpath, working, p, n))
     return boundaries
@@ -196,32 +195,12 @@ def _read_boundary_layers(
             working_crs=working, problems=problems, notes=notes)
     admin: dict[str, gpd.GeoDataFrame | None] = {}
     if villages is not None:
-        admin = _read_admin_layers(inp, bpath, working, problems)
-        _check_admin_layers(villages, admin["districts_layer"],
-                            admin["communes_2025_layer"], notes)
+        admin = read_admin_layers(inp, bpath, working, problems)
+        admin["districts_layer"], admin["communes_2025_layer"] = match_admin_layers(
+            inp, villages, admin["districts_layer"], admin["communes_2025_layer"], problems,
+            notes)
     return (villages, centres, admin.get("districts_layer"),
             admin.get("communes_2025_layer"))
-
-
-def _read_admin_layers(
-    inp: InputsConfig, bpath: Path, working: CRS, problems: list[Problem]
-) -> dict[str, gpd.GeoDataFrame | None]:
-    """The district and 2025-commune layers of the boundaries file in the working CRS, by
-    config key (``districts_layer``, ``communes_2025_layer``); None when absent."""
-    admin: dict[str, gpd.GeoDataFrame | None] = {}
-    names: list[str] = []
-    with contextlib.suppress(*GDAL_ERRORS):
-        names = [x for x, _ in pyogrio.list_layers(bpath)]
-    for key in ("districts_layer", "communes_2025_layer"):
-        lname = getattr(inp, key)
-        layer = None
-        if lname in names:
-            layer = read_layer(bpath, lname, problems)
-            if layer is not None:
-                layer = to_working_crs(layer, f"{bpath} (layer '{lname}')", working,
-                                       problems)
-        admin[key] = layer
-    return admin
 
 
 def _load_settlements(
@@ -274,124 +253,3 @@ def _load_targets(inp: InputsConfig, reads: _Reads) -> pd.DataFrame | None:
     return reads.memo(
         ["targets", reads.sums.get("targets")],
         lambda p, n, f: read_targets(tpath, problems=p, notes=n, formats=f))
-
-
-def _check_extents(
-    cfg: Config, villages: gpd.GeoDataFrame | None, cells: gpd.GeoDataFrame | None,
-    ftth: gpd.GeoDataFrame | None, dem: Dem | None, problems: list[Problem],
-    notes: list[str],
-) -> None:
-    """Points outside the study area, villages outside the DEM, sites whose radius leaves
-    the DEM, DEM holes under the villages.
-
-    The study area is the villages' bounding box grown by each technology's computation
-    radius (cells: farther away they cannot cover any village) or by the GPON reach (FTTH
-    nodes: farther away they cannot serve any village).
-    """
-    inp = cfg.inputs
-    if villages is not None and len(villages):
-        vx0, vy0, vx1, vy1 = (float(v) for v in villages.total_bounds)
-
-        def dist(gdf: gpd.GeoDataFrame) -> np.ndarray:
-            x, y = gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy()
-            dx = np.maximum(np.maximum(vx0 - x, x - vx1), 0.0)
-            dy = np.maximum(np.maximum(vy0 - y, y - vy1), 0.0)
-            return np.hypot(dx, dy)
-
-        if cells is not None:
-            radius = cells["technology"].map(dict(cfg.radio.max_radius_m)).fillna(
-                max(cfg.radio.max_radius_m.values())).to_numpy(float)
-            d = dist(cells)
-            far = d > radius
-            report_rows(problems, str(inp.cells), "the site lies outside the study area: "
-                        "farther from every village than its computation radius",
-                        "remove cells of other provinces (they cannot cover any village) "
-                        "or correct the coordinates", list(cells.index[far]),
-                        column="lon/lat", values=[f"{v / 1000:.1f} km from the village area, "
-                                                   f"radius {r / 1000:g} km"
-                                                   for v, r in zip(d[far], radius[far],
-                                                                   strict=True)])
-            cells = cells[~far]
-        if ftth is not None:
-            d = dist(ftth)
-            far = d > cfg.ftth.gpon_reach_m
-            report_rows(problems, str(inp.ftth_nodes), "the node lies outside the study "
-                        "area: farther from every village than the GPON reach",
-                        "remove nodes of other provinces or correct the coordinates",
-                        list(ftth.index[far]), column="lon/lat",
-                        values=[f"{v / 1000:.1f} km from the village area" for v in d[far]])
-    if dem is None:
-        return
-    xmin, ymin, xmax, ymax = dem.bounds
-    tol = dem.pixel_m
-    if villages is not None:
-        b = villages.geometry.bounds
-        out = ((b["minx"] < xmin - tol) | (b["maxx"] > xmax + tol) | (b["miny"] < ymin - tol)
-               | (b["maxy"] > ymax + tol)).to_numpy()
-        report_rows(problems, str(inp.boundaries), "the village lies (partly) outside the "
-                    "DEM", "extend the DEM to cover every village", list(villages.index[out]),
-                    column="geometry")
-        _dem_holes(dem, villages, notes)
-    if cells is not None:
-        x, y = cells.geometry.x.to_numpy(), cells.geometry.y.to_numpy()
-        outside = (x < xmin) | (x > xmax) | (y < ymin) | (y > ymax)
-        report_rows(problems, str(inp.cells), "site lies outside the DEM",
-                    "extend the DEM or correct the coordinates", list(cells.index[outside]),
-                    column="lon/lat")
-        computed = cells["technology"].isin(cfg.radio.technologies).to_numpy() & ~outside
-        r = cells["technology"].map(dict(cfg.radio.max_radius_m)).fillna(0).to_numpy(float)
-        beyond = computed & ((x - r < xmin) | (x + r > xmax) | (y - r < ymin) | (y + r > ymax))
-        if beyond.any():
-            sites = sorted(set(cells.loc[beyond, "site_id"]))
-            notes.append(f"{len(sites)} site(s) reach beyond the DEM edge within their "
-                         "computation radius: coverage is computed inside the DEM only (every "
-                         "village is inside): " + ", ".join(sites[:20])
-                         + (" ..." if len(sites) > 20 else ""))
-
-
-def _dem_holes(dem: Dem, villages: gpd.GeoDataFrame, notes: list[str]) -> None:
-    """Note DEM nodata under the villages: paths crossing it give 'unknown' pixels."""
-    vx0, vy0, vx1, vy1 = (float(v) for v in villages.total_bounds)
-    r0, c0 = dem.index(np.array([vx0]), np.array([vy1]))
-    r1, c1 = dem.index(np.array([vx1]), np.array([vy0]))
-    h, w = dem.shape
-    window = dem.elevation[max(int(r0[0]), 0):min(int(r1[0]) + 1, h),
-                           max(int(c0[0]), 0):min(int(c1[0]) + 1, w)]
-    n_nan = int(np.isnan(window).sum())
-    if not n_nan:
-        return
-    text = (f"the DEM has {n_nan} nodata pixel(s) ({n_nan * dem.pixel_m**2 / 1e6:.2f} km²) "
-            "in the village area: pixels behind them are 'unknown', never sea level")
-    pts = villages.geometry.representative_point()
-    rows, cols = dem.index(pts.x.to_numpy(), pts.y.to_numpy())
-    inside = (rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)
-    on_hole = np.zeros(len(pts), dtype=bool)
-    on_hole[inside] = np.isnan(dem.elevation[rows[inside], cols[inside]])
-    if on_hole.any():
-        ids = list(villages.index[on_hole])
-        text += ("; villages with nodata at their centre: " + ", ".join(map(str, ids[:20]))
-                 + (" ..." if len(ids) > 20 else ""))
-    notes.append(text)
-    log.warning(text)
-
-
-def _check_admin_layers(villages: gpd.GeoDataFrame, districts: gpd.GeoDataFrame | None,
-                        communes_2025: gpd.GeoDataFrame | None, notes: list[str]) -> None:
-    """Match the villages' district / 2025-commune names to the boundary layers' names
-    (tolerantly; every fuzzy match and every name without a polygon is noted)."""
-    for col, layer in (("district", districts), ("commune_2025", communes_2025)):
-        if layer is None:
-            continue
-        cands = [str(v) for c in ("name", "short_name") if c in layer.columns
-                 for v in layer[c].dropna()]
-        if not cands:
-            continue
-        matches = match_names(villages[col].unique(), cands)
-        lines = describe_matches(matches, col)
-        lost = [m.value for m in matches.values() if m.match is None]
-        if lines:
-            notes.append(f"{col} names matched to the {col} boundary layer: "
-                         + "; ".join(lines))
-        if lost:
-            notes.append(f"{col} without a polygon in the boundary layer: "
-                         + ", ".join(f"'{v}'" for v in lost))

@@ -5,7 +5,8 @@ computed here beyond formatting (text, PNG, HTML, column types the file formats 
 Files, each written atomically into the output folder: ``villages.gpkg`` (layers
 ``villages``, ``towers``, ``cells``, ``fibre_nodes``, ``districts``, ``communes_2025`` and,
 with FTTH data, ``fibre_roads`` and ``ftth_unreached``), ``villages.csv``, ``kpi.csv``,
-``by_district.csv``, ``by_commune_2025.csv``, ``coverage_4g.tif``, ``server_4g.tif``,
+``by_district.csv``, ``by_commune_2025.csv`` (and ``dropped_rows.csv`` when input rows
+were left out), ``coverage_4g.tif``, ``server_4g.tif``,
 ``coverage_masks.tif``, ``figures/*.png``, ``report.md``, ``report.html`` and ``map.html``.
 """
 
@@ -125,6 +126,8 @@ class OutputWriter:
             fileio.write_csv(path("kpi.csv"), r.kpis)
             fileio.write_csv(path("by_district.csv"), r.by_district)
             fileio.write_csv(path("by_commune_2025.csv"), r.by_commune_2025)
+            if r.inputs.dropped is not None and len(r.inputs.dropped):
+                fileio.write_csv(path("dropped_rows.csv"), r.inputs.dropped, index=False)
             jobs += self._rasters(background, masks=True)
             figures = self.figures.result()
             if self.map is not None:
