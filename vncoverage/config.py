@@ -270,8 +270,9 @@ class KpiConfig:
         False: only "covered" counts; the plan speaks of coverage, not of a signal at the
         cultural house).
     same_tower_m
-        Sites of different ``site_id`` closer than this are one tower (each operator numbers
-        its own sites): they count as one shared tower in the shared-BTS KPI (30 m,
+        Sites of different ``site_id`` at most this far apart (single linkage: a chain of
+        such sites) are one tower (each operator numbers its own sites): they count as one
+        tower in the shared-BTS KPI, shared when it hosts several operators (30 m,
         assumption: the spread of coordinates surveyed separately for one mast).
     """
 

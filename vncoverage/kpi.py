@@ -7,8 +7,13 @@ Computed KPIs (DOMAIN.md):
 * ``ftth_villages`` - share of villages whose FTTH verdict is covered;
 * ``shared_new_bts`` - among BTS commissioned in the plan period, the share on a shared
   tower: a tower hosting more than one operator, or owned by a neutral tower company.
-  A BTS is one operator's technology on one tower (the unit of the province's BTS
-  statistics), commissioned at the date of its first cell.
+  A BTS is one operator's technology on one site (the unit of the province's BTS
+  statistics), commissioned at the date of its first cell. A tower is a group of sites:
+  each operator numbers its own sites, so one mast may carry several ``site_id`` a few
+  metres apart; the pipeline groups the sites within ``[kpi] same_tower_m``
+  (:func:`vncoverage.towers.same_tower_ids`) and passes the groups in (``tower_ids``);
+  without them, or with ``same_tower_m = 0``, only equal ``site_id`` is one tower. The
+  KPI's ``detail`` says which rule was used.
 
 Gaps are given in percentage points and in units (villages or BTS): how many more villages
 must be covered to reach the target, ``ceil(target * N) - covered``.
@@ -23,27 +28,83 @@ import pandas as pd
 from .config import KpiConfig
 from .villages import COVERED, LOM_SONG, TRANG_SONG, UNKNOWN
 
-__all__ = ["bts_inventory", "compute_kpis", "summarise_by_area"]
+__all__ = ["bts_inventory", "compute_kpis", "summarise_by_area", "tower_rule"]
 
 
-def bts_inventory(cells: pd.DataFrame, kpi: KpiConfig) -> pd.DataFrame:
-    """One row per BTS (site, operator, technology) with ``commissioned``, ``new`` (in the
-    plan period) and ``shared`` (tower hosting > 1 operator or neutral owner)."""
+def _tower_of_sites(site: pd.Series, tower_ids: pd.Series | None,
+                    kpi: KpiConfig) -> pd.Series:
+    """The tower id of each cell's site (``site`` as text): ``tower_ids`` looked up, or the
+    site itself without them. Refuses groups that do not fit the configuration."""
+    if tower_ids is None:
+        return site
+    tower = site.map(tower_ids.set_axis(tower_ids.index.astype(str)))
+    if tower.isna().any():
+        missing = sorted(set(site[tower.isna()]))[:5]
+        raise ValueError(f"tower_ids has no tower for site(s) {missing}: compute it from the "
+                         "same cells with vncoverage.towers.same_tower_ids")
+    if kpi.same_tower_m == 0 and (tower != site).any():
+        raise ValueError("tower_ids groups several site ids but [kpi] same_tower_m is 0: "
+                         "compute it with the configured distance")
+    return tower.astype(str)
+
+
+def bts_inventory(cells: pd.DataFrame, kpi: KpiConfig,
+                  tower_ids: pd.Series | None = None) -> pd.DataFrame:
+    """One row per BTS (site, operator, technology).
+
+    Parameters
+    ----------
+    cells
+        Cell inventory: ``site_id``, ``operator``, ``technology``, ``commissioned``,
+        ``tower_owner``.
+    kpi
+        The KPI configuration (plan period, the operators, ``same_tower_m``).
+    tower_ids
+        The tower of each site, indexed by ``site_id``
+        (:func:`vncoverage.towers.same_tower_ids` of the same cells with
+        ``kpi.same_tower_m``); ``None``: every ``site_id`` is its own tower.
+
+    Returns
+    -------
+    DataFrame indexed by (``site_id``, ``operator``, ``technology``) with ``commissioned``
+    (first cell), ``tower_owner`` (first cell), ``tower_id``, ``new`` (commissioned in the
+    plan period) and ``shared`` (its tower - all the sites of its group - hosts more than one
+    operator or one of its sites names a neutral owner, i.e. not one of ``kpi.operators``).
+    """
+    site = cells["site_id"].astype(str)
+    tower = _tower_of_sites(site, tower_ids, kpi)
     keyed = pd.DataFrame({"site_id": cells["site_id"], "operator": cells["operator"],
                           "technology": cells["technology"],
                           "commissioned": pd.to_datetime(cells["commissioned"]),
-                          "tower_owner": cells["tower_owner"]})
+                          "tower_owner": cells["tower_owner"], "tower_id": tower})
     g = keyed.groupby(["site_id", "operator", "technology"], sort=True)
-    bts = g.agg(commissioned=("commissioned", "min"), tower_owner=("tower_owner", "first"))
-    ops_per_site = cells.groupby("site_id")["operator"].nunique()
-    site = bts.index.get_level_values("site_id")
-    multi = ops_per_site.reindex(site).to_numpy() > 1
-    owners = cells.groupby("site_id")["tower_owner"].first().reindex(site).fillna("")
-    neutral = (~owners.isin(kpi.operators) & (owners != "")).to_numpy()
+    bts = g.agg(commissioned=("commissioned", "min"), tower_owner=("tower_owner", "first"),
+                tower_id=("tower_id", "first"))
+    ops_per_tower = keyed.groupby("tower_id")["operator"].nunique()
+    owners = keyed.groupby("site_id")["tower_owner"].first().fillna("")
+    site_neutral = ~owners.isin(kpi.operators) & (owners != "")
+    site_tower = keyed.groupby("site_id")["tower_id"].first()
+    neutral_tower = site_neutral.groupby(site_tower).any()
+    bts_tower = bts["tower_id"]
+    multi = ops_per_tower.reindex(bts_tower).to_numpy() > 1
+    neutral = neutral_tower.reindex(bts_tower).to_numpy(dtype=bool)
     bts["shared"] = multi | neutral
     comm = pd.to_datetime(bts["commissioned"])
     bts["new"] = (comm >= pd.Timestamp(kpi.plan_start)) & (comm <= pd.Timestamp(kpi.plan_end))
     return bts
+
+
+def tower_rule(kpi: KpiConfig, tower_ids: pd.Series | None) -> str:
+    """What counted as one tower in the shared-BTS KPI, for its ``detail``: the distance and
+    the number of towers made of several site ids, or that only equal ``site_id`` is one."""
+    if tower_ids is None:
+        return "only equal site_id is one tower (sites not grouped by distance)"
+    if kpi.same_tower_m == 0:
+        return "only equal site_id is one tower ([kpi] same_tower_m = 0)"
+    sizes = tower_ids.value_counts()
+    n_groups = int((sizes > 1).sum())
+    return (f"sites within {kpi.same_tower_m:g} m are one tower ({n_groups} group(s) of "
+            "several site ids)")
 
 
 def _gap_units(target_pct: float, n: int, achieved: int) -> int:
@@ -55,6 +116,7 @@ def compute_kpis(
     cells: pd.DataFrame,
     targets: pd.DataFrame | None,
     kpi: KpiConfig,
+    tower_ids: pd.Series | None = None,
 ) -> pd.DataFrame:
     """The KPI table.
 
@@ -67,6 +129,8 @@ def compute_kpis(
     targets
         Plan table indexed by ``kpi_id`` (baseline_2023, target_2025, computed, names);
         ``None`` gives current values only.
+    tower_ids
+        The tower of each site for the shared-BTS KPI (see :func:`bts_inventory`).
 
     Returns
     -------
@@ -93,13 +157,14 @@ def compute_kpis(
             "unit_name": "villages",
             "detail": str(villages["ftth_method"].iloc[0]) if "ftth_method" in villages else "",
         }
-    bts = bts_inventory(cells, kpi)
+    bts = bts_inventory(cells, kpi, tower_ids)
     new = bts[bts["new"]]
     n_new, n_shared = len(new), int(new["shared"].sum())
     rows["shared_new_bts"] = {
         "current": 100.0 * n_shared / n_new if n_new else math.nan,
         "achieved": n_shared, "total": n_new, "unit_name": "BTS",
-        "detail": f"BTS commissioned {kpi.plan_start} to {kpi.plan_end}",
+        "detail": (f"BTS commissioned {kpi.plan_start} to {kpi.plan_end}; "
+                   + tower_rule(kpi, tower_ids)),
     }
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = "kpi_id"

@@ -54,7 +54,7 @@ from .fileio import load_inputs
 from .kpi import compute_kpis, summarise_by_area
 from .remote import district_towns, remote_gaps
 from .results import Results
-from .towers import towers_from_cells
+from .towers import same_tower_ids, same_tower_note, towers_from_cells
 from .villages import (
     covered_bands,
     nearest_sites,
@@ -198,7 +198,9 @@ def run(cfg: Config, *, inputs: Inputs | None = None, store: StageStore | None =
         ftth = _fibre(cfg, inputs, store, fp, computed)
     with _timed(timings, "kpi"):
         villages, towns, notes = _village_table(cfg, inputs, layers, summary, ftth)
-        kpis = compute_kpis(villages, inputs.cells, inputs.targets, cfg.kpi)
+        tower_ids = same_tower_ids(inputs.cells, cfg.kpi.same_tower_m)
+        notes += same_tower_note(inputs.cells, tower_ids, cfg.kpi.same_tower_m)
+        kpis = compute_kpis(villages, inputs.cells, inputs.targets, cfg.kpi, tower_ids)
         by_district = summarise_by_area(villages, "district")
         by_commune = summarise_by_area(villages, "commune_2025")
         changes = None
@@ -213,7 +215,7 @@ def run(cfg: Config, *, inputs: Inputs | None = None, store: StageStore | None =
         server_index = pd.Series(np.arange(len(layers.cell_ids), dtype=np.int32),
                                  index=pd.Index(layers.cell_ids, name="cell_id")).reindex(
             inputs.cells.index).fillna(-1).astype("int32")
-        towers = towers_from_cells(inputs.cells)
+        towers = towers_from_cells(inputs.cells).join(tower_ids.rename("tower_id"))
     return Results(cfg=cfg, inputs=inputs, layers=layers, summary=summary, ftth=ftth,
                    villages=villages, kpis=kpis, by_district=by_district,
                    by_commune_2025=by_commune, towers=towers, towns=towns,

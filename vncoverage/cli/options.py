@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -12,7 +13,7 @@ from ..config import Config, load_config
 from ..i18n import DEFAULT_LANG, LANGS
 
 __all__ = ["config_option", "lang_option", "load", "out_option", "progress_option",
-           "web_assets_option"]
+           "strict_option", "web_assets_option", "with_strict"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,6 +54,21 @@ def web_assets_option() -> Callable[[F], F]:
                         help="node_modules folder of `make assets`: embed the map's "
                              "libraries in map.html so that it opens offline (default: "
                              "loaded from their CDN).")
+
+
+def strict_option() -> Callable[[F], F]:
+    """``--strict/--lenient``: refuse, or drop and list, input rows outside the study area."""
+    return click.option("--strict/--lenient", "strict", default=None,
+                        help="Refuse cells and FTTH nodes outside the study area (default: "
+                             "drop them and list them in dropped_rows.csv; [inputs] strict "
+                             "in the config).")
+
+
+def with_strict(cfg: Config, strict: bool | None) -> Config:
+    """``cfg`` with ``[inputs] strict`` set by the command line (unchanged for None)."""
+    if strict is None:
+        return cfg
+    return dataclasses.replace(cfg, inputs=dataclasses.replace(cfg.inputs, strict=strict))
 
 
 def load(config: Path | None) -> Config:

@@ -12,7 +12,9 @@ from .options import (
     load,
     out_option,
     progress_option,
+    strict_option,
     web_assets_option,
+    with_strict,
 )
 from .workspace import echo_workspace_run
 
@@ -26,8 +28,9 @@ __all__ = ["models", "run", "validate"]
 @progress_option()
 @lang_option()
 @web_assets_option()
+@strict_option()
 def run(config: Path | None, out: Path, no_map: bool, progress: bool | None,
-        lang: str, web_assets: Path | None) -> None:
+        lang: str, web_assets: Path | None, strict: bool | None) -> None:
     """Compute coverage, per-village verdicts and KPIs; write outputs to --out.
 
     Without --config, runs on the bundled synthetic Lạng Sơn sample. --out is a workspace:
@@ -36,19 +39,20 @@ def run(config: Path | None, out: Path, no_map: bool, progress: bool | None,
     # the library is imported when the command runs (see the package docstring)
     from ..workspace import run_workspace
 
-    wr = run_workspace(load(config), out, progress=progress, lang=lang, map_html=not no_map,
-                       web_assets=web_assets)
+    wr = run_workspace(with_strict(load(config), strict), out, progress=progress, lang=lang,
+                       map_html=not no_map, web_assets=web_assets)
     echo_workspace_run(wr)
 
 
 @click.command()
 @config_option("TOML configuration (default: the bundled sample).")
-def validate(config: Path | None) -> None:
+@strict_option()
+def validate(config: Path | None, strict: bool | None) -> None:
     """Load and check every input; report all problems at once, compute nothing."""
     # the library is imported when the command runs (see the package docstring)
     from ..fileio import load_inputs
 
-    inputs = load_inputs(load(config))
+    inputs = load_inputs(with_strict(load(config), strict))
     c = inputs.cells
     click.echo(f"villages: {len(inputs.villages)}; cells: {len(c)} on "
                f"{c['site_id'].nunique()} towers; DEM {inputs.dem.shape[1]}x"

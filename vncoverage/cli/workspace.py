@@ -10,7 +10,14 @@ import click
 
 from ..config import Config, load_config
 from ..errors import WorkspaceError
-from .options import config_option, lang_option, out_option, progress_option
+from .options import (
+    config_option,
+    lang_option,
+    out_option,
+    progress_option,
+    strict_option,
+    with_strict,
+)
 
 if TYPE_CHECKING:  # for the annotations only: the command imports it when it runs
     from ..workspace import WorkspaceRun
@@ -75,8 +82,9 @@ _WORKSPACE_OUT = "The workspace (a folder written by `run --out`)."
 @out_option(required=True, help_text=_WORKSPACE_OUT)
 @progress_option()
 @lang_option()
+@strict_option()
 def update_command(sites: Path, config: Path | None, out: Path, progress: bool | None,
-                   lang: str) -> None:
+                   lang: str, strict: bool | None) -> None:
     """Replace the workspace's cell list by --sites; recompute only what changed.
 
     Cells added, changed or removed are found by cell_id; changes.csv lists the villages
@@ -85,7 +93,8 @@ def update_command(sites: Path, config: Path | None, out: Path, progress: bool |
     # the library is imported when the command runs (see the package docstring)
     from ..workspace import run_workspace
 
-    wr = run_workspace(_workspace_config(config, out), out, mode="update", sites=sites,
+    wr = run_workspace(with_strict(_workspace_config(config, out), strict), out,
+                       mode="update", sites=sites,
                        progress=progress, lang=lang)
     echo_workspace_run(wr)
 
@@ -96,12 +105,14 @@ def update_command(sites: Path, config: Path | None, out: Path, progress: bool |
 @out_option(required=True, help_text=_WORKSPACE_OUT)
 @progress_option()
 @lang_option()
+@strict_option()
 def add_sites_command(sites: Path, config: Path | None, out: Path, progress: bool | None,
-                      lang: str) -> None:
+                      lang: str, strict: bool | None) -> None:
     """Add the cells of SITES (new cell_ids only) to the workspace's cell list."""
     # the library is imported when the command runs (see the package docstring)
     from ..workspace import run_workspace
 
-    wr = run_workspace(_workspace_config(config, out), out, mode="add-sites", sites=sites,
+    wr = run_workspace(with_strict(_workspace_config(config, out), strict), out,
+                       mode="add-sites", sites=sites,
                        progress=progress, lang=lang)
     echo_workspace_run(wr)
