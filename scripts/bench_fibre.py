@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     t_net, t_reach, t_line = [], [], []
     for _ in range(args.repeat):
         t0 = time.perf_counter()
-        net = build_network(inp.roads)
+        net = build_network(inp.roads, junction_tolerance_m=cfg.ftth.junction_tolerance_m)
         t_net.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         res = ftth_reach(inp.villages, inp.centres, inp.settlements, nodes, cfg.ftth,

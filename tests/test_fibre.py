@@ -275,3 +275,27 @@ def test_prebuilt_network_gives_the_same_answer():
                    roads=build_network(roads)).per_village
     pd.testing.assert_frame_equal(a, b)
     assert a.loc["A", "ftth_nearest_splitter_m"] == pytest.approx(120.0)
+
+
+def test_distances_are_to_the_millimetre():
+    # a diagonal road (no vertex at the village centre, which lies on it): unrounded, the
+    # centre's snap distance is about 3e-11 m
+    cx, cy = 1000.0, 1000.0
+    roads = _roads([(cx - 1234.5, cy - 864.15), (cx + 2345.6, cy + 1641.92)])
+    vil = _village("A", 4, (cx, cy))
+    nodes = _nodes([
+        dict(node_id="O", node_type="olt", olt_id=None, ports=0, ports_used=0,
+             x=cx - 1234.5, y=cy - 864.15),
+        dict(node_id="S", node_type="splitter", olt_id="O", ports=8, ports_used=0,
+             x=cx + 100.0, y=cy + 70.0 + 1e-7),
+    ])
+    res = ftth_reach(vil, _centres(vil, [(cx, cy)]), None, nodes, FtthConfig(), roads=roads)
+    pv = res.per_village.loc["A"]
+    assert pv["ftth_snap_m"] == 0.0 and not np.signbit(pv["ftth_snap_m"])
+    for col in ("ftth_snap_m", "ftth_nearest_splitter_m", "ftth_nearest_free_splitter_m"):
+        assert round(pv[col], 3) == pv[col], col
+    spl = res.splitters.loc["S"]
+    for col in ("olt_route_m", "snap_m", "x_m", "y_m"):
+        assert round(spl[col], 3) == spl[col], col
+    assert (res.per_cluster["snap_m"].round(3) == res.per_cluster["snap_m"]).all()
+    assert (res.fibre_roads["length_m"].round(3) == res.fibre_roads["length_m"]).all()

@@ -167,6 +167,9 @@ def test_points_outside_the_study_area_reported_with_ids(tiny_world):
     far = ftth.iloc[[0]].copy()
     far[["node_id", "lon", "lat"]] = ["OLT-HN", "105.8542", "21.0285"]
     pd.concat([ftth, far]).to_csv(tiny_world.root / "ftth.csv", index=False)
+    # refused with [inputs] strict (the default drops them: tests/test_extents.py)
+    tiny_world.config.write_text(tiny_world.config.read_text(encoding="utf-8").replace(
+        "[inputs]\n", "[inputs]\nstrict = true\n"), encoding="utf-8")
     msg = _load_error(tiny_world)
     assert "row HN-CELL, column 'lon/lat': the site lies outside the study area" in msg
     assert "row OLT-HN, column 'lon/lat': the node lies outside the study area" in msg

@@ -10,9 +10,13 @@ from hypothesis import strategies as st
 
 from vncoverage.names import (
     clean_text,
+    closest_names,
     describe_matches,
     fold,
     match_names,
+    name_keys,
+    pair_stage,
+    strip_prefix,
     unify_names,
 )
 
@@ -113,3 +117,52 @@ def test_any_degraded_spelling_finds_its_district(name: str, form: str, strip: b
         v = v.upper()
     v = unicodedata.normalize(form, v)
     assert match_names([v], DISTRICTS)[clean_text(v)].match == name
+
+
+@pytest.mark.parametrize(("value", "match", "how"), [
+    ("Lộc Binh", "Huyện Lộc Bình", "prefix, wrong mark"),  # a tone lost
+    ("Huyện Văn Quán", "Huyện Văn Quan", "wrong mark"),  # a wrong tone
+    ("Văn Lăng", "Huyện Văn Lãng", "prefix, wrong mark"),  # a wrong vowel mark
+    ("Van Lang", "Huyện Văn Lãng", "prefix, missing marks"),  # never Văn Quan
+    ("Bạc Sòn", None, "none"),  # two syllables wrong
+    ("Bắc Sơm", None, "none"),  # another letter
+])
+def test_wrong_mark_stage(value: str, match: str | None, how: str):
+    m = match_names([value], DISTRICTS, wrong_mark=True)[clean_text(value)]
+    assert (m.match, m.how) == (match, how)
+    if how.endswith("wrong mark"):  # off by default
+        assert match_names([value], DISTRICTS)[clean_text(value)].match is None
+
+
+def test_wrong_mark_never_guesses_between_two_candidates():
+    m = match_names(["Tận Lập", "Xã Tân Lâp"], ["Xã Tân Lập", "Xã Tấn Lập"], wrong_mark=True)
+    assert m["Tận Lập"].how == "ambiguous"
+    assert set(m["Tận Lập"].candidates) == {"Xã Tân Lập", "Xã Tấn Lập"}
+    # written with tones: 'Tân' is level, one syllable off from one, two from the other
+    assert m["Xã Tân Lâp"].match == "Xã Tân Lập"
+
+
+@pytest.mark.parametrize(("value", "candidate", "stage"), [
+    ("Đình Lập", "Đình Lập", "exact"),
+    ("\u00d0ình Lập", "Đình Lập", "cleaned"),
+    (unicodedata.normalize("NFD", "Đình Lập"), "Đình Lập", "cleaned"),
+    ("Huyện Đình Lập", "Đình Lập", "prefix"),
+    ("Bắc Son", "Bắc Sơn", "missing marks"),
+    ("Văn Quán", "Văn Quan", "wrong mark"),
+    ("Bạc Sòn", "Bắc Sơn", "letters"),
+    ("Van Lang", "Văn Quan", None),
+    ("Thị xã Bắc Sơn", "Thị trấn Bắc Sơn", None),
+])
+def test_pair_stage(value: str, candidate: str, stage: str | None):
+    assert pair_stage(value, candidate) == stage
+    if stage is not None:
+        assert set(name_keys(value)) & set(name_keys(candidate))
+
+
+def test_strip_prefix_and_closest_names():
+    assert strip_prefix("Huyện Văn Quan") == "Văn Quan"
+    assert strip_prefix("TP. Lạng Sơn") == "Lạng Sơn"
+    assert strip_prefix("Thị trấn Na Sầm") == "Na Sầm"
+    assert strip_prefix("Văn Quan") == "Văn Quan"
+    assert strip_prefix(" Văn  Quan ") == "Văn Quan"
+    assert closest_names("Đình Lập", ["Huyện Đình Lâm", "Văn Quan"]) == ["Huyện Đình Lâm"]

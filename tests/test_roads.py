@@ -66,6 +66,13 @@ def test_close_vertices_merge_within_tolerance():
     assert np.isinf(_dist(roads, (0, 0), (200, 0)))
 
 
+def test_merged_vertices_move_onto_their_node_so_no_route_beats_the_straight_line():
+    # the end (0.5, 0) merges with the start (0, 0) (0.5 m node tolerance): the line is a
+    # ring through the node at (0, 0), and a point at (1, 0) is 1 m from it, not 0.5 m
+    roads = _roads([(0, 0), (0, 1), (0.5, 0)])
+    assert _dist(roads, (0, 0), (1, 0)) == pytest.approx(1.0)
+
+
 def test_ring_road_is_kept_and_duplicate_lines_collapse():
     # a closed ring starting and ending at its junction with the access road
     ring = [(100, 0), (200, 0), (200, 100), (100, 100), (100, 0)]
@@ -90,6 +97,149 @@ def test_parallel_edges_keep_the_shorter():
 def test_geographic_roads_are_refused():
     with pytest.raises(ValueError, match="projected"):
         build_network(_roads([(0, 0), (1, 0)]).set_crs(4326, allow_override=True))
+
+
+# --------------------------------------------------------------------------------------
+# unnoded junctions (junction_tolerance_m)
+
+MAIN = [(0, 0), (200, 0)]  # a main road with no vertex where the side roads meet it
+
+
+def _jdist(roads: gpd.GeoDataFrame, a: tuple[float, float], b: tuple[float, float],
+           tol_m: float | None = 5.0) -> float:
+    g = attach_points(build_network(roads, junction_tolerance_m=tol_m), np.array([a, b]),
+                      max_snap_m=1.0)
+    d, _ = distances_from(g, g.point_node[:1])
+    return float(d[g.point_node[1]])
+
+
+def test_side_road_ending_on_the_middle_of_a_road_is_joined_there():
+    roads = _roads(MAIN, [(100, 0), (100, 100)])
+    assert np.isinf(_jdist(roads, (0, 0), (100, 100), tol_m=None))  # not noded: as before
+    net = build_network(roads, junction_tolerance_m=5.0)
+    assert (net.n_nodes, net.n_edges, net.n_junctions, net.n_joined_ends) == (4, 3, 1, 1)
+    assert net.max_gap_m == pytest.approx(0.0)
+    assert _jdist(roads, (0, 0), (100, 100)) == pytest.approx(200.0)
+    assert _jdist(roads, (200, 0), (100, 100)) == pytest.approx(200.0)
+    # the main road is split at the junction, not bent: its two edges still tile it
+    main = net.edge_road == 0
+    assert net.edge_length_m[main].sum() == pytest.approx(200.0)
+    assert sorted(net.edge_length_m[main]) == pytest.approx([100.0, 100.0])
+    # the side road drawn the other way round (its last vertex on the main road)
+    assert _jdist(_roads(MAIN, [(100, 100), (100, 0)]), (0, 0), (100, 100)) == (
+        pytest.approx(200.0))
+
+
+def test_side_road_stopping_2_m_short_is_joined_and_the_gap_counts():
+    roads = _roads(MAIN, [(100, 2), (100, 100)])
+    assert np.isinf(_jdist(roads, (0, 0), (100, 100), tol_m=None))
+    net = build_network(roads, junction_tolerance_m=5.0)
+    assert (net.n_junctions, net.n_joined_ends) == (1, 1)
+    assert net.max_gap_m == pytest.approx(2.0)
+    # the end is moved onto the main road: the side road is 100 m long, 2 m gap included
+    side = net.edge_geometry[net.edge_road == 1]
+    assert len(side) == 1 and (100.0, 0.0) in list(side[0].coords)
+    assert _jdist(roads, (0, 0), (100, 100)) == pytest.approx(100 + 100)
+    # an end that overshoots the road by 3 m (it crosses it) is joined where it crosses
+    over = _roads(MAIN, [(100, -3), (100, 100)])
+    assert _jdist(over, (0, 0), (100, 100)) == pytest.approx(200.0)
+
+
+def test_side_road_stopping_20_m_short_is_not_joined():
+    roads = _roads(MAIN, [(100, 20), (100, 100)])
+    net = build_network(roads, junction_tolerance_m=5.0)
+    assert (net.n_nodes, net.n_edges, net.n_junctions, net.n_joined_ends) == (4, 2, 0, 0)
+    assert np.isinf(_jdist(roads, (0, 0), (100, 100)))
+    assert "no line end needed joining" in net.notes[0]
+    # ... but it is with a 25 m tolerance
+    assert _jdist(roads, (0, 0), (100, 100), tol_m=25.0) == pytest.approx(200.0)
+
+
+@pytest.mark.parametrize("tol_m", [0.0, 5.0, 40.0])  # every end is >= 50 m from a line
+def test_roads_that_cross_without_a_shared_vertex_stay_apart(tol_m: float):
+    # a bridge over the main road between its vertices, and one over a vertex of it
+    roads = _roads([(0, 0), (100, 0), (200, 0)], [(50, -100), (50, 100)],
+                   [(100, -100), (100, 100)])
+    net = build_network(roads, junction_tolerance_m=tol_m)
+    assert (net.n_nodes, net.n_edges, net.n_junctions) == (6, 3, 0)
+    assert np.isinf(_jdist(roads, (0, 0), (50, 100), tol_m=tol_m))
+    assert np.isinf(_jdist(roads, (0, 0), (100, 100), tol_m=tol_m))
+    assert np.isinf(_jdist(roads, (50, 100), (100, 100), tol_m=tol_m))
+
+
+def test_an_end_at_a_crossing_joins_one_road_never_the_bridge_to_the_road_below():
+    # a track ends exactly where a bridge crosses the main road: it joins one of them (the
+    # first in the file), and the bridge stays apart from the road below
+    roads = _roads(MAIN, [(100, -100), (100, 100)], [(100, 0), (300, 300)])
+    net = build_network(roads, junction_tolerance_m=5.0)
+    assert (net.n_junctions, net.n_joined_ends) == (1, 1)
+    assert _jdist(roads, (0, 0), (300, 300)) == pytest.approx(100 + np.hypot(200, 300))
+    assert np.isinf(_jdist(roads, (0, 0), (100, 100)))
+    assert np.isinf(_jdist(roads, (300, 300), (100, 100)))
+
+
+def test_roads_stopping_short_of_each_other_merge_like_close_vertices():
+    # two pieces of one road, 2 m apart: each end is near the other's; one junction
+    roads = _roads([(0, 0), (100, 0)], [(102, 0), (200, 0)])
+    assert np.isinf(_jdist(roads, (0, 0), (200, 0), tol_m=None))
+    net = build_network(roads, junction_tolerance_m=5.0)
+    assert (net.n_nodes, net.n_edges, net.n_junctions, net.n_joined_ends) == (3, 2, 1, 2)
+    assert _jdist(roads, (0, 0), (200, 0)) == pytest.approx(200.0)
+
+
+def test_two_side_roads_meeting_the_road_at_one_point_make_a_crossroads():
+    roads = _roads(MAIN, [(100, 1), (100, 100)], [(100, -1), (100, -100)])
+    net = build_network(roads, junction_tolerance_m=5.0)
+    assert (net.n_nodes, net.n_edges, net.n_junctions, net.n_joined_ends) == (5, 4, 1, 2)
+    assert _jdist(roads, (100, 100), (100, -100)) == pytest.approx(200.0)
+    assert net.notes == (
+        "road lines noded within 5 m: 2 line end(s) lying on another line, or short of it, "
+        "without a shared vertex were joined to it at 1 new junction(s) (largest gap "
+        "1.0 m); lines that merely cross (bridges) are not joined",)
+    assert build_network(roads).notes == ()  # not noded: nothing to say
+
+
+def test_noded_roads_are_left_as_they_are():
+    # a noded grid with dead ends (one 50 m from the next road, one a 3 m spur off a
+    # junction): no end is joined, the graph is the same with and without the tolerance
+    lines = [[(k * 100, 0), (k * 100, 300)] for k in range(4)]
+    lines += [[(0, k * 100), (300, k * 100)] for k in range(4)]
+    lines += [[(150, 100), (150, 150)], [(200, 200), (202, 202)]]
+    parts = shapely.get_parts(shapely.node(shapely.MultiLineString(lines)))
+    roads = gpd.GeoDataFrame({"road_id": [f"G{i}" for i in range(len(parts))]},
+                             geometry=parts, crs=32648)
+    plain = build_network(roads)
+    noded = build_network(roads, junction_tolerance_m=5.0)
+    assert (noded.n_junctions, noded.n_joined_ends) == (0, 0)
+    assert np.array_equal(plain.node_xy, noded.node_xy)
+    assert np.array_equal(plain.edge_u, noded.edge_u) and np.array_equal(plain.edge_v,
+                                                                          noded.edge_v)
+    assert np.array_equal(plain.edge_length_m, noded.edge_length_m)
+    assert noded.length_km == pytest.approx((8 * 300 + 50 + 2 * np.sqrt(2)) / 1000)
+
+
+def test_village_behind_an_unnoded_junction_gets_fibre_distances():
+    from vncoverage.config import FtthConfig
+    from vncoverage.fibre import ftth_reach
+
+    # the OLT and a splitter on the main road; the village up a side road that stops 2 m
+    # short of it (the file is not noded there)
+    roads = _roads([(0, 0), (2000, 0)], [(1000, 2), (1000, 1000)])
+    vil = gpd.GeoDataFrame({"households": [10]}, geometry=[shapely.box(900, 100, 1100, 300)],
+                           crs=32648, index=pd.Index(["V"], name="village_id"))
+    centres = gpd.GeoSeries([Point(1000, 150)], index=vil.index, crs=32648)
+    nodes = gpd.GeoDataFrame(
+        {"node_type": ["olt", "splitter"], "olt_id": [None, "O"], "ports": [0, 16],
+         "ports_used": [0, 0]},
+        geometry=[Point(0, 0), Point(1050, 0)], crs=32648,
+        index=pd.Index(["O", "S"], name="node_id"))
+    res = ftth_reach(vil, centres, None, nodes, FtthConfig(), roads=roads)
+    pv = res.per_village.loc["V"]
+    assert not pv["ftth_offnetwork"]
+    assert pv["ftth_nearest_splitter_m"] == pytest.approx(150 + 50)
+    assert pv["ftth_nearest_free_splitter_m"] == pytest.approx(150 + 50)
+    assert pv["ftth_centre_passed"] and pv["ftth_covered"]
+    assert pv["ftth_households_passed"] == 10
 
 
 # --------------------------------------------------------------------------------------
@@ -217,6 +367,24 @@ def test_distances_match_networkx_on_the_same_roads(world):
     g = attach_points(build_network(roads, node_tolerance_m=0.0), pts, max_snap_m=1e6)
     d, _ = distances_from(g, g.point_node[:1])
     assert d[g.point_node] == pytest.approx(np.array(want), rel=1e-9, abs=1e-6)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_worlds(), st.sampled_from([0.0, 5.0, 60.0]))
+def test_noded_network_distance_is_never_shorter_than_the_straight_line(world, tol_m):
+    roads, pts = world
+    net = build_network(roads, junction_tolerance_m=tol_m)
+    assert net.n_junctions <= net.n_joined_ends
+    assert net.max_gap_m <= tol_m + 1e-6
+    g = attach_points(net, pts, max_snap_m=3000)
+    i, j, d = pairs_within(g, g.point_node, g.point_node, limit=np.inf)
+    straight = np.hypot(*(pts[i] - pts[j]).T)
+    assert (d >= straight - 1e-6).all()
+    assert (d[i == j] == 0).all()
+    # every edge is a real piece of road: no self-loop, weight at least its chord
+    assert (net.edge_u != net.edge_v).all()
+    chord = np.hypot(*(net.node_xy[net.edge_u] - net.node_xy[net.edge_v]).T)
+    assert (net.edge_length_m >= chord - 1e-9).all()
 
 
 # --------------------------------------------------------------------------------------

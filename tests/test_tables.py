@@ -4,6 +4,7 @@ DMS angles, Excel; fuzzing of the table loaders; the malformed-sample acceptance
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import tempfile
 import unicodedata
@@ -22,6 +23,7 @@ from vncoverage.errors import InputDataError, Problem
 from vncoverage.fileio import (
     CELL_COLUMNS,
     _tables,
+    read_area_table,
     read_cells,
     read_ftth_nodes,
     read_targets,
@@ -549,3 +551,153 @@ def test_fuzz_angle_and_number_parsers(text: str, axis: str):
         assert abs(value) <= (90 if axis == "lat" else 180)
     number, _ = parse_number(text, units=("m",))
     assert number is None or np.isfinite(number)
+
+
+# --------------------------------------------------------------------------------------
+# report layouts: a header over two merged rows, total rows, the header repeated
+
+LAYOUTS = Path(__file__).resolve().parent / "data" / "layouts"
+
+
+def _layouts_script():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("make_layouts", LAYOUTS / "make_layouts.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _read_layout(name: str) -> tuple[pd.DataFrame | None, list[Problem], list[str],
+                                      dict[str, str]]:
+    problems: list[Problem] = []
+    notes: list[str] = []
+    formats: dict[str, str] = {}
+    got = read_cells(LAYOUTS / name, working_crs=UTM, problems=problems, notes=notes,
+                     formats=formats)
+    return got, problems, notes, formats
+
+
+def _expected_cells() -> pd.DataFrame:
+    got, problems, notes, _ = _read_layout("cells_expected.csv")
+    assert got is not None and not problems and not notes
+    return pd.DataFrame(got)
+
+
+def test_layout_files_are_what_their_script_writes(tmp_path: Path):
+    _layouts_script().main(tmp_path)
+    for path in sorted(tmp_path.iterdir()):
+        assert path.read_bytes() == (LAYOUTS / path.name).read_bytes(), path.name
+
+
+def test_the_excel_layout_really_has_merged_cells():
+    ws = openpyxl.load_workbook(LAYOUTS / "cells_two_row_header.xlsx").active
+    merged = {str(r) for r in ws.merged_cells.ranges}
+    assert {"F4:G4", "H4:I4", "J4:K4", "B4:B5", "L4:L5"} <= merged
+    assert ws["G4"].value is None and ws["B5"].value is None and ws["F5"].value == "Kinh độ"
+
+
+@pytest.mark.parametrize("name", ["cells_two_row_header.xlsx", "cells_two_row_header.csv"])
+def test_two_row_merged_header_loads_to_the_same_cells(name: str):
+    """A provincial report's header over rows 4-5: group titles (`Tọa độ`, `Thông số anten`,
+    `Góc nghiêng (độ)`) merged over the columns below, single columns (`Mã trạm`) merged
+    over both rows; in Excel and in its CSV export (title in the first cell, blanks after)."""
+    got, problems, notes, formats = _read_layout(name)
+    assert not problems, InputDataError(problems)
+    assert got is not None
+    pd.testing.assert_frame_equal(pd.DataFrame(got), _expected_cells())
+    assert formats[str(LAYOUTS / name)].endswith("header on rows 4-5")
+    note = next(n for n in notes if "header over two rows" in n)
+    for needle in ("'Tọa độ' over 'Kinh độ', 'Vĩ độ'",
+                   "'Thông số anten' over 'Độ cao (m)', 'Góc phương vị'",
+                   "'Góc nghiêng (độ)' over 'Điện', 'Cơ'", "'Kinh độ' -> lon",
+                   "'Góc nghiêng (độ) Điện' -> tilt_deg",
+                   "'Góc nghiêng (độ) Cơ' -> mechanical_tilt_deg", "'Mã trạm' -> site_id"):
+        assert needle in note, needle
+
+
+def test_two_row_header_found_when_the_upper_row_names_more_columns():
+    """Whichever row names more known columns, the pair is the header; a title line with
+    blanks after it over a one-row header stays a title line."""
+    upper = "Mã trạm;Mã cell;Nhà mạng;Công nghệ;Tọa độ;;Độ cao (m);Góc phương vị;Góc nghiêng;"
+    upper += "Tần số (MHz);Băng thông (MHz);EIRP (dBm);Ngày phát sóng;Chủ sở hữu cột"
+    lower = ";;;;Kinh độ;Vĩ độ" + ";" * 8
+    rows = [r.replace(",", ";") for r in CELLS_CSV.splitlines()[1:]]
+    table, problems = _parse("\n".join([upper, lower, *rows]).encode())
+    assert not problems and table is not None
+    assert table.header_rows == 2 and table.groups == {"Tọa độ": ["Kinh độ", "Vĩ độ"]}
+    assert list(table.df.columns) == list(CELL_COLUMNS) and list(table.df.index) == [3, 4]
+    titled = "Danh sách trạm" + "," * 13 + "\n" + CELLS_CSV
+    table, problems = _parse(titled.encode())
+    assert not problems and table is not None
+    assert table.header_rows == 1 and table.header_row == 2 and not table.groups
+
+
+def test_total_row_dropped_and_noted():
+    got, problems, notes, _ = _read_layout("cells_total_row.csv")
+    assert not problems, InputDataError(problems)
+    assert got is not None
+    pd.testing.assert_frame_equal(pd.DataFrame(got), _expected_cells())
+    assert any("dropped total row(s), not data: row 7 ('Tổng cộng')" in n for n in notes)
+
+
+def test_total_rows_only_at_the_bottom_or_under_the_header():
+    """A village named `Tổng` among the rows is data; the trailing `Tổng cộng` is not."""
+    table, problems = _parse((LAYOUTS / "villages_total_row.csv").read_bytes(),
+                             schema=["area"])
+    assert not problems and table is not None
+    assert list(table.df["Thôn"]) == ["Nà Pàn", "Tổng", "Khòn Quang"]
+    assert table.totals == {5: "Tổng cộng"}
+    assert "dropped total row(s), not data: row 5 ('Tổng cộng')" in (table.note() or "")
+    text = ("Xã,Thôn,Số hộ\nTỔNG SỐ:,,269\nVăn Tam,Nà Pàn,120\nVăn Tam,Khòn Quang,64\n"
+            "Cộng,,-\nTotal (2 villages),,184\n")
+    table, problems = _parse(text.encode(), schema=["area"])
+    assert not problems and table is not None
+    assert list(table.df.index) == [3, 4]
+    assert table.totals == {2: "TỔNG SỐ:", 5: "Cộng", 6: "Total (2 villages)"}
+
+
+@pytest.mark.parametrize("last", [
+    "Tổng,Văn Tam,85",  # a village named Tổng: a name in another column
+    "Cộng Hòa,,85",  # a commune's name that starts like a total label
+    "Tòng,,85",  # not the word for total (another tone)
+    "Tổng,,chưa có số liệu",  # text, not a sum, in another column
+])
+def test_last_rows_that_are_data(last: str):
+    text = f"Thôn,Xã,Số hộ\nNà Pàn,Văn Tam,120\n{last}\n"
+    table, problems = _parse(text.encode(), schema=["area"])
+    assert not problems and table is not None
+    assert list(table.df.index) == [2, 3] and not table.totals
+
+
+def test_total_row_of_a_district_table_is_not_a_district(tmp_path: Path):
+    villages = pd.DataFrame({"district": ["Bắc Sơn", "Bình Gia"],
+                             "commune": ["Xã Vũ Lễ", "Xã Hoa Thám"],
+                             "commune_2025": ["Xã Vũ Lễ", "Xã Hoa Thám"]})
+    path = tmp_path / "districts.csv"
+    path.write_text("Huyện;Số trạm BTS\nBắc Sơn;120\nBình Gia;95\nToàn tỉnh;215\n",
+                    encoding="utf-8")
+    problems: list[Problem] = []
+    notes: list[str] = []
+    out = read_area_table(path, villages=villages, level="district", problems=problems,
+                          notes=notes)
+    assert not problems, InputDataError(problems)
+    assert out is not None and list(out.index) == ["Bắc Sơn", "Bình Gia"]
+    assert any("row 4 ('Toàn tỉnh')" in n for n in notes)
+
+
+def test_repeated_header_row_is_one_problem():
+    got, problems, _, _ = _read_layout("cells_repeated_header.csv")
+    assert got is None and len(problems) == 1, [p.render() for p in problems]
+    p = problems[0]
+    assert p.row == 6 and "repeats the header of row 2" in p.message
+    assert "page break" in p.message and p.fix == "delete the row"
+
+
+def test_repeated_two_row_header_is_one_problem():
+    lines = (LAYOUTS / "cells_two_row_header.csv").read_bytes().decode("utf-8-sig")
+    rows = lines.splitlines()
+    text = "\n".join([*rows[:7], *rows[3:5], *rows[7:]])  # rows 4-5 again as rows 8-9
+    table, problems = _parse(text.encode())
+    assert table is None and len(problems) == 1, [p.render() for p in problems]
+    assert problems[0].row == 8 and "rows 8-9 repeat the header" in problems[0].message
+    assert problems[0].fix == "delete the two rows"

@@ -158,7 +158,9 @@ def test_rsrp_overlay_is_web_mercator_png(results):
 def test_towers_from_cells(results):
     res, _ = results
     t = res.towers
-    assert t.equals(towers_from_cells(res.inputs.cells))
+    # the inventory, plus the tower each site belongs to ([kpi] same_tower_m)
+    assert t.drop(columns="tower_id").equals(towers_from_cells(res.inputs.cells))
+    assert t["tower_id"].tolist() == ["S1", "S2"]
     assert list(t.index) == ["S1", "S2"]
     assert t.loc["S1", "n_cells"] == 3 and t.loc["S1", "operators"] == "Viettel"
     assert t.crs == res.inputs.cells.crs
@@ -168,3 +170,44 @@ def test_map_html_size_is_reasonable(page_vi):
     assert len(page_vi.encode("utf-8")) < 500_000
     assert re.search(r"<title>Tiny &lt;world&gt;</title>", page_vi)
     assert np.isfinite(len(page_vi))
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_splitter_tooltip_and_village_popup_say_why_not(results, lang):
+    """In the planner world the splitters and every village centre are off the short
+    road: the splitters are drawn not usable, their tooltip (from the run's splitter
+    table) says why, and each village's popup says why it has no FTTH, in the map's
+    language."""
+    from vncoverage.i18n import ftth_reason_label
+    from vncoverage.outputs.webmap import results_map
+
+    res, _ = results
+    page = results_map(res, lang=lang).get_root().render()
+    payload = _payload(page)
+    spec = payload["points"]["splitters"]
+    table = res.ftth.splitters
+    assert set(table["unusable_reason"]) == {"off the road network"}
+    why = tr("splitter_unusable", lang,
+             reason=ftth_reason_label("off the road network", lang))
+    rows = {r[3]: r for r in spec["rows"]}
+    assert set(rows) == set(table.index)
+    for node_id, r in rows.items():
+        assert r[2] == 1  # the colour of a splitter not usable
+        assert spec["lookup"]["11"][r[11]] == why
+        assert r[4:6] == [str(table.loc[node_id, "ports_used"]),
+                          str(table.loc[node_id, "ports"])]
+        assert r[6] == "OLT1" and r[7] == "–"  # no route to the OLT
+    assert spec["tip"].startswith(tr("tip_splitter_full", lang, id="{3}", lat="{0}",
+                                     lon="{1}", olt="{6}", route="{7}", snap="{8}",
+                                     used="{4}", ports="{5}", free="{9}", left="{10}",
+                                     status="{11}")[:20])
+    feats = {f["properties"]["i"]: f["properties"] for f in payload["villages"]["features"]}
+    assert res.villages.loc["V06", "ftth_reason"] == "off the road network"
+    assert (f"{tr('pop_ftth_why', lang)}: <b>"
+            f"{ftth_reason_label('off the road network', lang)}</b>") in feats["V06"]["h"]
+    unreached = {r[3] for r in payload["points"]["unreached"]["rows"]}
+    assert any(t.endswith(f". {tr('pop_ftth_why', lang)}: "
+                          f"{ftth_reason_label('off the road network', lang)}")
+               for t in unreached), unreached
+    other = "vi" if lang == "en" else "en"
+    assert ftth_reason_label("off the road network", other) not in page

@@ -2,7 +2,9 @@
 report and the exports.
 
 Every user-visible label goes through :func:`tr` (messages), :func:`verdict_label`
-(per-village verdicts) or :func:`column_label` (table headers of the CSV / Excel exports).
+(per-village verdicts), :func:`ftth_reason_label` (why a village has no FTTH or a splitter
+is not usable: the codes of :mod:`vncoverage.fibre`) or :func:`column_label` (table headers
+of the CSV / Excel exports).
 Values that come from input files (names, ids) are never translated, only escaped where
 they are rendered.
 """
@@ -18,6 +20,7 @@ __all__ = [
     "LANGS",
     "check_lang",
     "column_label",
+    "ftth_reason_label",
     "number",
     "tr",
     "verdict_label",
@@ -72,6 +75,10 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "legend_ftth": ("Cáp quang FTTH", "FTTH fibre"),
     "legend_ftth_yes": ("thôn có cáp quang", "village FTTH-covered"),
     "legend_ftth_no": ("thôn chưa có cáp quang", "village not FTTH-covered"),
+    "legend_splitters": ("Bộ chia quang (splitter)", "Splitters"),
+    "legend_splitter_usable": ("dùng được (OLT trong tầm)", "usable (OLT within reach)"),
+    "legend_splitter_unusable": ("không dùng được (xem lý do khi di chuột)",
+                                 "not usable (hover for why)"),
     "legend_remote": ("viền đậm: chưa có sóng và cách thị trấn huyện > {town_km:g} km "
                       "hoặc cách đường > {road_km:g} km",
                       "thick outline: not covered and > {town_km:g} km from the district "
@@ -96,6 +103,8 @@ _STRINGS: dict[str, tuple[str, str]] = {
                         "passed"),
     "pop_fibre_distance": ("Bộ chia quang gần nhất", "Nearest splitter"),
     "pop_fibre_extra": ("cần kéo thêm {km:.1f} km cáp", "{km:.1f} km of extra cable needed"),
+    "pop_ftth_why": ("Lý do chưa có cáp quang", "Why no FTTH"),
+    "pop_ftth_why_splitter": ("bộ chia {id}", "splitter {id}"),
     "pop_remote": ("Vùng sâu, xa", "Remote"),
     "pop_town": ("cách thị trấn huyện {km:.1f} km", "{km:.1f} km from the district town"),
     "pop_road": ("cách đường {km:.1f} km", "{km:.1f} km from a road"),
@@ -104,6 +113,15 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "tip_olt": ("OLT {id} ({operator})", "OLT {id} ({operator})"),
     "tip_splitter": ("Bộ chia {id}: đã dùng {used}/{ports} cổng",
                      "Splitter {id}: {used}/{ports} ports used"),
+    "tip_splitter_full": (
+        "Bộ chia {id} ({lat}, {lon}): OLT {olt}, tuyến tới OLT {route} km, cách đường "
+        "{snap} m; đã dùng {used}/{ports} cổng; còn trống {free} cổng trước khi gán hộ, "
+        "{left} cổng sau; {status}",
+        "Splitter {id} ({lat}, {lon}): OLT {olt}, route to the OLT {route} km, {snap} m "
+        "from the road; {used}/{ports} ports used; {free} free before the households, "
+        "{left} after; {status}"),
+    "splitter_usable": ("dùng được", "usable"),
+    "splitter_unusable": ("không dùng được: {reason}", "not usable: {reason}"),
     "tip_unreached": ("{name} ({id}): cần {km:.1f} km cáp tới bộ chia còn cổng gần nhất",
                       "{name} ({id}): {km:.1f} km of cable to the nearest free splitter"),
     "tip_unreached_none": ("{name} ({id}): không có bộ chia nào trong tầm",
@@ -215,6 +233,26 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "prov_generated": ("Ngày lập", "Generated"),
 }
 
+#: Why a village has no FTTH (``ftth_reason``) or a splitter is not usable
+#: (``unusable_reason``): the codes of :mod:`vncoverage.fibre` (``REASONS``).
+_FTTH_REASONS: dict[str, tuple[str, str]] = {
+    "off the road network": ("ngoài mạng lưới đường (quá xa mọi tuyến đường)",
+                             "off the road network (too far from any road)"),
+    "unknown OLT": ("không rõ OLT (mã OLT không có trong bảng nút)",
+                    "unknown OLT (its olt_id is not in the node table)"),
+    "OLT off the road network": ("OLT ngoài mạng lưới đường", "OLT off the road network"),
+    "no road to the OLT": ("không có đường tới OLT", "no road to the OLT"),
+    "OLT out of reach": ("OLT ngoài tầm (tuyến tới OLT dài hơn tầm GPON)",
+                         "OLT out of reach (route longer than the GPON reach)"),
+    "no splitter within reach": ("không có bộ chia nào trong tầm cáp thuê bao",
+                                 "no splitter within reach"),
+    "splitter full": ("bộ chia đã hết cổng", "splitter full (no free port left)"),
+    "too few households passed": ("quá ít hộ trong tầm cáp", "too few households passed"),
+}
+#: ``OLT out of reach`` with the GPON reach.
+_OLT_OUT_OF_REACH_KM = ("OLT ngoài tầm (tuyến tới OLT dài hơn {km:g} km)",
+                        "OLT out of reach (route > {km:g} km)")
+
 _VERDICTS: dict[str, tuple[str, str]] = {
     "covered": ("Có sóng", "covered"),
     "lõm sóng": ("Lõm sóng", "lõm sóng (weak)"),
@@ -247,6 +285,9 @@ _COLUMNS: dict[str, tuple[str, str]] = {
     "ftth_nearest_splitter_m": ("Khoảng cách tới bộ chia gần nhất (m)",
                                 "Distance to nearest splitter (m)"),
     "ftth_extra_cable_m": ("Cáp cần kéo thêm (m)", "Extra cable needed (m)"),
+    "ftth_centre_passed": ("Nhà văn hoá trong tầm cáp quang", "Centre passed by FTTH"),
+    "ftth_reason": ("Lý do chưa có cáp quang", "Why no FTTH"),
+    "ftth_reason_splitter": ("Bộ chia liên quan", "Splitter concerned"),
     "town_distance_m": ("Khoảng cách tới thị trấn huyện (m)", "Distance to district town (m)"),
     "road_distance_m": ("Khoảng cách tới đường (m)", "Distance to a road (m)"),
     "remote_gap": ("Chưa có sóng, vùng sâu xa", "Remote gap"),
@@ -289,6 +330,16 @@ _COLUMNS: dict[str, tuple[str, str]] = {
     "operator": ("Nhà mạng", "Operator"),
     "ports": ("Số cổng", "Ports"),
     "ports_used": ("Cổng đã dùng", "Ports used"),
+    # splitter table (ftth_splitters.csv)
+    "olt_id": ("Mã OLT", "OLT id"),
+    "olt_route_m": ("Tuyến tới OLT (m)", "Route to the OLT (m)"),
+    "free": ("Cổng trống trước khi gán hộ", "Free ports before the households"),
+    "households_passed": ("Số hộ được gán", "Households assigned"),
+    "free_left": ("Cổng trống sau khi gán hộ", "Free ports after the households"),
+    "usable": ("Dùng được", "Usable"),
+    "unusable_reason": ("Lý do không dùng được", "Why not usable"),
+    "snap_m": ("Khoảng cách bám đường (m)", "Snap distance to the road (m)"),
+    "offnetwork": ("Ngoài mạng lưới đường", "Off the road network"),
 }
 
 _OPERATOR_SUFFIXES = {
@@ -371,6 +422,18 @@ def verdict_label(verdict: str, lang: str) -> str:
     """Display label of a per-village verdict (``covered``, ``lõm sóng``...)."""
     pair = _VERDICTS.get(str(verdict))
     return _pick(pair, lang) if pair else str(verdict)
+
+
+def ftth_reason_label(code: str, lang: str, *, gpon_reach_m: float | None = None) -> str:
+    """Display label of why a village has no FTTH or a splitter is not usable (a code of
+    :mod:`vncoverage.fibre`, e.g. ``splitter full``); ``""`` for ``""`` (covered, usable).
+    ``gpon_reach_m`` (metres) puts the reach in the ``OLT out of reach`` label. An unknown
+    code is shown as it is."""
+    code = code if isinstance(code, str) else ""  # a missing value: nothing to say
+    if code == "OLT out of reach" and gpon_reach_m is not None:
+        return _format(_pick(_OLT_OUT_OF_REACH_KM, lang), lang, {"km": gpon_reach_m / 1000})
+    pair = _FTTH_REASONS.get(code)
+    return _pick(pair, lang) if pair else code
 
 
 def column_label(column: str, lang: str) -> str:

@@ -19,11 +19,23 @@ tolerant, never guessing between two candidates:
    ``Văn Quan`` written ``Van Quan``, ``Dinh Lap``), never with different ones; a name
    written with tone marks keeps its tones (no mark is then the level tone: ``Tân Lập``
    does not match ``Tấn Lập``), optionally with stage 3;
-5. ``alias``: listed in an explicit alias table (renamed units, pre-/post-2025 names).
+5. ``alias``: listed in an explicit alias table (renamed units, pre-/post-2025 names);
+6. ``wrong mark`` (only with ``match_names(..., wrong_mark=True)``): exactly one syllable
+   carries another tone or vowel mark than the candidate's, or loses its tone in a name
+   written with tones (``Văn Quán``, ``Lộc Binh``, ``Bình Giá`` for ``Văn Quan``, ``Lộc
+   Bình``, ``Bình Gia``), every other syllable matching as in stage 4; optionally with
+   stage 3 (``prefix, wrong mark``). Its letters must be the candidate's: ``Văn Lang`` is
+   never ``Văn Quan``.
 
 A name matching two different candidates at the first stage where it matches at all is
 ``ambiguous``; one matching none gets up to three suggestions. Every match other than
 ``exact`` is "fuzzy" and must be listed to the user (:func:`describe_matches`).
+
+:func:`pair_stage` tells the stage at which one name matches one candidate, from
+``exact`` (identical as written) through ``cleaned`` (identical after :func:`clean_text`)
+and the stages above to ``letters`` (the same letters, every diacritic ignored), for
+callers that check uniqueness over a whole list and confirm tolerant pairs by other means
+(the boundary layers, by their geometry: :mod:`vncoverage.fileio.admin`).
 """
 
 from __future__ import annotations
@@ -37,11 +49,16 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 __all__ = [
+    "PAIR_STAGES",
     "NameMatch",
     "clean_text",
+    "closest_names",
     "describe_matches",
     "fold",
     "match_names",
+    "name_keys",
+    "pair_stage",
+    "strip_prefix",
     "unify_names",
 ]
 
@@ -127,6 +144,11 @@ class _Name:
         return " ".join(w.folded for w in self.words)
 
     @property
+    def flat(self) -> str:
+        """The folded words with the prefix's."""
+        return " ".join(w.folded for w in self.full)
+
+    @property
     def toned(self) -> bool:
         """Whether the writer typed tone marks (then a syllable without one is level)."""
         return any(w.tone for w in self.full)
@@ -201,6 +223,15 @@ def _covered(a: tuple[_Word, ...], b: tuple[_Word, ...], *, strict_tone: bool = 
                                     for x, y in zip(a, b, strict=True))
 
 
+def _one_wrong(a: tuple[_Word, ...], b: tuple[_Word, ...], *, strict_tone: bool) -> bool:
+    """The same letters, and exactly one syllable of ``a`` not covered by ``b``'s (another
+    tone or vowel mark, or a lost tone when ``strict_tone``)."""
+    if len(a) != len(b) or any(x.folded != y.folded for x, y in zip(a, b, strict=True)):
+        return False
+    return sum(not x.covered_by(y, strict_tone=strict_tone)
+               for x, y in zip(a, b, strict=True)) == 1
+
+
 def _stage(v: _Name, c: _Name, stage: str) -> bool:
     both = v.prefix == c.prefix
     compatible = both or v.prefix is None or c.prefix is None
@@ -208,16 +239,23 @@ def _stage(v: _Name, c: _Name, stage: str) -> bool:
         return _same(v.full, c.full) or (both and _same(v.words, c.words))
     if stage == "prefix":
         return compatible and _same(v.words, c.words)
+    if stage == "letters":
+        return v.flat == c.flat or (compatible and v.loose == c.loose)
     strict = v.toned
-    if stage == "missing marks":
-        return (_covered(v.full, c.full, strict_tone=strict)
-                or (both and _covered(v.words, c.words, strict_tone=strict)))
-    if stage == "prefix, missing marks":
-        return compatible and _covered(v.words, c.words, strict_tone=strict)
+    test = _one_wrong if stage.endswith("wrong mark") else _covered
+    if stage in ("missing marks", "wrong mark"):
+        return (test(v.full, c.full, strict_tone=strict)
+                or (both and test(v.words, c.words, strict_tone=strict)))
+    if stage in ("prefix, missing marks", "prefix, wrong mark"):
+        return compatible and test(v.words, c.words, strict_tone=strict)
     raise ValueError(stage)  # pragma: no cover
 
 
 _STAGES = ("normalised", "prefix", "missing marks", "prefix, missing marks")
+_WRONG_MARK_STAGES = ("wrong mark", "prefix, wrong mark")
+
+#: The stages of :func:`pair_stage`, from the strictest to the most tolerant.
+PAIR_STAGES = ("exact", "cleaned", *_STAGES, *_WRONG_MARK_STAGES, "letters")
 
 
 def match_names(
@@ -225,6 +263,7 @@ def match_names(
     candidates: Iterable[str] | Mapping[str, Iterable[str]],
     *,
     aliases: Mapping[str, str] | None = None,
+    wrong_mark: bool = False,
 ) -> dict[str, NameMatch]:
     """Match each distinct value to one known name, tolerantly (see the module docstring).
 
@@ -238,6 +277,9 @@ def match_names(
     aliases
         Extra ``{other name: known name}`` pairs (renamed or merged units); compared after
         the normalised stage.
+    wrong_mark
+        Also try, last, the ``wrong mark`` stages (one syllable with another tone or vowel
+        mark); off by default.
 
     Returns
     -------
@@ -257,7 +299,8 @@ def match_names(
         value = clean_text(raw)
         if not value or value in out:
             continue
-        out[value] = _match_one(value, schemes, parsed, alias_keys)
+        out[value] = _match_one(value, schemes, parsed, alias_keys,
+                                stages=_STAGES + _WRONG_MARK_STAGES if wrong_mark else _STAGES)
     return out
 
 
@@ -266,12 +309,14 @@ def _match_one(
     schemes: Mapping[str | None, list[str]],
     parsed: Mapping[str | None, list[tuple[str, _Name]]],
     alias_keys: Mapping[tuple[_Word, ...], str],
+    *,
+    stages: Sequence[str] = _STAGES,
 ) -> NameMatch:
     for scheme, names in schemes.items():
         if value in names:
             return NameMatch(value, value, "exact", scheme)
     v = _parse(value)
-    for stage in _STAGES:
+    for stage in stages:
         if stage == "prefix" and v.full in alias_keys:
             target = alias_keys[v.full]
             for scheme, names in schemes.items():
@@ -283,13 +328,75 @@ def _match_one(
                 return NameMatch(value, hits[0], stage, scheme)
             if len(hits) > 1:
                 return NameMatch(value, None, "ambiguous", scheme, tuple(hits))
-    pool: dict[str, list[str]] = {}
-    for cands in parsed.values():
-        for c, p in cands:
-            pool.setdefault(p.loose, []).append(c)
-    close = difflib.get_close_matches(v.loose, list(pool), n=3, cutoff=0.75)
-    hints = list(dict.fromkeys(c for k in close for c in pool[k]))[:3]
+    hints = _hints(v, [c for cands in parsed.values() for c in cands])
     return NameMatch(value, None, "none", None, tuple(hints))
+
+
+def _hints(v: _Name, cands: Iterable[tuple[str, _Name]], *, n: int = 3,
+           cutoff: float = 0.75) -> list[str]:
+    """Up to ``n`` candidates whose folded name (without prefix) is close to ``v``'s."""
+    pool: dict[str, list[str]] = {}
+    for c, p in cands:
+        pool.setdefault(p.loose, []).append(c)
+    close = difflib.get_close_matches(v.loose, list(pool), n=n, cutoff=cutoff)
+    return list(dict.fromkeys(c for k in close for c in pool[k]))[:n]
+
+
+def closest_names(value: object, candidates: Iterable[object], *, n: int = 3,
+                  cutoff: float = 0.6) -> list[str]:
+    """Up to ``n`` of the (cleaned) ``candidates`` closest to ``value``, comparing letters
+    without diacritics, case or administrative prefix (:mod:`difflib` ratio at least
+    ``cutoff``), best first: suggestions for a name that matches nothing."""
+    cands = [(c, _parse(c)) for c in dict.fromkeys(clean_text(x) for x in candidates) if c]
+    return _hints(_parse(clean_text(value)), cands, n=n, cutoff=cutoff)
+
+
+def pair_stage(value: object, candidate: object) -> str | None:
+    """The first of :data:`PAIR_STAGES` at which ``value`` matches ``candidate``, or None.
+
+    ``exact``: identical as written; ``cleaned``: identical after :func:`clean_text` (NFC,
+    ``Ð`` for ``Đ``, white space); then the stages of :func:`match_names` (module
+    docstring), the ``wrong mark`` ones included; last ``letters``: the same letters with
+    every diacritic ignored (``Bác Sõn`` for ``Bắc Sơn``), prefixes compatible. This compares
+    one pair only: whether another candidate matches as well, and whether a tolerant pair
+    (``letters`` above all) is right, is the caller's to check.
+    """
+    raw = "" if value is None else str(value)
+    cand = clean_text(candidate)
+    if not cand:
+        return None
+    if raw == cand:
+        return "exact"
+    text = clean_text(value)
+    if text == cand:
+        return "cleaned"
+    v, c = _parse(text), _parse(cand)
+    if not v.full or (v.loose != c.loose and v.flat != c.flat):
+        return None
+    return next((s for s in PAIR_STAGES[2:] if _stage(v, c, s)), None)
+
+
+def name_keys(value: object) -> tuple[str, ...]:
+    """The folded forms of a name, without and with its prefix: two names can match at a
+    stage of :func:`pair_stage` only if they share one (to index long candidate lists)."""
+    v = _parse(clean_text(value))
+    return tuple(dict.fromkeys((v.loose, v.flat)))
+
+
+_WORD = re.compile(r"[^\s.,;:\-_/()'\"]+")
+
+
+def strip_prefix(value: object) -> str:
+    """The (cleaned) name without its administrative prefix, as written otherwise:
+    ``Huyện Văn Quan`` -> ``Văn Quan``, ``TP. Lạng Sơn`` -> ``Lạng Sơn``; a name without
+    prefix is returned cleaned."""
+    text = clean_text(value)
+    v = _parse(text)
+    n = len(v.full) - len(v.words)
+    if n == 0:
+        return text
+    starts = [m.start() for m in _WORD.finditer(text)]
+    return text[starts[n]:] if len(starts) > n else text
 
 
 def describe_matches(matches: Mapping[str, NameMatch], what: str) -> list[str]:

@@ -125,6 +125,13 @@ class Fingerprints:
         return _digest({"results": self.results, "outputs": dict(options)})
 
 
+#: Version of what the stages after propagation compute from the same inputs: part of
+#: their fingerprints, so that a workspace made by an earlier version computes them again
+#: (2: admin names paired to the villages', road junctions, FTTH reasons, towers grouped).
+#: The layers' fingerprint does not carry it: the sweeps and the layers are unchanged.
+STAGES_VERSION = 2
+
+
 def _digest(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -147,10 +154,11 @@ def stage_fingerprints(cfg: Config, inputs: Inputs) -> Fingerprints:
     cs = inputs.checksums
     base = {"version": __version__, "crs": cfg.study.working_crs}
     layers = _digest({**base, "radio": section_dict(cfg, "radio"), "dem": cs.get("dem")})
-    villages = _digest({"layers": layers, "coverage": section_dict(cfg, "coverage"),
+    villages = _digest({"layers": layers, "stages": STAGES_VERSION,
+                        "coverage": section_dict(cfg, "coverage"),
                         "boundaries": cs.get("boundaries"),
                         "settlements": cs.get("settlements")})
-    fibre = _digest({**base, "ftth": section_dict(cfg, "ftth"),
+    fibre = _digest({**base, "stages": STAGES_VERSION, "ftth": section_dict(cfg, "ftth"),
                      "boundaries": cs.get("boundaries"), "settlements": cs.get("settlements"),
                      "nodes": cs.get("ftth_nodes"), "roads": cs.get("roads")})
     cells = cells_digest(inputs.cells)

@@ -7,6 +7,14 @@ interior nodes) connect where they should; lines that merely *cross* without a s
 vertex (a bridge over a road, a road over a river) are not connected. An edge is the piece
 of a line between two consecutive nodes; its weight is its length in metres.
 
+Road files are rarely noded: a side road often ends on the middle of another road without a
+shared vertex, or stops a few metres short of it. With ``junction_tolerance_m``,
+:func:`build_network` joins every *dangling* line end (one no other line shares) that lies on
+another line or within the tolerance of it: a vertex is inserted in the other line at the
+point closest to the end, and the end is moved onto it (or onto an existing vertex of that
+line, e.g. the end of a road continued 2 m further on). Two lines that cross each other's
+interiors are never joined: only an end joins.
+
 Points (splitters, OLTs, village centres, household clusters) are attached with
 :func:`attach_points`: each point is projected onto its nearest edge within a maximum snap
 distance, the edge is split there, and the point becomes a leaf joined to the split node by
@@ -77,6 +85,17 @@ class RoadNetwork:
         The input lines' attributes (``road_id``, ``road_class``, ``name``), positional.
     crs
         The (metric) CRS of every coordinate.
+    junction_tolerance_m
+        The junction tolerance the lines were noded with, metres (``None``: not noded, lines
+        connect only at shared vertices).
+    n_junctions
+        Junctions made by the noding: nodes where a dangling line end was joined to
+        another line (several ends meeting at one point make one junction).
+    n_joined_ends
+        Line ends joined by the noding.
+    max_gap_m
+        Largest distance from a joined end to the line it was joined to, metres (0 when the
+        ends lay on the lines).
     """
 
     node_xy: np.ndarray
@@ -87,6 +106,10 @@ class RoadNetwork:
     edge_road: np.ndarray
     roads: pd.DataFrame
     crs: object
+    junction_tolerance_m: float | None = None
+    n_junctions: int = 0
+    n_joined_ends: int = 0
+    max_gap_m: float = 0.0
 
     @property
     def n_nodes(self) -> int:
@@ -100,6 +123,21 @@ class RoadNetwork:
     def length_km(self) -> float:
         """Total road length, km."""
         return float(self.edge_length_m.sum() / 1000.0)
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """Sentences for the report: how the lines were noded (empty when not noded)."""
+        tol = self.junction_tolerance_m
+        if tol is None:
+            return ()
+        if not self.n_joined_ends:
+            return (f"road lines noded within {tol:g} m: no line end needed joining (no "
+                    f"dead end lies on, or within {tol:g} m of, a line it does not already "
+                    "meet)",)
+        return (f"road lines noded within {tol:g} m: {self.n_joined_ends:,} line end(s) "
+                "lying on another line, or short of it, without a shared vertex were joined "
+                f"to it at {self.n_junctions:,} new junction(s) (largest gap "
+                f"{self.max_gap_m:.1f} m); lines that merely cross (bridges) are not joined",)
 
 
 @dataclass(frozen=True)
@@ -144,7 +182,12 @@ class AttachedGraph:
         return self.point_node >= 0
 
 
-def build_network(roads: gpd.GeoDataFrame, *, node_tolerance_m: float = 0.5) -> RoadNetwork:
+def build_network(
+    roads: gpd.GeoDataFrame,
+    *,
+    node_tolerance_m: float = 0.5,
+    junction_tolerance_m: float | None = None,
+) -> RoadNetwork:
     """Build the road graph from LineStrings in a metric CRS.
 
     Parameters
@@ -156,6 +199,12 @@ def build_network(roads: gpd.GeoDataFrame, *, node_tolerance_m: float = 0.5) -> 
     node_tolerance_m
         Vertices closer than this (metres) are the same node. Absorbs the rounding of
         coordinates written with few decimals (GeoJSON at 1e-7 degrees is ~1 cm).
+    junction_tolerance_m
+        Node the lines (metres; ``None``, the default, connects lines only where they share
+        a vertex): every dangling line end (no other line shares it) on another line or
+        within this distance of it is joined to that line at the closest point (see
+        :func:`_join_dangling_ends`). Lines that merely cross are never joined. How many
+        ends were joined is in ``n_joined_ends`` / ``n_junctions`` and ``notes``.
 
     Returns
     -------
@@ -183,21 +232,25 @@ def build_network(roads: gpd.GeoDataFrame, *, node_tolerance_m: float = 0.5) -> 
     if len(coords) == 0:
         return RoadNetwork(np.empty((0, 2)), *(np.empty(0, dtype=np.int64),) * 2,
                            np.empty(0), np.empty(0, dtype=object),
-                           np.empty(0, dtype=np.int64), attrs, roads.crs)
+                           np.empty(0, dtype=np.int64), attrs, roads.crs,
+                           junction_tolerance_m=junction_tolerance_m)
     # merge coincident vertices (within the tolerance) into one vertex id
-    pairs = cKDTree(coords).query_pairs(node_tolerance_m, output_type="ndarray")
+    noded = _Noded(coords, line_of,
+                   cKDTree(coords).query_pairs(node_tolerance_m, output_type="ndarray"))
+    if junction_tolerance_m is not None:
+        noded = _join_dangling_ends(lines, noded, junction_tolerance_m, node_tolerance_m)
+    coords, line_of = noded.coords, noded.line_of
     m = len(coords)
-    link = sparse.coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(m, m))
-    _, vid = connected_components(link, directed=False)
-    first = np.r_[True, line_of[1:] != line_of[:-1]]
-    last = np.r_[line_of[1:] != line_of[:-1], True]
+    vid = _components(noded.pairs, m)
+    first_vertex = np.full(vid.max() + 1, -1, dtype=np.int64)
+    first_vertex[vid[::-1]] = np.arange(m)[::-1]
+    # every vertex onto its node (vertices merged within the tolerance are moved by at most
+    # that much): edge geometries then meet at their nodes, so a route between two snapped
+    # points is never shorter than the straight line between them
+    coords = coords[first_vertex[vid]]
+    first, last, cum = _line_positions(coords, line_of)
     count = np.bincount(vid)
     is_node = first | last | (count[vid] >= 2)
-    # cumulative position of each vertex along its line
-    step = np.r_[0.0, np.hypot(*np.diff(coords, axis=0).T)]
-    step[first] = 0.0
-    cum = np.cumsum(step)
-    cum -= np.repeat(cum[first], np.bincount(line_of))
     # a closed piece (a ring road starting and ending at one node) is split at its middle
     # vertex, otherwise it would be a self-loop and be lost
     s_vtx, e_vtx = _piece_ends(is_node, first, last)
@@ -211,14 +264,15 @@ def build_network(roads: gpd.GeoDataFrame, *, node_tolerance_m: float = 0.5) -> 
     piece_geom = shapely.linestrings(coords[np.repeat(s_vtx, n_vtx) + offset], indices=piece)
     # compact node ids
     node_vids, node_of_vid = np.unique(vid[np.r_[s_vtx, e_vtx]], return_inverse=True)
-    first_vertex = np.full(vid.max() + 1, -1, dtype=np.int64)
-    first_vertex[vid[::-1]] = np.arange(m)[::-1]
     node_xy = coords[first_vertex[node_vids]]
     u = node_of_vid[: len(s_vtx)]
     v = node_of_vid[len(s_vtx):]
     length = cum[e_vtx] - cum[s_vtx]
     chord = np.hypot(*(node_xy[u] - node_xy[v]).T)
     ok = (u != v) & ~_duplicates(u, v, length, piece_geom, node_tolerance_m)
+    if noded.n_joined_ends:
+        log.info("road network noded within %g m: %d line end(s) joined at %d junction(s)",
+                 junction_tolerance_m, noded.n_joined_ends, noded.n_junctions)
     return RoadNetwork(
         node_xy=node_xy,
         edge_u=u[ok].astype(np.int64),
@@ -228,7 +282,210 @@ def build_network(roads: gpd.GeoDataFrame, *, node_tolerance_m: float = 0.5) -> 
         edge_road=line_road[line_of[s_vtx]][ok].astype(np.int64),
         roads=attrs,
         crs=roads.crs,
+        junction_tolerance_m=junction_tolerance_m,
+        n_junctions=noded.n_junctions,
+        n_joined_ends=noded.n_joined_ends,
+        max_gap_m=noded.max_gap_m,
     )
+
+
+#: Floating-point noise on a position computed two ways (metres): "on the line" means within
+#: this, whatever the tolerances.
+_FLOAT_M = 1e-6
+
+
+@dataclass(frozen=True)
+class _Noded:
+    """The vertices of the lines, in line order, and which of them are one node.
+
+    Attributes
+    ----------
+    coords
+        Vertex coordinates, shape (m, 2), metres; each line's vertices in order along it.
+    line_of
+        Line (position in the exploded lines) of each vertex, ascending.
+    pairs
+        Vertex pairs, shape (k, 2), that are the same node (connected components).
+    n_junctions, n_joined_ends, max_gap_m
+        As in :class:`RoadNetwork`.
+    """
+
+    coords: np.ndarray
+    line_of: np.ndarray
+    pairs: np.ndarray
+    n_junctions: int = 0
+    n_joined_ends: int = 0
+    max_gap_m: float = 0.0
+
+
+def _components(pairs: np.ndarray, m: int) -> np.ndarray:
+    """Connected-component id of each of ``m`` vertices linked by ``pairs`` (k, 2)."""
+    link = sparse.coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(m, m))
+    return connected_components(link, directed=False)[1]
+
+
+def _line_positions(
+    coords: np.ndarray, line_of: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Whether each vertex is the first / last of its line, and its position along the line
+    (metres from the line's start)."""
+    first = np.r_[True, line_of[1:] != line_of[:-1]]
+    last = np.r_[line_of[1:] != line_of[:-1], True]
+    step = np.r_[0.0, np.hypot(*np.diff(coords, axis=0).T)]
+    step[first] = 0.0
+    cum = np.cumsum(step)
+    cum -= np.repeat(cum[first], np.bincount(line_of))
+    return first, last, cum
+
+
+def _join_dangling_ends(lines: np.ndarray, noded: _Noded, tol_m: float,
+                        node_tol_m: float) -> _Noded:
+    """Node unnoded junctions: join every dangling line end to the line it lies on or near.
+
+    A *dangling* end is the first or last vertex of a line that no other vertex shares
+    (within the node tolerance). When another line lies within ``tol_m`` of it, the end is
+    joined to the nearest such line at the point of that line closest to the end: to the
+    line's vertex there when one is within ``node_tol_m`` (e.g. the end of a road continued
+    a little further on), else to a vertex inserted there. Joined vertices become one node
+    placed on the other line (the end is moved there, by at most ``tol_m``: the piece of
+    road it was short by, or the overshoot); an end joined to an end that is itself joined
+    (two roads each stopping short of the other) keeps the first one's position. Vertices
+    are only ever added, never removed, so the lines' order and attributes are kept.
+
+    Not joined: an end to its own line, an end to a line that its own line already meets
+    within ``tol_m`` of the end (a spur shorter than the tolerance would collapse), and
+    interiors that cross (a bridge): only ends are candidates.
+
+    Parameters
+    ----------
+    lines
+        The exploded LineStrings (``noded.line_of`` indexes them).
+    noded
+        Their vertices and the coincident-vertex pairs.
+    tol_m
+        Junction tolerance, metres (0: only ends lying on another line).
+    node_tol_m
+        Node tolerance, metres.
+
+    Returns
+    -------
+    _Noded
+        The vertices with the junction vertices inserted and the joined ends moved, the
+        node pairs with the junctions added, and the counts.
+    """
+    coords, line_of = noded.coords, noded.line_of
+    m = len(coords)
+    first, last, cum = _line_positions(coords, line_of)
+    vid0 = _components(noded.pairs, m)
+    shared = np.bincount(vid0)[vid0] >= 2
+    end_vtx, hit_line, gap_m = _nearest_other_line(
+        lines, noded, np.flatnonzero((first | last) & ~shared), shared, vid0, tol_m)
+    if not len(end_vtx):
+        return noded
+    pts = shapely.points(coords[end_vtx])
+    t = shapely.line_locate_point(lines[hit_line], pts)
+    foot = shapely.get_coordinates(shapely.line_interpolate_point(lines[hit_line], t))
+    vtx = _vertex_near(coords, line_of, cum, last, hit_line, t, foot)
+    at_vertex = np.hypot(*(coords[vtx] - foot).T) <= max(node_tol_m, _FLOAT_M)
+    ins = ~at_vertex
+    k = int(ins.sum())
+    target = np.where(at_vertex, vtx, m + np.cumsum(ins) - 1)
+    ins_xy, ins_line = foot[ins], hit_line[ins]
+    # inserted vertices of one line within the node tolerance are one node (two side roads
+    # ending on the main road at one point from either side: a crossroads)
+    same = (cKDTree(ins_xy).query_pairs(node_tol_m, output_type="ndarray") if k
+            else np.empty((0, 2), dtype=np.int64))
+    same = same[ins_line[same[:, 0]] == ins_line[same[:, 1]]] + m
+    # sort the inserted vertices into their lines, by position along the line
+    order = np.lexsort((np.r_[np.zeros(m), np.ones(k)], np.r_[cum, t[ins]],
+                        np.r_[line_of, ins_line]))
+    new_of = np.empty(m + k, dtype=np.int64)
+    new_of[order] = np.arange(m + k)
+    xy = np.vstack([coords, ins_xy])[order]
+    pairs = new_of[np.vstack([noded.pairs.reshape(-1, 2), np.column_stack([end_vtx, target]),
+                              same])]
+    joined = np.zeros(m + k, dtype=bool)
+    joined[new_of[end_vtx]] = True
+    comp = _components(pairs, m + k)
+    touched = np.zeros(comp.max() + 1, dtype=bool)
+    touched[comp[joined]] = True
+    # each junction sits on its first vertex that is not a joined end (on the other line)
+    rank = np.lexsort((np.arange(m + k), joined, comp))
+    _, at = np.unique(comp[rank], return_index=True)
+    rep = rank[at]
+    move = touched[comp]
+    xy[move] = xy[rep[comp[move]]]
+    return _Noded(coords=xy, line_of=np.r_[line_of, ins_line][order], pairs=pairs,
+                  n_junctions=int(touched.sum()), n_joined_ends=len(end_vtx),
+                  max_gap_m=float(gap_m.max()))
+
+
+def _nearest_other_line(
+    lines: np.ndarray, noded: _Noded, ends: np.ndarray, shared: np.ndarray,
+    vid0: np.ndarray, tol_m: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each dangling end, the nearest other line within ``tol_m`` metres that its own
+    line does not already meet near it (one STRtree query for all ends).
+
+    Returns
+    -------
+    end_vtx, line, gap_m
+        The ends that have such a line (vertex ids), the line, and the distance, metres.
+    """
+    none = (np.empty(0, dtype=np.int64),) * 2 + (np.empty(0),)
+    if not len(ends):
+        return none
+    line_of = noded.line_of
+    pts = shapely.points(noded.coords[ends])
+    ie, il = shapely.STRtree(lines).query(pts, predicate="dwithin",
+                                          distance=max(tol_m, _FLOAT_M))
+    keep = il != line_of[ends[ie]]
+    ie, il = ie[keep], il[keep]
+    keep = ~_already_met(noded, ends[ie], il, shared, vid0, tol_m, len(lines))
+    ie, il = ie[keep], il[keep]
+    if not len(ie):
+        return none
+    gap_m = shapely.distance(pts[ie], lines[il])
+    order = np.lexsort((il, gap_m, ie))
+    ie, il, gap_m = ie[order], il[order], gap_m[order]
+    nearest = np.r_[True, ie[1:] != ie[:-1]]
+    return ends[ie[nearest]], il[nearest], gap_m[nearest]
+
+
+def _already_met(noded: _Noded, end_vtx: np.ndarray, line: np.ndarray, shared: np.ndarray,
+                 vid0: np.ndarray, tol_m: float, n_lines: int) -> np.ndarray:
+    """Whether the line of each end already meets ``line`` at a vertex within ``tol_m``
+    metres of the end (a short spur off that line: joining would collapse it)."""
+    out = np.zeros(len(end_vtx), dtype=bool)
+    shared_vtx = np.flatnonzero(shared)
+    if not len(end_vtx) or not len(shared_vtx):
+        return out
+    ends = np.unique(end_vtx)
+    hits = cKDTree(noded.coords[shared_vtx]).query_ball_point(noded.coords[ends], r=tol_m)
+    n_hit = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
+    if not n_hit.sum():
+        return out
+    src = np.repeat(ends, n_hit)
+    w = shared_vtx[np.concatenate([np.asarray(h, dtype=np.int64) for h in hits])]
+    own = noded.line_of[w] == noded.line_of[src]
+    lines_at = pd.DataFrame({"vid": vid0[shared_vtx], "line": noded.line_of[shared_vtx]})
+    met = pd.DataFrame({"end": src[own], "vid": vid0[w[own]]}).merge(lines_at, on="vid")
+    met_key = met["end"].to_numpy(np.int64) * n_lines + met["line"].to_numpy(np.int64)
+    return np.isin(end_vtx * n_lines + line, met_key)
+
+
+def _vertex_near(coords: np.ndarray, line_of: np.ndarray, cum: np.ndarray, last: np.ndarray,
+                 line: np.ndarray, t: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """Of the two vertices of each ``line`` around position ``t`` (metres along it), the one
+    nearer ``xy``."""
+    base = np.r_[0.0, np.cumsum(cum[last] + 1.0)[:-1]]  # lines laid end to end, 1 m apart
+    k = np.searchsorted(cum + base[line_of], base[line] + t, side="right")
+    start = np.searchsorted(line_of, line, side="left")
+    stop = np.searchsorted(line_of, line, side="right") - 1
+    lo, hi = np.clip(k - 1, start, stop), np.clip(k, start, stop)
+    d_lo = np.hypot(*(coords[lo] - xy).T)
+    d_hi = np.hypot(*(coords[hi] - xy).T)
+    return np.where(d_lo <= d_hi, lo, hi)
 
 
 def _piece_ends(

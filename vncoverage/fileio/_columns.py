@@ -3,17 +3,18 @@ rows, operator names, dates. Private to :mod:`vncoverage.fileio`."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
+from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from ..errors import Problem
-from ..operators import canonical_operator
+from ..operators import OperatorName, closest_operators, fixed_providers, identify_operator
 from . import _tables
 from ._shared import MAX_ROWS_REPORTED, report_rows
 from ._tables import ParsedTable
@@ -159,38 +160,195 @@ def required_text(table: ParsedTable, cols: Sequence[str], problems: list[Proble
                     rows_of(df, df[col].isna()), column=col)
 
 
+#: What an operator column holds: the operator of a cell (a configured operator), the
+#: operator of an FTTH node (a configured operator or a fixed broadband provider), or a
+#: tower owner (any company: tower companies are neutral hosts).
+OperatorRole = Literal["cell", "ftth", "owner"]
+
+
 def operators_of(table: ParsedTable, col: str, operators: Sequence[str],
-                 changes: dict[str, str]) -> pd.Series:
-    """The column with the configured operator spellings (``vinaphone`` -> ``VNPT``)."""
+                 changes: dict[str, str], problems: list[Problem] | None = None, *,
+                 role: OperatorRole = "cell", notes: list[str] | None = None) -> pd.Series:
+    """The column with the configured operator spellings (``vinaphone``, ``VNP``,
+    ``452-02`` -> ``VNPT``; :func:`vncoverage.operators.identify_operator`), every change
+    recorded in ``changes`` (``{as written: as read}``).
+
+    ``role`` says what else the column may hold. ``"cell"``: nothing else; ``"ftth"``: a
+    known fixed broadband provider too (``FPT`` -> ``FPT Telecom``). Any other value is a
+    problem naming the rows and the configured operators; the fix says to add a licensed
+    operator to ``[kpi] operators``, or names the closest configured ones. ``"owner"``:
+    the aliases of the mobile operators are read as their names, anything else (a tower
+    company) stays as written; a name close to an operator's (``Vietel``) is noted, since
+    its towers count as neutral ones.
+    """
     raw = table.df[col]
     mapping: dict[str, str] = {}
     for v in raw.dropna().unique():
-        name, changed = canonical_operator(v, operators)
-        mapping[v] = name
-        if changed:
-            changes[str(v)] = name
+        got = identify_operator(v, operators)
+        keep = (got.status == "configured" or (role == "owner" and got.status == "licensed")
+                or (role == "ftth" and got.status == "fixed"))
+        mapping[v] = got.name if keep else got.text
+        if keep and got.changed:
+            changes[str(v)] = got.name
+        if keep:
+            continue
+        if role == "owner":
+            close = closest_operators(v, operators, cutoff=0.8)
+            if close and notes is not None:
+                notes.append(f"{table.file}: {col} '{v}' is not an operator: its towers count "
+                             f"as a tower company's (neutral); if it is {close[0]}, correct it")
+        elif problems is not None:
+            _operator_problem(table, col, v, got, operators, role, problems)
     return raw.map(mapping).astype(object).where(raw.notna(), None)
+
+
+def _operator_problem(table: ParsedTable, col: str, value: str, got: OperatorName,
+                      operators: Sequence[str], role: OperatorRole,
+                      problems: list[Problem]) -> None:
+    """The rows whose ``col`` is ``value``, an operator that is not configured."""
+    df = table.df
+    rows = rows_of(df, df[col] == value)
+    ops = ", ".join(operators)
+    unit = "cell" if role == "cell" else "node"
+    if got.status == "licensed":
+        code = f", MCC-MNC {got.code}" if got.code else ""
+        listed = ", ".join(f'"{o}"' for o in (*operators, got.name))
+        message = (f"{col} '{value}' is {got.name} (a licensed mobile operator{code}), which is "
+                   f"not one of [kpi] operators ({ops}): its {unit}s would make an operator "
+                   "of their own, outside the configured operators' results")
+        fix = (f"add it to the config (`[kpi] operators = [{listed}]`), or leave its {unit}s "
+               "out of the table")
+    else:
+        close = closest_operators(value, operators)
+        what = " (a fixed broadband provider)" if got.status == "fixed" else ""
+        message = f"{col} '{value}'{what} is not one of [kpi] operators ({ops})"
+        fix = (f"did you mean {' or '.join(close)}? " if close else "") + \
+            (f"write one of {ops} (other accepted spellings: VinaPhone, VNP, MBF, VTL, an "
+             "MCC-MNC such as 452-04)")
+        if role == "ftth":
+            fix += f", or a fixed broadband provider ({', '.join(fixed_providers())})"
+        fix += "; if it is another operator, add it to [kpi] operators"
+    report_rows(problems, table.file, message, fix, rows, column=col,
+                values=[value] * len(rows))
+
+
+#: Excel's 1900 date system: from serial 61 (1900-03-01) on, serial n is the date n days
+#: after 1899-12-30 (Excel counts a 29 February 1900 that did not exist as serial 60;
+#: ECMA-376 Part 1, §18.17.4.1, "Date Conversion for Serial Date-Times").
+EXCEL_EPOCH = pd.Timestamp(1899, 12, 30)
+
+EXCEL_SERIALS = (61, 2958465)  # 1900-03-01 to 9999-12-31
+
+_DMY = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})")
+_SERIAL = re.compile(r"\d+(?:\.\d+)?")
+_YEAR_MONTH = re.compile(r"\d{4}(?:-\d{1,2})?")
+
+
+def _timestamp(year: int, month: int, day: int) -> pd.Timestamp | None:
+    try:
+        return pd.Timestamp(year, month, day)
+    except ValueError:
+        return None
+
+
+def _read_date(text: str) -> tuple[pd.Timestamp | None, str]:
+    """A date that is not ISO, and how it was read: ``dayfirst`` (valid only day first),
+    ``same`` (day = month), ``ambiguous`` (valid in both orders, read day first),
+    ``monthfirst`` (valid only month first: not read), ``serial`` (an Excel serial date)
+    or ``bad``."""
+    m = _DMY.fullmatch(text)
+    if m is not None:
+        a, b, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        day_first, month_first = _timestamp(year, b, a), _timestamp(year, a, b)
+        if day_first is not None and month_first is not None:
+            return day_first, "same" if a == b else "ambiguous"
+        if day_first is not None:
+            return day_first, "dayfirst"
+        return None, "bad" if month_first is None else "monthfirst"
+    if _SERIAL.fullmatch(text) and EXCEL_SERIALS[0] <= float(text) < EXCEL_SERIALS[1] + 1:
+        return (EXCEL_EPOCH + pd.Timedelta(days=float(text))).round("s"), "serial"
+    return None, "bad"
 
 
 def dates(table: ParsedTable, col: str, problems: list[Problem],
           notes: list[str] | None) -> pd.Series:
-    """Dates as ISO ``YYYY-MM-DD`` (also with a time), or Vietnamese day-first
-    ``DD/MM/YYYY`` (``/``, ``.`` or ``-``); empty cells stay empty."""
+    """Dates as ISO ``YYYY-MM-DD`` (also with a time), Vietnamese day-first ``DD/MM/YYYY``
+    (``/``, ``.`` or ``-``) or Excel serial dates (``45000``, 1900 date system); empty
+    cells stay empty.
+
+    Noted: dates read day first (how many fit both orders, ``4/5/2023``), serial dates, a
+    year or a month alone (read as its first day). Problems: dates valid only month first
+    (``05/13/2023``), and a column mixing both orders (rows of both kinds named); values
+    that are no date.
+    """
     raw = table.df[col]
     iso = pd.to_datetime(raw, errors="coerce", format="ISO8601")
     out = iso.copy()
-    dayfirst = 0
+    kinds: dict[str, list[int]] = defaultdict(list)
     for i in np.flatnonzero((iso.isna() & raw.notna()).to_numpy()):
-        m = re.fullmatch(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})", str(raw.iloc[i]))
-        if m is not None:
-            with contextlib.suppress(ValueError):
-                out.iloc[int(i)] = pd.Timestamp(int(m.group(3)), int(m.group(2)),
-                                                int(m.group(1)))
-                dayfirst += 1
-    bad = (out.isna() & raw.notna()).to_numpy()
-    report_rows(problems, table.file, f"{col} is not a date",
-                "write it as YYYY-MM-DD (or DD/MM/YYYY)", rows_of(table.df, bad), column=col,
-                values=list(raw[bad]))
-    if dayfirst and notes is not None:
-        notes.append(f"{table.file}: {dayfirst} {col} date(s) read day first (DD/MM/YYYY)")
+        got, kind = _read_date(str(raw.iloc[i]))
+        kinds[kind].append(int(i))
+        if got is not None:
+            out.iloc[int(i)] = got
+    kinds["partial"] = [int(i) for i in np.flatnonzero(iso.notna().to_numpy())
+                        if _YEAR_MONTH.fullmatch(str(raw.iloc[i]))]
+    _date_problems(table, col, kinds, problems)
+    if notes is not None:
+        notes.extend(_date_notes(table.file, col, raw, out, kinds))
     return out
+
+
+def _date_problems(table: ParsedTable, col: str, kinds: dict[str, list[int]],
+                   problems: list[Problem]) -> None:
+    """Month-first dates (alone, or mixed with day-first ones) and values that are no date,
+    from the positions of each kind of :func:`_read_date`."""
+    df, raw = table.df, table.df[col]
+    month, day, amb = kinds["monthfirst"], kinds["dayfirst"], kinds["ambiguous"]
+
+    def listed(pos: list[int]) -> str:
+        return ", ".join(f"row {df.index[p]} '{raw.iloc[p]}'" for p in pos[:3]) + \
+            (f" and {len(pos) - 3} more" if len(pos) > 3 else "")
+
+    if month and day:
+        problems.append(Problem(
+            table.file, f"{col} mixes day-first dates ({listed(day)}) and month-first dates "
+            f"({listed(month)}): the order of the column's dates cannot be known"
+            + (f" ({len(amb)} fit both orders, e.g. '{raw.iloc[amb[0]]}')" if amb else ""),
+            "write every date as YYYY-MM-DD (or every one day first, DD/MM/YYYY)",
+            row=int(df.index[month[0]]), column=col, value=raw.iloc[month[0]]))
+    elif month:
+        fix = "write it as YYYY-MM-DD, or day first (DD/MM/YYYY, the Vietnamese order)"
+        if amb:
+            fix += (f"; {len(amb)} other date(s) of the column fit both orders (e.g. "
+                    f"'{raw.iloc[amb[0]]}') and are read day first: write them as YYYY-MM-DD "
+                    "too")
+        report_rows(problems, table.file, f"{col} is written month first (MM/DD/YYYY)", fix,
+                    [int(df.index[p]) for p in month], column=col,
+                    values=[raw.iloc[p] for p in month])
+    bad = kinds["bad"]
+    report_rows(problems, table.file, f"{col} is not a date",
+                "write it as YYYY-MM-DD (or DD/MM/YYYY)", [int(df.index[p]) for p in bad],
+                column=col, values=[raw.iloc[p] for p in bad])
+
+
+def _date_notes(file: str, col: str, raw: pd.Series, out: pd.Series,
+                kinds: dict[str, list[int]]) -> list[str]:
+    """What :func:`dates` read in other forms than ISO dates."""
+    def example(p: int) -> str:
+        return f"'{raw.iloc[p]}' -> {out.iloc[p].date().isoformat()}"
+
+    notes = []
+    amb = kinds["ambiguous"]
+    n_day = len(kinds["dayfirst"]) + len(kinds["same"]) + len(amb)
+    if n_day:
+        notes.append(f"{file}: {n_day} {col} date(s) read day first (DD/MM/YYYY)"
+                     + (f", {len(amb)} of them ambiguous (day and month both 12 or less, "
+                        f"{example(amb[0])}; day first is the Vietnamese order: write "
+                        "YYYY-MM-DD to be sure)" if amb else ""))
+    if kinds["serial"]:
+        notes.append(f"{file}: {len(kinds['serial'])} {col} value(s) read as Excel serial "
+                     f"dates (days in Excel's 1900 date system, {example(kinds['serial'][0])})")
+    if kinds["partial"]:
+        notes.append(f"{file}: {len(kinds['partial'])} {col} value(s) give only a year or a "
+                     f"month, read as its first day ({example(kinds['partial'][0])})")
+    return notes

@@ -1,9 +1,12 @@
 """Coordinates of table rows: degrees (decimal or DMS) or projected x/y with a ``crs``
-column, to WGS 84, with Vietnam's extent checked. Private to :mod:`vncoverage.fileio`."""
+column, to WGS 84, with Vietnam's extent checked; the declared CRS of every row, for the
+checks across inputs. Private to :mod:`vncoverage.fileio`."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,7 +16,17 @@ from pyproj import CRS
 from ..errors import Problem
 from . import _tables
 from ._columns import numbers, required_text, rows_of
-from ._shared import VN_LAT, VN_LON, crs_label, report_rows
+from ._shared import (
+    VN_LAT,
+    VN_LON,
+    crs_fitting_vietnam,
+    crs_label,
+    epsg_code,
+    fitting_text,
+    in_vietnam,
+    report_rows,
+    transformer,
+)
 from ._tables import ParsedTable
 
 #: Names accepted in a ``crs`` column besides EPSG codes (lower case, no spaces or dashes).
@@ -97,8 +110,12 @@ def _xy_coordinates(
                         "a projected crs (e.g. EPSG:3405)", [int(r) for r in idx],
                         column="crs")
             continue
-        t = pyproj.Transformer.from_crs(crs, 4326, always_xy=True)
+        t = transformer(crs, CRS.from_epsg(4326))
         lo, la = t.transform(east_m[rows], north_m[rows], errcheck=False)
+        if _group_outside_vietnam(table, crs, idx, east_m[rows], north_m[rows],
+                                  np.asarray(lo, dtype=float), np.asarray(la, dtype=float),
+                                  problems):
+            continue  # one problem for the group; its rows stay NaN
         lon.iloc[rows], lat.iloc[rows] = lo, la
     missing_crs = ~given.to_numpy()
     report_rows(problems, file, "x/y without a coordinate reference system",
@@ -107,6 +124,71 @@ def _xy_coordinates(
                 rows_of(df, missing_crs), column="crs")
     check_vietnam(problems, table, lon, lat, ("x", "y"))
     return lon, lat
+
+
+def _group_outside_vietnam(
+    table: ParsedTable, crs: CRS, idx: pd.Index, east_m: np.ndarray, north_m: np.ndarray,
+    lon: np.ndarray, lat: np.ndarray, problems: list[Problem],
+) -> bool:
+    """Report ONE problem when most rows of a ``crs`` group (two or more) land outside
+    Vietnam: the crs value is wrong, not each row. The problem names the usual CRSs under
+    which the x/y land in Vietnam (:func:`~._shared.crs_fitting_vietnam`) and the value to
+    write in the ``crs`` column. Returns whether it did."""
+    fin = np.isfinite(lon) & np.isfinite(lat)
+    out = fin & ~in_vietnam(lon, lat)
+    if len(idx) < 2 or out.sum() <= fin.sum() / 2:
+        return False
+    text = str(table.df.loc[idx[0], "crs"])
+    rows = [int(r) for r in idx]
+    fits = crs_fitting_vietnam(east_m, north_m, crs)
+    where = f"around {np.median(lon[out]):.2f} E, {np.median(lat[out]):.2f} N"
+    fix = ("write the CRS the x/y are really in in the crs column of these rows"
+           + (f", e.g. '{epsg_code(fits[0][0])}' (the x/y stay as they are; of the CRSs "
+              "named, pick the one that puts the rows in your study area)" if fits else
+              " (e.g. EPSG:3405 for VN-2000 / UTM 48N, EPSG:9215 for VN-2000 / TM-3 "
+              "107-15), or correct the x/y"))
+    problems.append(Problem(
+        table.file, f"{int(out.sum())} of the {len(idx)} rows with crs '{text}' (rows "
+        f"{_row_span(rows)}) lie outside Vietnam once read in {crs_label(crs)} ({where}): "
+        "the crs value is wrong, not the rows"
+        + (f"; their x/y land in Vietnam read as {fitting_text(fits)}" if fits else
+           "; no usual CRS of Vietnamese data puts them in Vietnam"),
+        fix, row=rows[0], column="crs", value=text))
+    return True
+
+
+def _row_span(rows: Sequence[int]) -> str:
+    """``"2-9"`` for consecutive rows, else the first few: ``"2, 5, 7 ..."``."""
+    if rows == list(range(rows[0], rows[0] + len(rows))):
+        return f"{rows[0]}-{rows[-1]}" if len(rows) > 1 else str(rows[0])
+    return ", ".join(map(str, rows[:5])) + (" ..." if len(rows) > 5 else "")
+
+
+def row_crs(path: Path, schema: Sequence[str], key: str) -> pd.DataFrame | None:
+    """Where each row of a table came from, for the checks across inputs (the readers do
+    not keep it): the table is read again (cheap: 0.1 s for 10,000 rows).
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        Indexed by ``key`` (first row of each key), columns ``row`` (spreadsheet row),
+        ``crs`` (the ``crs`` column as written, ``""`` without one) and ``label`` (the CRS
+        the row's coordinates were read in: its ``crs``, else WGS 84 degrees; None when the
+        crs is unknown). None when the table cannot be read again.
+    """
+    table = _tables.read_table(path, schema=schema, problems=[])
+    if table is None or key not in table.df.columns:
+        return None
+    df = table.df[table.df[key].notna()]
+    df = df[~df[key].astype(str).duplicated()]
+    text = (df["crs"].fillna("").astype(str) if "crs" in df.columns
+            else pd.Series("", index=df.index))
+    parsed = {t: parse_crs(t) for t in text.unique() if t}
+    wgs84 = CRS.from_epsg(4326)
+    return pd.DataFrame({"row": np.asarray(df.index, dtype=np.int64),
+                         "crs": text.to_numpy(),
+                         "label": [parsed[t] if t else wgs84 for t in text]},
+                        index=pd.Index(df[key].astype(str), name=key))
 
 
 def _east_north_m(

@@ -1,8 +1,11 @@
-"""Helpers the readers share: CRS checks and reprojection, reading a GDAL layer, one
+"""Helpers the readers share: CRS checks and reprojection, the CRSs Vietnamese data is
+usually in (to name the one a mislabelled input really is in), reading a GDAL layer, one
 problem per row. Private to :mod:`vncoverage.fileio`."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,6 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pyogrio
 import pyproj
+import shapely
 from pyproj import CRS
 
 from ..errors import Problem
@@ -31,10 +35,152 @@ GDAL_ERRORS = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
                pyogrio.errors.GeometryError, pyogrio.errors.FieldError,
                pyogrio.errors.FeatureError, pyogrio.errors.CRSError)
 
+#: The projected CRSs Vietnamese data is usually in, in the order they are offered when
+#: several fit equally. Codes and names from the EPSG registry (as shipped with PROJ 9.5 and
+#: read with pyproj 3.7; each TM-3 zone's area of use names its provinces):
+#: 32648 / 32649 WGS 84 / UTM zone 48N / 49N; 3405 / 3406 VN-2000 / UTM zone 48N / 49N;
+#: 5896 / 5897 / 5898 VN-2000 / TM-3 zone 481 / 482 / 491 (central meridians 102°, 105°,
+#: 108°); 5899 VN-2000 / TM-3 107-45; 9205-9218 VN-2000 / TM-3 103-00, 104-00, 104-30,
+#: 104-45, 105-30, 105-45, 106-00, 106-15, 106-30, 107-00, 107-15 (Lạng Sơn), 107-30,
+#: 108-15, 108-30, the provincial zones (central meridian in the name).
+VN_PROJECTED_EPSG: tuple[int, ...] = (32648, 32649, 3405, 3406, 5896, 5897, 5898, 5899,
+                                      *range(9205, 9219))
+
+#: Geographic CRSs of Vietnamese data: WGS 84 and VN-2000 degrees.
+VN_GEOGRAPHIC_EPSG: tuple[int, ...] = (4326, 4756)
+
+#: Points sampled (evenly) from a large input for the CRS checks.
+MAX_SAMPLE = 5_000
+
 
 def crs_label(crs: CRS) -> str:
     epsg = crs.to_epsg()
     return f"EPSG:{epsg} ({crs.name})" if epsg else crs.name
+
+
+def epsg_code(crs: CRS) -> str:
+    """``EPSG:9215`` (or the CRS's name when it has no EPSG code), for commands."""
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg}" if epsg else crs.to_string()
+
+
+@functools.cache
+def candidate_crs(*, geographic: bool = False) -> tuple[CRS, ...]:
+    """The CRSs of :data:`VN_PROJECTED_EPSG` (and of :data:`VN_GEOGRAPHIC_EPSG` with
+    ``geographic``), in that order."""
+    codes = VN_PROJECTED_EPSG + (VN_GEOGRAPHIC_EPSG if geographic else ())
+    return tuple(CRS.from_epsg(c) for c in codes)
+
+
+@functools.lru_cache(maxsize=256)
+def transformer(src: CRS, dst: CRS) -> pyproj.Transformer:
+    """A cached ``always_xy`` transformer from ``src`` to ``dst``."""
+    return pyproj.Transformer.from_crs(src, dst, always_xy=True)
+
+
+def sample_index(n: int, limit: int = MAX_SAMPLE) -> np.ndarray:
+    """Up to ``limit`` evenly spaced positions out of ``n`` (all of them when fewer)."""
+    if n <= limit:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, limit).round().astype(np.int64))
+
+
+def in_vietnam(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Which WGS 84 points lie in Vietnam's extent (:data:`VN_LON`, :data:`VN_LAT`)."""
+    return ((lon >= VN_LON[0]) & (lon <= VN_LON[1]) & (lat >= VN_LAT[0])
+            & (lat <= VN_LAT[1]))
+
+
+def crs_fitting_vietnam(x: np.ndarray, y: np.ndarray, label: CRS | None,
+                        *, limit: int = 4) -> list[tuple[CRS, ...]]:
+    """The usual CRSs (:func:`candidate_crs`, with WGS 84 and VN-2000 degrees) under which
+    the raw coordinates ``x``, ``y`` land in Vietnam: at least 90 % of them in its extent
+    and inside the CRS's own area of use (EPSG's; a provincial TM-3 zone's is its
+    provinces). Without the study area this cannot single one out, so CRSs that place the
+    points within :data:`SAME_PLACE_KM` of each other make one option (a tuple, in
+    :func:`candidate_crs` order), ordered by how much a fit says: first the TM-3 zones of
+    one province or two (area of use under :data:`SMALL_AREA_DEG2`: a chance fit is
+    unlikely), then UTM 48N / 49N (WGS 84 or VN-2000: the most used), then the TM-3 zones
+    spanning the country from north to south, smallest first. At most ``limit`` options;
+    ``label`` (the CRS the coordinates were declared in) is left out."""
+    ok = np.isfinite(x) & np.isfinite(y)
+    keep = sample_index(int(ok.sum()))
+    x, y = x[ok][keep], y[ok][keep]
+    if not len(x):
+        return []
+    degrees = bool(np.all(np.abs(x) <= 180) and np.all(np.abs(y) <= 90))
+    found: list[tuple[tuple[int, float], CRS, np.ndarray, np.ndarray]] = []
+    for crs in candidate_crs(geographic=degrees):
+        if (label is not None and crs.equals(label, ignore_axis_order=True)) or (
+                crs.is_projected and degrees):
+            continue
+        lon, lat = (np.asarray(v, dtype=float) for v in transformer(
+            crs, CRS.from_epsg(4326)).transform(x, y, errcheck=False))
+        aou = crs.area_of_use
+        if aou is None or np.mean(in_vietnam(lon, lat)) < 0.9 or np.mean(
+                (lon >= aou.west) & (lon <= aou.east) & (lat >= aou.south)
+                & (lat <= aou.north)) < 0.9:
+            continue
+        area = (aou.east - aou.west) * (aou.north - aou.south)
+        tier = 0 if area <= SMALL_AREA_DEG2 else 1 if crs.to_epsg() in _UTM_EPSG else 2
+        found.append(((tier, area), crs, lon, lat))
+    groups: list[tuple[list[CRS], np.ndarray, np.ndarray]] = []
+    ranks: list[tuple[int, float]] = []
+    for rank, crs, lon, lat in found:
+        near = next((i for i, (_, glon, glat) in enumerate(groups)
+                     if _apart_km(lon, lat, glon, glat) < SAME_PLACE_KM), None)
+        if near is None:
+            groups.append(([crs], lon, lat))
+            ranks.append(rank)
+        else:
+            groups[near][0].append(crs)
+            ranks[near] = min(ranks[near], rank)
+    order = sorted(range(len(groups)), key=lambda i: ranks[i])
+    return [tuple(groups[i][0]) for i in order[:limit]]
+
+
+#: A TM-3 zone whose EPSG area of use is under this, deg², covers one province or two
+#: (9215 Lạng Sơn: 1.5; 9205 Điện Biên and Lai Châu: 3.6); the zones spanning the country
+#: from north to south cover 12 to 34.
+SMALL_AREA_DEG2 = 5.0
+
+_UTM_EPSG = (32648, 32649, 3405, 3406)
+
+#: CRSs placing points within this of each other are one placement, km (WGS 84 and
+#: VN-2000 are about 0.2 km apart in northern Vietnam; UTM 48N and VN-2000 / TM-3 zone 482,
+#: same meridian, under 1 km; the nearest TM-3 zones, 0.25° apart, about 26 km).
+SAME_PLACE_KM = 5.0
+
+
+def _apart_km(lon0: np.ndarray, lat0: np.ndarray, lon1: np.ndarray,
+              lat1: np.ndarray) -> float:
+    """Median distance between two placements of the same points, km (equirectangular:
+    enough to tell 0.2 km from 26 km)."""
+    dx = (lon1 - lon0) * np.cos(np.radians(lat0)) * 111.32
+    d = np.hypot(dx, (lat1 - lat0) * 110.57)
+    d = d[np.isfinite(d)]
+    return float(np.median(d)) if len(d) else float("inf")
+
+
+def fitting_text(fits: Sequence[tuple[CRS, ...]]) -> str:
+    """``"EPSG:9215 (VN-2000 / TM-3 107-15), or EPSG:32648 (...) (= EPSG:3405 (...))"``:
+    the options of :func:`crs_fitting_vietnam` for a message."""
+    def option(crs: tuple[CRS, ...]) -> str:
+        same = ", ".join(crs_label(c) for c in crs[1:])
+        return crs_label(crs[0]) + (f" (or {same}, within {SAME_PLACE_KM:g} km of it)"
+                                    if same else "")
+
+    return ", or ".join(option(o) for o in fits)
+
+
+def declared_crs(path: Path, layer: str | None) -> CRS | None:
+    """The CRS a vector layer declares (read from the file), None when it has none or the
+    file cannot be read."""
+    with contextlib.suppress(*GDAL_ERRORS, pyproj.exceptions.CRSError, OSError):
+        info = pyogrio.read_info(path, layer=layer)
+        if info.get("crs"):
+            return CRS.from_user_input(info["crs"])
+    return None
 
 
 def to_working_crs(
@@ -42,7 +188,10 @@ def to_working_crs(
 ) -> gpd.GeoDataFrame | None:
     """Reproject a layer to the working CRS after checking that its declared CRS fits its
     coordinates: degrees in a geographic CRS, and a place in Vietnam once reprojected
-    (a VN-2000 / TM-3 layer labelled UTM, or metres labelled WGS 84, land far away)."""
+    (metres labelled WGS 84, or a layer labelled UTM 49N that is in 48N, land far away; the
+    problem names the usual CRSs that would put it in Vietnam). A layer that lands in
+    Vietnam but away from the other inputs (VN-2000 / TM-3 labelled UTM 48N lands about
+    230 km away) is caught by :func:`vncoverage.fileio.extents.check_extents`."""
     if gdf.crs is None:
         problems.append(
             Problem(
@@ -63,40 +212,80 @@ def to_working_crs(
         return None
     geom = gdf.geometry
     ok = ~(geom.isna() | geom.is_empty)
-    if ok.any():
-        xmin, ymin, xmax, ymax = (float(v) for v in geom[ok].total_bounds)
-        if not all(np.isfinite([xmin, ymin, xmax, ymax])):
-            problems.append(Problem(file, "the layer has coordinates that are not finite",
-                                    "repair the geometries"))
-            return None
-        if crs.is_geographic and (min(xmin, ymin) < -180 or max(xmax, ymax) > 180):
-            problems.append(Problem(
-                file, f"the coordinates are not degrees (x {xmin:.0f} to {xmax:.0f}) although "
-                f"the layer's CRS {crs_label(crs)} is geographic: the CRS is mislabelled",
-                "declare the CRS the coordinates are really in (e.g. EPSG:3405 or "
-                "EPSG:9215 for VN-2000 metres, EPSG:32648 for UTM 48N) with `ogr2ogr "
-                "-a_srs`; do not reproject"))
-            return None
-        try:
-            lon0, lat0, lon1, lat1 = pyproj.Transformer.from_crs(
-                crs, 4326, always_xy=True).transform_bounds(xmin, ymin, xmax, ymax)
-        except pyproj.exceptions.ProjError:
-            lon0 = lat0 = lon1 = lat1 = float("nan")
-        vn = (VN_LON[0] - 1 <= lon0 and lon1 <= VN_LON[1] + 1 and VN_LAT[0] - 1 <= lat0
-              and lat1 <= VN_LAT[1] + 1)
-        if not vn:
-            problems.append(Problem(
-                file, f"in its declared CRS {crs_label(crs)} the layer lies at "
-                f"{lon0:.2f}..{lon1:.2f} E, {lat0:.2f}..{lat1:.2f} N, outside Vietnam "
-                f"({VN_LON[0]:g}-{VN_LON[1]:g} E, {VN_LAT[0]:g}-{VN_LAT[1]:g} N): the "
-                "declared CRS is probably wrong",
-                "declare the CRS the coordinates are really in (`ogr2ogr -a_srs EPSG:...`; "
-                "VN-2000: EPSG:4756 degrees, EPSG:3405 UTM 48N, EPSG:9215 TM-3 107-15)"))
-            return None
+    if ok.any() and not _coordinates_fit_crs(geom[ok], crs, file, problems):
+        return None
     if crs != working:
         gdf = gdf.to_crs(working)
         log.info("reprojected %s from %s to %s", file, crs_label(crs), crs_label(working))
     return gdf
+
+
+def _coordinates_fit_crs(geom: gpd.GeoSeries, crs: CRS, file: str,
+                         problems: list[Problem]) -> bool:
+    """Whether the (non-empty) geometries' coordinates fit their declared ``crs``: finite,
+    degrees in a geographic CRS, in Vietnam once reprojected; else a problem naming the
+    usual CRSs that would put them in Vietnam."""
+    xmin, ymin, xmax, ymax = (float(v) for v in geom.total_bounds)
+    if not all(np.isfinite([xmin, ymin, xmax, ymax])):
+        problems.append(Problem(file, "the layer has coordinates that are not finite",
+                                "repair the geometries"))
+        return False
+    if crs.is_geographic and (min(xmin, ymin) < -180 or max(xmax, ymax) > 180):
+        fits = _fits(geom, crs)
+        problems.append(Problem(
+            file, f"the coordinates are not degrees (x {xmin:.0f} to {xmax:.0f}) although "
+            f"the layer's CRS {crs_label(crs)} is geographic: the CRS is mislabelled"
+            + (f"; its coordinates land in Vietnam read as {fitting_text(fits)}" if fits
+               else ""),
+            "declare the CRS the coordinates are really in " + _a_srs_hint(fits, file)
+            + "; do not reproject"))
+        return False
+    try:
+        lon0, lat0, lon1, lat1 = transformer(crs, CRS.from_epsg(4326)).transform_bounds(
+            xmin, ymin, xmax, ymax)
+    except pyproj.exceptions.ProjError:
+        lon0 = lat0 = lon1 = lat1 = float("nan")
+    if (VN_LON[0] - 1 <= lon0 and lon1 <= VN_LON[1] + 1 and VN_LAT[0] - 1 <= lat0
+            and lat1 <= VN_LAT[1] + 1):
+        return True
+    fits = _fits(geom, crs)
+    problems.append(Problem(
+        file, f"in its declared CRS {crs_label(crs)} the layer lies at "
+        f"{lon0:.2f}..{lon1:.2f} E, {lat0:.2f}..{lat1:.2f} N, outside Vietnam "
+        f"({VN_LON[0]:g}-{VN_LON[1]:g} E, {VN_LAT[0]:g}-{VN_LAT[1]:g} N): the "
+        "declared CRS is probably wrong"
+        + (f"; its coordinates land in Vietnam read as {fitting_text(fits)}" if fits else ""),
+        "declare the CRS the coordinates are really in " + _a_srs_hint(fits, file)
+        + " (VN-2000: EPSG:4756 degrees, EPSG:3405 UTM 48N, EPSG:9215 TM-3 107-15); do "
+        "not reproject"))
+    return False
+
+
+def _fits(geom: gpd.GeoSeries, label: CRS) -> list[tuple[CRS, ...]]:
+    """The usual CRSs under which a sample of the layer's vertices lands in Vietnam
+    (:func:`crs_fitting_vietnam`)."""
+    parts = geom.to_numpy()[sample_index(len(geom))]
+    xy = shapely.get_coordinates(parts)
+    xy = xy[sample_index(len(xy))]
+    return crs_fitting_vietnam(xy[:, 0], xy[:, 1], label)
+
+
+def _a_srs_hint(fits: Sequence[tuple[CRS, ...]], file: str) -> str:
+    """The ``ogr2ogr -a_srs`` command for the first fitting CRS, or its general form."""
+    if not fits:
+        return "(`ogr2ogr -a_srs EPSG:... out.gpkg in.gpkg`)"
+    src, _, layer = file.partition(" (layer '")
+    return (f"(e.g. {a_srs_command(src, layer.rstrip(chr(39) + ')') or None, fits[0][0])}"
+            "; of the CRSs named, pick the one that puts the layer in your study area)")
+
+
+def a_srs_command(path: str | Path, layer: str | None, crs: CRS) -> str:
+    """The ``ogr2ogr`` command that declares ``crs`` for a layer without reprojecting it,
+    into a copy beside the file (``villages_fixed.gpkg`` for ``villages.gpkg``)."""
+    p = Path(path)
+    out = p.with_name(f"{p.stem}_fixed{p.suffix}")
+    return (f"`ogr2ogr -a_srs {epsg_code(crs)} {out} {p}" + (f" {layer}" if layer else "")
+            + "`")
 
 
 def read_layer(path: Path, layer: str | None, problems: list[Problem]) -> gpd.GeoDataFrame | None:

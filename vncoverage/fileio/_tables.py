@@ -10,6 +10,11 @@ Accepted forms (README, "Preparing your data"):
 * CSV or Excel ``.xlsx``/``.xlsm``; text in UTF-8 with or without BOM, UTF-16/32 (BOM, or
   UTF-16 without BOM), Windows-1258 (Vietnamese; combining tone marks are composed to NFC)
   or Windows-1252; separators ``,`` ``;`` tab ``|``; title lines above the header row.
+* a header over two rows, as provincial reports print it (group titles merged over the
+  columns below, single columns merged over both rows), in Excel or in its CSV export; total
+  rows (``Tổng cộng``, ``Cộng``, ``Total``) at the bottom or right under the header, dropped
+  and noted. The header repeated further down (after a page break) is refused, one problem
+  per repetition.
 * numbers with a decimal point or a decimal comma, digit grouping when unambiguous
   (``1.234,5``, ``1 800``), the column's unit after the number (``30 m``, ``1800 MHz``).
 * angles in decimal degrees or degrees-minutes-seconds (``21°51'12"N``, ``106 45 30 E``,
@@ -21,12 +26,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -66,51 +73,73 @@ ENCODING_NAMES = {
 #: do not matter. Earlier aliases win when two columns give the same canonical column.
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "site_id": ("site", "site id", "site code", "tower id", "tower", "mã trạm", "mã site",
-                "mã cột", "mã nhà trạm", "ma tram"),
-    "cell_id": ("cell", "cell id", "cell name", "cellname", "mã cell", "mã ô", "tên cell"),
+                "mã cột", "mã nhà trạm", "ma tram", "mã trạm bts", "mã bts", "mã trạm gốc",
+                "mã vị trí", "site name", "tên trạm", "tên trạm bts", "tên site"),
+    "cell_id": ("cell", "cell id", "cell name", "cellname", "mã cell", "mã ô", "tên cell",
+                "cell code", "mã ô phủ sóng", "tên ô"),
     "operator": ("operator", "mno", "network", "nhà mạng", "mạng", "nhà cung cấp",
-                 "doanh nghiệp", "doanh nghiệp viễn thông"),
-    "technology": ("tech", "rat", "công nghệ", "loại công nghệ", "loại mạng"),
-    "lon": ("longitude", "long", "lng", "kinh độ", "kinh độ đông"),
-    "lat": ("latitude", "vĩ độ", "vĩ độ bắc"),
+                 "doanh nghiệp", "doanh nghiệp viễn thông", "nhà khai thác", "mạng di động",
+                 "nhà mạng di động", "doanh nghiệp di động"),
+    "technology": ("tech", "rat", "công nghệ", "loại công nghệ", "loại mạng",
+                   "công nghệ mạng", "công nghệ vô tuyến", "radio technology",
+                   "access technology"),
+    "lon": ("longitude", "long", "lng", "kinh độ", "kinh độ đông", "kinh độ wgs84",
+            "longitude wgs84"),
+    "lat": ("latitude", "vĩ độ", "vĩ độ bắc", "vĩ độ wgs84", "latitude wgs84"),
     "x": ("easting", "tọa độ x", "toạ độ x"),
     "y": ("northing", "tọa độ y", "toạ độ y"),
-    "crs": ("epsg", "srs", "hệ tọa độ", "hệ toạ độ", "datum"),
+    "crs": ("epsg", "srs", "hệ tọa độ", "hệ toạ độ", "datum", "hệ quy chiếu",
+            "coordinate system"),
     "height_m": ("height", "antenna height", "ant height", "ant_height", "độ cao",
                  "độ cao anten", "độ cao ăng ten", "chiều cao", "chiều cao anten",
-                 "chiều cao ăng ten", "độ treo cao"),
+                 "chiều cao ăng ten", "độ treo cao", "độ cao treo anten",
+                 "chiều cao treo anten", "độ cao lắp đặt anten", "antenna height agl"),
     "azimuth_deg": ("azimuth", "az", "góc phương vị", "phương vị", "hướng",
-                    "hướng anten", "hướng phát"),
+                    "hướng anten", "hướng phát", "góc phương vị anten", "hướng phủ sóng",
+                    "azimuth angle", "azi"),
     "tilt_deg": ("tilt", "electrical tilt", "e tilt", "etilt", "góc nghiêng",
-                 "góc nghiêng điện", "độ nghiêng", "tilt điện", "góc ngẩng"),
+                 "góc nghiêng điện", "độ nghiêng", "tilt điện", "góc ngẩng", "góc chúc",
+                 "góc chúc điện", "độ nghiêng điện", "downtilt", "electrical downtilt"),
     "mechanical_tilt_deg": ("mechanical tilt", "m tilt", "mtilt", "góc nghiêng cơ",
-                            "tilt cơ"),
-    "frequency_mhz": ("frequency", "freq", "freq mhz", "tần số", "băng tần"),
+                            "tilt cơ", "góc chúc cơ", "độ nghiêng cơ", "góc nghiêng cơ khí",
+                            "mechanical downtilt"),
+    "frequency_mhz": ("frequency", "freq", "freq mhz", "tần số", "băng tần",
+                      "tần số hoạt động", "tần số sóng mang", "dải tần", "carrier frequency"),
     "bandwidth_mhz": ("bandwidth", "bw", "bw mhz", "channel bandwidth", "băng thông",
-                      "độ rộng kênh"),
+                      "độ rộng kênh", "độ rộng băng tần", "băng thông kênh", "channel bw"),
     "eirp_dbm": ("eirp", "công suất bức xạ", "công suất phát xạ hiệu dụng",
-                 "công suất eirp"),
+                 "công suất eirp", "công suất bức xạ đẳng hướng tương đương"),
     "commissioned": ("on air", "on air date", "onair date", "date", "ngày phát sóng",
-                     "ngày hoạt động", "ngày đưa vào sử dụng", "ngày lắp đặt"),
+                     "ngày hoạt động", "ngày đưa vào sử dụng", "ngày lắp đặt",
+                     "ngày đưa vào hoạt động", "thời gian phát sóng", "ngày on air",
+                     "commissioning date"),
     "tower_owner": ("owner", "tower owner", "chủ sở hữu", "chủ sở hữu cột",
-                    "đơn vị sở hữu", "sở hữu hạ tầng", "chủ hạ tầng"),
-    "node_id": ("node", "node id", "mã node", "mã thiết bị", "mã nút"),
-    "node_type": ("type", "node type", "loại", "loại thiết bị", "loại node", "loại nút"),
-    "olt_id": ("olt", "olt id", "mã olt"),
-    "ports": ("port", "ports total", "số cổng", "tổng số cổng", "dung lượng cổng"),
+                    "đơn vị sở hữu", "sở hữu hạ tầng", "chủ hạ tầng", "chủ sở hữu trạm",
+                    "đơn vị quản lý", "chủ sở hữu cột anten", "đơn vị sở hữu cột",
+                    "chủ sở hữu hạ tầng", "tower company"),
+    "node_id": ("node", "node id", "mã node", "mã thiết bị", "mã nút", "node code",
+                "mã nút mạng"),
+    "node_type": ("type", "node type", "loại", "loại thiết bị", "loại node", "loại nút",
+                  "kiểu thiết bị", "device type", "loại nút mạng"),
+    "olt_id": ("olt", "olt id", "mã olt", "thuộc olt", "olt cha", "parent olt",
+               "olt quản lý"),
+    "ports": ("port", "ports total", "số cổng", "tổng số cổng", "dung lượng cổng", "số port",
+              "tổng số port", "total ports"),
     "ports_used": ("used ports", "ports in use", "số cổng đã dùng", "số cổng đã sử dụng",
-                   "cổng đã dùng", "cổng đã sử dụng"),
-    "name": ("tên", "ten"),
-    "kpi_id": ("kpi", "kpi id", "mã chỉ tiêu"),
-    "name_vi": ("tên chỉ tiêu", "chỉ tiêu", "tên tiếng việt"),
+                   "cổng đã dùng", "cổng đã sử dụng", "số port đã dùng",
+                   "số port đã sử dụng", "số cổng sử dụng"),
+    "name": ("tên", "ten", "tên node", "tên nút", "tên thiết bị", "node name"),
+    "kpi_id": ("kpi", "kpi id", "mã chỉ tiêu", "mã kpi", "kpi code"),
+    "name_vi": ("tên chỉ tiêu", "chỉ tiêu", "tên tiếng việt", "nội dung chỉ tiêu",
+                "tên kpi"),
     "name_en": ("english name", "tên tiếng anh"),
     "unit": ("đơn vị", "đơn vị tính", "đvt"),
     "baseline_2023": ("baseline", "hiện trạng", "hiện trạng 2023", "năm 2023", "cơ sở",
-                      "giá trị cơ sở"),
+                      "giá trị cơ sở", "thực hiện 2023"),
     "target_2025": ("target", "mục tiêu", "mục tiêu 2025", "chỉ tiêu 2025", "kế hoạch 2025",
-                    "năm 2025"),
-    "computed": ("tính toán", "tính được"),
-    "source": ("nguồn",),
+                    "năm 2025", "mục tiêu đến 2025", "mục tiêu năm 2025"),
+    "computed": ("tính toán", "tính được", "công cụ tính"),
+    "source": ("nguồn", "nguồn số liệu", "nguồn dữ liệu"),
 }
 
 #: Units accepted in a header bracket or after a number, per canonical column.
@@ -124,6 +153,7 @@ COLUMN_UNITS: dict[str, tuple[str, ...]] = {
 _OTHER_UNITS = {"ft", "feet", "km", "cm", "ghz", "khz", "hz", "dbw", "w", "mw", "rad", "mi"}
 
 
+@functools.lru_cache(maxsize=8192)
 def _header_key(text: str) -> str:
     """Comparable form of a column name: folded, no bracketed unit, letters and digits."""
     t = re.sub(r"[\(\[].*?[\)\]]", " ", clean_text(text))
@@ -346,7 +376,14 @@ class ParsedTable:
     encoding, separator, sheet
         How the file was read (``None`` when not applicable).
     header_row
-        Row number of the header (1 unless title lines precede it).
+        Row number of the header (1 unless title lines precede it); of its upper row when
+        the header spans two rows.
+    header_rows
+        1, or 2 for a header over two rows (group titles merged over the columns below).
+    groups
+        ``{group title: [lower-row names under it]}`` of a two-row header.
+    totals
+        ``{row number: label}`` of the total rows dropped (``Tổng cộng``, ``Total``).
     renamed
         ``{column as written: canonical column}`` for recognised non-canonical names.
     ignored
@@ -363,6 +400,9 @@ class ParsedTable:
     separator: str | None = None
     sheet: str | None = None
     header_row: int = 1
+    header_rows: int = 1
+    groups: dict[str, list[str]] = field(default_factory=dict)
+    totals: dict[int, str] = field(default_factory=dict)
     renamed: dict[str, str] = field(default_factory=dict)
     ignored: dict[str, str] = field(default_factory=dict)
     decimal_comma: set[str] = field(default_factory=set)
@@ -379,7 +419,9 @@ class ParsedTable:
             parts.append(f"{sep}-separated")
         if self.sheet:
             parts.append(f"sheet '{self.sheet}'")
-        if self.header_row != 1:
+        if self.header_rows == 2:
+            parts.append(f"header on rows {self.header_row}-{self.header_row + 1}")
+        elif self.header_row != 1:
             parts.append(f"header on row {self.header_row}")
         return ", ".join(parts)
 
@@ -387,6 +429,13 @@ class ParsedTable:
         """One line for the report when the file was not in the canonical form (UTF-8,
         comma-separated, canonical column names, decimal points and degrees)."""
         extra = []
+        if self.groups:
+            extra.append("header over two rows, columns named from the lower row: "
+                         + ", ".join(f"'{g}' over " + ", ".join(f"'{c}'" for c in cols)
+                                     for g, cols in self.groups.items()))
+        if self.totals:
+            extra.append("dropped total row(s), not data: " + ", ".join(
+                f"row {r} ('{label}')" for r, label in self.totals.items()))
         if self.renamed:
             extra.append("columns mapped: " + ", ".join(f"'{k}' -> {v}"
                                                         for k, v in self.renamed.items()))
@@ -399,7 +448,8 @@ class ParsedTable:
             if cols:
                 extra.append(f"{what} in {', '.join(sorted(cols))}")
         canonical = (self.fmt == "CSV" and self.encoding in ("utf-8", "utf-8-sig")
-                     and self.separator == "," and self.header_row == 1)
+                     and self.separator == "," and self.header_row == 1
+                     and self.header_rows == 1)
         if canonical and not extra:
             return None
         return f"{self.file}: read as {self.describe()}" + "".join(f"; {e}" for e in extra)
@@ -420,7 +470,7 @@ def _sniff(text: str, schema: Iterable[str]) -> str:
         rows = [r for r in rows if any(c.strip() for c in r)]
         if not rows:
             continue
-        h, known = _find_header(rows, schema)
+        h, known, _ = _find_header(rows, schema)
         width = len(rows[h])
         body = rows[h + 1:]
         consistent = (sum(1 for r in body if len(r) == width) / len(body)) if body else 0.0
@@ -436,16 +486,94 @@ def _known(row: Sequence[object], schema: Iterable[str]) -> int:
     return len(hits & allowed)
 
 
-def _find_header(rows: Sequence[Sequence[object]], schema: Iterable[str]) -> tuple[int, int]:
-    """Index of the header row among the first rows (most known column names) and how many
-    known columns it has."""
+def _is_known(name: str, allowed: set[str]) -> bool:
+    """Whether a header cell names a column of the schema."""
+    return _ALIAS_KEYS.get(_header_key(name), ("", 0))[0] in allowed
+
+
+def _two_row_names(upper: Sequence[object], lower: Sequence[object], schema: Iterable[str]
+                   ) -> tuple[list[str], dict[str, list[str]]]:
+    """Column names of a header over two rows, as the printed report shows them.
+
+    A cell of the upper row above a non-empty lower cell is a group title merged over the
+    lower cells up to the next upper cell (``Tọa độ`` over ``Kinh độ``, ``Vĩ độ``); an upper
+    cell above an empty lower cell is a column name merged over both rows (``Mã trạm``).
+    Merged cells are empty but for their first one, in an Excel sheet as in its CSV export.
+
+    Parameters
+    ----------
+    upper, lower
+        The two header rows (cells as text, ``None`` when empty).
+    schema
+        Canonical columns: a lower name that names none of them is prefixed with its group
+        title when that does (``Góc nghiêng`` over ``Điện``, ``Cơ``).
+
+    Returns
+    -------
+    (names, groups)
+        The column names, and ``{group title: [lower-row names under it]}``.
+    """
+    allowed = set(schema)
+    width = max(len(upper), len(lower))
+    up = [clean_text(c) for c in upper] + [""] * (width - len(upper))
+    lo = [clean_text(c) for c in lower] + [""] * (width - len(lower))
+    names: list[str] = []
+    groups: dict[str, list[str]] = {}
+    group = ""
+    for u, low in zip(up, lo, strict=True):
+        if u:  # a new group title, or a name merged over both rows
+            group = u if low and _header_key(u) != _header_key(low) else ""
+        elif not low:
+            group = ""
+        if not low:
+            names.append(u)
+            continue
+        name = low
+        if group:
+            joined = f"{group} {low}"
+            if not _is_known(low, allowed) and _is_known(joined, allowed):
+                name = joined
+            groups.setdefault(group, []).append(low)
+        names.append(name)
+    return names, groups
+
+
+def _find_header(rows: Sequence[Sequence[object]], schema: Iterable[str],
+                 adjacent: Sequence[bool] | None = None) -> tuple[int, int, bool]:
+    """The header among the first rows: the row with the most known column names, or two
+    consecutive rows (:func:`_two_row_names`) that together name more known columns than
+    any single row.
+
+    Parameters
+    ----------
+    rows
+        The rows of the file (cells as text).
+    schema
+        Canonical columns of the table.
+    adjacent
+        Whether row ``i`` and row ``i + 1`` are next to each other in the sheet (blank rows
+        left out of ``rows`` separate them); all are by default.
+
+    Returns
+    -------
+    (index, known, two_rows)
+        Index of the (upper) header row, how many known columns the header names, and
+        whether it spans two rows.
+    """
     schema = list(schema)
-    best, known = 0, -1
-    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+    best, known, two = 0, -1, False
+    scan = rows[:HEADER_SCAN_ROWS]
+    for i, row in enumerate(scan):
         k = _known(row, schema)
         if k > known:
             best, known = i, k
-    return best, max(known, 0)
+    for i in range(len(scan) - 1):
+        if adjacent is not None and not adjacent[i]:
+            continue
+        k = _known(_two_row_names(scan[i], scan[i + 1], schema)[0], schema)
+        if k > known:
+            best, known, two = i, k, True
+    return best, max(known, 0), two
 
 
 def _cell_text(v: Any) -> str | None:
@@ -525,11 +653,18 @@ def parse_table(data: bytes, *, file: str, suffix: str, schema: Sequence[str],
     if not numbered:
         problems.append(_empty_file(file))
         return None
-    header_row, names, body = _split_header(numbered, schema)
-    width = len(names)
-    columns, renamed, ignored = _map_columns(names, schema, file=file, problems=problems)
+    header, body = _split_header(numbered, schema)
+    width = len(header.names)
+    columns, renamed, ignored = _map_columns(header.names, schema, file=file,
+                                             problems=problems)
     cells, index, wide = _body_cells(body, width, _s if raw.fmt == "Excel" else _strip)
+    repeats = _repeated_header(cells, index, header, file=file)
+    totals = _total_rows(cells, index)
+    keep = [k for k, num in enumerate(index) if num not in totals and num not in repeats]
+    cells, index = [cells[k] for k in keep], [index[k] for k in keep]
+    wide = [num for num in wide if num not in totals]
     _report_wide_rows(wide, width, raw.separator, file=file, problems=problems)
+    problems.extend({id(p): p for p in repeats.values()}.values())
     if not cells and len(problems) == n0:
         problems.append(Problem(file, "the table has a header row but no data rows",
                                 "add the data rows below the header"))
@@ -538,7 +673,8 @@ def parse_table(data: bytes, *, file: str, suffix: str, schema: Sequence[str],
     df = pd.DataFrame(cells, columns=pd.Index(columns), index=pd.Index(index, name="row"),
                       dtype=object)
     return ParsedTable(df=df, file=file, fmt=raw.fmt, encoding=raw.encoding,
-                       separator=raw.separator, sheet=raw.sheet, header_row=header_row,
+                       separator=raw.separator, sheet=raw.sheet, header_row=header.row,
+                       header_rows=len(header.rows), groups=header.groups, totals=totals,
                        renamed=renamed, ignored=ignored)
 
 
@@ -632,31 +768,64 @@ def _csv_rows(data: bytes, *, file: str, schema: Sequence[str],
     return _RawRows(rows, "CSV", encoding=encoding, separator=separator)
 
 
+@dataclass(frozen=True)
+class _Header:
+    """The header of a table.
+
+    Attributes
+    ----------
+    row
+        Spreadsheet number of its (upper) row.
+    names
+        The column names (cleaned; trailing empty names dropped when no row has a value
+        under them).
+    rows
+        The header's rows as cleaned text (one, or two for a header over two rows), to
+        recognise the header repeated further down.
+    groups
+        Group titles of a two-row header and the names under them (:func:`_two_row_names`).
+    """
+
+    row: int
+    names: list[str]
+    rows: list[list[str]]
+    groups: dict[str, list[str]]
+
+
 def _split_header(numbered: Sequence[tuple[int, list[str | None]]], schema: Sequence[str]
-                  ) -> tuple[int, list[str], list[tuple[int, list[str | None]]]]:
-    """Find the header row and its column names.
+                  ) -> tuple[_Header, list[tuple[int, list[str | None]]]]:
+    """Find the header (one row, or two: :func:`_find_header`) and its column names.
 
     Parameters
     ----------
     numbered
         The non-blank rows with their spreadsheet row numbers.
     schema
-        Canonical columns (the header is the row with the most known names).
+        Canonical columns (the header is the row, or pair of rows, with the most known
+        names).
 
     Returns
     -------
-    (header_row, names, body)
-        The header's row number; the column names (cleaned; trailing empty names dropped
-        when no row has a value under them); the rows below the header.
+    (header, body)
+        The header; the rows below it.
     """
-    h, _ = _find_header([r for _, r in numbered], schema)
+    adjacent = [b[0] == a[0] + 1 for a, b in pairwise(numbered)]
+    h, _, two = _find_header([r for _, r in numbered], schema, adjacent)
     header_row, header = numbered[h]
-    body = list(numbered[h + 1:])
-    names = [clean_text(c) for c in header]
+    rows = [[clean_text(c) for c in header]]
+    groups: dict[str, list[str]] = {}
+    if two:
+        lower = numbered[h + 1][1]
+        names, groups = _two_row_names(header, lower, schema)
+        rows.append([clean_text(c) for c in lower])
+        body = list(numbered[h + 2:])
+    else:
+        names = list(rows[0])
+        body = list(numbered[h + 1:])
     while names and not names[-1] and all(len(r) < len(names) or not _s(r[len(names) - 1])
                                           for _, r in body):
         names.pop()
-    return header_row, names, body
+    return _Header(header_row, names, rows, groups), body
 
 
 def _body_cells(body: Iterable[tuple[int, list[str | None]]], width: int,
@@ -694,6 +863,125 @@ def _body_cells(body: Iterable[tuple[int, list[str | None]]], width: int,
         cells.append(vals)
         index.append(num)
     return cells, index, wide
+
+
+def _repeated_header(cells: Sequence[Sequence[str | None]], index: Sequence[int],
+                     header: _Header, *, file: str) -> dict[int, Problem]:
+    """The data rows that repeat the header (a printed report's header after a page break).
+
+    A row repeats the header when at least two of its cells, and four in five of its
+    non-empty cells, are the name above them in a header row (ignoring case and spacing).
+    The two rows of a repeated two-row header make one problem.
+
+    Parameters
+    ----------
+    cells, index
+        The data rows (cut to the header's width) and their row numbers.
+    header
+        The table's header.
+    file
+        For messages.
+
+    Returns
+    -------
+    dict
+        ``{row number: problem}``; the second row of a repeated two-row header maps to the
+        problem of the first.
+    """
+    names: dict[int, set[str]] = {}
+    for hrow in header.rows:
+        for j, c in enumerate(hrow):
+            if c:
+                names.setdefault(j, set()).add(_loose(c))
+    found = [num for num, row in zip(index, cells, strict=True) if _repeats(row, names)]
+    out: dict[int, Problem] = {}
+    for num in found:
+        if num - 1 in out and len(header.rows) == 2 and out[num - 1].row == num - 1:
+            out[num] = out[num - 1] = Problem(
+                file, f"rows {num - 1}-{num} repeat the header (a second header, e.g. after a "
+                "page break of a printed report): they are not data", "delete the two rows",
+                row=num - 1)
+            continue
+        out[num] = Problem(file, f"the row repeats the header of row {header.row} (a second "
+                           "header, e.g. after a page break of a printed report): it is not "
+                           "data", "delete the row", row=num)
+    return out
+
+
+def _loose(text: str) -> str:
+    """A cell compared without case and with single spaces."""
+    return " ".join(text.split()).casefold()
+
+
+def _repeats(row: Sequence[str | None], names: dict[int, set[str]]) -> bool:
+    """Whether a row repeats the header (see :func:`_repeated_header`); ``names`` are the
+    header's names per column position, as :func:`_loose` gives them. Gives up at the first
+    cells that differ, so a data row costs a few comparisons."""
+    filled = [j for j, c in enumerate(row) if c is not None]
+    need = max(2, -(-4 * len(filled) // 5))
+    spare = len(filled) - need
+    if spare < 0:
+        return False
+    for j in filled:
+        cell = row[j]
+        if cell is None or _loose(cell) not in names.get(j, ()):
+            spare -= 1
+            if spare < 0:
+                return False
+    return True
+
+
+#: Labels of a total row (Vietnamese with its diacritics, or the same without any).
+_TOTAL_LABEL = re.compile(r"(?:tổng cộng|tổng số|tổng|cộng|total|grand total|sum|subtotal)"
+                          r"(?: (?:toàn|cả) (?:tỉnh|huyện|xã))?|(?:toàn|cả) (?:tỉnh|huyện)")
+_TOTAL_LABEL_ASCII = re.compile(fold(_TOTAL_LABEL.pattern))
+#: A cell that says "nothing" in a printed report (a dash for zero or none).
+_BLANK_MARK = re.compile("[-\u2012\u2013\u2014\u2212]+")
+#: A total row's label stands in one of the first columns.
+TOTAL_LABEL_COLUMNS = 4
+
+
+def _total_label(row: Sequence[str | None]) -> str | None:
+    """The label of a total row (``Tổng cộng``, ``Cộng``, ``Total``) when the row is one: a
+    total label in one of the first :data:`TOTAL_LABEL_COLUMNS` cells, and nothing but
+    numbers (sums, counts, percentages) or blanks in the other cells."""
+    label: str | None = None
+    for j, cell in enumerate(row):
+        if cell is None:
+            continue
+        text = re.sub(r"[\(\[].*?[\)\]]", " ", cell).casefold()
+        text = re.sub(r"\s+", " ", text).strip(" :.-")
+        pattern = _TOTAL_LABEL_ASCII if text.isascii() else _TOTAL_LABEL
+        if j < TOTAL_LABEL_COLUMNS and pattern.fullmatch(text):
+            label = label or cell
+        elif not _BLANK_MARK.fullmatch(cell) and parse_number(cell, units=("%",))[0] is None:
+            return None
+    return label
+
+
+def _total_rows(cells: Sequence[Sequence[str | None]], index: Sequence[int]) -> dict[int, str]:
+    """The total rows of a table: the last rows, and the row right under the header, that
+    :func:`_total_label` recognises (a row named ``Tổng`` elsewhere is data).
+
+    Parameters
+    ----------
+    cells, index
+        The data rows and their row numbers.
+
+    Returns
+    -------
+    dict
+        ``{row number: label}``, in row order.
+    """
+    found: dict[int, str] = {}
+    if cells and (label := _total_label(cells[0])) is not None:
+        found[index[0]] = label
+    for k in range(len(cells) - 1, 0, -1):
+        label = _total_label(cells[k])
+        if label is None:
+            break
+        found[index[k]] = label
+    return dict(sorted(found.items()))
 
 
 def _report_wide_rows(wide: Sequence[int], width: int, separator: str | None, *, file: str,

@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 import numpy as np
+import pyproj
 import rasterio
 import rasterio.errors
 import rasterio.warp
@@ -13,6 +14,15 @@ from pyproj import CRS
 
 from ..datatypes import Dem
 from ..errors import Problem
+from ._shared import (
+    VN_LAT,
+    VN_LON,
+    crs_fitting_vietnam,
+    crs_label,
+    epsg_code,
+    fitting_text,
+    transformer,
+)
 
 __all__ = ["DEM_VALID_M", "read_dem"]
 
@@ -26,8 +36,11 @@ DEM_VALID_M = (-500.0, 9000.0)
 def read_dem(path: str | Path, *, working_crs: CRS, problems: list[Problem]) -> Dem | None:
     """Read a DEM; nodata becomes NaN (never sea level). A DEM in another projected CRS is
     reprojected to the working CRS (bilinear, same pixel size); a geographic-CRS DEM, one
-    without CRS, non-square pixels, elevations outside :data:`DEM_VALID_M` (e.g. a
-    ``-32768`` void value that the file does not declare as nodata) are errors."""
+    without CRS, one lying wholly outside Vietnam in its declared CRS (mislabelled: the
+    problem names the CRSs that would put it in Vietnam), non-square pixels, elevations
+    outside :data:`DEM_VALID_M` (e.g. a ``-32768`` void value that the file does not
+    declare as nodata) are errors. A DEM that lands in Vietnam but away from the villages
+    is caught by :func:`vncoverage.fileio.extents.check_extents`."""
     path = Path(path)
     if not path.exists():
         problems.append(Problem(str(path), "file not found", "check the dem path"))
@@ -52,6 +65,8 @@ def read_dem(path: str | Path, *, working_crs: CRS, problems: list[Problem]) -> 
                 "in degrees cannot be used for distances",
                 f"reproject it: `gdalwarp -t_srs {working_crs.to_string()} -tr 30 30 -r "
                 "bilinear in.tif dem_utm.tif`"))
+            return None
+        if _outside_vietnam(path, crs, tuple(src.bounds), problems):
             return None
         if abs(abs(src.transform.a) - abs(src.transform.e)) > 1e-6 * abs(src.transform.a) or (
             src.transform.b != 0 or src.transform.d != 0
@@ -95,3 +110,31 @@ def read_dem(path: str | Path, *, working_crs: CRS, problems: list[Problem]) -> 
                                 "check its nodata value"))
         return None
     return Dem(elevation=data, transform=transform, crs=working_crs, path=str(path))
+
+
+def _outside_vietnam(path: Path, crs: CRS, bounds: tuple[float, ...],
+                     problems: list[Problem]) -> bool:
+    """Report a DEM whose footprint (``bounds`` in its declared ``crs``) does not touch
+    Vietnam (its extent grown by 1°): the declared CRS is wrong. Returns whether it did."""
+    left, bottom, right, top = bounds
+    try:
+        lon0, lat0, lon1, lat1 = transformer(crs, CRS.from_epsg(4326)).transform_bounds(
+            left, bottom, right, top)
+    except pyproj.exceptions.ProjError:
+        return False  # PROJ cannot place it: the reprojection below says so
+    if not np.all(np.isfinite([lon0, lat0, lon1, lat1])) or (
+            lon1 >= VN_LON[0] - 1 and lon0 <= VN_LON[1] + 1 and lat1 >= VN_LAT[0] - 1
+            and lat0 <= VN_LAT[1] + 1):
+        return False
+    gx, gy = np.meshgrid(np.linspace(left, right, 5), np.linspace(bottom, top, 5))
+    fits = crs_fitting_vietnam(gx.ravel(), gy.ravel(), crs)
+    problems.append(Problem(
+        str(path), f"in its declared CRS {crs_label(crs)} the DEM lies at "
+        f"{lon0:.2f}..{lon1:.2f} E, {lat0:.2f}..{lat1:.2f} N, outside Vietnam: the declared "
+        "CRS is wrong"
+        + (f"; its coordinates land in Vietnam read as {fitting_text(fits)}" if fits else ""),
+        "declare the CRS the DEM is really in, without reprojecting: `gdal_edit.py -a_srs "
+        f"{epsg_code(fits[0][0]) if fits else 'EPSG:...'} {path}`"
+        + ("; of the CRSs named, pick the one that puts the DEM on your villages" if fits
+           else "")))
+    return True

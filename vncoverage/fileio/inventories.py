@@ -13,7 +13,7 @@ from pyproj import CRS
 
 from ..errors import Problem
 from ..names import fold
-from ..operators import canonical_technology
+from ..operators import BANDS, NOMINAL_BANDS, TechnologyLabel, parse_technology
 from ..propagation import MODELS
 from ..radio import LTE_N_RB, NR_N_RB_30KHZ
 from ._columns import (
@@ -88,10 +88,14 @@ def read_cells(
     The file may be CSV or Excel in any of the forms of :mod:`vncoverage._tables`
     (encodings, separators, decimal commas, DMS, Vietnamese column names); how it was read
     goes to ``formats`` and, when not canonical, to ``notes``. Operator and tower-owner
-    names are matched to ``operators`` (``vinaphone`` -> ``VNPT``), technologies to 2G-5G
-    (``LTE`` -> ``4G``), each change noted. Rows repeated exactly are dropped (noted);
-    rows sharing a ``cell_id`` with different values, cells of one site more than
-    :data:`SITE_SPREAD_MAX_M` apart or with different non-empty tower owners are errors.
+    names are matched to ``operators`` (``vinaphone``, ``VNP``, ``452-02`` -> ``VNPT``),
+    technologies to 2G-5G (``LTE`` -> ``4G``, ``LTE1800`` -> ``4G`` in band B3), each
+    change noted; a cell's operator that is not one of ``operators`` is an error (a tower
+    owner may be any company), and so is a technology label naming a band that does not
+    hold the row's ``frequency_mhz``. Dates: see :func:`._columns.dates`. Rows repeated
+    exactly are dropped (noted); rows sharing a ``cell_id`` with different values, cells of
+    one site more than :data:`SITE_SPREAD_MAX_M` apart or with different non-empty tower
+    owners are errors.
     """
     path = Path(path)
     file = str(path)
@@ -103,17 +107,10 @@ def read_cells(
         return None
     df = table.df
     required_text(table, ("site_id", "cell_id", "operator", "technology"), problems)
-    tech_raw = df["technology"]
-    tech = tech_raw.map({v: canonical_technology(v) for v in tech_raw.dropna().unique()})
-    tech = tech.astype(object).where(tech.notna(), None)
-    bad_tech = (tech.isna() & tech_raw.notna()).to_numpy()
-    report_rows(problems, file, "technology must be 2G, 3G, 4G or 5G", "fix the value",
-                rows_of(df, bad_tech), column="technology", values=list(tech_raw[bad_tech]))
-    renamed_tech = {str(a): str(b) for a, b in zip(tech_raw, tech, strict=True)
-                    if a is not None and b is not None and str(a).upper() != b}
+    tech, renamed_tech = _technologies(table, problems)
     changes: dict[str, str] = {}
-    operator = operators_of(table, "operator", operators, changes)
-    owner = operators_of(table, "tower_owner", operators, changes)
+    operator = operators_of(table, "operator", operators, changes, problems, role="cell")
+    owner = operators_of(table, "tower_owner", operators, changes, role="owner", notes=notes)
     if notes is not None and (changes or renamed_tech):
         pairs = {**changes, **renamed_tech}
         notes.append(f"{file}: names read as: "
@@ -125,6 +122,7 @@ def read_cells(
     check_range(problems, table, "tilt_deg", -10, 30, "downtilt in degrees", allow_empty=True)
     flo, fhi = _frequency_domain()
     freq = numbers(table, "frequency_mhz").values
+    _check_bands(table, freq, problems)
     beyond = ((freq < flo) | (freq > fhi)).to_numpy()
     report_rows(problems, file, "frequency_mhz is outside every propagation model's validity "
                 f"domain ({flo:g}-{fhi:g} MHz)", "carrier frequency in MHz (e.g. 1800)",
@@ -176,6 +174,58 @@ def read_cells(
     return gdf.to_crs(working_crs)
 
 
+def _technologies(table: ParsedTable,
+                  problems: list[Problem]) -> tuple[pd.Series, dict[str, str]]:
+    """The technology column as 2G-5G (:func:`vncoverage.operators.parse_technology`) and
+    ``{label: how it was read}`` for the labels written otherwise (for the notes). Labels
+    that are no technology, or name a band or frequency not in
+    :data:`vncoverage.operators.BANDS`, are problems."""
+    df, file = table.df, table.file
+    raw = df["technology"]
+    labels = {v: parse_technology(v) for v in raw.dropna().unique()}
+    tech = raw.map({v: t.technology if t is not None else None for v, t in labels.items()})
+    tech = tech.astype(object).where(tech.notna(), None)
+    bad = (tech.isna() & raw.notna()).to_numpy()
+    report_rows(problems, file, "technology must be 2G, 3G, 4G or 5G",
+                "fix the value (2G, 3G, 4G, 5G, or a label such as LTE, LTE1800, NR3500, n78, "
+                "UMTS2100, GSM900)", rows_of(df, bad), column="technology",
+                values=list(raw[bad]))
+    for v, t in labels.items():
+        if t is not None and t.unknown_band:
+            bands = ", ".join(b.name for b in BANDS if b.technology == t.technology)
+            mhz = ", ".join(str(f) for (k, f) in NOMINAL_BANDS if k == t.technology)
+            rows = rows_of(df, raw == v)
+            report_rows(problems, file, f"technology '{v}' names {t.carries}, not a "
+                        f"{t.technology} band used in Vietnam",
+                        f"write the technology alone ({t.technology}), or with one of its "
+                        f"bands ({bands}; or {mhz} MHz)", rows, column="technology",
+                        values=[v] * len(rows))
+    renamed = {str(v): (t.describe() if t.bands else t.technology)
+               for v, t in labels.items() if t is not None and str(v).upper() != t.technology}
+    return tech, renamed
+
+
+def _check_bands(table: ParsedTable, freq: pd.Series, problems: list[Problem]) -> None:
+    """A technology label naming a band (``LTE1800``, ``n78``) must fit the row's
+    ``frequency_mhz``."""
+    df = table.df
+    raw = df["technology"]
+    labels: dict[str, TechnologyLabel] = {}
+    for v in raw.dropna().unique():
+        t = parse_technology(v)
+        if t is not None and t.bands:
+            labels[v] = t
+    for v, t in labels.items():
+        mine = (raw == v).to_numpy() & freq.notna().to_numpy()
+        wrong = mine & ~freq.map(t.fits).to_numpy(dtype=bool)
+        ranges = " or ".join(b.describe() for b in t.bands)
+        report_rows(problems, table.file, f"frequency_mhz is outside the band its technology "
+                    f"'{v}' names: {ranges}",
+                    "correct frequency_mhz (the carrier frequency in MHz) or the technology "
+                    "label", rows_of(df, wrong), column="frequency_mhz",
+                    values=list(df["frequency_mhz"][wrong]))
+
+
 def _check_sites(table: ParsedTable, lon: pd.Series, lat: pd.Series, owner: pd.Series,
                  problems: list[Problem]) -> None:
     """Cells of one tower must stand together and name one tower owner."""
@@ -218,7 +268,10 @@ def read_ftth_nodes(
     formats: dict[str, str] | None = None,
 ) -> gpd.GeoDataFrame | None:
     """OLTs and splitters (one table), indexed by ``node_id``; read like
-    :func:`read_cells` (any accepted table form, coordinates in degrees, DMS or x/y)."""
+    :func:`read_cells` (any accepted table form, coordinates in degrees, DMS or x/y). A
+    node's operator is one of ``operators`` or a known fixed broadband provider
+    (:data:`vncoverage.operators.KNOWN_OPERATORS`, e.g. FPT Telecom); anything else is an
+    error."""
     path = Path(path)
     file = str(path)
     n0 = len(problems)
@@ -248,7 +301,7 @@ def read_ftth_nodes(
                 "fix the port counts", rows_of(df, bad), column="ports_used",
                 values=list(zip(df["ports"][bad], df["ports_used"][bad], strict=True)))
     changes: dict[str, str] = {}
-    operator = operators_of(table, "operator", operators, changes)
+    operator = operators_of(table, "operator", operators, changes, problems, role="ftth")
     if changes and notes is not None:
         notes.append(f"{file}: names read as: "
                      + ", ".join(f"'{a}' -> {b}" for a, b in sorted(changes.items())))

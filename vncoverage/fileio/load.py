@@ -144,7 +144,8 @@ def load_inputs(cfg: Config, *, read_cache: ReadCache | None = None) -> Inputs:
     ftth = _load_ftth_nodes(inp, working, operators, reads)
     roads = _load_roads(inp, working, reads)
     targets = _load_targets(inp, reads)
-    cells, ftth, dropped = check_extents(cfg, villages, cells, ftth, dem, problems, notes)
+    cells, ftth, dropped = check_extents(cfg, villages, cells, ftth, dem, problems, notes,
+                                         settlements=settlements, roads=roads)
     if problems:
         raise InputDataError(problems)
     assert villages is not None and centres is not None and cells is not None and dem is not None

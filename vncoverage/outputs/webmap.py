@@ -15,6 +15,13 @@ the remote gaps (:mod:`vncoverage.remote`); towers per operator coloured by tech
 and splitters; fibre-ready roads and the villages fibre does not reach; the best-server RSRP
 raster; district and 2025-commune boundaries. A layer control, a legend whose sections follow
 the visible layers, a scale bar and a search by village name.
+
+With the per-splitter table of the run (:attr:`vncoverage.fibre.FtthResult.splitters`,
+passed by :func:`results_map`), each splitter is coloured usable or not and its tooltip
+says, in the map's language, its OLT and route to it, its snap distance to the road, its
+ports used, its free ports before and after the household assignment, whether it is usable
+and why not, and its position. A village's popup says why it has no FTTH
+(``ftth_reason``, :func:`vncoverage.i18n.ftth_reason_label`).
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ from matplotlib.image import imsave
 from pyproj import CRS, Transformer
 
 from ..datatypes import Raster
-from ..i18n import DEFAULT_LANG, check_lang, number, tr, verdict_label
+from ..i18n import DEFAULT_LANG, check_lang, ftth_reason_label, number, tr, verdict_label
 from ..results import Results
 from ..villages import COVERED, LOM_SONG, TRANG_SONG, UNKNOWN
 
@@ -79,6 +86,7 @@ POPSHARE_CLASSES = ((0.0, "#d73027"), (0.25, "#fc8d59"), (0.5, "#fee08b"), (0.75
 RSRP_CLASSES = ((-np.inf, "#d7191c"), (-110.0, "#fdae61"), (-100.0, "#ffffbf"),
                 (-90.0, "#a6d96a"), (-80.0, "#1a9641"))
 FTTH_COLOURS = ("#d7191c", "#2c7bb6")  # not covered, covered
+SPLITTER_COLOURS = ("#b15928", "#7f7f7f")  # usable, not usable
 REMOTE_COLOUR = "#111111"
 
 #: Every CDN URL the map may load, as ``url or url prefix -> (npm package, version, path in
@@ -164,8 +172,8 @@ def _has(row: Mapping[Hashable, Any], key: str) -> bool:
         return True
 
 
-def _popup_html(vid: object, row: Mapping[Hashable, Any], operators: list[str], lang: str
-                ) -> str:
+def _popup_html(vid: object, row: Mapping[Hashable, Any], operators: list[str], lang: str,
+                gpon_reach_m: float | None = None) -> str:
     """The popup of one village: pre-escaped HTML.
 
     Parameters
@@ -178,6 +186,8 @@ def _popup_html(vid: object, row: Mapping[Hashable, Any], operators: list[str], 
         The operator keys of the ``pop_share_mbb_*`` columns.
     lang
         ``"vi"`` or ``"en"``.
+    gpon_reach_m
+        The GPON reach (m), for the ``OLT out of reach`` reason; ``None``: not said.
     """
     lines = [f"<b>{_e(row.get('name'))}</b> <span class='vnc-id'>({_e(vid)})</span>"]
     place = ", ".join(_e(row.get(k)) for k in ("commune", "district") if _has(row, k))
@@ -206,16 +216,17 @@ def _popup_html(vid: object, row: Mapping[Hashable, Any], operators: list[str], 
         lines.append(f"{tr('pop_nearest', lang)}: {_e(row['nearest_site_id'])} "
                      f"({_e(row.get('nearest_site_operators'))}), "
                      f"{_km(row.get('nearest_site_m'), lang)}")
-    lines += _ftth_popup_lines(row, lang)
+    lines += _ftth_popup_lines(row, lang, gpon_reach_m)
     if row.get("remote_gap"):
         lines.append(_remote_popup_line(row, lang))
     return "<div class='vnc-popup'>" + "<br>".join(lines) + "</div>"
 
 
-def _ftth_popup_lines(row: Mapping[Hashable, Any], lang: str) -> list[str]:
+def _ftth_popup_lines(row: Mapping[Hashable, Any], lang: str,
+                      gpon_reach_m: float | None = None) -> list[str]:
     """The FTTH lines of a village's popup (pre-escaped HTML): covered or not, households
-    passed, distance to the nearest splitter and the extra cable a village not covered
-    needs; none without the FTTH columns."""
+    passed, why not (and the splitter concerned), distance to the nearest splitter and the
+    extra cable a village not covered needs; none without the FTTH columns."""
     if not _has(row, "ftth_covered"):
         return []
     yes = bool(row["ftth_covered"])
@@ -225,6 +236,14 @@ def _ftth_popup_lines(row: Mapping[Hashable, Any], lang: str) -> list[str]:
                           passed=number(row.get("ftth_households_passed"), lang),
                           total=number(row["ftth_households"], lang))
     lines = [text]
+    why = row.get("ftth_reason") if not yes else None
+    if isinstance(why, str) and why:
+        text = (f"{tr('pop_ftth_why', lang)}: "
+                f"<b>{html.escape(ftth_reason_label(why, lang, gpon_reach_m=gpon_reach_m))}</b>")
+        node = row.get("ftth_reason_splitter")
+        if isinstance(node, str) and node:
+            text += f" ({html.escape(tr('pop_ftth_why_splitter', lang, id=node))})"
+        lines.append(text)
     if _has(row, "ftth_nearest_splitter_m"):
         text = (f"{tr('pop_fibre_distance', lang)}: "
                 f"{_km(row['ftth_nearest_splitter_m'], lang)}")
@@ -256,15 +275,18 @@ def _class_index(values: np.ndarray, bounds: list[float]) -> np.ndarray:
                    len(bounds) - 1)
 
 
-def _village_features(v: gpd.GeoDataFrame, lang: str) -> _RawJson:
-    """The villages' GeoJSON for the page: id, name, colour classes and popup of each."""
+def _village_features(v: gpd.GeoDataFrame, lang: str, gpon_reach_m: float | None = None
+                      ) -> _RawJson:
+    """The villages' GeoJSON for the page: id, name, colour classes and popup of each
+    (``gpon_reach_m``: see :func:`_popup_html`)."""
     operators = _operators(v)
     verdict_codes = {k: i for i, k in enumerate(VERDICT_COLOURS)}
     used = {"name", "commune", "district", "commune_2025", "population", "households",
             "verdict_mbb_any", "pop_share_mbb_any", "best_dbm_centre_4g", "nearest_site_id",
             "nearest_site_operators", "nearest_site_m", "ftth_covered", "ftth_households",
             "ftth_households_passed", "ftth_nearest_splitter_m", "ftth_extra_cable_m",
-            "remote_gap", "town_distance_m", "road_distance_m",
+            "ftth_reason", "ftth_reason_splitter", "remote_gap", "town_distance_m",
+            "road_distance_m",
             *(f"pop_share_mbb_{op}" for op in operators)}
     # only the columns the popups read (the table has ~150)
     records = pd.DataFrame(v[[c for c in v.columns if c in used]]).to_dict("index")
@@ -281,7 +303,8 @@ def _village_features(v: gpd.GeoDataFrame, lang: str) -> _RawJson:
               if "ftth_covered" in v else [-1] * len(v)),
         "r": ([int(bool(x)) for x in v["remote_gap"]] if "remote_gap" in v
               else [0] * len(v)),
-        "h": [_popup_html(vid, records[vid], operators, lang) for vid in v.index],
+        "h": [_popup_html(vid, records[vid], operators, lang, gpon_reach_m)
+              for vid in v.index],
     })
     gdf = _rounded(gpd.GeoDataFrame(props, geometry=v.geometry.to_numpy(), crs=v.crs))
     return _feature_collection(gdf)
@@ -578,7 +601,8 @@ _JS = r"""
     lazy(key, function (g) {
       spec.rows.forEach(function (r) {
         var tip = spec.tip ? spec.tip.replace(/\{(\d+)\}/g, function (_, k) {
-          return r[3 + Number(k)];
+          var lut = spec.lookup && spec.lookup[k];
+          return lut ? lut[r[Number(k)]] : r[Number(k)];
         }) : r[3];
         L.circleMarker([r[0], r[1]], {radius: spec.radius, color: '#222222', weight: 0.6,
           fillColor: spec.colours[r[2]], fillOpacity: 0.9})
@@ -655,6 +679,8 @@ def gap_map(
     simplify_m: float = 20.0,
     fibre_roads: gpd.GeoDataFrame | None = None,
     ftth_unreached: gpd.GeoDataFrame | None = None,
+    ftth_splitters: pd.DataFrame | None = None,
+    gpon_reach_m: float | None = None,
     rsrp: Raster | None = None,
     rsrp_threshold_dbm: float = -110.0,
     rsrp_margin_db: float = 0.0,
@@ -690,6 +716,12 @@ def gap_map(
         Tolerance, in metres, for simplifying polygons and lines (keeps the page small).
     fibre_roads, ftth_unreached
         FTTH results (:func:`vncoverage.fibre.ftth_reach`), or ``None``.
+    ftth_splitters
+        The per-splitter table (:attr:`vncoverage.fibre.FtthResult.splitters`), or
+        ``None``: then the splitters' tooltips give only their ports used.
+    gpon_reach_m
+        The GPON reach (m) of the run, said in the ``OLT out of reach`` reason; ``None``:
+        not said.
     rsrp
         Best-server RSRP band (dBm) for a semi-transparent overlay (off by default), or
         ``None``.
@@ -720,12 +752,14 @@ def gap_map(
                         remote_road_m=remote_road_m)
     _add_towers(layers, cells, towers, lang=lang)
     if ftth_nodes is not None and len(ftth_nodes):
-        _add_ftth_nodes(layers, ftth_nodes, lang=lang)
+        _add_ftth_nodes(layers, ftth_nodes, lang=lang, splitters=ftth_splitters,
+                        gpon_reach_m=gpon_reach_m)
     if fibre_roads is not None and len(fibre_roads):
         _add_fibre_roads(layers, fibre_roads, lang=lang, simplify_m=simplify_m)
     if ftth_unreached is not None and len(ftth_unreached):
-        _add_unreached(layers, ftth_unreached, lang=lang)
-    _add_layers_script(layers, _payload(layers, v, lang=lang, title=title))
+        _add_unreached(layers, ftth_unreached, lang=lang, gpon_reach_m=gpon_reach_m)
+    _add_layers_script(layers, _payload(layers, v, lang=lang, title=title,
+                                        gpon_reach_m=gpon_reach_m))
     folium.LayerControl(collapsed=False, position="topright").add_to(layers.m)
     minx, miny, maxx, maxy = v.total_bounds
     layers.m.fit_bounds([[miny, minx], [maxy, maxx]])
@@ -915,8 +949,14 @@ def _operator_tower_rows(sel: gpd.GeoDataFrame, towers: gpd.GeoDataFrame,
     return _point_rows(site_geom.loc[best.index], list(best), labels)
 
 
-def _add_ftth_nodes(layers: _MapLayers, ftth_nodes: gpd.GeoDataFrame, *, lang: str) -> None:
-    """The OLTs and the splitters, two hidden layers (none for a kind without nodes)."""
+def _add_ftth_nodes(layers: _MapLayers, ftth_nodes: gpd.GeoDataFrame, *, lang: str,
+                    splitters: pd.DataFrame | None = None,
+                    gpon_reach_m: float | None = None) -> None:
+    """The OLTs and the splitters, two hidden layers (none for a kind without nodes).
+    With the per-splitter table ``splitters`` (:attr:`vncoverage.fibre.FtthResult.
+    splitters`), the splitters are coloured usable or not, with the facts of the table in
+    their tooltip (:func:`_splitter_rows`); ``gpon_reach_m`` goes in the ``OLT out of
+    reach`` reason."""
     olt = (ftth_nodes["node_type"] == "olt").to_numpy()
     n_olt, n_spl = ftth_nodes[olt], ftth_nodes[~olt]
     if len(n_olt):
@@ -925,17 +965,85 @@ def _add_ftth_nodes(layers: _MapLayers, ftth_nodes: gpd.GeoDataFrame, *, lang: s
             n_olt.geometry, [0] * len(n_olt),
             [html.escape(tr("tip_olt", lang, id=i, operator=r["operator"]))
              for i, r in n_olt.iterrows()])}
-    if len(n_spl):
-        # 10^4 points or more: the tooltip is assembled in the page from a template
-        layers.group("splitters", tr("layer_splitters", lang), False)
-        ll = n_spl.geometry.to_crs(4326)
+    if not len(n_spl):
+        return
+    # 10^4 points or more: the tooltip is assembled in the page from a template, {k} being
+    # the row's item k
+    layers.group("splitters", tr("layer_splitters", lang), False)
+    ll = n_spl.geometry.to_crs(4326)
+    if splitters is None:
         rows = [[round(float(p.y), 5), round(float(p.x), 5), 0, html.escape(str(i)),
                  int(u), int(n)]
                 for p, i, u, n in zip(ll, n_spl.index, n_spl["ports_used"],
                                       n_spl["ports"], strict=True)]
-        layers.points["splitters"] = {"radius": 2, "colours": ["#b15928"], "rows": rows,
-                                      "tip": html.escape(tr("tip_splitter", lang, id="{0}",
-                                                            used="{1}", ports="{2}"))}
+        layers.points["splitters"] = {"radius": 2, "colours": [SPLITTER_COLOURS[0]],
+                                      "rows": rows,
+                                      "tip": html.escape(tr("tip_splitter", lang, id="{3}",
+                                                            used="{4}", ports="{5}"))}
+        return
+    rows, statuses = _splitter_rows(ll, splitters.reindex(n_spl.index), lang, gpon_reach_m)
+    layers.points["splitters"] = {
+        "radius": 2, "colours": list(SPLITTER_COLOURS), "rows": rows,
+        "tip": html.escape(tr("tip_splitter_full", lang, lat="{0}", lon="{1}", id="{3}",
+                              used="{4}", ports="{5}", olt="{6}", route="{7}", snap="{8}",
+                              free="{9}", left="{10}", status="{11}")),
+        "lookup": {"11": statuses}}
+    layers.legend.append({"layers": ["splitters"],
+                          "html": f"<h4>{tr('legend_splitters', lang)}</h4>"
+                          + _swatch(SPLITTER_COLOURS[0], tr("legend_splitter_usable", lang),
+                                    round_=True)
+                          + _swatch(SPLITTER_COLOURS[1], tr("legend_splitter_unusable", lang),
+                                    round_=True)})
+
+
+def _splitter_rows(ll: gpd.GeoSeries, table: pd.DataFrame, lang: str,
+                   gpon_reach_m: float | None) -> tuple[list[list[Any]], list[str]]:
+    """The point rows of the splitters with the facts of their table, and the labels of
+    their status (usable, or not usable and why).
+
+    Parameters
+    ----------
+    ll
+        The splitters' points in EPSG:4326, indexed by ``node_id``.
+    table
+        Their rows of the per-splitter table, same index (all NaN for one not in it).
+    lang
+        ``"vi"`` or ``"en"``: numbers and labels.
+    gpon_reach_m
+        The GPON reach (m), for the ``OLT out of reach`` label.
+
+    Returns
+    -------
+    rows
+        ``[lat, lon, colour (0 usable, 1 not), id, ports used, ports, OLT, route (km),
+        snap (m), free ports before, free ports after, status]``, texts escaped and numbers
+        written as ``lang`` writes them (``–`` when unknown); the status is a position in
+        ``statuses``.
+    statuses
+        Escaped labels: ``usable``, ``–`` (not in the table), then ``not usable: why`` for
+        each reason present.
+    """
+    reasons = table["unusable_reason"] if "unusable_reason" in table else pd.Series(
+        np.nan, index=table.index)
+    codes = sorted({str(c) for c in reasons if isinstance(c, str) and c})
+    statuses = [html.escape(tr("splitter_usable", lang)), "–"] + [
+        html.escape(tr("splitter_unusable", lang,
+                       reason=ftth_reason_label(c, lang, gpon_reach_m=gpon_reach_m)))
+        for c in codes]
+    status = [0 if c == "" else 2 + codes.index(c) if isinstance(c, str) else 1
+              for c in reasons]
+    col = {c: (table[c] if c in table else pd.Series(np.nan, index=table.index))
+           for c in ("ports_used", "ports", "olt_id", "olt_route_m", "snap_m", "free",
+                     "free_left")}
+    rows = [[round(float(p.y), 5), round(float(p.x), 5), int(k > 0), html.escape(str(i)),
+             number(u, lang), number(n, lang), _e(olt) or "–",
+             number(route / 1000, lang, 1), number(snap, lang, 0), number(free, lang),
+             number(left, lang), k]
+            for p, i, u, n, olt, route, snap, free, left, k in zip(
+                ll, table.index, col["ports_used"], col["ports"], col["olt_id"],
+                col["olt_route_m"].astype(float), col["snap_m"], col["free"],
+                col["free_left"], status, strict=True)]
+    return rows, statuses
 
 
 def _add_fibre_roads(layers: _MapLayers, fibre_roads: gpd.GeoDataFrame, *, lang: str,
@@ -949,31 +1057,35 @@ def _add_fibre_roads(layers: _MapLayers, fibre_roads: gpd.GeoDataFrame, *, lang:
                                    "style": {"color": "#6a3d9a", "weight": 2, "opacity": 0.8}}
 
 
-def _add_unreached(layers: _MapLayers, ftth_unreached: gpd.GeoDataFrame, *, lang: str
-                   ) -> None:
+def _add_unreached(layers: _MapLayers, ftth_unreached: gpd.GeoDataFrame, *, lang: str,
+                   gpon_reach_m: float | None = None) -> None:
     """The villages fibre does not reach, a hidden point layer; the tooltip gives the extra
-    cable each needs, when known."""
+    cable each needs, when known, and why it is not reached."""
     u = ftth_unreached
     extra = u["ftth_extra_cable_m"].to_numpy(float)
     names = u["name"] if "name" in u.columns else pd.Series(u.index, index=u.index)
-    labels = [html.escape(tr("tip_unreached", lang, name=n, id=vid, km=e / 1000)
-                          if np.isfinite(e) else tr("tip_unreached_none", lang, name=n,
-                                                    id=vid))
-              for vid, n, e in zip(u.index, names, extra, strict=True)]
+    why = u["ftth_reason"] if "ftth_reason" in u.columns else pd.Series("", index=u.index)
+    labels = [html.escape((tr("tip_unreached", lang, name=n, id=vid, km=e / 1000)
+                           if np.isfinite(e) else tr("tip_unreached_none", lang, name=n,
+                                                     id=vid))
+                          + (f". {tr('pop_ftth_why', lang)}: "
+                             f"{ftth_reason_label(w, lang, gpon_reach_m=gpon_reach_m)}"
+                             if isinstance(w, str) and w else ""))
+              for vid, n, e, w in zip(u.index, names, extra, why, strict=True)]
     layers.group("unreached", tr("layer_unreached", lang), False)
     layers.points["unreached"] = {"radius": 4, "colours": ["#b2182b"],
                                   "rows": _point_rows(u.geometry, [0] * len(u), labels)}
 
 
-def _payload(layers: _MapLayers, v: gpd.GeoDataFrame, *, lang: str, title: str
-             ) -> dict[str, Any]:
+def _payload(layers: _MapLayers, v: gpd.GeoDataFrame, *, lang: str, title: str,
+             gpon_reach_m: float | None = None) -> dict[str, Any]:
     """The data the layers' script reads (the page's JSON script element): the villages
     ``v`` (EPSG:4326), the line and point layers, the colours, the legend, the title and
     the search labels."""
     n_gaps = int((v.get("verdict_mbb_any", pd.Series(dtype=str)) != COVERED).sum())
     n_remote = int(v["remote_gap"].sum()) if "remote_gap" in v.columns else 0
     return {
-        "villages": _village_features(v, lang),
+        "villages": _village_features(v, lang, gpon_reach_m),
         "lines": layers.lines,
         "points": layers.points,
         "verdict_colours": list(VERDICT_COLOURS.values()),
@@ -1021,13 +1133,16 @@ def results_map(results: Results, *, lang: str = DEFAULT_LANG, tiles: str | None
                 ) -> Any:
     """:func:`gap_map` of a run, with everything ``map.html`` shows: villages (remote gaps
     included), towers, fibre nodes and roads, the 4G RSRP overlay, the boundaries, the
-    configured thresholds."""
+    configured thresholds, and the per-splitter table of the FTTH stage (usable or not and
+    why, in the splitters' tooltips)."""
     r = results
     inp, cov, radio = r.inputs, r.cfg.coverage, r.cfg.radio
     return gap_map(r.villages, inp.cells, inp.ftth_nodes, towers=r.towers,
                    remote_town_m=cov.remote_town_m, remote_road_m=cov.remote_road_m,
                    title=r.cfg.study.name, lang=lang, tiles=tiles, fibre_roads=r.fibre_roads,
-                   ftth_unreached=r.ftth_unreached, rsrp=r.rsrp_4g,
+                   ftth_unreached=r.ftth_unreached,
+                   ftth_splitters=r.ftth.splitters if r.ftth is not None else None,
+                   gpon_reach_m=r.cfg.ftth.gpon_reach_m, rsrp=r.rsrp_4g,
                    rsrp_threshold_dbm=radio.rsrp_threshold_dbm["4G"],
                    rsrp_margin_db=radio.location_margin_db, districts=inp.districts,
                    communes_2025=inp.communes_2025)

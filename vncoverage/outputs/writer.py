@@ -4,10 +4,26 @@ computed here beyond formatting (text, PNG, HTML, column types the file formats 
 
 Files, each written atomically into the output folder: ``villages.gpkg`` (layers
 ``villages``, ``towers``, ``cells``, ``fibre_nodes``, ``districts``, ``communes_2025`` and,
-with FTTH data, ``fibre_roads`` and ``ftth_unreached``), ``villages.csv``, ``kpi.csv``,
-``by_district.csv``, ``by_commune_2025.csv`` (and ``dropped_rows.csv`` when input rows
-were left out), ``coverage_4g.tif``, ``server_4g.tif``,
-``coverage_masks.tif``, ``figures/*.png``, ``report.md``, ``report.html`` and ``map.html``.
+with FTTH data, ``ftth_splitters``, ``fibre_roads`` and ``ftth_unreached``),
+``villages.csv``, ``kpi.csv``, ``by_district.csv``, ``by_commune_2025.csv`` (and
+``ftth_splitters.csv`` with FTTH data, ``dropped_rows.csv`` when input rows were left out),
+``coverage_4g.tif``, ``server_4g.tif``, ``coverage_masks.tif``, ``figures/*.png``,
+``report.md``, ``report.html`` and ``map.html``.
+
+The per-splitter table (``ftth_splitters.csv`` and the ``ftth_splitters`` layer, one row
+per splitter: its OLT and route to it, ports, free ports before and after the household
+assignment, usable or why not, snap distance, position) is
+:attr:`vncoverage.fibre.FtthResult.splitters` as :func:`vncoverage.fibre.ftth_reach` made
+it; the layer's points are its ``x_m`` / ``y_m`` in the working CRS.
+
+Booleans, one convention per format:
+
+* **CSV: 0 / 1** (``1`` true). CSV has no types; 0/1 reads the same in every language and
+  program, and a column sum in Excel counts the villages.
+* **GeoPackage: BOOLEAN fields** (every layer). The GeoPackage declares the type, so QGIS,
+  GDAL and pandas read true/false (stored as the integers 1/0, as the GeoPackage standard
+  stores BOOLEAN), and ``vncoverage export`` from the folder gets the same types as from
+  memory.
 """
 
 from __future__ import annotations
@@ -18,6 +34,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from .. import fileio
@@ -29,7 +46,7 @@ from .report import ReportContext, render_markdown
 from .report_html import html_report
 from .webmap import inline_assets, results_map
 
-__all__ = ["OUTPUT_FILES", "OutputWriter", "write_outputs"]
+__all__ = ["OUTPUT_FILES", "OutputWriter", "csv_booleans", "gpkg_layers", "write_outputs"]
 
 OUTPUT_FILES = ("villages.gpkg", "villages.csv", "kpi.csv", "by_district.csv",
                 "by_commune_2025.csv", "report.md", "report.html", "map.html",
@@ -122,12 +139,16 @@ class OutputWriter:
             jobs = [background.submit(fileio.write_vector, path("villages.gpkg"), layers)]
             jobs += self._rasters(background, masks=False)
             fileio.write_csv(path("villages.csv"),
-                             pd.DataFrame(villages.drop(columns="geometry")))
-            fileio.write_csv(path("kpi.csv"), r.kpis)
-            fileio.write_csv(path("by_district.csv"), r.by_district)
-            fileio.write_csv(path("by_commune_2025.csv"), r.by_commune_2025)
+                             csv_booleans(pd.DataFrame(villages.drop(columns="geometry"))))
+            splitters = _splitter_table(r)
+            if splitters is not None:
+                fileio.write_csv(path("ftth_splitters.csv"), csv_booleans(splitters))
+            fileio.write_csv(path("kpi.csv"), csv_booleans(r.kpis))
+            fileio.write_csv(path("by_district.csv"), csv_booleans(r.by_district))
+            fileio.write_csv(path("by_commune_2025.csv"), csv_booleans(r.by_commune_2025))
             if r.inputs.dropped is not None and len(r.inputs.dropped):
-                fileio.write_csv(path("dropped_rows.csv"), r.inputs.dropped, index=False)
+                fileio.write_csv(path("dropped_rows.csv"), csv_booleans(r.inputs.dropped),
+                                 index=False)
             jobs += self._rasters(background, masks=True)
             figures = self.figures.result()
             if self.map is not None:
@@ -167,26 +188,71 @@ class OutputWriter:
                             tags={"SOFTWARE": "vncoverage"})]
 
 
+def csv_booleans(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` as a CSV file holds it: boolean columns (``bool`` or pandas ``boolean``) as
+    0/1 (missing values stay empty)."""
+    out = df.copy()
+    for c in out.columns:
+        if pd.api.types.is_bool_dtype(out[c].dtype):
+            out[c] = out[c].astype("Int8" if out[c].isna().any() else "int8")
+    return out
+
+
+def _gpkg_booleans(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``gdf`` as the GeoPackage holds it: a column of Python / numpy booleans that pandas
+    keeps as ``object`` (e.g. after a join) becomes ``bool`` (a BOOLEAN field), not text."""
+    out = gdf
+    for c in gdf.columns:
+        col = gdf[c]
+        if col.dtype == object and len(col) and col.notna().all() and all(
+                isinstance(x, bool | np.bool_) for x in col):
+            out = out if out is not gdf else gdf.copy()
+            out[c] = col.astype(bool)
+    return out
+
+
 def _file_villages(r: Results) -> gpd.GeoDataFrame:
-    """The per-village table as the files hold it: booleans as 0/1."""
-    vil = r.villages.copy()
-    for c in vil.columns:
-        if vil[c].dtype == bool:
-            vil[c] = vil[c].astype("int8")
-    return vil
+    """The per-village table as the files hold it (booleans as they are: the CSV writer
+    makes them 0/1 with :func:`csv_booleans`, the GeoPackage keeps BOOLEAN fields)."""
+    return _gpkg_booleans(r.villages)
+
+
+def _splitter_table(r: Results) -> pd.DataFrame | None:
+    """The per-splitter table of the run (:attr:`vncoverage.fibre.FtthResult.splitters`),
+    or ``None`` without FTTH data or splitters."""
+    if r.ftth is None or not len(r.ftth.splitters):
+        return None
+    return r.ftth.splitters
+
+
+def _splitter_layer(r: Results, splitters: pd.DataFrame) -> gpd.GeoDataFrame:
+    """The ``ftth_splitters`` layer: the splitter table with ``node_id`` as a column, each
+    row at its ``x_m`` / ``y_m`` (working CRS); at its node's point when the table has no
+    position (FTTH state kept by an older version)."""
+    nodes = r.inputs.ftth_nodes
+    crs = nodes.crs if nodes is not None else r.inputs.villages.crs
+    if {"x_m", "y_m"} <= set(splitters.columns) or nodes is None:
+        geometry = gpd.points_from_xy(splitters["x_m"].to_numpy(float),
+                                      splitters["y_m"].to_numpy(float))
+    else:
+        geometry = nodes.geometry.reindex(splitters.index).to_numpy()
+    return gpd.GeoDataFrame(splitters.reset_index(), crs=crs, geometry=geometry)
 
 
 def gpkg_layers(r: Results, villages: gpd.GeoDataFrame | None = None
                 ) -> dict[str, gpd.GeoDataFrame]:
     """The layers of ``villages.gpkg``, in the column types a GeoPackage holds (booleans as
-    0/1, dates as text), ids as columns. ``villages``: :func:`_file_villages` of ``r`` when
-    already made."""
+    BOOLEAN fields, dates as text), ids as columns. ``villages``: :func:`_file_villages` of
+    ``r`` when already made."""
     vil = _file_villages(r) if villages is None else villages
     layers = {"villages": vil.reset_index()}
     if r.fibre_roads is not None and len(r.fibre_roads):
         layers["fibre_roads"] = r.fibre_roads.reset_index(drop=True)
     if r.ftth_unreached is not None and len(r.ftth_unreached):
         layers["ftth_unreached"] = r.ftth_unreached.reset_index()
+    splitters = _splitter_table(r)
+    if splitters is not None:
+        layers["ftth_splitters"] = _splitter_layer(r, splitters)
     layers["towers"] = r.towers.reset_index()
     cells = r.inputs.cells.copy()
     cells["commissioned"] = cells["commissioned"].astype(str).replace({"None": "", "NaT": ""})
@@ -198,7 +264,7 @@ def gpkg_layers(r: Results, villages: gpd.GeoDataFrame | None = None
                       ("communes_2025", r.inputs.communes_2025)):
         if gdf is not None and len(gdf):
             layers[name] = gdf.reset_index(drop=True)
-    return layers
+    return {name: _gpkg_booleans(gdf) for name, gdf in layers.items()}
 
 
 def render_map(r: Results, map_path: Path, *, lang: str, tiles: str | None,
