@@ -47,8 +47,9 @@ def test_every_cell_problem_reported_at_once(tiny_world):
     with pytest.raises(InputDataError) as err:
         load_inputs(load_config(tiny_world.config))
     msg = str(err.value)
-    for needle in ("duplicate cell_id", "row 4, column 'lon'", "look swapped",
-                   "row 5, column 'height_m'", "azimuth_deg", "not a 4G channel bandwidth",
+    for needle in ("duplicate cell_id", "row 4 (cell_id 'VT-S1-4G-3'), column 'lon'",
+                   "look swapped", "row 5 (cell_id 'VN-S2-4G-1'), column 'height_m'",
+                   "azimuth_deg", "not a 4G channel bandwidth",
                    "commissioned is not a date", "fix:"):
         assert needle in msg, needle
     assert str(tiny_world.cells) in msg
@@ -183,8 +184,11 @@ def test_swapped_dms_letters_and_decimal_swap(tiny_world):
     df.loc[1, ["lon", "lat"]] = [df.loc[1, "lat"], df.loc[1, "lon"]]
     df.to_csv(tiny_world.cells, index=False)
     msg = _load_error(tiny_world)
-    assert "row 2, column 'lon': a latitude hemisphere letter in the lon column" in msg
-    assert "row 3, column 'lon': longitude and latitude look swapped" in msg
+    # each row named by its spreadsheet row and its cell_id
+    assert ("row 2 (cell_id 'VT-S1-4G-1'), column 'lon': a latitude hemisphere letter in the "
+            "lon column") in msg
+    assert "row 3 (cell_id 'VT-S1-4G-2'), column 'lon': longitude and latitude look swapped" \
+        in msg
 
 
 def test_conflicting_and_repeated_rows(tiny_world):
@@ -230,7 +234,8 @@ def test_impossible_values(tiny_world, col: str, value: str, needle: str):
     df.loc[1, col] = value
     df.to_csv(tiny_world.cells, index=False)
     msg = _load_error(tiny_world)
-    assert f"row 3, column '{col}': {needle}" in msg and repr(value) in msg
+    assert f"row 3 (cell_id 'VT-S1-4G-2'), column '{col}': {needle}" in msg
+    assert repr(value) in msg
 
 
 def test_operator_technology_and_date_spellings_accepted(tiny_world):

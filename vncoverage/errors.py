@@ -45,6 +45,9 @@ class Problem:
         The column concerned, if any.
     value
         The offending value, if any (rendered with ``repr``).
+    record
+        The record's own id when ``row`` is a spreadsheet row (e.g. ``"cell_id 'VT-0012-4G-1'"``),
+        so that the row can be found by searching the sheet for its id.
     """
 
     file: str
@@ -53,11 +56,14 @@ class Problem:
     row: str | int | None = None
     column: str | None = None
     value: object = None
+    record: str | None = None
 
     def render(self) -> str:
         where = self.file
         if self.row is not None:
             where += f", row {self.row}"
+        if self.record is not None:
+            where += f" ({self.record})"
         if self.column is not None:
             where += f", column '{self.column}'"
         text = f"{where}: {self.message}"

@@ -7,6 +7,7 @@ import logging
 import re
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
@@ -49,6 +50,23 @@ def read_keyed_table(
         return None
     repeated_rows(table, key, unit, problems, notes)
     return table
+
+
+def name_records(problems: list[Problem], start: int, table: ParsedTable, key: str) -> None:
+    """Give the problems of ``table`` found since ``problems[start]`` whose row is a
+    spreadsheet row the record's id (``key``, e.g. ``cell_id``) as well, in place: a planner
+    searches a 7,000-row sheet for an id, not for a row number."""
+    if key not in table.df.columns:
+        return
+    ids = table.df[key]
+    for k in range(start, len(problems)):
+        p = problems[k]
+        if (p.file != table.file or p.record is not None or not isinstance(p.row, int)
+                or isinstance(p.row, bool) or p.row not in ids.index):
+            continue
+        value = ids.loc[p.row]
+        if isinstance(value, str) and value.strip():
+            problems[k] = replace(p, record=f"{key} '{value.strip()}'")
 
 
 def table_note(table: ParsedTable, notes: list[str] | None) -> None:

@@ -19,6 +19,7 @@ from ..radio import LTE_N_RB, NR_N_RB_30KHZ
 from ._columns import (
     check_range,
     dates,
+    name_records,
     numbers,
     operators_of,
     read_keyed_table,
@@ -145,6 +146,7 @@ def read_cells(
     comm = dates(table, "commissioned", problems, notes)
     _check_sites(table, lon, lat, owner, problems)
     table_note(table, notes)
+    name_records(problems, n0, table, "cell_id")
     if len(problems) > n0:
         return None
     height = numbers(table, "height_m").values
@@ -306,6 +308,7 @@ def read_ftth_nodes(
         notes.append(f"{file}: names read as: "
                      + ", ".join(f"'{a}' -> {b}" for a, b in sorted(changes.items())))
     table_note(table, notes)
+    name_records(problems, n0, table, "node_id")
     if len(problems) > n0:
         return None
     out = pd.DataFrame(

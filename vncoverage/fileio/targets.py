@@ -12,6 +12,7 @@ import pandas as pd
 from ..errors import Problem
 from ..names import NameMatch, clean_text, describe_matches, fold, match_names
 from ._columns import (
+    name_records,
     numbers,
     read_keyed_table,
     read_table,
@@ -59,6 +60,7 @@ def read_targets(
     report_rows(problems, file, "computed must be true or false", "write true or false",
                 rows_of(df, wrong), column="computed", values=list(df["computed"][wrong]))
     table_note(table, notes)
+    name_records(problems, n0, table, "kpi_id")
     if len(problems) > n0:
         return None
     for col in df.columns:
