@@ -9,8 +9,10 @@ import pandas as pd
 import pytest
 import rasterio
 from click.testing import CliRunner
+from noisy_world import build_noisy_world
 
 from vncoverage.cli import main
+from vncoverage.cli.run import INPUT_KEYS, WIDTH
 
 
 @pytest.mark.parametrize("cmd", [[], ["run"], ["validate"], ["models"]])
@@ -57,9 +59,84 @@ def test_bad_input_exits_2_without_traceback_or_output(tiny_world, tmp_path: Pat
 
 
 def test_validate(tiny_world):
-    res = CliRunner().invoke(main, ["validate", "--config", str(tiny_world.config)])
+    res = CliRunner().invoke(main, ["validate", "--config", str(tiny_world.config),
+                                    "--lang", "en"])
     assert res.exit_code == 0, res.output
     assert "villages: 16" in res.output and "inputs OK" in res.output
+
+
+def _blocks(output: str) -> dict[str, list[str]]:
+    """``validate``'s blocks by their title line's first word (``cells:`` -> ``cells``)."""
+    out: dict[str, list[str]] = {}
+    for block in output.strip().split("\n\n"):
+        title, *lines = block.splitlines()
+        out[title.split(":")[0] if ":" in title else title] = lines
+    return out
+
+
+def _fits(output: str) -> None:
+    """Every line fits the terminal, but for a file name that no wrap can cut."""
+    for line in output.splitlines():
+        assert len(line) <= WIDTH or " " not in line.strip().split(": ", 1)[-1], line
+
+
+def test_validate_the_sample_file_by_file_in_vietnamese_and_english():
+    vi = CliRunner().invoke(main, ["validate"])
+    assert vi.exit_code == 0, vi.output
+    blocks = _blocks(vi.output)
+    assert list(blocks)[1:1 + len(INPUT_KEYS)] == list(INPUT_KEYS)
+    assert vi.output.splitlines()[0] == ("1.676 thôn; 7.977 cell trên 1.041 trạm; DEM "
+                                         "1778x1712 điểm ảnh, mỗi điểm 90 m")
+    assert blocks["cells"][0].startswith("  tệp: ") and blocks["cells"][0].endswith(
+        "cells.csv")
+    assert blocks["cells"][1] == "  đọc dạng: CSV, UTF-8, phân cách bằng ','"
+    assert blocks["admin_names"] == ["  không khai báo trong [inputs]"]
+    assert blocks["dem"][1:] == ["  không có gì cần lưu ý"]
+    assert vi.output.rstrip().endswith("inputs OK: mọi dữ liệu vào đều đọc được")
+    _fits(vi.output)
+    en = CliRunner().invoke(main, ["validate", "--lang", "en"])
+    assert en.exit_code == 0, en.output
+    assert en.output.startswith("villages: 1,676; cells: 7,977 on 1,041 towers; DEM "
+                                "1778x1712 at 90 m\n")
+    assert "  read as: CSV, UTF-8, ','-separated" in _blocks(en.output)["cells"]
+    assert en.output.rstrip().splitlines()[-1] == "inputs OK"
+
+
+def test_validate_lists_each_files_notes_under_it(tmp_path):
+    w = build_noisy_world(tmp_path / "world")
+    res = CliRunner().invoke(main, ["validate", "--config", str(w.config)])
+    assert res.exit_code == 0, res.output
+    _fits(res.output)
+    blocks = _blocks(res.output)
+    assert blocks["cells"][:2] == [f"  tệp: {w.cells}",
+                                   "  đọc dạng: CSV, UTF-8, phân cách bằng ';'"]
+    cells = " ".join(" ".join(blocks["cells"]).split())  # wrapped lines joined
+    # rows dropped (Inputs.dropped), aliases, repairs: each under its file, in Vietnamese,
+    # without the file name again
+    assert "đã loại 1 dòng (liệt kê trong dropped_rows.csv khi chạy): MB-FAR1-4G-1 (dòng 7)" \
+        in cells
+    assert "- tên được đọc là: 'Vinaphone' -> VNPT" in cells
+    assert "- đọc dạng CSV, UTF-8, phân cách bằng ';'; dấu phẩy thập phân trong lat, lon" \
+        in cells
+    assert str(w.cells) + ":" not in cells and "names read as" not in cells
+    boundaries = " ".join(" ".join(blocks["boundaries"]).split())
+    assert "- đã sửa 1 đa giác thôn không hợp lệ bằng make_valid: V01" in boundaries
+    assert "(lớp 'villages'): thống nhất cách viết" in boundaries
+    assert "  - tên được đọc là: 'vinaphone' -> VNPT" in blocks["ftth_nodes"]
+    assert any("điểm ảnh không có dữ liệu" in line for line in blocks["dem"])
+    assert blocks["settlements"] == blocks["roads"] == ["  không khai báo trong [inputs]"]
+    general = blocks["Ghi chú chung (không thuộc riêng tệp nào)"]
+    assert general == ["  - không có tệp cụm hộ dân: tỷ lệ dân số được tính theo diện tích"]
+    # a long note is wrapped, its continuation indented under the bullet
+    owner = next(i for i, line in enumerate(blocks["cells"]) if "'Vietel'" in line)
+    assert blocks["cells"][owner + 1].startswith("    ")
+    en = CliRunner().invoke(main, ["validate", "--config", str(w.config), "--lang", "en"])
+    assert en.exit_code == 0, en.output
+    cells_en = " ".join(" ".join(_blocks(en.output)["cells"]).split())
+    assert "- names read as: 'Vinaphone' -> VNPT" in cells_en
+    assert "dropped 1 row(s) (listed in dropped_rows.csv by a run): MB-FAR1-4G-1 (row 7)" \
+        in cells_en
+    assert "Notes about no file in particular" in en.output
 
 
 def test_models_lists_domains():

@@ -34,6 +34,7 @@ from ._itm_kernels import ItmParams
 from .antenna import sector_gain_db
 from .config import RadioConfig
 from .datatypes import Dem
+from .i18n import Message
 from .propagation import EARTH_RADIUS_M, ModelDomainWarning, get_model
 from .radio import per_re_offset_db
 
@@ -115,7 +116,8 @@ class Layers:
     dem: Dem
     cell_ids: list[str]
     layers: dict[tuple[str, str], Layer] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    #: The model-domain notes (:class:`~vncoverage.i18n.Message`) of the cells computed.
+    notes: list[Message] = field(default_factory=list)
 
     def get(self, technology: str, operator: str = ANY) -> Layer:
         return self.layers[(technology, operator)]
@@ -331,6 +333,16 @@ def cell_raster(cell_id: str, cell: Mapping[str, Any], win: GroupWindow,
     return CellRaster(cell_id, win.row, win.col, window, win.flags)
 
 
+def domain_note(warning: Warning | str) -> Message:
+    """The report's note of a warning raised while computing the layers: the
+    :class:`~vncoverage.i18n.Message` of a model-domain warning (:func:`_domain_check`);
+    any other warning's text, introduced as a warning in Vietnamese."""
+    text = warning.args[0] if isinstance(warning, Warning) and warning.args else warning
+    if isinstance(text, Message):
+        return text
+    return Message("coverage.warning", text=str(text))
+
+
 def _domain_check(cells: pd.DataFrame, radio: RadioConfig) -> None:
     """Warn (ModelDomainWarning) about cells whose frequency or antenna height is outside
     the model's domain; checked once per distinct (frequency, height)."""
@@ -341,8 +353,7 @@ def _domain_check(cells: pd.DataFrame, radio: RadioConfig) -> None:
         if model.domain.violations(freq_mhz=float(f), h_tx_m=float(h), h_rx_m=radio.rx_height_m,
                                    distance_m=None))
     if out_of_domain:
-        msg = (f"{out_of_domain} cell(s) outside the validity domain of model "
-               f"'{model.name}' (frequency or antenna height)")
+        msg = Message("coverage.domain", n=out_of_domain, model=model.name)
         warnings.warn(msg, ModelDomainWarning, stacklevel=3)
         log.warning(msg)
 
@@ -429,7 +440,7 @@ def compute_layers(
             layers.get(tech, ANY).fold(r, idx)
             layers.get(tech, op).fold(r, idx)
     for w in caught:  # keep domain warnings for the report, and pass them on
-        layers.notes.append(str(w.message))
+        layers.notes.append(domain_note(w.message))
         warnings.warn(str(w.message), w.category, stacklevel=2)
     return layers
 
@@ -701,7 +712,7 @@ class _LayerUpdateJob:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", ModelDomainWarning)
                 _domain_check(self.sel_new, radio)
-            layers.notes = [str(w.message) for w in caught]
+            layers.notes = [domain_note(w.message) for w in caught]
 
     def changed_boxes(self, before: Mapping[tuple[LayerKey, Window], tuple[np.ndarray, ...]]
                       ) -> tuple[Window, ...]:

@@ -75,8 +75,10 @@ class Inputs:
     """Every input, validated and in the working CRS. Indexes are the stable ids.
 
     ``notes`` lists what the loader did that the user should know (tolerant readings, file
-    forms other than UTF-8 comma-separated CSV, repaired polygons, DEM holes ...);
-    ``formats`` says how each table was read.
+    forms other than UTF-8 comma-separated CSV, repaired polygons, DEM holes ...), each a
+    :class:`vncoverage.i18n.Message` (a ``str`` in English that renders in Vietnamese too,
+    with the input file it is about in ``source``); ``formats`` says how each table was
+    read (Messages too, keyed by the file as the configuration names it).
     """
 
     villages: gpd.GeoDataFrame
@@ -92,8 +94,8 @@ class Inputs:
     checksums: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     #: How each table file was read, e.g. ``{"cells.csv": "CSV, Windows-1258 (Vietnamese),
-    #: ';'-separated"}`` (for the report's provenance).
-    formats: dict[str, str] = field(default_factory=dict)
+    #: ';'-separated"}`` (for ``vncoverage validate`` and the provenance).
+    formats: Mapping[str, str] = field(default_factory=dict)
     #: Rows of the input tables left out of the run, one per row with ``file``, ``id``,
     #: ``row`` and ``reason`` (e.g. cells outside the study area); None when none were.
     dropped: pd.DataFrame | None = None

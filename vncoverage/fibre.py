@@ -86,6 +86,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from .config import FtthConfig
+from .i18n import Message, Param
 from .roads import (
     AttachedGraph,
     RoadNetwork,
@@ -118,8 +119,11 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-STRAIGHT_LINE = "straight line x {factor:g} (no road network)"
-ROAD_NETWORK = "along the road network (snap <= {snap:g} m)"
+#: Keys of the ``ftth_method`` messages (:class:`vncoverage.i18n.Message`): the
+#: straight-line fallback (parameter ``factor``) and the routes along the roads
+#: (``snap``, metres). The column holds the English text; ``FtthResult.method`` the message.
+STRAIGHT_LINE = "ftth.method_straight"
+ROAD_NETWORK = "ftth.method_roads"
 
 # Why a village is not covered (``ftth_reason``) or a splitter is not usable
 # (``unusable_reason``): see the module docstring. Labels: vncoverage.i18n.
@@ -192,9 +196,11 @@ class FtthResult:
         ``ftth_nearest_free_splitter_m``, ``ftth_extra_cable_m`` and
         ``ftth_extra_cable_to_olt_m``, for maps.
     method
-        The ``ftth_method`` text.
+        The ``ftth_method`` (the column holds its English text): a
+        :class:`~vncoverage.i18n.Message`, to show it in the planner's language.
     notes
-        Sentences for the report (method, parameters, points off the network).
+        Sentences for the report (method, parameters, points off the network), as
+        :class:`~vncoverage.i18n.Message` objects.
     """
 
     per_village: pd.DataFrame
@@ -202,8 +208,8 @@ class FtthResult:
     splitters: pd.DataFrame
     fibre_roads: gpd.GeoDataFrame | None
     unreached: gpd.GeoDataFrame
-    method: str
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    method: Message
+    notes: tuple[Message, ...] = field(default_factory=tuple)
 
 
 def assign_pairs(
@@ -425,7 +431,7 @@ class _Routing:
     Attributes
     ----------
     method
-        The ``ftth_method`` text.
+        The ``ftth_method`` message.
     straight_line_factor
         Route length over straight-line distance, used without a road network.
     roads
@@ -434,7 +440,7 @@ class _Routing:
         Placement of each set of points on the road network.
     """
 
-    method: str
+    method: Message
     straight_line_factor: float
     roads: _OnRoads | None
     splitters: _Placement
@@ -522,7 +528,7 @@ def _straight_line_routing(sites: _Sites, straight_line_factor: float) -> _Routi
         Without roads; every placement unsnapped.
     """
     return _Routing(
-        method=STRAIGHT_LINE.format(factor=straight_line_factor),
+        method=Message(STRAIGHT_LINE, factor=straight_line_factor),
         straight_line_factor=straight_line_factor, roads=None,
         splitters=_Placement.unsnapped(len(sites.splitter_xy)),
         olts=_Placement.unsnapped(len(sites.olt_xy)),
@@ -562,7 +568,7 @@ def _road_routing(
     """
     net = roads if isinstance(roads, RoadNetwork) else build_network(
         roads, junction_tolerance_m=junction_tolerance_m)
-    method = ROAD_NETWORK.format(snap=max_snap_m)
+    method = Message(ROAD_NETWORK, snap=max_snap_m)
     point_sets = (sites.splitter_xy, sites.olt_xy, sites.centre_xy, sites.cluster_xy)
     graph = attach_points(net, np.vstack(point_sets), max_snap_m=max_snap_m)
     bounds = np.cumsum([0, *(len(xy) for xy in point_sets)])
@@ -1010,7 +1016,7 @@ def _per_village_table(
             "ftth_extra_cable_to_olt_m": _mm(_finite(extra_to_olt_m)),
             "ftth_snap_m": _mm(routing.centres.snap_m),
             "ftth_offnetwork": routing.centres.offnetwork,
-            "ftth_method": routing.method,
+            "ftth_method": str(routing.method),
         },
         index=village_index,
     )
@@ -1084,78 +1090,69 @@ def _unreached_villages(
 
 def _straight_line_note(
     straight_line_factor: float, drop_reach_m: float, gpon_reach_m: float
-) -> str:
+) -> Message:
     """The method note without a road network."""
-    return (
-        "FTTH reach: no road network, so every route is the straight-line distance x "
-        f"{straight_line_factor:g}; households are passed by a splitter with a free port "
-        f"within {drop_reach_m:g} m whose route to its OLT is within {gpon_reach_m:g} m "
-        "(flagged in ftth_method)")
+    return Message("ftth.note_straight", factor=straight_line_factor, drop=drop_reach_m,
+                   gpon=gpon_reach_m)
 
 
-def _road_network_note(net: RoadNetwork, cfg: FtthConfig) -> str:
+def _road_network_note(net: RoadNetwork, cfg: FtthConfig) -> Message:
     """The method note along the road network."""
-    return (
-        f"FTTH reach along the road network ({net.length_km:,.0f} km of road, "
-        f"{net.n_edges:,} edges): splitters, OLTs, village centres and household clusters "
-        f"are snapped to the nearest road within {cfg.max_snap_m:g} m (the snap leg "
-        f"counts in every distance); a household is passed when a splitter with a free "
-        f"port is within {cfg.drop_reach_m:g} m along the roads and that splitter's route "
-        f"to its OLT is within {cfg.gpon_reach_m:g} m (GPON); ports are counted down "
-        "nearest pair first; shortest paths by multi-source Dijkstra with cut-offs")
+    return Message("ftth.note_roads", km=net.length_km, edges=net.n_edges,
+                   snap=cfg.max_snap_m, drop=cfg.drop_reach_m, gpon=cfg.gpon_reach_m)
 
 
 def _offnetwork_note(
     routing: _Routing, cluster_households: np.ndarray, max_snap_m: float
-) -> str | None:
+) -> Message | None:
     """How many points (and households) are off the road network; ``None`` when none is
     (always without a road network)."""
-    n_off = {"splitter(s)": int(routing.splitters.offnetwork.sum()),
-             "OLT(s)": int(routing.olts.offnetwork.sum()),
-             "village centre(s)": int(routing.centres.offnetwork.sum()),
-             "household cluster(s)": int(routing.clusters.offnetwork.sum())}
+    n_off = {"ftth.n_splitters": int(routing.splitters.offnetwork.sum()),
+             "ftth.n_olts": int(routing.olts.offnetwork.sum()),
+             "ftth.n_centres": int(routing.centres.offnetwork.sum()),
+             "ftth.n_clusters": int(routing.clusters.offnetwork.sum())}
     if not any(n_off.values()):
         return None
     off_households = int(cluster_households[routing.clusters.offnetwork].sum())
-    return (f"off the road network (farther than {max_snap_m:g} m from any road, "
-            "unreachable by road, not snapped across): "
-            + ", ".join(f"{n} {k}" for k, n in n_off.items() if n)
-            + f" ({off_households:,} households); see ftth_offnetwork")
+    return Message("ftth.offnetwork", snap=max_snap_m,
+                   counts=[Message(k, n=n) for k, n in n_off.items() if n],
+                   households=off_households)
 
 
-def _counts(codes: np.ndarray | pd.Series, detail: dict[str, str] | None = None) -> str:
-    """``"n code, n code (detail)"`` of the non-empty codes, in the order of
-    :data:`REASONS`."""
+def _counts(codes: np.ndarray | pd.Series,
+            detail: dict[str, Message] | None = None) -> list[Param]:
+    """``n code``, ``n code (detail)`` of the non-empty codes, in the order of
+    :data:`REASONS` (messages: the code is the English text)."""
     n = pd.Series(np.asarray(codes, dtype=object)).value_counts()
     more = detail or {}
-    return ", ".join(f"{int(n[c])} {c}{more.get(c, '')}" for c in REASONS if c in n.index)
+    return [Message("ftth.reason_count", n=int(n[c]), reason=Message(f"ftth_reason.{c}"),
+                    detail=more.get(c))
+            for c in REASONS if c in n.index]
 
 
-def _unusable_note(reason: np.ndarray, gpon_reach_m: float) -> str | None:
+def _unusable_note(reason: np.ndarray, gpon_reach_m: float) -> Message | None:
     """How many splitters are unusable, by reason; ``None`` when all are usable."""
     n_unusable = int((reason != "").sum())
     if not n_unusable:
         return None
-    detail = {OLT_OUT_OF_REACH: f" (route > {gpon_reach_m:g} m)"}
-    return (f"{n_unusable} of {len(reason)} splitter(s) unusable: {_counts(reason, detail)}; "
-            "see ftth_splitters.csv")
+    detail = {OLT_OUT_OF_REACH: Message("ftth.route_over", m=gpon_reach_m)}
+    return Message("ftth.unusable", n=n_unusable, total=len(reason),
+                   counts=_counts(reason, detail))
 
 
-def _reason_note(per_village: pd.DataFrame) -> str | None:
+def _reason_note(per_village: pd.DataFrame) -> Message | None:
     """How many villages are not FTTH-covered, by reason; ``None`` when all are."""
     reason = per_village["ftth_reason"].to_numpy()
     n_miss = int((reason != "").sum())
     if not n_miss:
         return None
-    return (f"{n_miss} of {len(reason)} village(s) not FTTH-covered: {_counts(reason)}; "
-            "see ftth_reason (a splitter whose ports all went to other villages' "
-            "households passes no village centre)")
+    return Message("ftth.not_covered", n=n_miss, total=len(reason), counts=_counts(reason))
 
 
 def _notes(
     sites: _Sites, routing: _Routing, splitter_reason: np.ndarray,
     per_village: pd.DataFrame, cfg: FtthConfig,
-) -> tuple[str, ...]:
+) -> tuple[Message, ...]:
     """The report notes, in order: method and parameters, points off the road network,
     unusable splitters, villages not covered by reason."""
     method_note = (

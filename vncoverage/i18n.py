@@ -5,22 +5,37 @@ Every user-visible label goes through :func:`tr` (messages), :func:`verdict_labe
 (per-village verdicts), :func:`ftth_reason_label` (why a village has no FTTH or a splitter
 is not usable: the codes of :mod:`vncoverage.fibre`) or :func:`column_label` (table headers
 of the CSV / Excel exports).
-Values that come from input files (names, ids) are never translated, only escaped where
-they are rendered.
+
+The notes of a run (what the loader and the stages did that the planner should know: a
+repaired polygon, a decimal comma, a straight-line FTTH estimate ...) are :class:`Message`
+objects, made where the note is made: a ``str`` whose text is the English sentence (so
+that logs, ``in`` tests and ``"; ".join(notes)`` keep working) and that also carries the
+key of its sentence in the note table, its parameters and the input file it is about;
+``Message.render(lang)`` writes it in either language. The sentences live in the table
+below (``_NOTES``), both languages side by side.
+
+Values that come from input files (names, ids), file names, column names and EPSG codes are
+never translated, only escaped where they are rendered.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import string
-from typing import Any, Final
+from collections.abc import Mapping, Sequence
+from typing import Any, Final, TypeAlias
 
 __all__ = [
     "DEFAULT_LANG",
     "LANGS",
+    "Message",
+    "Param",
     "check_lang",
     "column_label",
     "ftth_reason_label",
+    "localise",
+    "match_how",
     "number",
     "tr",
     "verdict_label",
@@ -104,6 +119,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "pop_fibre_distance": ("Bộ chia quang gần nhất", "Nearest splitter"),
     "pop_fibre_extra": ("cần kéo thêm {km:.1f} km cáp", "{km:.1f} km of extra cable needed"),
     "pop_ftth_why": ("Lý do chưa có cáp quang", "Why no FTTH"),
+    "pop_ftth_method": ("Khoảng cách cáp quang đo {method}", "FTTH distances: {method}"),
     "pop_ftth_why_splitter": ("bộ chia {id}", "splitter {id}"),
     "pop_remote": ("Vùng sâu, xa", "Remote"),
     "pop_town": ("cách thị trấn huyện {km:.1f} km", "{km:.1f} km from the district town"),
@@ -231,6 +247,30 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "prov_timings": ("Thời gian các bước (giây): {timings}.", "Stage timings (s): {timings}."),
     "prov_version": ("Phiên bản", "Version"),
     "prov_generated": ("Ngày lập", "Generated"),
+    # --- vncoverage validate
+    "val_summary": ("{villages} thôn; {cells} cell trên {towers} trạm; DEM {width}x{height} "
+                    "điểm ảnh, mỗi điểm {pixel:g} m",
+                    "villages: {villages}; cells: {cells} on {towers} towers; DEM "
+                    "{width}x{height} at {pixel:g} m"),
+    "val_boundaries": ("ranh giới thôn (và huyện, xã)", "village boundaries (and districts, "
+                       "communes)"),
+    "val_settlements": ("cụm hộ dân", "household clusters"),
+    "val_cells": ("danh sách cell", "cell list"),
+    "val_ftth_nodes": ("nút cáp quang FTTH (OLT, bộ chia)", "FTTH nodes (OLTs, splitters)"),
+    "val_roads": ("mạng lưới đường", "road network"),
+    "val_dem": ("mô hình số độ cao (DEM)", "elevation model (DEM)"),
+    "val_targets": ("chỉ tiêu kế hoạch", "plan targets"),
+    "val_admin_names": ("bảng ghép tên huyện, xã", "district and commune name pairs"),
+    "val_file": ("tệp: {path}", "file: {path}"),
+    "val_not_given": ("không khai báo trong [inputs]", "not given in [inputs]"),
+    "val_read_as": ("đọc dạng: {how}", "read as: {how}"),
+    "val_dropped": ("đã loại {n} dòng (liệt kê trong dropped_rows.csv khi chạy): {rows}",
+                    "dropped {n} row(s) (listed in dropped_rows.csv by a run): {rows}"),
+    "val_dropped_row": ("{id} (dòng {row})", "{id} (row {row})"),
+    "val_nothing": ("không có gì cần lưu ý", "nothing to note"),
+    "val_general": ("Ghi chú chung (không thuộc riêng tệp nào)",
+                    "Notes about no file in particular"),
+    "val_ok": ("inputs OK: mọi dữ liệu vào đều đọc được", "inputs OK"),
 }
 
 #: Why a village has no FTTH (``ftth_reason``) or a splitter is not usable
@@ -445,3 +485,502 @@ def column_label(column: str, lang: str) -> str:
             op = column.removeprefix(prefix)
             return _pick(pair, lang).format(op=_OPERATOR_NAMES.get(op, op))
     return column
+
+
+# --------------------------------------------------------------------------------------
+# notes: messages made where they are made, rendered in either language
+
+#: A parameter of a :class:`Message`: text (kept as written: names, ids, file and column
+#: names), a number (written the way the language writes it), a nested message, a list of
+#: them, or None (rendered as nothing).
+Param: TypeAlias = "str | int | float | Message | list[Param] | None"
+
+
+class Message(str):
+    """A note for the planner, renderable in every language of :data:`LANGS`.
+
+    The ``str`` value is the English rendering, so a message goes wherever a note went
+    (logs, ``"..." in note``, ``"; ".join(notes)``). The sentence is the note table's entry
+    ``key``; ``params`` fill its placeholders; ``source`` is the input file the note is
+    about (as the configuration names it), None for a note about no file in particular.
+
+    Placeholders follow :meth:`str.format`. A number is formatted with its format spec and
+    then written the way the language writes it (``{n:,}`` gives ``1,234`` in English and
+    ``1.234`` in Vietnamese, as :func:`number` does; ``{x:.1f}`` gives ``2.5`` / ``2,5``).
+    A list is joined with its format spec as the separator (``{ids}``: ``", "``;
+    ``{pairs:; }``: ``"; "``; ``{names: or }``). Text is never rewritten. Each language's
+    sentence has the same placeholders, its own format specs (a count kept ungrouped in
+    English where a table already holds that text, e.g. a KPI's ``detail`` in kpi.csv).
+
+    Parameters
+    ----------
+    key
+        The sentence's key in the note table.
+    source
+        The input file the note is about, or None.
+    **params
+        The values of the placeholders (numpy numbers, paths and tuples are stored as
+        Python numbers, text and lists).
+
+    Raises
+    ------
+    KeyError
+        If ``key`` is not in the note table, or a placeholder has no value.
+    """
+
+    key: str
+    params: dict[str, Param]
+    source: str | None
+
+    def __new__(cls, key: str, /, *, source: str | os.PathLike[str] | None = None,
+                **params: object) -> Message:
+        clean = {name: _param(value) for name, value in params.items()}
+        self = super().__new__(cls, _render(key, "en", clean))
+        self.key = key
+        self.params = clean
+        self.source = None if source is None else os.fspath(source)
+        return self
+
+    def render(self, lang: str) -> str:
+        """The message in ``lang`` (``"vi"`` or ``"en"``)."""
+        return _render(self.key, check_lang(lang), self.params)
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"key", "params", "source"}``, JSON-serialisable (nested messages as such
+        dictionaries); :meth:`from_json` reads it back."""
+        return {"key": self.key, "params": {k: _param_json(v) for k, v in self.params.items()},
+                "source": self.source}
+
+    @classmethod
+    def from_json(cls, data: object) -> Message:
+        """The message :meth:`to_json` wrote.
+
+        Raises
+        ------
+        ValueError
+            If ``data`` is not such a dictionary (e.g. a plain English note kept by an
+            older version) or names a key the note table does not have.
+        """
+        if not isinstance(data, Mapping) or not isinstance(data.get("key"), str) \
+                or not isinstance(data.get("params"), Mapping):
+            raise ValueError(f"not a serialised message: {data!r:.80}")
+        source = data.get("source")
+        if source is not None and not isinstance(source, str):
+            raise ValueError(f"not a serialised message: {data!r:.80}")
+        try:
+            return cls(data["key"], source=source,
+                       **{str(k): _param_from_json(v) for k, v in data["params"].items()})
+        except KeyError as exc:
+            raise ValueError(f"unknown message or parameter {exc}") from None
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return (_message_from_json, (self.to_json(),))
+
+
+def _message_from_json(data: object) -> Message:
+    """Unpickle a :class:`Message` (module level, for :mod:`pickle`)."""
+    return Message.from_json(data)
+
+
+def localise(text: str, lang: str) -> str:
+    """A note (or any text) in ``lang``: a :class:`Message` rendered, other text as it is."""
+    return text.render(lang) if isinstance(text, Message) else text
+
+
+def _param(value: object) -> Param:
+    """``value`` as a stored parameter: numpy scalars as Python numbers, paths as text,
+    tuples and arrays as lists."""
+    if value is None or isinstance(value, Message):
+        return value
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float):
+        return value if type(value) in (int, float) else (int(value) if isinstance(value, int)
+                                                          else float(value))
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    item = getattr(value, "item", None)
+    if callable(item) and getattr(value, "ndim", None) == 0:  # a numpy scalar
+        return _param(item())
+    if isinstance(value, Sequence) or hasattr(value, "__array__"):
+        return [_param(v) for v in value]  # type: ignore[attr-defined]
+    raise TypeError(f"a message parameter must be text, a number, a message or a list, "
+                    f"not {type(value).__name__}")
+
+
+def _param_json(value: Param) -> Any:
+    if isinstance(value, Message):
+        return value.to_json()
+    if isinstance(value, list):
+        return [_param_json(v) for v in value]
+    return value
+
+
+def _param_from_json(value: object) -> Param:
+    if isinstance(value, Mapping):
+        return Message.from_json(value)
+    if isinstance(value, list):
+        return [_param_from_json(v) for v in value]
+    if value is None or isinstance(value, str | int | float):
+        return value
+    raise ValueError(f"not a message parameter: {value!r:.80}")
+
+
+def _render_value(value: Param, spec: str, lang: str) -> str:
+    """One placeholder's value in ``lang`` (see :class:`Message`)."""
+    if value is None:
+        return ""
+    if isinstance(value, Message):
+        return value.render(lang)
+    if isinstance(value, list):
+        return (spec or ", ").join(_render_value(v, "", lang) for v in value)
+    field = format(value, spec)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if lang == "vi":
+            field = field.translate(_VI_DIGITS)
+        field = field.replace("-", "−")
+    return field
+
+
+def _render(key: str, lang: str, params: Mapping[str, Param]) -> str:
+    text = _pick(_NOTES[key], lang)
+    out = []
+    for lit, name, spec in _parsed(text):
+        out.append(lit)
+        if name is not None:
+            out.append(_render_value(params[name], spec, lang))
+    return "".join(out)
+
+
+# The note table: key -> (vi, en). The English is the note's ``str`` value, so it stays as
+# the tests and logs know it; placeholders as described in :class:`Message`.
+_NOTES: dict[str, tuple[str, str]] = {
+    # --- lists and labels shared by several notes
+    "list.more": (" ... (còn {n:,})", " ... ({n:,} more)"),
+    "file.layer": ("{path} (lớp '{layer}')", "{path} (layer '{layer}')"),
+    "level.district": ("huyện", "district"),
+    "level.commune_2025": ("xã (từ 1/7/2025)", "commune_2025"),
+    "levels.district": ("huyện", "districts"),
+    "levels.commune_2025": ("xã (từ 1/7/2025)", "commune_2025s"),
+    "scheme.2025": (", tên từ 1/7/2025", ", 2025 name"),
+    "scheme.pre_2025": (", tên trước 1/7/2025", ", pre-2025 name"),
+    # how a name was matched (vncoverage.names: PAIR_STAGES, match_names, unify_names)
+    "how.exact": ("trùng khớp", "exact"),
+    "how.cleaned": ("chuẩn hoá ký tự", "cleaned"),
+    "how.normalised": ("khác chữ hoa hoặc vị trí dấu thanh", "normalised"),
+    "how.prefix": ("khác tiền tố hành chính", "prefix"),
+    "how.missing_marks": ("thiếu dấu", "missing marks"),
+    "how.prefix_missing_marks": ("khác tiền tố hành chính, thiếu dấu",
+                                 "prefix, missing marks"),
+    "how.wrong_mark": ("sai một dấu", "wrong mark"),
+    "how.prefix_wrong_mark": ("khác tiền tố hành chính, sai một dấu", "prefix, wrong mark"),
+    "how.letters": ("chỉ khớp chữ cái, bỏ qua mọi dấu", "letters"),
+    "how.alias": ("tên khác đã khai báo", "alias"),
+    "how.admin_names": ("theo bảng admin_names", "admin_names"),
+    # --- how a table was read (fileio._tables.ParsedTable)
+    "table.parts": ("{parts}", "{parts}"),
+    "encoding.utf-8": ("UTF-8", "UTF-8"),
+    "encoding.utf-8-sig": ("UTF-8 có BOM", "UTF-8 with BOM"),
+    "encoding.utf-16": ("UTF-16 (có BOM)", "UTF-16 (BOM)"),
+    "encoding.utf-16-le": ("UTF-16 LE không BOM", "UTF-16 LE without BOM"),
+    "encoding.utf-16-be": ("UTF-16 BE không BOM", "UTF-16 BE without BOM"),
+    "encoding.utf-32": ("UTF-32 (có BOM)", "UTF-32 (BOM)"),
+    "encoding.cp1258": ("Windows-1258 (tiếng Việt)", "Windows-1258 (Vietnamese)"),
+    "encoding.cp1252": ("Windows-1252 (Tây Âu)", "Windows-1252 (Western European)"),
+    "table.separated": ("phân cách bằng '{sep}'", "'{sep}'-separated"),
+    "table.tab_separated": ("phân cách bằng tab", "tab-separated"),
+    "table.sheet": ("trang tính '{sheet}'", "sheet '{sheet}'"),
+    "table.header_rows": ("tiêu đề trên dòng {first}-{last}", "header on rows {first}-{last}"),
+    "table.header_row": ("tiêu đề ở dòng {row}", "header on row {row}"),
+    "table.read_as": ("{file}: đọc dạng {parts:; }", "{file}: read as {parts:; }"),
+    "table.two_row_header": ("tiêu đề trên hai dòng, tên cột lấy từ dòng dưới: {groups}",
+                             "header over two rows, columns named from the lower row: "
+                             "{groups}"),
+    "table.group_over": ("'{group}' phía trên {columns}", "'{group}' over {columns}"),
+    "table.total_rows": ("đã bỏ dòng tổng cộng (không phải dữ liệu): {rows}",
+                         "dropped total row(s), not data: {rows}"),
+    "table.total_row": ("dòng {row} ('{label}')", "row {row} ('{label}')"),
+    "table.columns_mapped": ("tên cột được nhận ra: {pairs}", "columns mapped: {pairs}"),
+    "table.columns_ignored": ("cột bỏ qua: {columns}", "columns ignored: {columns}"),
+    "table.column_ignored": ("'{column}' ({reason})", "'{column}' ({reason})"),
+    "table.gives": ("đã lấy {canonical} từ cột {column}", "{column} gives {canonical}"),
+    "table.decimal_commas": ("dấu phẩy thập phân trong {columns}",
+                             "decimal commas in {columns}"),
+    "table.digit_grouping": ("dấu phân cách hàng nghìn trong {columns}",
+                             "digit grouping in {columns}"),
+    "table.dms": ("độ-phút-giây trong {columns}", "degrees-minutes-seconds in {columns}"),
+    # --- rows, names, dates and coordinates of the tables (fileio._columns, inventories,
+    # targets, _coordinates)
+    "rows.repeated": ("{file}: đã bỏ {n:,} dòng lặp lại y hệt một dòng phía trên (dòng "
+                      "{rows}{more})",
+                      "{file}: dropped {n:,} row(s) repeating an earlier row exactly (rows "
+                      "{rows}{more})"),
+    "owner.not_operator": (
+        "{file}: {column} '{value}' không phải là nhà mạng: các trạm của nó được tính là "
+        "của một công ty hạ tầng (trung lập); nếu đó là {operator}, hãy sửa lại",
+        "{file}: {column} '{value}' is not an operator: its towers count as a tower "
+        "company's (neutral); if it is {operator}, correct it"),
+    "names.read_as": ("{file}: tên được đọc là: {pairs}", "{file}: names read as: {pairs}"),
+    "names.pair": ("'{written}' -> {read}", "'{written}' -> {read}"),
+    "tech.bands": ("{technology}, {bands: hoặc }", "{technology}, {bands: or }"),
+    "names.matched": ("{file}: tên được đối chiếu gần đúng: {lines:; }",
+                      "{file}: names matched tolerantly: {lines:; }"),
+    "names.match": ("{column} '{value}' được đọc là '{match}' ({how}{scheme})",
+                    "{column} '{value}' read as '{match}' ({how}{scheme})"),
+    "dates.day_first": ("{file}: {n:,} ngày ở cột {column} được đọc theo thứ tự ngày trước "
+                        "(DD/MM/YYYY){ambiguous}",
+                        "{file}: {n:,} {column} date(s) read day first (DD/MM/YYYY)"
+                        "{ambiguous}"),
+    "dates.ambiguous": (", trong đó {n:,} ngày có thể đọc theo cả hai thứ tự (ngày và tháng "
+                        "đều không quá 12, {example}; ngày trước là thứ tự của Việt Nam: "
+                        "hãy viết YYYY-MM-DD cho chắc chắn)",
+                        ", {n:,} of them ambiguous (day and month both 12 or less, "
+                        "{example}; day first is the Vietnamese order: write YYYY-MM-DD to "
+                        "be sure)"),
+    "dates.serial": ("{file}: {n:,} giá trị ở cột {column} được đọc là ngày dạng số của "
+                     "Excel (số ngày theo hệ ngày 1900 của Excel, {example})",
+                     "{file}: {n:,} {column} value(s) read as Excel serial dates (days in "
+                     "Excel's 1900 date system, {example})"),
+    "dates.partial": ("{file}: {n:,} giá trị ở cột {column} chỉ ghi năm hoặc tháng, được "
+                      "đọc là ngày đầu tiên ({example})",
+                      "{file}: {n:,} {column} value(s) give only a year or a month, read as "
+                      "its first day ({example})"),
+    "coords.xy_swapped": ("{file}: x/y của {n:,} dòng được đọc là X = toạ độ bắc, Y = toạ "
+                          "độ đông (quy ước trắc địa của Việt Nam)",
+                          "{file}: x/y of {n:,} row(s) read as X = northing, Y = easting "
+                          "(Vietnamese survey convention)"),
+    "coords.reprojected": ("{file}: {n:,} dòng theo {crs} được chuyển sang WGS 84",
+                           "{file}: {n:,} row(s) in {crs} reprojected to WGS 84"),
+    # --- village layer (fileio.vectors)
+    "villages.spellings_unified": ("{label}: thống nhất cách viết: {changes:; }",
+                                   "{label}: spellings unified: {changes:; }"),
+    "villages.spelling": ("{column} '{value}' ({n:,} thôn) được đọc là '{target}' ({how})",
+                          "{column} '{value}' ({n:,} village(s)) read as '{target}' ({how})"),
+    "villages.names_ambiguous": ("{label}: giữ nguyên tên như đã viết (có thể là nhiều đơn "
+                                 "vị): {items:; }",
+                                 "{label}: names left as written (they could be several "
+                                 "units): {items:; }"),
+    "villages.could_be": ("{column} '{value}' có thể là {candidates: hoặc }",
+                          "{column} '{value}' could be {candidates: or }"),
+    "villages.overlaps_unchecked": ("{label}: chưa kiểm tra được chồng lấn giữa các thôn "
+                                    "({error})",
+                                    "{label}: overlaps between villages not checked "
+                                    "({error})"),
+    "villages.overlap": ("{label}: {n:,} cặp thôn chồng lấn nhau (phần chung được tính cho "
+                         "cả hai thôn): {pairs}{more}",
+                         "{label}: {n:,} pair(s) of villages overlap (area counted in "
+                         "both): {pairs}{more}"),
+    "villages.overlap_pair": ("{a}/{b} ({ha:.1f} ha)", "{a}/{b} ({ha:.1f} ha)"),
+    "villages.holes": ("{label}: {n:,} khoảng trống trong xã không thuộc thôn nào: "
+                       "{holes}{more}",
+                       "{label}: {n:,} hole(s) inside a commune that no village covers: "
+                       "{holes}{more}"),
+    "villages.hole": ("{commune} ({district}) {ha:.1f} ha", "{commune} ({district}) {ha:.1f} ha"),
+    "villages.repaired": ("đã sửa {n:,} đa giác thôn không hợp lệ bằng make_valid: "
+                          "{ids}{more}",
+                          "repaired {n:,} invalid village polygon(s) with make_valid: "
+                          "{ids}{more}"),
+    "villages.no_centres": ("không có lớp trung tâm thôn: trung tâm thôn là một điểm đại "
+                            "diện bên trong mỗi đa giác, không phải nhà văn hoá",
+                            "no village centre layer: the village centre is a representative "
+                            "point inside each polygon, not the cultural house"),
+    "villages.centres_missing": ("{n:,} thôn không có điểm trung tâm: dùng một điểm đại diện "
+                                 "bên trong đa giác",
+                                 "{n:,} village(s) without a centre point: using a "
+                                 "representative point inside the polygon"),
+    "inputs.no_settlements": ("không có tệp cụm hộ dân: tỷ lệ dân số được tính theo diện "
+                              "tích", "no household clusters: population shares are "
+                              "area-weighted"),
+    # --- district and 2025-commune layers (fileio.admin)
+    "admin.repeated_pairs": ("{file}: dòng {rows} lặp lại một cặp đã có (bỏ qua)",
+                             "{file}: row(s) {rows} repeat an earlier pair (ignored)"),
+    "admin.paired_against_geometry": ("{table}, dòng {row}: '{layer_name}' được ghép với "
+                                      "{level} '{unit}' {detail}",
+                                      "{table}, row {row}: '{layer_name}' paired with the "
+                                      "{level} '{unit}' {detail}"),
+    "admin.although": ("dù {holds} nằm trong {shown}", "although {holds} lie in {shown}"),
+    "admin.holds": ("{k:,}/{n:,} thôn của đơn vị này", "{k:,} of its {n:,} villages"),
+    "admin.feature": ("đối tượng {n} (không có tên)", "feature {n} (no name)"),
+    "admin.geometry_decides": ("tên này cũng có thể là {rivals}; vị trí quyết định: đa giác "
+                               "chứa {holds}",
+                               "the name could also be {rivals}; the geometry decides: it "
+                               "holds {holds}"),
+    "admin.fuzzy_pairs": ("{label}: {n:,} tên {level} được ghép với cách viết của lớp thôn "
+                          "(tên trong lớp -> tên theo thôn (cách ghép)): {lines:; }",
+                          "{label}: {n:,} {level} name(s) paired with the villages' spelling "
+                          "(layer name -> villages' name (how)): {lines:; }"),
+    "admin.pair": ("'{layer_name}' -> '{unit}' ({how})", "'{layer_name}' -> '{unit}' ({how})"),
+    "admin.pair_detail": ("'{layer_name}' -> '{unit}' ({how}; {detail})",
+                          "'{layer_name}' -> '{unit}' ({how}; {detail})"),
+    "admin.dropped": ("{label}: đã bỏ {n:,} đa giác của {levels} khác: {parts:; }",
+                      "{label}: dropped {n:,} polygon(s) of other {levels}: {parts:; }"),
+    "admin.dropped_plain": ("{n:,} đa giác không chứa thôn nào và không khớp tên nào của lớp "
+                            "thôn: {items}{more}",
+                            "{n:,} holding no village and matching no villages' name: "
+                            "{items}{more}"),
+    "admin.dropped_other": ("{n:,} đa giác không được ghép với đơn vị nào: {items}{more}",
+                            "{n:,} paired with no unit: {items}{more}"),
+    "admin.dropped_item": ("{shown} ({bits})", "{shown} ({bits})"),
+    "admin.holds_villages": ("chứa {k:,} thôn của '{unit}'", "holds {k:,} village(s) of "
+                             "'{unit}'"),
+    "admin.named_like": ("có tên giống {units: hoặc }", "named like {units: or }"),
+    # --- study area and DEM (fileio.extents)
+    "extents.cells_dropped": ("{file}: đã loại {n:,} cell trên {sites:,} trạm nằm ngoài vùng "
+                              "nghiên cứu (cách mọi thôn xa hơn bán kính tính toán của "
+                              "chúng); danh sách trong dropped_rows.csv",
+                              "{file}: {n:,} cell(s) on {sites:,} site(s) outside the study "
+                              "area (farther from every village than their computation "
+                              "radius) dropped; listed in dropped_rows.csv"),
+    "extents.nodes_dropped": ("{file}: đã loại {n:,} nút FTTH nằm ngoài vùng nghiên cứu "
+                              "(cách mọi thôn xa hơn tầm GPON); danh sách trong "
+                              "dropped_rows.csv",
+                              "{file}: {n:,} FTTH node(s) outside the study area (farther "
+                              "from every village than the GPON reach) dropped; listed in "
+                              "dropped_rows.csv"),
+    "dem.beyond_edge": ("{n:,} trạm có bán kính tính toán vượt ra ngoài mép DEM: vùng phủ "
+                        "chỉ được tính bên trong DEM (mọi thôn đều nằm trong DEM): "
+                        "{sites}{more}",
+                        "{n:,} site(s) reach beyond the DEM edge within their computation "
+                        "radius: coverage is computed inside the DEM only (every village is "
+                        "inside): {sites}{more}"),
+    "dem.holes": ("DEM có {n:,} điểm ảnh không có dữ liệu (nodata, {km2:.2f} km²) trong vùng "
+                  "các thôn: các điểm ảnh phía sau chúng là 'không xác định', không bao giờ "
+                  "được coi là mực nước biển{centres}",
+                  "the DEM has {n:,} nodata pixel(s) ({km2:.2f} km²) in the village area: "
+                  "pixels behind them are 'unknown', never sea level{centres}"),
+    "dem.holes_centres": ("; các thôn có nodata tại trung tâm: {ids}{more}",
+                          "; villages with nodata at their centre: {ids}{more}"),
+    # --- coverage, roads, FTTH, remote gaps, towers, KPIs, the run
+    "coverage.domain": ("{n:,} cell nằm ngoài miền hợp lệ của mô hình '{model}' (tần số "
+                        "hoặc độ cao anten)",
+                        "{n:,} cell(s) outside the validity domain of model '{model}' "
+                        "(frequency or antenna height)"),
+    "coverage.warning": ("cảnh báo khi tính vùng phủ: {text}", "{text}"),
+    "roads.noded_none": ("các tuyến đường được nối trong phạm vi {tol:g} m: không có đầu "
+                         "tuyến nào cần nối (không có điểm cụt nào nằm trên, hoặc cách trong "
+                         "vòng {tol:g} m, một tuyến mà nó chưa gặp)",
+                         "road lines noded within {tol:g} m: no line end needed joining (no "
+                         "dead end lies on, or within {tol:g} m of, a line it does not "
+                         "already meet)"),
+    "roads.noded": ("các tuyến đường được nối trong phạm vi {tol:g} m: {ends:,} đầu tuyến "
+                    "nằm trên một tuyến khác, hoặc dừng ngay trước nó, mà không có đỉnh chung "
+                    "đã được nối vào tuyến đó tại {junctions:,} nút giao mới (khoảng hở lớn "
+                    "nhất {gap:.1f} m); các tuyến chỉ cắt ngang nhau (cầu) không được nối",
+                    "road lines noded within {tol:g} m: {ends:,} line end(s) lying on "
+                    "another line, or short of it, without a shared vertex were joined to "
+                    "it at {junctions:,} new junction(s) (largest gap {gap:.1f} m); lines "
+                    "that merely cross (bridges) are not joined"),
+    "ftth.method_straight": ("theo đường chim bay × {factor:g} (không có mạng lưới đường)",
+                             "straight line x {factor:g} (no road network)"),
+    "ftth.method_roads": ("theo mạng lưới đường (bám đường ≤ {snap:g} m)",
+                          "along the road network (snap <= {snap:g} m)"),
+    "ftth.note_straight": (
+        "Tầm phủ FTTH: không có mạng lưới đường nên mọi tuyến cáp là khoảng cách đường chim "
+        "bay × {factor:g}; một hộ được phục vụ khi có bộ chia còn cổng trống trong vòng "
+        "{drop:g} m và tuyến từ bộ chia đó tới OLT của nó không quá {gpon:g} m (được đánh "
+        "dấu trong cột ftth_method)",
+        "FTTH reach: no road network, so every route is the straight-line distance x "
+        "{factor:g}; households are passed by a splitter with a free port within {drop:g} m "
+        "whose route to its OLT is within {gpon:g} m (flagged in ftth_method)"),
+    "ftth.note_roads": (
+        "Tầm phủ FTTH theo mạng lưới đường ({km:,.0f} km đường, {edges:,} cạnh): bộ chia, "
+        "OLT, trung tâm thôn và cụm hộ dân được gắn vào đường gần nhất trong vòng {snap:g} m "
+        "(đoạn gắn được tính vào mọi khoảng cách); một hộ được phục vụ khi có bộ chia còn "
+        "cổng trống trong vòng {drop:g} m theo đường và tuyến từ bộ chia đó tới OLT không "
+        "quá {gpon:g} m (GPON); cổng được trừ dần theo cặp gần nhất trước; đường ngắn nhất "
+        "tính bằng thuật toán Dijkstra nhiều nguồn có ngưỡng cắt",
+        "FTTH reach along the road network ({km:,.0f} km of road, {edges:,} edges): "
+        "splitters, OLTs, village centres and household clusters are snapped to the nearest "
+        "road within {snap:g} m (the snap leg counts in every distance); a household is "
+        "passed when a splitter with a free port is within {drop:g} m along the roads and "
+        "that splitter's route to its OLT is within {gpon:g} m (GPON); ports are counted "
+        "down nearest pair first; shortest paths by multi-source Dijkstra with cut-offs"),
+    "ftth.offnetwork": ("ngoài mạng lưới đường (cách mọi tuyến đường hơn {snap:g} m, không "
+                        "tới được bằng đường, không gắn vượt qua): {counts} ({households:,} "
+                        "hộ); xem cột ftth_offnetwork",
+                        "off the road network (farther than {snap:g} m from any road, "
+                        "unreachable by road, not snapped across): {counts} "
+                        "({households:,} households); see ftth_offnetwork"),
+    "ftth.n_splitters": ("{n:,} bộ chia", "{n:,} splitter(s)"),
+    "ftth.n_olts": ("{n:,} OLT", "{n:,} OLT(s)"),
+    "ftth.n_centres": ("{n:,} trung tâm thôn", "{n:,} village centre(s)"),
+    "ftth.n_clusters": ("{n:,} cụm hộ dân", "{n:,} household cluster(s)"),
+    "ftth.unusable": ("{n:,} trong {total:,} bộ chia không dùng được: {counts}; xem "
+                      "ftth_splitters.csv",
+                      "{n:,} of {total:,} splitter(s) unusable: {counts}; see "
+                      "ftth_splitters.csv"),
+    "ftth.reason_count": ("{n:,} {reason}{detail}", "{n:,} {reason}{detail}"),
+    "ftth.route_over": (" (tuyến > {m:g} m)", " (route > {m:g} m)"),
+    "ftth.not_covered": ("{n:,} trong {total:,} thôn chưa có cáp quang FTTH: {counts}; xem "
+                         "cột ftth_reason (bộ chia đã dành hết cổng cho hộ của thôn khác thì "
+                         "không phục vụ trung tâm thôn nào)",
+                         "{n:,} of {total:,} village(s) not FTTH-covered: {counts}; see "
+                         "ftth_reason (a splitter whose ports all went to other villages' "
+                         "households passes no village centre)"),
+    "run.unknown_pixels": ("{n:,} thôn có điểm ảnh không xác định được vùng phủ (DEM thiếu "
+                           "dữ liệu trên đường truyền); xem cột unknown_share",
+                           "{n:,} village(s) have pixels of unknown coverage (DEM nodata "
+                           "along the path); see unknown_share"),
+    "run.fibre_roads": ("đoạn đường sẵn sàng cho cáp quang (trong vòng {drop:g} m theo đường "
+                        "tới một bộ chia dùng được): {km:,.0f} km",
+                        "fibre-ready roads (within {drop:g} m of a usable splitter along the "
+                        "roads): {km:,.0f} km"),
+    "run.no_ftth": ("không có tệp nút FTTH: chỉ tiêu FTTH không được tính",
+                    "no FTTH node file: the FTTH KPI is not computed"),
+    "remote.no_towns": ("thôn vùng sâu, xa: không có vị trí thị trấn huyện (lớp huyện với "
+                        "town_lon/town_lat); tiêu chí khoảng cách tới thị trấn không được áp "
+                        "dụng",
+                        "remote gaps: no district town positions (districts layer with "
+                        "town_lon/town_lat); the distance-to-town criterion is not applied"),
+    "remote.no_roads": ("thôn vùng sâu, xa: không có mạng lưới đường; tiêu chí khoảng cách "
+                        "tới đường không được áp dụng",
+                        "remote gaps: no road network; the distance-to-road criterion is not "
+                        "applied"),
+    "towers.same_tower": (
+        "các trạm cách nhau không quá {m:g} m được tính là một cột trong chỉ tiêu BTS dùng "
+        "chung (mỗi nhà mạng tự đặt mã trạm của mình; [kpi] same_tower_m): {n_sites:,} mã "
+        "trạm tạo thành {n_groups:,} cột có nhiều mã trạm (mã trạm, nhà mạng, khoảng cách "
+        "lớn nhất): {groups:; }{more}",
+        "sites within {m:g} m of each other are one tower in the shared-BTS KPI (each "
+        "operator numbers its own sites; [kpi] same_tower_m): {n_sites:,} site ids form "
+        "{n_groups:,} tower(s) of several site ids (site ids, operators, largest distance): "
+        "{groups:; }{more}"),
+    "towers.group": ("{sites} ({operators}; {m:.0f} m{owners})",
+                     "{sites} ({operators}; {m:.0f} m{owners})"),
+    "towers.owners_differ": ("; chủ sở hữu cột khác nhau: {owners}",
+                             "; owners differ: {owners}"),
+    "towers.more": ("; ... và {n:,} cột khác", "; ... and {n:,} more"),
+    # the KPI details are in kpi.csv too (English): numbers there as they always were
+    "kpi.detail_mbb": ("{covered:,} có sóng, {lom:,} lõm sóng, {trang:,} trắng sóng, "
+                       "{unknown:,} không xác định",
+                       "{covered} covered, {lom} lõm sóng, {trang} trắng sóng, "
+                       "{unknown} unknown"),
+    "kpi.detail_bts": ("BTS phát sóng từ {start} đến {end}; {rule}",
+                       "BTS commissioned {start} to {end}; {rule}"),
+    "kpi.rule_not_grouped": ("chỉ các trạm cùng site_id là một cột (không gộp trạm theo "
+                             "khoảng cách)",
+                             "only equal site_id is one tower (sites not grouped by "
+                             "distance)"),
+    "kpi.rule_zero": ("chỉ các trạm cùng site_id là một cột ([kpi] same_tower_m = 0)",
+                      "only equal site_id is one tower ([kpi] same_tower_m = 0)"),
+    "kpi.rule_distance": ("các trạm cách nhau không quá {m:g} m là một cột ({n:,} nhóm có "
+                          "nhiều mã trạm)",
+                          "sites within {m:g} m are one tower ({n} group(s) of several "
+                          "site ids)"),
+    "workspace.run": ("lần chạy {run_id} của thư mục làm việc ({mode}) lúc {time}; dữ liệu "
+                      "vào, cấu hình, phiên bản và mã kiểm tra (checksum) trong manifest.json",
+                      "workspace run {run_id} ({mode}) on {time}; inputs, configuration, "
+                      "versions and checksums in manifest.json"),
+}
+# why a village has no FTTH or a splitter is not usable, in a note: the code itself in
+# English (``2 splitter full``), the map's label in Vietnamese
+_NOTES.update({f"ftth_reason.{code}": (vi, code) for code, (vi, _en) in _FTTH_REASONS.items()})
+
+
+def match_how(how: str) -> Param:
+    """How a name was matched (a stage of :mod:`vncoverage.names`, e.g. ``missing marks``,
+    or ``admin_names``) as a message parameter; an unknown code as it is."""
+    key = "how." + how.replace(", ", "_").replace(" ", "_")
+    return Message(key) if key in _NOTES else how

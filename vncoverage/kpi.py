@@ -26,6 +26,7 @@ import math
 import pandas as pd
 
 from .config import KpiConfig
+from .i18n import Message
 from .villages import COVERED, LOM_SONG, TRANG_SONG, UNKNOWN
 
 __all__ = ["bts_inventory", "compute_kpis", "summarise_by_area", "tower_rule"]
@@ -94,17 +95,15 @@ def bts_inventory(cells: pd.DataFrame, kpi: KpiConfig,
     return bts
 
 
-def tower_rule(kpi: KpiConfig, tower_ids: pd.Series | None) -> str:
+def tower_rule(kpi: KpiConfig, tower_ids: pd.Series | None) -> Message:
     """What counted as one tower in the shared-BTS KPI, for its ``detail``: the distance and
     the number of towers made of several site ids, or that only equal ``site_id`` is one."""
     if tower_ids is None:
-        return "only equal site_id is one tower (sites not grouped by distance)"
+        return Message("kpi.rule_not_grouped")
     if kpi.same_tower_m == 0:
-        return "only equal site_id is one tower ([kpi] same_tower_m = 0)"
+        return Message("kpi.rule_zero")
     sizes = tower_ids.value_counts()
-    n_groups = int((sizes > 1).sum())
-    return (f"sites within {kpi.same_tower_m:g} m are one tower ({n_groups} group(s) of "
-            "several site ids)")
+    return Message("kpi.rule_distance", m=kpi.same_tower_m, n=int((sizes > 1).sum()))
 
 
 def _gap_units(target_pct: float, n: int, achieved: int) -> int:
@@ -117,6 +116,8 @@ def compute_kpis(
     targets: pd.DataFrame | None,
     kpi: KpiConfig,
     tower_ids: pd.Series | None = None,
+    *,
+    ftth_method: str | None = None,
 ) -> pd.DataFrame:
     """The KPI table.
 
@@ -131,11 +132,17 @@ def compute_kpis(
         ``None`` gives current values only.
     tower_ids
         The tower of each site for the shared-BTS KPI (see :func:`bts_inventory`).
+    ftth_method
+        How FTTH reach was measured, for the FTTH KPI's ``detail``
+        (:attr:`vncoverage.fibre.FtthResult.method`); default: the villages'
+        ``ftth_method`` column.
 
     Returns
     -------
     DataFrame indexed by ``kpi_id`` with ``name_vi, name_en, unit, baseline_2023,
-    current, target_2025, gap_pct_points, achieved, total, gap_units, status``.
+    current, target_2025, gap_pct_points, achieved, total, gap_units, status, detail``.
+    ``detail`` (object column) holds :class:`~vncoverage.i18n.Message` objects: the
+    English text, which a report renders in its language.
     """
     n = len(villages)
     rows: dict[str, dict[str, object]] = {}
@@ -146,16 +153,18 @@ def compute_kpis(
         rows["mobile_broadband_villages"] = {
             "current": 100.0 * covered / n if n else math.nan, "achieved": covered, "total": n,
             "unit_name": "villages",
-            "detail": (f"{int((v == COVERED).sum())} covered, {int((v == LOM_SONG).sum())} "
-                       f"lõm sóng, {int((v == TRANG_SONG).sum())} trắng sóng, "
-                       f"{int((v == UNKNOWN).sum())} unknown"),
+            "detail": Message("kpi.detail_mbb", covered=int((v == COVERED).sum()),
+                              lom=int((v == LOM_SONG).sum()), trang=int((v == TRANG_SONG).sum()),
+                              unknown=int((v == UNKNOWN).sum())),
         }
     if "ftth_covered" in villages:
         fc = int(villages["ftth_covered"].fillna(False).astype(bool).sum())
         rows["ftth_villages"] = {
             "current": 100.0 * fc / n if n else math.nan, "achieved": fc, "total": n,
             "unit_name": "villages",
-            "detail": str(villages["ftth_method"].iloc[0]) if "ftth_method" in villages else "",
+            "detail": (ftth_method if ftth_method is not None
+                       else str(villages["ftth_method"].iloc[0]) if "ftth_method" in villages
+                       else ""),
         }
     bts = bts_inventory(cells, kpi, tower_ids)
     new = bts[bts["new"]]
@@ -163,9 +172,10 @@ def compute_kpis(
     rows["shared_new_bts"] = {
         "current": 100.0 * n_shared / n_new if n_new else math.nan,
         "achieved": n_shared, "total": n_new, "unit_name": "BTS",
-        "detail": (f"BTS commissioned {kpi.plan_start} to {kpi.plan_end}; "
-                   + tower_rule(kpi, tower_ids)),
+        "detail": Message("kpi.detail_bts", start=str(kpi.plan_start), end=str(kpi.plan_end),
+                          rule=tower_rule(kpi, tower_ids)),
     }
+    details = {k: r.pop("detail") for k, r in rows.items()}
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = "kpi_id"
     if targets is not None:
@@ -198,6 +208,9 @@ def compute_kpis(
     out["status"] = status
     order = ["name_vi", "name_en", "unit", "baseline_2023", "current", "target_2025",
              "gap_pct_points", "achieved", "total", "gap_units", "unit_name", "status", "detail"]
+    # an object column keeps the messages (a text column would keep their English only)
+    out["detail"] = pd.Series(list(details.values()), index=list(details),
+                              dtype=object).reindex(out.index)
     return out[[c for c in order if c in out.columns]]
 
 

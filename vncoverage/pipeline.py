@@ -51,6 +51,7 @@ from .coverage import (
 from .datatypes import Dem, Inputs, Raster
 from .fibre import FtthResult, ftth_reach
 from .fileio import load_inputs
+from .i18n import Message
 from .kpi import compute_kpis, summarise_by_area
 from .remote import district_towns, remote_gaps
 from .results import Results
@@ -208,7 +209,8 @@ def run(cfg: Config, *, inputs: Inputs | None = None, store: StageStore | None =
         villages, towns, notes = _village_table(cfg, inputs, layers, summary, ftth)
         tower_ids = same_tower_ids(inputs.cells, cfg.kpi.same_tower_m)
         notes += same_tower_note(inputs.cells, tower_ids, cfg.kpi.same_tower_m)
-        kpis = compute_kpis(villages, inputs.cells, inputs.targets, cfg.kpi, tower_ids)
+        kpis = compute_kpis(villages, inputs.cells, inputs.targets, cfg.kpi, tower_ids,
+                            ftth_method=ftth.method if ftth is not None else None)
         by_district = summarise_by_area(villages, "district")
         by_commune = summarise_by_area(villages, "commune_2025")
         changes = None
@@ -322,17 +324,15 @@ def _village_table(cfg: Config, inputs: Inputs, layers: Layers, summary: pd.Data
     vil["centre_y"] = inputs.centres.y
     n_unknown = int((vil["unknown_share"] > 0).sum())
     if n_unknown:
-        notes.append(f"{n_unknown} village(s) have pixels of unknown coverage (DEM nodata "
-                     "along the path); see unknown_share")
+        notes.append(Message("run.unknown_pixels", n=n_unknown))
     if ftth is not None:
         vil = vil.join(ftth.per_village)
         notes += ftth.notes
         if ftth.fibre_roads is not None:
-            notes.append(f"fibre-ready roads (within {cfg.ftth.drop_reach_m:g} m of a "
-                         f"usable splitter along the roads): "
-                         f"{ftth.fibre_roads['length_m'].sum() / 1000:,.0f} km")
+            notes.append(Message("run.fibre_roads", drop=cfg.ftth.drop_reach_m,
+                                 km=float(ftth.fibre_roads["length_m"].sum()) / 1000))
     else:
-        notes.append("no FTTH node file: the FTTH KPI is not computed")
+        notes.append(Message("run.no_ftth"))
     towns = district_towns(inputs.districts)
     gaps = remote_gaps(vil, inputs.centres, towns=towns, roads=inputs.roads,
                        town_m=cfg.coverage.remote_town_m, road_m=cfg.coverage.remote_road_m)

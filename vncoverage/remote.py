@@ -25,6 +25,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from .errors import CRSError, Problem
+from .i18n import Message
 from .villages import COVERED
 
 __all__ = ["RemoteGaps", "district_towns", "remote_gaps"]
@@ -48,7 +49,7 @@ class RemoteGaps:
     table: pd.DataFrame
     town_m: float
     road_m: float
-    notes: tuple[str, ...] = ()
+    notes: tuple[Message, ...] = ()
 
     @property
     def evaluated(self) -> bool:
@@ -108,23 +109,21 @@ def remote_gaps(
                                     f"{centres.crs}", "reproject both to the working CRS")])
     centres = centres.reindex(villages.index)
     xy = np.column_stack([centres.x.to_numpy(), centres.y.to_numpy()])
-    notes: list[str] = []
+    notes: list[Message] = []
     n = len(villages)
     d_town = np.full(n, np.nan)
     if towns is not None and len(towns):
         txy = np.column_stack([towns.x.to_numpy(), towns.y.to_numpy()])
         d_town, _ = cKDTree(txy).query(xy)
     else:
-        notes.append("remote gaps: no district town positions (districts layer with "
-                     "town_lon/town_lat); the distance-to-town criterion is not applied")
+        notes.append(Message("remote.no_towns"))
     d_road = np.full(n, np.nan)
     if roads is not None and len(roads):
         tree = shapely.STRtree(roads.geometry.to_numpy())
         idx, dist = tree.query_nearest(shapely.points(xy), return_distance=True, all_matches=False)
         d_road[idx[0]] = dist
     else:
-        notes.append("remote gaps: no road network; the distance-to-road criterion is not "
-                     "applied")
+        notes.append(Message("remote.no_roads"))
     with np.errstate(invalid="ignore"):
         remote = (d_town > town_m) | (d_road > road_m)
     uncovered = (villages[verdict_column] != COVERED).to_numpy()

@@ -61,7 +61,9 @@ class Results:
         Covered masks (1 covered, 0 not, 255 unknown) per ``(technology, operator)``, the
         ``MBB`` unions included, described ``"<technology> <operator>"``.
     notes
-        What the user should know about the inputs and the computation, for the report.
+        What the user should know about the inputs and the computation, for the report:
+        :class:`~vncoverage.i18n.Message` objects (English ``str`` values that
+        ``render(lang)`` in the report's language; ``source`` names the input file).
     timings
         Seconds per stage.
     computed

@@ -49,6 +49,8 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 from shapely.ops import substring
 
+from .i18n import Message
+
 __all__ = [
     "AttachedGraph",
     "RoadNetwork",
@@ -125,19 +127,15 @@ class RoadNetwork:
         return float(self.edge_length_m.sum() / 1000.0)
 
     @property
-    def notes(self) -> tuple[str, ...]:
+    def notes(self) -> tuple[Message, ...]:
         """Sentences for the report: how the lines were noded (empty when not noded)."""
         tol = self.junction_tolerance_m
         if tol is None:
             return ()
         if not self.n_joined_ends:
-            return (f"road lines noded within {tol:g} m: no line end needed joining (no "
-                    f"dead end lies on, or within {tol:g} m of, a line it does not already "
-                    "meet)",)
-        return (f"road lines noded within {tol:g} m: {self.n_joined_ends:,} line end(s) "
-                "lying on another line, or short of it, without a shared vertex were joined "
-                f"to it at {self.n_junctions:,} new junction(s) (largest gap "
-                f"{self.max_gap_m:.1f} m); lines that merely cross (bridges) are not joined",)
+            return (Message("roads.noded_none", tol=tol),)
+        return (Message("roads.noded", tol=tol, ends=self.n_joined_ends,
+                        junctions=self.n_junctions, gap=self.max_gap_m),)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 from scipy.spatial.distance import pdist
 
+from .i18n import Message, Param
+
 __all__ = ["same_tower_groups", "same_tower_ids", "same_tower_note", "site_points",
            "towers_from_cells"]
 
@@ -150,7 +152,7 @@ def same_tower_groups(cells: gpd.GeoDataFrame, tower_ids: pd.Series) -> pd.DataF
 
 
 def same_tower_note(cells: gpd.GeoDataFrame, tower_ids: pd.Series, same_tower_m: float,
-                    max_listed: int = 20) -> list[str]:
+                    max_listed: int = 20) -> list[Message]:
     """The report's note on the towers made of several site ids (none if there are none).
 
     Lists each group - its site ids, operators, largest distance (metres) and, when its
@@ -173,15 +175,15 @@ def same_tower_note(cells: gpd.GeoDataFrame, tower_ids: pd.Series, same_tower_m:
     groups = groups.reset_index().sort_values(["max_distance_m", "tower_id"],
                                               ascending=[False, True], kind="stable")
     head = groups.head(max_listed)
-    listed = [f"{str(sites).replace(', ', ' + ')} ({ops}; {float(dist_m):.0f} m"
-              + (f"; owners differ: {owners}" if ", " in str(owners) else "") + ")"
-              for sites, ops, owners, dist_m in zip(head["site_ids"], head["operators"],
-                                                    head["owners"], head["max_distance_m"],
-                                                    strict=True)]
+    listed: list[Param] = [
+        Message("towers.group", sites=str(sites).replace(", ", " + "), operators=str(ops),
+                m=float(dist_m),
+                owners=(Message("towers.owners_differ", owners=str(owners))
+                        if ", " in str(owners) else None))
+        for sites, ops, owners, dist_m in zip(head["site_ids"], head["operators"],
+                                              head["owners"], head["max_distance_m"],
+                                              strict=True)]
     more = len(groups) - len(listed)
-    n_sites = int(groups["n_sites"].sum())
-    return [f"sites within {same_tower_m:g} m of each other are one tower in the shared-BTS "
-            f"KPI (each operator numbers its own sites; [kpi] same_tower_m): {n_sites} site "
-            f"ids form {len(groups)} tower(s) of several site ids (site ids, operators, "
-            "largest distance): " + "; ".join(listed)
-            + (f"; ... and {more} more" if more else "")]
+    return [Message("towers.same_tower", m=same_tower_m, n_sites=int(groups["n_sites"].sum()),
+                    n_groups=len(groups), groups=listed,
+                    more=Message("towers.more", n=more) if more else None)]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import textwrap
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+from ..i18n import localise, number, tr
 from .options import (
     config_option,
     lang_option,
@@ -17,6 +21,10 @@ from .options import (
     with_strict,
 )
 from .workspace import echo_workspace_run
+
+if TYPE_CHECKING:  # for the annotations only: the command imports them when it runs
+    from ..config import Config
+    from ..datatypes import Inputs
 
 __all__ = ["models", "run", "validate"]
 
@@ -47,19 +55,95 @@ def run(config: Path | None, out: Path, no_map: bool, progress: bool | None,
 @click.command()
 @config_option("TOML configuration (default: the bundled sample).")
 @strict_option()
-def validate(config: Path | None, strict: bool | None) -> None:
-    """Load and check every input; report all problems at once, compute nothing."""
+@lang_option("Language of the notes.")
+def validate(config: Path | None, strict: bool | None, lang: str) -> None:
+    """Load and check every input; report all problems at once, compute nothing.
+
+    Prints, for each input of the configuration, the file, how it was read, the rows
+    dropped and what was noted about it (aliases mapped, names paired, repairs ...), then
+    the notes about no file in particular.
+    """
     # the library is imported when the command runs (see the package docstring)
     from ..fileio import load_inputs
 
-    inputs = load_inputs(with_strict(load(config), strict))
-    c = inputs.cells
-    click.echo(f"villages: {len(inputs.villages)}; cells: {len(c)} on "
-               f"{c['site_id'].nunique()} towers; DEM {inputs.dem.shape[1]}x"
-               f"{inputs.dem.shape[0]} at {inputs.dem.pixel_m:g} m")
-    for n in inputs.notes:
-        click.echo(f"note: {n}")
-    click.echo("inputs OK")
+    cfg = with_strict(load(config), strict)
+    inputs = load_inputs(cfg)
+    for line in validation_lines(cfg, inputs, lang):
+        click.echo(line)
+
+
+#: The ``[inputs]`` files, in the order ``validate`` lists them.
+INPUT_KEYS = ("boundaries", "settlements", "cells", "ftth_nodes", "roads", "dem", "targets",
+              "admin_names")
+
+#: Width of ``validate``'s text (a terminal's).
+WIDTH = 80
+
+
+def validation_lines(cfg: Config, inputs: Inputs, lang: str, *,
+                     width: int = WIDTH) -> list[str]:
+    """What ``validate`` prints: a summary line; one block per input of ``cfg`` (the file,
+    how it was read, the rows dropped, its notes); the notes about no file in particular;
+    ``inputs OK``. Notes are rendered in ``lang`` and wrapped at ``width`` characters."""
+    c, dem = inputs.cells, inputs.dem
+    lines = [tr("val_summary", lang, villages=number(len(inputs.villages), lang),
+                cells=number(len(c), lang), towers=number(c["site_id"].nunique(), lang),
+                width=dem.shape[1], height=dem.shape[0], pixel=dem.pixel_m)]
+    paths = {key: str(getattr(cfg.inputs, key)) for key in INPUT_KEYS
+             if getattr(cfg.inputs, key) is not None}
+    general = [n for n in inputs.notes if getattr(n, "source", None) not in paths.values()]
+    for key in INPUT_KEYS:
+        lines += ["", f"{key}: {tr(f'val_{key}', lang)}"]
+        lines += _input_block(inputs, paths.get(key), lang, width)
+    if general:
+        lines += ["", tr("val_general", lang)]
+        lines += _bullets(general, lang, width)
+    return [*lines, "", tr("val_ok", lang)]
+
+
+def _input_block(inputs: Inputs, path: str | None, lang: str, width: int) -> Iterator[str]:
+    """The lines of one input under its title: file, how read, rows dropped, notes."""
+    if path is None:
+        yield "  " + tr("val_not_given", lang)
+        return
+    yield "  " + tr("val_file", lang, path=path)
+    if path in inputs.formats:
+        yield from _wrapped(tr("val_read_as", lang, how=localise(inputs.formats[path], lang)),
+                            width, "  ", "    ")
+    d = inputs.dropped
+    if d is not None and len(d) and (mine := d[d["file"] == path]).shape[0]:
+        head = mine.head(5)
+        rows = ", ".join(  # a row number is unknown (NA) when the table had no row numbers
+            tr("val_dropped_row", lang, id=str(i), row=str(r) if isinstance(r, int) else "?")
+            for i, r in zip(head["id"], head["row"].tolist(), strict=True))
+        yield from _wrapped(tr("val_dropped", lang, n=number(len(mine), lang),
+                               rows=rows + (" ..." if len(mine) > 5 else "")),
+                            width, "  ", "    ")
+    notes = [n for n in inputs.notes if getattr(n, "source", None) == path]
+    yield from (_bullets(notes, lang, width, source=path) if notes
+                else ["  " + tr("val_nothing", lang)])
+
+
+def _bullets(notes: Sequence[str], lang: str, width: int,
+             source: str | None = None) -> list[str]:
+    """The notes as wrapped bullets; the file a block is about is not repeated at the start
+    of its notes (``cells.csv: names read as ...``: ``names read as ...``; ``x.gpkg (layer
+    'villages'): ...``: ``(layer 'villages'): ...``)."""
+    out: list[str] = []
+    for note in notes:
+        text = localise(note, lang)
+        if source is not None:
+            text = text.removeprefix(f"{source}: ")
+            if text.startswith(f"{source} ("):
+                text = text.removeprefix(f"{source} ")
+        out += _wrapped(text, width, "  - ", "    ")
+    return out
+
+
+def _wrapped(text: str, width: int, first: str, rest: str) -> list[str]:
+    """``text`` wrapped at ``width``, file names and ids never cut."""
+    return textwrap.wrap(text, width=width, initial_indent=first, subsequent_indent=rest,
+                         break_long_words=False, break_on_hyphens=False) or [first.rstrip()]
 
 
 @click.command()

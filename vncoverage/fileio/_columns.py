@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import Problem
+from ..i18n import Message
 from ..operators import OperatorName, closest_operators, fixed_providers, identify_operator
 from . import _tables
 from ._shared import MAX_ROWS_REPORTED, report_rows
@@ -23,7 +24,8 @@ from ._tables import ParsedTable
 log = logging.getLogger("vncoverage.fileio")
 
 def read_table(
-    path: Path, schema: Sequence[str], problems: list[Problem], formats: dict[str, str] | None,
+    path: Path, schema: Sequence[str], problems: list[Problem],
+    formats: dict[str, Message] | None,
 ) -> ParsedTable | None:
     table = _tables.read_table(path, schema=schema, problems=problems)
     if table is None:
@@ -39,8 +41,8 @@ def read_table(
 
 def read_keyed_table(
     path: Path, schema: Sequence[str], required: Sequence[str], *, what: str, key: str,
-    unit: str, problems: list[Problem], notes: list[str] | None,
-    formats: dict[str, str] | None,
+    unit: str, problems: list[Problem], notes: list[Message] | None,
+    formats: dict[str, Message] | None,
 ) -> ParsedTable | None:
     """A table with one row per ``unit`` identified by ``key``: read (:func:`read_table`),
     its ``required`` columns checked (the ``what`` names the table in the message) and the
@@ -69,12 +71,12 @@ def name_records(problems: list[Problem], start: int, table: ParsedTable, key: s
             problems[k] = replace(p, record=f"{key} '{value.strip()}'")
 
 
-def table_note(table: ParsedTable, notes: list[str] | None) -> None:
+def table_note(table: ParsedTable, notes: list[Message] | None) -> None:
     """Say how a table was read when it was not in the canonical form (after the parsing of
     numbers and angles, which records decimal commas and DMS)."""
-    text = table.note()
-    if text and notes is not None:
-        notes.append(text)
+    note = table.note()
+    if note is not None and notes is not None:
+        notes.append(note)
 
 
 def rows_of(df: pd.DataFrame, mask: np.ndarray | pd.Series) -> list[int]:
@@ -146,15 +148,15 @@ def examples(col: str) -> list[str]:
 
 
 def repeated_rows(table: ParsedTable, key: str, what: str, problems: list[Problem],
-                  notes: list[str] | None) -> None:
+                  notes: list[Message] | None) -> None:
     """Drop rows repeated exactly (noted); report rows sharing ``key`` with different values
     (conflicting rows), naming the columns that differ. Modifies ``table.df``."""
     df = table.df
     exact = df.duplicated(keep="first").to_numpy() & df[key].notna().to_numpy()
     if exact.any():
         rows = rows_of(df, exact)
-        text = (f"{table.file}: dropped {len(rows)} row(s) repeating an earlier row exactly "
-                f"(rows {', '.join(map(str, rows[:20]))}{' ...' if len(rows) > 20 else ''})")
+        text = Message("rows.repeated", source=table.file, file=table.file, n=len(rows),
+                       rows=rows[:20], more=" ..." if len(rows) > 20 else "")
         if notes is not None:
             notes.append(text)
         log.warning(text)
@@ -186,7 +188,8 @@ OperatorRole = Literal["cell", "ftth", "owner"]
 
 def operators_of(table: ParsedTable, col: str, operators: Sequence[str],
                  changes: dict[str, str], problems: list[Problem] | None = None, *,
-                 role: OperatorRole = "cell", notes: list[str] | None = None) -> pd.Series:
+                 role: OperatorRole = "cell", notes: list[Message] | None = None
+                 ) -> pd.Series:
     """The column with the configured operator spellings (``vinaphone``, ``VNP``,
     ``452-02`` -> ``VNPT``; :func:`vncoverage.operators.identify_operator`), every change
     recorded in ``changes`` (``{as written: as read}``).
@@ -213,8 +216,8 @@ def operators_of(table: ParsedTable, col: str, operators: Sequence[str],
         if role == "owner":
             close = closest_operators(v, operators, cutoff=0.8)
             if close and notes is not None:
-                notes.append(f"{table.file}: {col} '{v}' is not an operator: its towers count "
-                             f"as a tower company's (neutral); if it is {close[0]}, correct it")
+                notes.append(Message("owner.not_operator", source=table.file, file=table.file,
+                                     column=col, value=str(v), operator=close[0]))
         elif problems is not None:
             _operator_problem(table, col, v, got, operators, role, problems)
     return raw.map(mapping).astype(object).where(raw.notna(), None)
@@ -289,7 +292,7 @@ def _read_date(text: str) -> tuple[pd.Timestamp | None, str]:
 
 
 def dates(table: ParsedTable, col: str, problems: list[Problem],
-          notes: list[str] | None) -> pd.Series:
+          notes: list[Message] | None) -> pd.Series:
     """Dates as ISO ``YYYY-MM-DD`` (also with a time), Vietnamese day-first ``DD/MM/YYYY``
     (``/``, ``.`` or ``-``) or Excel serial dates (``45000``, 1900 date system); empty
     cells stay empty.
@@ -350,7 +353,7 @@ def _date_problems(table: ParsedTable, col: str, kinds: dict[str, list[int]],
 
 
 def _date_notes(file: str, col: str, raw: pd.Series, out: pd.Series,
-                kinds: dict[str, list[int]]) -> list[str]:
+                kinds: dict[str, list[int]]) -> list[Message]:
     """What :func:`dates` read in other forms than ISO dates."""
     def example(p: int) -> str:
         return f"'{raw.iloc[p]}' -> {out.iloc[p].date().isoformat()}"
@@ -359,14 +362,14 @@ def _date_notes(file: str, col: str, raw: pd.Series, out: pd.Series,
     amb = kinds["ambiguous"]
     n_day = len(kinds["dayfirst"]) + len(kinds["same"]) + len(amb)
     if n_day:
-        notes.append(f"{file}: {n_day} {col} date(s) read day first (DD/MM/YYYY)"
-                     + (f", {len(amb)} of them ambiguous (day and month both 12 or less, "
-                        f"{example(amb[0])}; day first is the Vietnamese order: write "
-                        "YYYY-MM-DD to be sure)" if amb else ""))
+        notes.append(Message("dates.day_first", source=file, file=file, n=n_day, column=col,
+                             ambiguous=Message("dates.ambiguous", n=len(amb),
+                                               example=example(amb[0])) if amb else None))
     if kinds["serial"]:
-        notes.append(f"{file}: {len(kinds['serial'])} {col} value(s) read as Excel serial "
-                     f"dates (days in Excel's 1900 date system, {example(kinds['serial'][0])})")
+        notes.append(Message("dates.serial", source=file, file=file, n=len(kinds["serial"]),
+                             column=col, example=example(kinds["serial"][0])))
     if kinds["partial"]:
-        notes.append(f"{file}: {len(kinds['partial'])} {col} value(s) give only a year or a "
-                     f"month, read as its first day ({example(kinds['partial'][0])})")
+        notes.append(Message("dates.partial", source=file, file=file,
+                             n=len(kinds["partial"]), column=col,
+                             example=example(kinds["partial"][0])))
     return notes

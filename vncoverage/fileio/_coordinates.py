@@ -14,6 +14,7 @@ import pyproj
 from pyproj import CRS
 
 from ..errors import Problem
+from ..i18n import Message
 from . import _tables
 from ._columns import numbers, required_text, rows_of
 from ._shared import (
@@ -46,7 +47,7 @@ def parse_crs(text: str) -> CRS | None:
 
 
 def coordinates(
-    table: ParsedTable, problems: list[Problem], notes: list[str] | None
+    table: ParsedTable, problems: list[Problem], notes: list[Message] | None
 ) -> tuple[pd.Series, pd.Series]:
     """WGS 84 longitude and latitude of every row (NaN where a problem was reported).
 
@@ -92,7 +93,7 @@ def _crs_groups(
 
 def _xy_coordinates(
     table: ParsedTable, groups: list[tuple[CRS | None, pd.Index]], given: pd.Series,
-    problems: list[Problem], notes: list[str] | None,
+    problems: list[Problem], notes: list[Message] | None,
 ) -> tuple[pd.Series, pd.Series]:
     """WGS 84 longitude and latitude of projected ``x``/``y`` (metres), reprojected from the
     CRS of each row group; rows without a CRS or outside Vietnam are reported (NaN)."""
@@ -192,7 +193,7 @@ def row_crs(path: Path, schema: Sequence[str], key: str) -> pd.DataFrame | None:
 
 
 def _east_north_m(
-    table: ParsedTable, problems: list[Problem], notes: list[str] | None
+    table: ParsedTable, problems: list[Problem], notes: list[Message] | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Easting and northing (metres, NaN where not a number) of the ``x``/``y`` columns.
 
@@ -208,14 +209,14 @@ def _east_north_m(
     vx, vy = x.values.astype(float), y.values.astype(float)
     swap = (vx > vy).to_numpy()
     if swap.any() and notes is not None:
-        notes.append(f"{file}: x/y of {int(swap.sum())} row(s) read as X = northing, "
-                     "Y = easting (Vietnamese survey convention)")
+        notes.append(Message("coords.xy_swapped", source=file, file=file,
+                             n=int(swap.sum())))
     return np.where(swap, vy, vx), np.where(swap, vx, vy)
 
 
 def _lonlat_coordinates(
     table: ParsedTable, groups: list[tuple[CRS | None, pd.Index]], problems: list[Problem],
-    notes: list[str] | None,
+    notes: list[Message] | None,
 ) -> tuple[pd.Series, pd.Series]:
     """WGS 84 longitude and latitude of the ``lon``/``lat`` angle columns, reprojected from
     the geographic CRS of each row group; NaN where a problem was reported."""
@@ -261,7 +262,7 @@ def _parse_lonlat(table: ParsedTable, problems: list[Problem]) -> dict[str, _tab
 def _reproject_degrees(
     table: ParsedTable, groups: list[tuple[CRS | None, pd.Index]], lon_in: pd.Series,
     lat_in: pd.Series, lon: pd.Series, lat: pd.Series, problems: list[Problem],
-    notes: list[str] | None,
+    notes: list[Message] | None,
 ) -> None:
     """Reproject (in place, in ``lon``/``lat``) the degrees of each row group whose CRS is
     not WGS 84; a projected CRS is reported and its rows set to NaN."""
@@ -281,8 +282,8 @@ def _reproject_degrees(
                              errcheck=False)
         lon.loc[idx], lat.loc[idx] = lo, la
         if notes is not None:
-            notes.append(f"{file}: {len(idx)} row(s) in {crs_label(crs)} reprojected to "
-                         "WGS 84")
+            notes.append(Message("coords.reprojected", source=file, file=file, n=len(idx),
+                                 crs=crs_label(crs)))
 
 
 def _check_degree_extent(

@@ -19,6 +19,7 @@ import shapely
 from pyproj import CRS
 
 from ..errors import Problem
+from ..i18n import Message
 from . import _tables
 
 log = logging.getLogger("vncoverage.fileio")
@@ -51,6 +52,12 @@ VN_GEOGRAPHIC_EPSG: tuple[int, ...] = (4326, 4756)
 
 #: Points sampled (evenly) from a large input for the CRS checks.
 MAX_SAMPLE = 5_000
+
+
+def layer_label(path: Path, layer: str | None) -> str:
+    """A layer of a vector file for messages: ``path (layer 'villages')`` (a
+    :class:`~vncoverage.i18n.Message`, in either language), or the path."""
+    return Message("file.layer", path=str(path), layer=layer) if layer else str(path)
 
 
 def crs_label(crs: CRS) -> str:

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import Problem
+from ..i18n import Message, Param
 from ..names import clean_text, fold
 
 __all__ = [
@@ -409,50 +410,55 @@ class ParsedTable:
     dms: set[str] = field(default_factory=set)
     grouped: set[str] = field(default_factory=set)
 
-    def describe(self) -> str:
+    def describe(self) -> Message:
         """How the file was read, e.g. ``CSV, Windows-1258 (Vietnamese), ';'-separated``."""
-        parts = [self.fmt]
+        parts: list[Param] = [self.fmt]
         if self.encoding:
-            parts.append(ENCODING_NAMES.get(self.encoding, self.encoding))
+            enc = f"encoding.{self.encoding}"
+            parts.append(Message(enc) if self.encoding in ENCODING_NAMES else self.encoding)
         if self.separator:
-            sep = "tab" if self.separator == "\t" else f"'{self.separator}'"
-            parts.append(f"{sep}-separated")
+            parts.append(Message("table.tab_separated") if self.separator == "\t"
+                         else Message("table.separated", sep=self.separator))
         if self.sheet:
-            parts.append(f"sheet '{self.sheet}'")
+            parts.append(Message("table.sheet", sheet=self.sheet))
         if self.header_rows == 2:
-            parts.append(f"header on rows {self.header_row}-{self.header_row + 1}")
+            parts.append(Message("table.header_rows", first=self.header_row,
+                                 last=self.header_row + 1))
         elif self.header_row != 1:
-            parts.append(f"header on row {self.header_row}")
-        return ", ".join(parts)
+            parts.append(Message("table.header_row", row=self.header_row))
+        return Message("table.parts", source=self.file, parts=parts)
 
-    def note(self) -> str | None:
+    def note(self) -> Message | None:
         """One line for the report when the file was not in the canonical form (UTF-8,
         comma-separated, canonical column names, decimal points and degrees)."""
-        extra = []
+        extra: list[Param] = []
         if self.groups:
-            extra.append("header over two rows, columns named from the lower row: "
-                         + ", ".join(f"'{g}' over " + ", ".join(f"'{c}'" for c in cols)
-                                     for g, cols in self.groups.items()))
+            extra.append(Message("table.two_row_header", groups=[
+                Message("table.group_over", group=g, columns=[f"'{c}'" for c in cols])
+                for g, cols in self.groups.items()]))
         if self.totals:
-            extra.append("dropped total row(s), not data: " + ", ".join(
-                f"row {r} ('{label}')" for r, label in self.totals.items()))
+            extra.append(Message("table.total_rows", rows=[
+                Message("table.total_row", row=r, label=label)
+                for r, label in self.totals.items()]))
         if self.renamed:
-            extra.append("columns mapped: " + ", ".join(f"'{k}' -> {v}"
-                                                        for k, v in self.renamed.items()))
+            extra.append(Message("table.columns_mapped",
+                                 pairs=[f"'{k}' -> {v}" for k, v in self.renamed.items()]))
         if self.ignored:
-            extra.append("columns ignored: " + ", ".join(f"'{k}' ({v})"
-                                                         for k, v in self.ignored.items()))
-        for what, cols in (("decimal commas", self.decimal_comma),
-                           ("digit grouping", self.grouped),
-                           ("degrees-minutes-seconds", self.dms)):
+            extra.append(Message("table.columns_ignored", columns=[
+                Message("table.column_ignored", column=k, reason=v)
+                for k, v in self.ignored.items()]))
+        for key, cols in (("table.decimal_commas", self.decimal_comma),
+                          ("table.digit_grouping", self.grouped),
+                          ("table.dms", self.dms)):
             if cols:
-                extra.append(f"{what} in {', '.join(sorted(cols))}")
+                extra.append(Message(key, columns=sorted(cols)))
         canonical = (self.fmt == "CSV" and self.encoding in ("utf-8", "utf-8-sig")
                      and self.separator == "," and self.header_row == 1
                      and self.header_rows == 1)
         if canonical and not extra:
             return None
-        return f"{self.file}: read as {self.describe()}" + "".join(f"; {e}" for e in extra)
+        return Message("table.read_as", source=self.file, file=self.file,
+                       parts=[self.describe(), *extra])
 
 
 def _sniff(text: str, schema: Iterable[str]) -> str:
@@ -1065,7 +1071,8 @@ def _map_columns(names: Sequence[str], schema: Sequence[str], *, file: str,
             continue
         canon, _ = _ALIAS_KEYS.get(_header_key(name), ("", 0))
         if canon in allowed:
-            ignored[name] = f"{names[chosen[canon][1]]} gives {canon}"
+            ignored[name] = Message("table.gives", column=names[chosen[canon][1]],
+                                    canonical=canon)
         label = name or f"column {j + 1}"
         while label in used:
             label += "'"

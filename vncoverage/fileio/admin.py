@@ -47,6 +47,7 @@ from pyproj import CRS
 
 from ..config import InputsConfig
 from ..errors import Problem
+from ..i18n import Message, Param, match_how
 from ..names import (
     PAIR_STAGES,
     clean_text,
@@ -58,7 +59,7 @@ from ..names import (
 )
 from . import _tables
 from ._columns import missing_columns, read_table, table_note
-from ._shared import GDAL_ERRORS, read_layer, to_working_crs
+from ._shared import GDAL_ERRORS, layer_label, read_layer, to_working_crs
 
 __all__ = ["ADMIN_NAMES_SCHEMA", "LEVELS", "match_admin_layers", "read_admin_layers"]
 
@@ -107,7 +108,7 @@ def read_admin_layers(
 
 def match_admin_layers(
     inp: InputsConfig, villages: gpd.GeoDataFrame, districts: gpd.GeoDataFrame | None,
-    communes_2025: gpd.GeoDataFrame | None, problems: list[Problem], notes: list[str],
+    communes_2025: gpd.GeoDataFrame | None, problems: list[Problem], notes: list[Message],
 ) -> tuple[gpd.GeoDataFrame | None, gpd.GeoDataFrame | None]:
     """Pair the features of the district and 2025-commune layers with the villages'
     districts and 2025 communes (module docstring).
@@ -136,7 +137,8 @@ def match_admin_layers(
     out: dict[str, gpd.GeoDataFrame | None] = {}
     for level, key in LEVELS.items():
         layer = districts if level == "district" else communes_2025
-        label = f"{inp.boundaries} (layer '{getattr(inp, key)}')"
+        assert inp.boundaries is not None
+        label = layer_label(inp.boundaries, getattr(inp, key))
         rows = explicit.get(level, [])
         if layer is None:
             for row, lname, _ in rows:
@@ -148,7 +150,8 @@ def match_admin_layers(
             out[level] = None
             continue
         out[level] = _match_level(level, label, layer, villages, rows,
-                                  str(inp.admin_names), problems, notes)
+                                  str(inp.admin_names), problems, notes,
+                                  source=str(inp.boundaries))
     return out["district"], out["commune_2025"]
 
 
@@ -157,7 +160,7 @@ def match_admin_layers(
 
 
 def _read_admin_names(
-    path: Path | None, problems: list[Problem], notes: list[str]
+    path: Path | None, problems: list[Problem], notes: list[Message]
 ) -> dict[str, list[tuple[int, str, str]]]:
     """``{level: [(row, layer name, villages' name), ...]}`` of the ``admin_names`` table
     (empty without one); bad rows are problems (file, row, column, value, fix)."""
@@ -194,8 +197,8 @@ def _read_admin_names(
         seen[(level, lname)] = (row, name)
         out.setdefault(level, []).append((row, lname, name))
     if repeated:
-        notes.append(f"{path}: row(s) {', '.join(map(str, repeated))} repeat an earlier pair "
-                     "(ignored)")
+        notes.append(Message("admin.repeated_pairs", source=path, file=str(path),
+                             rows=repeated))
     return out
 
 
@@ -243,7 +246,7 @@ class _Pair:
     unit: str
     how: str
     layer_name: str
-    detail: str = ""
+    detail: Message | None = None
 
 
 @dataclass
@@ -264,17 +267,17 @@ class _Level:
     def shown(self, i: int) -> str:
         """A feature for messages: its first name (or its position)."""
         named = [n for n in self.names[i] if clean_text(n)]
-        return f"'{named[0]}'" if named else f"feature {i + 1} (no name)"
+        return f"'{named[0]}'" if named else Message("admin.feature", n=i + 1)
 
     def holds(self, i: int, unit: str) -> str:
         """``k of n villages`` of ``unit`` inside feature ``i``."""
-        return f"{self.counts.get((i, unit), 0)} of its {self.units[unit]} villages"
+        return Message("admin.holds", k=self.counts.get((i, unit), 0), n=self.units[unit])
 
 
 def _match_level(
     level: str, label: str, layer: gpd.GeoDataFrame, villages: gpd.GeoDataFrame,
     explicit: list[tuple[int, str, str]], table: str, problems: list[Problem],
-    notes: list[str],
+    notes: list[Message], *, source: str,
 ) -> gpd.GeoDataFrame | None:
     """Pair one layer's features with the villages' units at ``level`` (module docstring);
     the paired features, renamed, or None."""
@@ -294,7 +297,7 @@ def _match_level(
     lv.ranks = _name_ranks(lv)
     _pair_explicit(lv, explicit, table, problems, notes)
     _pair_by_names(lv)
-    _report(lv, problems, notes)
+    _report(lv, problems, notes, source=source)
     if not lv.paired:
         return None
     return _renamed(layer, lv)
@@ -354,7 +357,7 @@ def _name_ranks(lv: _Level) -> dict[tuple[int, str], tuple[int, str]]:
 
 
 def _pair_explicit(lv: _Level, rows: list[tuple[int, str, str]], table: str,
-                   problems: list[Problem], notes: list[str]) -> None:
+                   problems: list[Problem], notes: list[Message]) -> None:
     """Pair the features and units named by the ``admin_names`` rows of this level; rows
     naming no unit or no feature, or a unit or feature twice, are problems."""
     for row, lname, unit in rows:
@@ -390,11 +393,13 @@ def _pair_explicit(lv: _Level, rows: list[tuple[int, str, str]], table: str,
                 value=lname))
             continue
         home = lv.home.get(unit)
-        detail = ""
+        detail = None
         if home is not None and home != i:
-            detail = f"although {lv.holds(home, unit)} lie in {lv.shown(home)}"
-            notes.append(f"{table}, row {row}: '{lname}' paired with the {lv.level} "
-                         f"'{unit}' {detail}")
+            detail = Message("admin.although", holds=lv.holds(home, unit),
+                             shown=lv.shown(home))
+            notes.append(Message("admin.paired_against_geometry", source=table, table=table,
+                                 row=row, layer_name=lname, level=Message(f"level.{lv.level}"),
+                                 unit=unit, detail=detail))
         lv.paired[unit] = _Pair(i, unit, "admin_names", lname, detail)
         lv.taken.add(i)
 
@@ -450,8 +455,8 @@ def _decide(lv: _Level, u: str, feats: set[int], cand_f: dict[int, set[str]],
         rivals = sorted({lv.shown(i) for i in feats if i != home}
                         | {f"'{w}'" for w in others})
         return _Pair(home, u, PAIR_STAGES[rank], raw,
-                     f"the name could also be {', '.join(rivals)}; the geometry decides: "
-                     f"it holds {lv.holds(home, u)}")
+                     Message("admin.geometry_decides", rivals=list(rivals),
+                             holds=lv.holds(home, u)))
     shown = ", ".join(sorted(f"'{lv.ranks[(i, u)][1]}' (holding {lv.holds(i, u)})"
                              for i in feats))
     rivals = sorted({w for i in feats for w in cand_f[i]} - {u})
@@ -464,21 +469,25 @@ def _decide(lv: _Level, u: str, feats: set[int], cand_f: dict[int, set[str]],
     return None
 
 
-def _report(lv: _Level, problems: list[Problem], notes: list[str]) -> None:
+def _report(lv: _Level, problems: list[Problem], notes: list[Message], *,
+            source: str) -> None:
     """The problems (units without a feature) and notes (tolerant pairs, dropped
     features) of one layer."""
     fuzzy = [p for p in lv.paired.values() if p.how != "exact" or p.detail]
     if fuzzy:
-        lines = [f"'{p.layer_name}' -> '{p.unit}' ({p.how}{'; ' + p.detail if p.detail else ''})"
-                 for p in sorted(fuzzy, key=lambda p: p.unit)]
-        notes.append(f"{lv.label}: {len(fuzzy)} {lv.level} name(s) paired with the villages' "
-                     "spelling (layer name -> villages' name (how)): " + "; ".join(lines))
+        lines: list[Param] = [
+            Message("admin.pair_detail" if p.detail else "admin.pair",
+                    layer_name=p.layer_name, unit=p.unit, how=match_how(p.how),
+                    **({"detail": p.detail} if p.detail else {}))
+            for p in sorted(fuzzy, key=lambda p: p.unit)]
+        notes.append(Message("admin.fuzzy_pairs", source=source, label=lv.label,
+                             n=len(fuzzy), level=Message(f"level.{lv.level}"), lines=lines))
         log.warning("%s", notes[-1])
     for u in sorted(set(lv.units) - set(lv.paired)):
         problems.append(_unit_problem(lv, u))
     dropped = [i for i in range(len(lv.names)) if i not in lv.taken]
     if dropped:
-        notes.append(_dropped_note(lv, dropped))
+        notes.append(_dropped_note(lv, dropped, source=source))
         log.info("%s", notes[-1])
 
 
@@ -500,7 +509,7 @@ def _unit_problem(lv: _Level, u: str) -> Problem:
                    f"villages' '{lv.level}' column", column="name", value=u)
 
 
-def _dropped_note(lv: _Level, dropped: Iterable[int]) -> str:
+def _dropped_note(lv: _Level, dropped: Iterable[int], *, source: str) -> Message:
     """The note listing the features paired with no unit, each with what it holds or
     which unit its name matches."""
     held_by: dict[int, dict[str, int]] = {}
@@ -509,31 +518,33 @@ def _dropped_note(lv: _Level, dropped: Iterable[int]) -> str:
     named_by: dict[int, set[str]] = {}
     for j, u in lv.ranks:
         named_by.setdefault(j, set()).add(u)
-    plain: list[str] = []
-    other: list[str] = []
+    plain: list[Param] = []
+    other: list[Param] = []
     for i in dropped:
         held = held_by.get(i, {})
         named = sorted(named_by.get(i, set()))
         if not held and not named:
             plain.append(lv.shown(i))
             continue
-        bits = [f"holds {k} village(s) of '{u}'" for u, k in sorted(held.items())]
+        bits: list[Param] = [Message("admin.holds_villages", k=k, unit=u)
+                             for u, k in sorted(held.items())]
         if named:
-            bits.append("named like " + " or ".join(f"'{u}'" for u in named))
-        other.append(f"{lv.shown(i)} ({', '.join(bits)})")
-    parts = []
+            bits.append(Message("admin.named_like", units=[f"'{u}'" for u in named]))
+        other.append(Message("admin.dropped_item", shown=lv.shown(i), bits=bits))
+    parts: list[Param] = []
     if plain:
-        parts.append(f"{len(plain)} holding no village and matching no villages' name: "
-                     + _cut(plain))
+        parts.append(Message("admin.dropped_plain", n=len(plain), items=plain[:_LISTED],
+                             more=_more(len(plain))))
     if other:
-        parts.append(f"{len(other)} paired with no unit: " + _cut(other))
-    return (f"{lv.label}: dropped {len(plain) + len(other)} polygon(s) of other "
-            f"{lv.level}s: " + "; ".join(parts))
+        parts.append(Message("admin.dropped_other", n=len(other), items=other[:_LISTED],
+                             more=_more(len(other))))
+    return Message("admin.dropped", source=source, label=lv.label, n=len(plain) + len(other),
+                   levels=Message(f"levels.{lv.level}"), parts=parts)
 
 
-def _cut(items: list[str]) -> str:
-    return ", ".join(items[:_LISTED]) + (f" ... ({len(items) - _LISTED} more)"
-                                         if len(items) > _LISTED else "")
+def _more(n: int) -> Message | None:
+    """`` ... (k more)`` after the first :data:`_LISTED` of ``n`` items, or None."""
+    return Message("list.more", n=n - _LISTED) if n > _LISTED else None
 
 
 def _renamed(layer: gpd.GeoDataFrame, lv: _Level) -> gpd.GeoDataFrame:

@@ -35,6 +35,7 @@ from scipy.spatial import cKDTree
 from ..config import Config
 from ..datatypes import Dem
 from ..errors import Problem
+from ..i18n import Message
 from ._coordinates import row_crs
 from ._shared import (
     GDAL_ERRORS,
@@ -89,7 +90,7 @@ _WGS84 = CRS.from_epsg(4326)
 def check_extents(
     cfg: Config, villages: gpd.GeoDataFrame | None, cells: gpd.GeoDataFrame | None,
     ftth: gpd.GeoDataFrame | None, dem: Dem | None, problems: list[Problem],
-    notes: list[str], *, settlements: gpd.GeoDataFrame | None = None,
+    notes: list[Message], *, settlements: gpd.GeoDataFrame | None = None,
     roads: gpd.GeoDataFrame | None = None,
 ) -> tuple[gpd.GeoDataFrame | None, gpd.GeoDataFrame | None, pd.DataFrame | None]:
     """Check the inputs against each other: whole inputs in the wrong place (a mislabelled
@@ -731,7 +732,7 @@ def _miss_problem(area: _Area, inp: _Input, whole: _Fit, labels: Sequence[CRS | 
 def _outside_rows(
     cfg: Config, area: _Area, cells: gpd.GeoDataFrame | None, ftth: gpd.GeoDataFrame | None,
     blamed: set[str], rows: dict[str, Callable[[], pd.DataFrame | None]],
-    problems: list[Problem], notes: list[str], dropped: list[pd.DataFrame],
+    problems: list[Problem], notes: list[Message], dropped: list[pd.DataFrame],
 ) -> tuple[gpd.GeoDataFrame | None, gpd.GeoDataFrame | None]:
     """Cell sites and FTTH nodes outside the study area: dropped (appended to ``dropped``,
     noted) or, with ``[inputs] strict``, refused; inputs blamed as a whole are left alone.
@@ -759,9 +760,8 @@ def _outside_rows(
         elif far.any():
             dropped.append(_dropped(inp.cells, rows["cells"](), cells[far], reasons))
             sites = cells.loc[far, "site_id"].nunique()
-            notes.append(f"{inp.cells}: {int(far.sum())} cell(s) on {sites} site(s) outside "
-                         "the study area (farther from every village than their "
-                         "computation radius) dropped; listed in dropped_rows.csv")
+            notes.append(Message("extents.cells_dropped", source=inp.cells, file=str(inp.cells),
+                                 n=int(far.sum()), sites=int(sites)))
             cells = cells[~far]
     if ftth is not None and len(ftth) and "ftth" not in blamed and inp.ftth_nodes is not None:
         ftth = _outside_nodes(cfg, area, ftth, rows["ftth"], problems, notes, dropped)
@@ -770,7 +770,7 @@ def _outside_rows(
 
 def _outside_nodes(cfg: Config, area: _Area, ftth: gpd.GeoDataFrame,
                    rows: Callable[[], pd.DataFrame | None], problems: list[Problem],
-                   notes: list[str], dropped: list[pd.DataFrame]) -> gpd.GeoDataFrame:
+                   notes: list[Message], dropped: list[pd.DataFrame]) -> gpd.GeoDataFrame:
     """FTTH nodes farther than the GPON reach from every village (an OLT is kept while one
     of its splitters is): dropped or, with ``[inputs] strict``, refused."""
     inp = cfg.inputs
@@ -796,9 +796,8 @@ def _outside_nodes(cfg: Config, area: _Area, ftth: gpd.GeoDataFrame,
                f"GPON reach ({reach / 1000:g} km)"
                for v, e in zip(d[far], exact[far], strict=True)]
     dropped.append(_dropped(inp.ftth_nodes, rows(), ftth[far], reasons))
-    notes.append(f"{inp.ftth_nodes}: {int(far.sum())} FTTH node(s) outside the study area "
-                 "(farther from every village than the GPON reach) dropped; listed in "
-                 "dropped_rows.csv")
+    notes.append(Message("extents.nodes_dropped", source=inp.ftth_nodes,
+                         file=str(inp.ftth_nodes), n=int(far.sum())))
     return ftth[~far]
 
 
@@ -828,7 +827,7 @@ def _dropped(path: Path, rc: pd.DataFrame | None, rows: gpd.GeoDataFrame,
 
 def _dem_extent(cfg: Config, villages: gpd.GeoDataFrame | None,
                 cells: gpd.GeoDataFrame | None, dem: Dem, problems: list[Problem],
-                notes: list[str]) -> None:
+                notes: list[Message]) -> None:
     """Villages (partly) outside the DEM and sites outside it (problems), sites whose
     radius runs past its edge and DEM holes under the villages (notes)."""
     inp = cfg.inputs
@@ -854,13 +853,12 @@ def _dem_extent(cfg: Config, villages: gpd.GeoDataFrame | None,
     beyond = computed & ((x - r < xmin) | (x + r > xmax) | (y - r < ymin) | (y + r > ymax))
     if beyond.any():
         sites = sorted(set(cells.loc[beyond, "site_id"]))
-        notes.append(f"{len(sites)} site(s) reach beyond the DEM edge within their "
-                     "computation radius: coverage is computed inside the DEM only (every "
-                     "village is inside): " + ", ".join(sites[:20])
-                     + (" ..." if len(sites) > 20 else ""))
+        notes.append(Message("dem.beyond_edge", source=inp.dem, n=len(sites),
+                             sites=[str(x) for x in sites[:20]],
+                             more=" ..." if len(sites) > 20 else ""))
 
 
-def dem_holes(dem: Dem, villages: gpd.GeoDataFrame, notes: list[str]) -> None:
+def dem_holes(dem: Dem, villages: gpd.GeoDataFrame, notes: list[Message]) -> None:
     """Note DEM nodata under the villages: paths crossing it give 'unknown' pixels."""
     vx0, vy0, vx1, vy1 = (float(v) for v in villages.total_bounds)
     r0, c0 = dem.index(np.array([vx0]), np.array([vy1]))
@@ -871,8 +869,7 @@ def dem_holes(dem: Dem, villages: gpd.GeoDataFrame, notes: list[str]) -> None:
     n_nan = int(np.isnan(window).sum())
     if not n_nan:
         return
-    text = (f"the DEM has {n_nan} nodata pixel(s) ({n_nan * dem.pixel_m**2 / 1e6:.2f} km²) "
-            "in the village area: pixels behind them are 'unknown', never sea level")
+    centres: Message | None = None
     pts = villages.geometry.representative_point()
     rows, cols = dem.index(pts.x.to_numpy(), pts.y.to_numpy())
     inside = (rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)
@@ -880,7 +877,9 @@ def dem_holes(dem: Dem, villages: gpd.GeoDataFrame, notes: list[str]) -> None:
     on_hole[inside] = np.isnan(dem.elevation[rows[inside], cols[inside]])
     if on_hole.any():
         ids = list(villages.index[on_hole])
-        text += ("; villages with nodata at their centre: " + ", ".join(map(str, ids[:20]))
-                 + (" ..." if len(ids) > 20 else ""))
+        centres = Message("dem.holes_centres", ids=[str(i) for i in ids[:20]],
+                          more=" ..." if len(ids) > 20 else "")
+    text = Message("dem.holes", source=dem.path or None, n=n_nan,
+                   km2=n_nan * dem.pixel_m**2 / 1e6, centres=centres)
     notes.append(text)
     log.warning(text)

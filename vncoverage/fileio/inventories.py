@@ -12,6 +12,7 @@ import pyproj
 from pyproj import CRS
 
 from ..errors import Problem
+from ..i18n import Message
 from ..names import fold
 from ..operators import BANDS, NOMINAL_BANDS, TechnologyLabel, parse_technology
 from ..propagation import MODELS
@@ -80,8 +81,8 @@ def _frequency_domain() -> tuple[float, float]:
 
 def read_cells(
     path: str | Path, *, working_crs: CRS, problems: list[Problem],
-    notes: list[str] | None = None, operators: Sequence[str] = DEFAULT_OPERATORS,
-    formats: dict[str, str] | None = None,
+    notes: list[Message] | None = None, operators: Sequence[str] = DEFAULT_OPERATORS,
+    formats: dict[str, Message] | None = None,
 ) -> gpd.GeoDataFrame | None:
     """The cell inventory (one row per cell), indexed by ``cell_id``, as points in the
     working CRS. Columns: :data:`CELL_COLUMNS` (+ optional ``mechanical_tilt_deg``).
@@ -113,9 +114,7 @@ def read_cells(
     operator = operators_of(table, "operator", operators, changes, problems, role="cell")
     owner = operators_of(table, "tower_owner", operators, changes, role="owner", notes=notes)
     if notes is not None and (changes or renamed_tech):
-        pairs = {**changes, **renamed_tech}
-        notes.append(f"{file}: names read as: "
-                     + ", ".join(f"'{a}' -> {b}" for a, b in sorted(pairs.items())))
+        notes.append(_names_note(file, {**changes, **renamed_tech}))
     lon, lat = coordinates(table, problems, notes)
     check_range(problems, table, "height_m", 1, 300, "antenna height above ground in m")
     check_range(problems, table, "azimuth_deg", 0, 360,
@@ -202,9 +201,18 @@ def _technologies(table: ParsedTable,
                         f"write the technology alone ({t.technology}), or with one of its "
                         f"bands ({bands}; or {mhz} MHz)", rows, column="technology",
                         values=[v] * len(rows))
-    renamed = {str(v): (t.describe() if t.bands else t.technology)
+    renamed = {str(v): (Message("tech.bands", technology=t.technology,
+                                bands=[b.name for b in t.bands]) if t.bands else t.technology)
                for v, t in labels.items() if t is not None and str(v).upper() != t.technology}
     return tech, renamed
+
+
+def _names_note(file: str, pairs: dict[str, str]) -> Message:
+    """The note on the operator and technology labels read as another name
+    (``{as written: as read}``)."""
+    return Message("names.read_as", source=file, file=file,
+                   pairs=[Message("names.pair", written=a, read=b)
+                          for a, b in sorted(pairs.items())])
 
 
 def _check_bands(table: ParsedTable, freq: pd.Series, problems: list[Problem]) -> None:
@@ -266,8 +274,8 @@ def _check_sites(table: ParsedTable, lon: pd.Series, lat: pd.Series, owner: pd.S
 
 def read_ftth_nodes(
     path: str | Path, *, working_crs: CRS, problems: list[Problem],
-    notes: list[str] | None = None, operators: Sequence[str] = DEFAULT_OPERATORS,
-    formats: dict[str, str] | None = None,
+    notes: list[Message] | None = None, operators: Sequence[str] = DEFAULT_OPERATORS,
+    formats: dict[str, Message] | None = None,
 ) -> gpd.GeoDataFrame | None:
     """OLTs and splitters (one table), indexed by ``node_id``; read like
     :func:`read_cells` (any accepted table form, coordinates in degrees, DMS or x/y). A
@@ -305,8 +313,7 @@ def read_ftth_nodes(
     changes: dict[str, str] = {}
     operator = operators_of(table, "operator", operators, changes, problems, role="ftth")
     if changes and notes is not None:
-        notes.append(f"{file}: names read as: "
-                     + ", ".join(f"'{a}' -> {b}" for a, b in sorted(changes.items())))
+        notes.append(_names_note(file, changes))
     table_note(table, notes)
     name_records(problems, n0, table, "node_id")
     if len(problems) > n0:

@@ -18,6 +18,7 @@ from .. import __version__
 from ..config import Config, InputsConfig
 from ..datatypes import Inputs
 from ..errors import CRSError, InputDataError, Problem
+from ..i18n import Message
 from .admin import match_admin_layers, read_admin_layers
 from .atomic import file_sha256
 from .dem import read_dem
@@ -51,16 +52,19 @@ class ReadCache(Protocol):
     """Where parsed, validated inputs are kept between runs, keyed by a hash of the file's
     sha256 and every reading option (a workspace keeps one: :mod:`vncoverage.workspace`)."""
 
-    def get(self, key: str) -> tuple[Any, list[str], dict[str, str]] | None:
-        """``(value, notes, formats)`` of an earlier clean read, or None."""
+    def get(self, key: str) -> tuple[Any, list[Message], dict[str, Message]] | None:
+        """``(value, notes, formats)`` of an earlier clean read, or None. The notes and
+        formats come back as :class:`~vncoverage.i18n.Message` objects (their key,
+        parameters and source kept), never as plain English text."""
 
-    def put(self, key: str, value: Any, notes: list[str], formats: dict[str, str]) -> None:
+    def put(self, key: str, value: Any, notes: list[Message],
+            formats: dict[str, Message]) -> None:
         """Keep a clean read."""
 
 
 def _memo(cache: ReadCache | None, key_parts: list[Any], problems: list[Problem],
-          notes: list[str], formats: dict[str, str],
-          read: Callable[[list[Problem], list[str], dict[str, str]], Any]) -> Any:
+          notes: list[Message], formats: dict[str, Message],
+          read: Callable[[list[Problem], list[Message], dict[str, Message]], Any]) -> Any:
     """``read(problems, notes, formats)``, or its result from ``cache`` when the same file
     was read with the same options before. Only reads without problems are kept, so a
     cached read replays its notes and formats and never hides a problem."""
@@ -74,8 +78,8 @@ def _memo(cache: ReadCache | None, key_parts: list[Any], problems: list[Problem]
         formats.update(hit_formats)
         return value
     p: list[Problem] = []
-    n: list[str] = []
-    f: dict[str, str] = {}
+    n: list[Message] = []
+    f: dict[str, Message] = {}
     value = read(p, n, f)
     problems += p
     notes += n
@@ -95,11 +99,11 @@ class _Reads:
     base: list[Any]
     sums: dict[str, str]
     problems: list[Problem]
-    notes: list[str]
-    formats: dict[str, str]
+    notes: list[Message]
+    formats: dict[str, Message]
 
     def memo(self, key_parts: list[Any],
-             read: Callable[[list[Problem], list[str], dict[str, str]], Any]) -> Any:
+             read: Callable[[list[Problem], list[Message], dict[str, Message]], Any]) -> Any:
         """:func:`_memo` keyed by ``base`` + ``key_parts`` (the input's name, its sha256,
         then its reading options)."""
         return _memo(self.cache, [*self.base, *key_parts], self.problems, self.notes,
@@ -122,8 +126,8 @@ def load_inputs(cfg: Config, *, read_cache: ReadCache | None = None) -> Inputs:
     inp: InputsConfig = cfg.inputs
     working = CRS.from_user_input(cfg.study.working_crs)
     problems: list[Problem] = []
-    notes: list[str] = []
-    formats: dict[str, str] = {}
+    notes: list[Message] = []
+    formats: dict[str, Message] = {}
     if not working.is_projected:
         raise CRSError([Problem("config", f"working_crs {working.to_string()} is not "
                                 "projected (metric)", "use EPSG:32648 (UTM 48N) or another "
@@ -185,7 +189,7 @@ def _load_boundaries(inp: InputsConfig, bpath: Path, working: CRS, reads: _Reads
 
 
 def _read_boundary_layers(
-    inp: InputsConfig, bpath: Path, working: CRS, problems: list[Problem], notes: list[str]
+    inp: InputsConfig, bpath: Path, working: CRS, problems: list[Problem], notes: list[Message]
 ) -> _Boundaries:
     """Read the villages, their centres and the district / 2025-commune layers of the
     boundaries file; the admin layers' names are matched to the villages' (noted)."""
@@ -210,7 +214,7 @@ def _load_settlements(
     """The household clusters (cached), None when there is no file (noted: population
     shares are then area-weighted) or no villages to check their ids against."""
     if inp.settlements is None:
-        reads.notes.append("no household clusters: population shares are area-weighted")
+        reads.notes.append(Message("inputs.no_settlements"))
         return None
     if villages is None:
         return None

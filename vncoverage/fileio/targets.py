@@ -10,7 +10,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import Problem
-from ..names import NameMatch, clean_text, describe_matches, fold, match_names
+from ..i18n import Message, match_how
+from ..names import NameMatch, clean_text, fold, match_names
 from ._columns import (
     name_records,
     numbers,
@@ -36,8 +37,8 @@ _FALSE = {"false", "0", "no", "n", "khong", "sai"}
 
 
 def read_targets(
-    path: str | Path, *, problems: list[Problem], notes: list[str] | None = None,
-    formats: dict[str, str] | None = None,
+    path: str | Path, *, problems: list[Problem], notes: list[Message] | None = None,
+    formats: dict[str, Message] | None = None,
 ) -> pd.DataFrame | None:
     """The plan's KPI table (baseline Q2/2023, target 2025), indexed by ``kpi_id``."""
     path = Path(path)
@@ -76,8 +77,8 @@ AREA_LEVELS = ("district", "commune", "commune_2025")
 
 def read_area_table(
     path: str | Path, *, villages: pd.DataFrame, level: str, problems: list[Problem],
-    notes: list[str] | None = None, aliases: Mapping[str, str] | None = None,
-    formats: dict[str, str] | None = None,
+    notes: list[Message] | None = None, aliases: Mapping[str, str] | None = None,
+    formats: dict[str, Message] | None = None,
 ) -> pd.DataFrame | None:
     """A table of statistics or targets per district or commune, joined by name.
 
@@ -116,12 +117,25 @@ def read_area_table(
         return None
     table_note(table, notes)
     if notes is not None:
-        lines = describe_matches(matches, str(name_col))
+        lines = _match_lines(matches, str(name_col))
         if lines:
-            notes.append(f"{file}: names matched tolerantly: " + "; ".join(lines))
+            notes.append(Message("names.matched", source=file, file=file, lines=lines))
     out = _area_values(table, name_col)
     out.insert(0, "scheme", [matches[clean_text(v)].scheme for v in df[name_col]])
     return out.set_axis(pd.Index(key_s.to_list(), name=level))
+
+
+#: The note's words for the name schemes of :func:`_area_candidates`.
+_SCHEMES = {"2025": "scheme.2025", "pre-2025": "scheme.pre_2025"}
+
+
+def _match_lines(matches: Mapping[str, NameMatch], column: str) -> list[Message]:
+    """One line per fuzzy match, e.g. ``district 'Bac Son' read as 'Bắc Sơn' (missing
+    marks)`` (as :func:`vncoverage.names.describe_matches` says it, in either language)."""
+    return [Message("names.match", column=column, value=m.value, match=m.match,
+                    how=match_how(m.how),
+                    scheme=Message(_SCHEMES[m.scheme]) if m.scheme else None)
+            for m in matches.values() if m.fuzzy]
 
 
 def _find_name_column(table: ParsedTable, problems: list[Problem]) -> str | None:

@@ -14,10 +14,12 @@ import shapely
 from pyproj import CRS
 
 from ..errors import Problem
+from ..i18n import Message, Param, match_how
 from ..names import clean_text, unify_names
 from ._shared import (
     GDAL_ERRORS,
     MAX_ROWS_REPORTED,
+    layer_label,
     plain,
     read_layer,
     report_rows,
@@ -57,11 +59,12 @@ def _polygonal(g: shapely.Geometry | None) -> shapely.Geometry | None:
     return parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
 
 
-def _unify_admin_names(gdf: gpd.GeoDataFrame, label: str, notes: list[str]) -> None:
+def _unify_admin_names(gdf: gpd.GeoDataFrame, label: str, notes: list[Message], *,
+                       source: str) -> None:
     """Give every district, commune and 2025 commune one spelling (in place), listing each
     variant read as another spelling; communes are compared within their district."""
-    changes: list[str] = []
-    ambiguous: list[str] = []
+    changes: list[Param] = []
+    ambiguous: list[Param] = []
     for col, within in (("district", None), ("commune_2025", None), ("commune", "district")):
         groups = [gdf.index] if within is None else list(gdf.groupby(within).groups.values())
         for idx in groups:
@@ -70,23 +73,27 @@ def _unify_admin_names(gdf: gpd.GeoDataFrame, label: str, notes: list[str]) -> N
             mapping = {v: m.match for v, m in matches.items() if m.match not in (None, v)}
             for v, m in matches.items():
                 if m.how == "ambiguous":
-                    ambiguous.append(f"{col} '{v}' could be " + " or ".join(
-                        f"'{c}'" for c in m.candidates))
+                    ambiguous.append(Message("villages.could_be", column=col, value=v,
+                                             candidates=[f"'{c}'" for c in m.candidates]))
             if mapping:
                 counts = values.value_counts()
-                changes += [f"{col} '{v}' ({int(counts.get(v, 0))} village(s)) read as "
-                            f"'{t}' ({matches[v].how})" for v, t in mapping.items()]
+                changes += [Message("villages.spelling", column=col, value=v,
+                                    n=int(counts.get(v, 0)), target=t,
+                                    how=match_how(matches[v].how))
+                            for v, t in mapping.items()]
                 gdf.loc[idx, col] = values.replace(mapping)
     if changes:
-        notes.append(f"{label}: spellings unified: " + "; ".join(changes))
-        log.warning("%s: spellings unified: %s", label, "; ".join(changes))
+        notes.append(Message("villages.spellings_unified", source=source, label=label,
+                             changes=changes))
+        log.warning("%s", notes[-1])
     if ambiguous:
-        notes.append(f"{label}: names left as written (they could be several units): "
-                     + "; ".join(ambiguous))
+        notes.append(Message("villages.names_ambiguous", source=source, label=label,
+                             items=ambiguous))
 
 
 def _check_tessellation(
-    gdf: gpd.GeoDataFrame, label: str, problems: list[Problem], notes: list[str]
+    gdf: gpd.GeoDataFrame, label: str, problems: list[Problem], notes: list[Message], *,
+    source: str,
 ) -> None:
     """Report villages that overlap each other and holes inside a commune that no village
     covers (areas in the working CRS, m²)."""
@@ -101,7 +108,8 @@ def _check_tessellation(
         a, b = a[keep], b[keep]
         inter = shapely.area(shapely.intersection(g[a], g[b]))
     except shapely.errors.GEOSException as exc:  # pragma: no cover - after make_valid
-        notes.append(f"{label}: overlaps between villages not checked ({exc})")
+        notes.append(Message("villages.overlaps_unchecked", source=source, label=label,
+                             error=str(exc)))
         return
     smaller = np.minimum(shapely.area(g[a]), shapely.area(g[b]))
     share = np.divide(inter, smaller, out=np.zeros_like(inter), where=smaller > 0)
@@ -113,12 +121,13 @@ def _check_tessellation(
                                 row=str(ids[a[k]]), column="geometry"))
     light = np.flatnonzero((share >= OVERLAP_NOTE_SHARE) & (share < OVERLAP_ERROR_SHARE))
     if len(light):
-        pairs = [f"{ids[a[k]]}/{ids[b[k]]} ({inter[k] / 1e4:.1f} ha)" for k in light[:20]]
-        text = (f"{label}: {len(light)} pair(s) of villages overlap (area counted in both): "
-                + ", ".join(pairs) + (" ..." if len(light) > 20 else ""))
+        pairs = [Message("villages.overlap_pair", a=str(ids[a[k]]), b=str(ids[b[k]]),
+                         ha=inter[k] / 1e4) for k in light[:20]]
+        text = Message("villages.overlap", source=source, label=label, n=len(light),
+                       pairs=pairs, more=" ..." if len(light) > 20 else "")
         notes.append(text)
         log.warning(text)
-    holes: list[str] = []
+    holes: list[Param] = []
     for (district, commune), grp in gdf.groupby(["district", "commune"], sort=True):
         union = shapely.union_all(grp.geometry.to_numpy())
         for part in shapely.get_parts(union):
@@ -129,10 +138,11 @@ def _check_tessellation(
                 near = tree.query(hole, predicate="intersects")
                 rest = hole.difference(shapely.union_all(g[near])) if len(near) else hole
                 if rest.area >= HOLE_MIN_M2:
-                    holes.append(f"{commune} ({district}) {rest.area / 1e4:.1f} ha")
+                    holes.append(Message("villages.hole", commune=str(commune),
+                                         district=str(district), ha=rest.area / 1e4))
     if holes:
-        text = (f"{label}: {len(holes)} hole(s) inside a commune that no village covers: "
-                + ", ".join(holes[:20]) + (" ..." if len(holes) > 20 else ""))
+        text = Message("villages.holes", source=source, label=label, n=len(holes),
+                       holes=holes[:20], more=" ..." if len(holes) > 20 else "")
         notes.append(text)
         log.warning(text)
 
@@ -144,7 +154,7 @@ def read_villages(
     centres_layer: str | None,
     working_crs: CRS,
     problems: list[Problem],
-    notes: list[str],
+    notes: list[Message],
 ) -> tuple[gpd.GeoDataFrame | None, gpd.GeoSeries | None]:
     """Village polygons indexed by ``village_id`` and their centre points (cultural houses).
 
@@ -157,7 +167,7 @@ def read_villages(
     (noted).
     """
     path = Path(path)
-    label = f"{path} (layer '{layer}')" if layer else str(path)
+    label = layer_label(path, layer)
     gdf = _read_village_layer(path, layer, label, working_crs, problems)
     if gdf is None:
         return None, None
@@ -166,14 +176,14 @@ def read_villages(
     _check_census_numbers(gdf, label, problems)
     if not polygonal:
         return None, None  # the geometry checks below need polygons
-    gdf = _repair_village_polygons(gdf, label, problems, notes)
+    gdf = _repair_village_polygons(gdf, label, problems, notes, source=str(path))
     if gdf is None:
         return None, None
     gdf = gdf.set_index("village_id", drop=True)
     for col in ("name", "commune", "district", "commune_2025", "kind"):
         gdf[col] = gdf[col].map(clean_text).astype(str)
-    _unify_admin_names(gdf, label, notes)
-    _check_tessellation(gdf, label, problems, notes)
+    _unify_admin_names(gdf, label, notes, source=str(path))
+    _check_tessellation(gdf, label, problems, notes, source=str(path))
     centres = _village_centres(path, centres_layer, gdf, working_crs, problems, notes)
     return gdf, gpd.GeoSeries(centres, crs=gdf.crs, name="centre")
 
@@ -243,7 +253,8 @@ def _check_census_numbers(gdf: gpd.GeoDataFrame, label: str, problems: list[Prob
 
 
 def _repair_village_polygons(
-    gdf: gpd.GeoDataFrame, label: str, problems: list[Problem], notes: list[str]
+    gdf: gpd.GeoDataFrame, label: str, problems: list[Problem], notes: list[Message], *,
+    source: str,
 ) -> gpd.GeoDataFrame | None:
     """Drop Z coordinates and repair invalid polygons with ``make_valid`` (noted, with a
     warning); None when a polygon has no area once repaired (reported)."""
@@ -263,8 +274,8 @@ def _repair_village_polygons(
         return None
     gdf.loc[invalid, "geometry"] = gpd.GeoSeries(repaired, index=gdf.index[invalid],
                                                  crs=gdf.crs)
-    text = (f"repaired {len(ids)} invalid village polygon(s) with make_valid: "
-            + ", ".join(ids[:20]) + (" ..." if len(ids) > 20 else ""))
+    text = Message("villages.repaired", source=source, n=len(ids),
+                   ids=[str(i) for i in ids[:20]], more=" ..." if len(ids) > 20 else "")
     notes.append(text)
     log.warning("%s: %s", label, text)
     return gdf
@@ -272,7 +283,7 @@ def _repair_village_polygons(
 
 def _village_centres(
     path: Path, centres_layer: str | None, villages: gpd.GeoDataFrame, working_crs: CRS,
-    problems: list[Problem], notes: list[str],
+    problems: list[Problem], notes: list[Message],
 ) -> gpd.GeoSeries:
     """The centre point of every village: from ``centres_layer`` of the file when it has
     one, else a representative point inside each polygon (noted)."""
@@ -284,20 +295,19 @@ def _village_centres(
         centres = _read_centres_layer(path, centres_layer, villages, working_crs, problems,
                                       notes)
     if centres is None:
-        notes.append("no village centre layer: the village centre is a representative point "
-                     "inside each polygon, not the cultural house")
+        notes.append(Message("villages.no_centres", source=path))
         centres = villages.geometry.representative_point()
     return centres
 
 
 def _read_centres_layer(
     path: Path, centres_layer: str, villages: gpd.GeoDataFrame, working_crs: CRS,
-    problems: list[Problem], notes: list[str],
+    problems: list[Problem], notes: list[Message],
 ) -> gpd.GeoSeries | None:
     """The centre points of ``centres_layer`` in the working CRS, indexed like
     ``villages`` (a village without a point gets a representative point inside its polygon,
     noted); None when the layer cannot be used (problems reported)."""
-    clabel = f"{path} (layer '{centres_layer}')"
+    clabel = layer_label(path, centres_layer)
     c = read_layer(path, centres_layer, problems)
     c = to_working_crs(c, clabel, working_crs, problems) if c is not None else None
     if c is None:
@@ -313,8 +323,7 @@ def _read_centres_layer(
     centres = c.geometry.reindex(villages.index)
     lacking = centres.index[centres.isna()]
     if len(lacking):
-        notes.append(f"{len(lacking)} village(s) without a centre point: using a "
-                     "representative point inside the polygon")
+        notes.append(Message("villages.centres_missing", source=path, n=len(lacking)))
         centres.loc[lacking] = villages.geometry[lacking].representative_point()
     return centres
 
@@ -325,7 +334,7 @@ def read_settlements(
 ) -> gpd.GeoDataFrame | None:
     """Household clusters (points) with ``village_id``, ``households`` and ``population``."""
     path = Path(path)
-    label = f"{path} (layer '{layer}')" if layer else str(path)
+    label = layer_label(path, layer)
     gdf = read_layer(path, layer, problems)
     if gdf is None:
         return None
@@ -391,7 +400,7 @@ def read_roads(
             names = [n for n, _ in pyogrio.list_layers(path)]
             if len(names) == 1:  # e.g. GeoJSON: its one layer, whatever its name
                 layer = names[0]
-    label = f"{path} (layer '{layer}')" if layer else str(path)
+    label = layer_label(path, layer)
     gdf = read_layer(path, layer, problems)
     if gdf is None:
         return None

@@ -26,7 +26,7 @@ import shapely
 from .. import __version__
 from ..changes import Changes
 from ..config import Config
-from ..i18n import DEFAULT_LANG, check_lang, column_label, number, tr, verdict_label
+from ..i18n import DEFAULT_LANG, check_lang, column_label, localise, number, tr, verdict_label
 from ..villages import COVERED
 
 __all__ = ["ReportContext", "ReportTable", "kpi_text_table", "markdown_report", "report_tables"]
@@ -124,6 +124,17 @@ class ReportContext:
         """A section heading; in Vietnamese with the English title in parentheses."""
         text = tr(key, self.lang)
         return f"{text} · {tr(key, 'en')}" if self.lang != "en" else text
+
+    def note_lines(self) -> list[str]:
+        """The notes in the report's language (each a :class:`~vncoverage.i18n.Message`
+        rendered; other text as it is)."""
+        return [localise(n, self.lang) for n in self.notes]
+
+    def kpi_details(self) -> list[tuple[str, str]]:
+        """``(kpi_id, detail)`` of the KPIs with a detail, in the report's language."""
+        return [(str(kid), localise(row["detail"], self.lang))
+                for kid, row in self.kpis.iterrows()
+                if isinstance(row.get("detail"), str) and row.get("detail")]
 
 
 def _kpi_name(kid: object, r: pd.Series, lang: str) -> str:
@@ -462,8 +473,7 @@ def render_markdown(ctx: ReportContext, *, figures: Mapping[str, str] | None = N
              f"## {ctx.heading('sec_summary')}", "",
              *(f"- {line}" for line, _ in summary_lines(ctx)), "",
              f"## {ctx.heading('sec_kpis')}", "", *_md(tables["kpis"])]
-    details = [f"- **{kid}**: {row['detail']}" for kid, row in ctx.kpis.iterrows()
-               if isinstance(row.get("detail"), str) and row.get("detail")]
+    details = [f"- **{kid}**: {detail}" for kid, detail in ctx.kpi_details()]
     parts += [*details, ""]
     charts = [(k, figures[k]) for k in ("kpi_progress", "district_coverage") if k in figures]
     if charts:
@@ -486,7 +496,7 @@ def render_markdown(ctx: ReportContext, *, figures: Mapping[str, str] | None = N
     if n_remote:
         parts += _md(tables["remote"])
     parts += [f"## {ctx.heading('sec_method')}", "", *(f"- {m}" for m in method_lines(ctx)), "",
-              f"## {ctx.heading('sec_notes')}", "", *(f"- {n}" for n in ctx.notes), "",
+              f"## {ctx.heading('sec_notes')}", "", *(f"- {n}" for n in ctx.note_lines()), "",
               f"## {ctx.heading('sec_provenance')}", "", *_md(tables["inputs"]),
               *_md(tables["parameters"]),
               (tr("prov_config", lang, path=f"`{cfg.source}`") if cfg.source

@@ -221,9 +221,7 @@ def html_report(ctx: ReportContext, *, figures: Mapping[str, bytes] | None = Non
 
     tables = report_tables(ctx)
     cards = [{"text": text, "kind": kind} for text, kind in summary_lines(ctx)]
-    kpis = ctx.kpis
-    details = [(str(kid), str(row["detail"])) for kid, row in kpis.iterrows()
-               if isinstance(row.get("detail"), str) and row.get("detail")]
+    details = ctx.kpi_details()
     intro = tr("report_intro", lang, share=cfg.coverage.covered_population_share,
                thr=r.rsrp_threshold_dbm["4G"], prob=r.location_probability,
                sigma=r.location_sigma_db, margin=r.location_margin_db)
@@ -242,7 +240,7 @@ def html_report(ctx: ReportContext, *, figures: Mapping[str, bytes] | None = Non
         met=tr("status_met", lang), not_met=tr("status_not_met", lang),
         remote_rule=remote_rule(ctx),
         n_uncovered=int((ctx.villages["verdict_mbb_any"] != COVERED).sum()),
-        method=method_lines(ctx), notes=list(ctx.notes),
+        method=method_lines(ctx), notes=ctx.note_lines(),
         config_line=(tr("prov_config", lang, path=str(cfg.source)) if cfg.source
                      else tr("prov_defaults", lang)),
         version_label=tr("prov_version", lang),

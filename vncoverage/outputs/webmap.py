@@ -49,7 +49,15 @@ from matplotlib.image import imsave
 from pyproj import CRS, Transformer
 
 from ..datatypes import Raster
-from ..i18n import DEFAULT_LANG, check_lang, ftth_reason_label, number, tr, verdict_label
+from ..i18n import (
+    DEFAULT_LANG,
+    check_lang,
+    ftth_reason_label,
+    localise,
+    number,
+    tr,
+    verdict_label,
+)
 from ..results import Results
 from ..villages import COVERED, LOM_SONG, TRANG_SONG, UNKNOWN
 
@@ -173,7 +181,7 @@ def _has(row: Mapping[Hashable, Any], key: str) -> bool:
 
 
 def _popup_html(vid: object, row: Mapping[Hashable, Any], operators: list[str], lang: str,
-                gpon_reach_m: float | None = None) -> str:
+                gpon_reach_m: float | None = None, ftth_method: str | None = None) -> str:
     """The popup of one village: pre-escaped HTML.
 
     Parameters
@@ -188,6 +196,9 @@ def _popup_html(vid: object, row: Mapping[Hashable, Any], operators: list[str], 
         ``"vi"`` or ``"en"``.
     gpon_reach_m
         The GPON reach (m), for the ``OLT out of reach`` reason; ``None``: not said.
+    ftth_method
+        How the FTTH distances were measured (:attr:`vncoverage.fibre.FtthResult.method`,
+        rendered in ``lang``); ``None``: not said.
     """
     lines = [f"<b>{_e(row.get('name'))}</b> <span class='vnc-id'>({_e(vid)})</span>"]
     place = ", ".join(_e(row.get(k)) for k in ("commune", "district") if _has(row, k))
@@ -216,17 +227,19 @@ def _popup_html(vid: object, row: Mapping[Hashable, Any], operators: list[str], 
         lines.append(f"{tr('pop_nearest', lang)}: {_e(row['nearest_site_id'])} "
                      f"({_e(row.get('nearest_site_operators'))}), "
                      f"{_km(row.get('nearest_site_m'), lang)}")
-    lines += _ftth_popup_lines(row, lang, gpon_reach_m)
+    lines += _ftth_popup_lines(row, lang, gpon_reach_m, ftth_method)
     if row.get("remote_gap"):
         lines.append(_remote_popup_line(row, lang))
     return "<div class='vnc-popup'>" + "<br>".join(lines) + "</div>"
 
 
 def _ftth_popup_lines(row: Mapping[Hashable, Any], lang: str,
-                      gpon_reach_m: float | None = None) -> list[str]:
+                      gpon_reach_m: float | None = None,
+                      ftth_method: str | None = None) -> list[str]:
     """The FTTH lines of a village's popup (pre-escaped HTML): covered or not, households
     passed, why not (and the splitter concerned), distance to the nearest splitter and the
-    extra cable a village not covered needs; none without the FTTH columns."""
+    extra cable a village not covered needs, and how distances were measured (the
+    straight-line flag); none without the FTTH columns."""
     if not _has(row, "ftth_covered"):
         return []
     yes = bool(row["ftth_covered"])
@@ -252,6 +265,9 @@ def _ftth_popup_lines(row: Mapping[Hashable, Any], lang: str,
             if extra > 0:
                 text += "; " + tr("pop_fibre_extra", lang, km=extra / 1000.0)
         lines.append(text)
+    if ftth_method:
+        lines.append(html.escape(tr("pop_ftth_method", lang,
+                                    method=localise(ftth_method, lang))))
     return lines
 
 
@@ -275,10 +291,10 @@ def _class_index(values: np.ndarray, bounds: list[float]) -> np.ndarray:
                    len(bounds) - 1)
 
 
-def _village_features(v: gpd.GeoDataFrame, lang: str, gpon_reach_m: float | None = None
-                      ) -> _RawJson:
+def _village_features(v: gpd.GeoDataFrame, lang: str, gpon_reach_m: float | None = None,
+                      ftth_method: str | None = None) -> _RawJson:
     """The villages' GeoJSON for the page: id, name, colour classes and popup of each
-    (``gpon_reach_m``: see :func:`_popup_html`)."""
+    (``gpon_reach_m``, ``ftth_method``: see :func:`_popup_html`)."""
     operators = _operators(v)
     verdict_codes = {k: i for i, k in enumerate(VERDICT_COLOURS)}
     used = {"name", "commune", "district", "commune_2025", "population", "households",
@@ -303,7 +319,7 @@ def _village_features(v: gpd.GeoDataFrame, lang: str, gpon_reach_m: float | None
               if "ftth_covered" in v else [-1] * len(v)),
         "r": ([int(bool(x)) for x in v["remote_gap"]] if "remote_gap" in v
               else [0] * len(v)),
-        "h": [_popup_html(vid, records[vid], operators, lang, gpon_reach_m)
+        "h": [_popup_html(vid, records[vid], operators, lang, gpon_reach_m, ftth_method)
               for vid in v.index],
     })
     gdf = _rounded(gpd.GeoDataFrame(props, geometry=v.geometry.to_numpy(), crs=v.crs))
@@ -681,6 +697,7 @@ def gap_map(
     ftth_unreached: gpd.GeoDataFrame | None = None,
     ftth_splitters: pd.DataFrame | None = None,
     gpon_reach_m: float | None = None,
+    ftth_method: str | None = None,
     rsrp: Raster | None = None,
     rsrp_threshold_dbm: float = -110.0,
     rsrp_margin_db: float = 0.0,
@@ -722,6 +739,10 @@ def gap_map(
     gpon_reach_m
         The GPON reach (m) of the run, said in the ``OLT out of reach`` reason; ``None``:
         not said.
+    ftth_method
+        How the FTTH distances were measured (:attr:`vncoverage.fibre.FtthResult.method`,
+        a :class:`~vncoverage.i18n.Message` shown in ``lang``), in each village's popup;
+        ``None``: not said.
     rsrp
         Best-server RSRP band (dBm) for a semi-transparent overlay (off by default), or
         ``None``.
@@ -759,7 +780,7 @@ def gap_map(
     if ftth_unreached is not None and len(ftth_unreached):
         _add_unreached(layers, ftth_unreached, lang=lang, gpon_reach_m=gpon_reach_m)
     _add_layers_script(layers, _payload(layers, v, lang=lang, title=title,
-                                        gpon_reach_m=gpon_reach_m))
+                                        gpon_reach_m=gpon_reach_m, ftth_method=ftth_method))
     folium.LayerControl(collapsed=False, position="topright").add_to(layers.m)
     minx, miny, maxx, maxy = v.total_bounds
     layers.m.fit_bounds([[miny, minx], [maxy, maxx]])
@@ -1078,14 +1099,15 @@ def _add_unreached(layers: _MapLayers, ftth_unreached: gpd.GeoDataFrame, *, lang
 
 
 def _payload(layers: _MapLayers, v: gpd.GeoDataFrame, *, lang: str, title: str,
-             gpon_reach_m: float | None = None) -> dict[str, Any]:
+             gpon_reach_m: float | None = None,
+             ftth_method: str | None = None) -> dict[str, Any]:
     """The data the layers' script reads (the page's JSON script element): the villages
     ``v`` (EPSG:4326), the line and point layers, the colours, the legend, the title and
     the search labels."""
     n_gaps = int((v.get("verdict_mbb_any", pd.Series(dtype=str)) != COVERED).sum())
     n_remote = int(v["remote_gap"].sum()) if "remote_gap" in v.columns else 0
     return {
-        "villages": _village_features(v, lang, gpon_reach_m),
+        "villages": _village_features(v, lang, gpon_reach_m, ftth_method),
         "lines": layers.lines,
         "points": layers.points,
         "verdict_colours": list(VERDICT_COLOURS.values()),
@@ -1142,7 +1164,8 @@ def results_map(results: Results, *, lang: str = DEFAULT_LANG, tiles: str | None
                    title=r.cfg.study.name, lang=lang, tiles=tiles, fibre_roads=r.fibre_roads,
                    ftth_unreached=r.ftth_unreached,
                    ftth_splitters=r.ftth.splitters if r.ftth is not None else None,
-                   gpon_reach_m=r.cfg.ftth.gpon_reach_m, rsrp=r.rsrp_4g,
+                   gpon_reach_m=r.cfg.ftth.gpon_reach_m,
+                   ftth_method=r.ftth.method if r.ftth is not None else None, rsrp=r.rsrp_4g,
                    rsrp_threshold_dbm=radio.rsrp_threshold_dbm["4G"],
                    rsrp_margin_db=radio.location_margin_db, districts=inp.districts,
                    communes_2025=inp.communes_2025)

@@ -21,6 +21,7 @@ import zstandard
 from pyproj import CRS
 
 from .. import fileio
+from ..i18n import Message
 from .container import pack_arrays, unpack_arrays
 from .faults import fault
 
@@ -100,29 +101,34 @@ class DirReadCache:
         self.deferred = deferred
         self._held: dict[str, bytes] = {}
 
-    def get(self, key: str) -> tuple[Any, list[str], dict[str, str]] | None:
+    def get(self, key: str) -> tuple[Any, list[Message], dict[str, Message]] | None:
         p = self.folder / f"{key}.vnca"
         try:
             arrays, meta = unpack_arrays(p.read_bytes())
             parts = [_frame_from_bytes(arrays[f"part{k}"].tobytes(), spec)
                      for k, spec in enumerate(meta["parts"])]
+            # an entry of an older version kept its notes as English text: read again
+            notes = [Message.from_json(n) for n in meta["notes"]]
+            formats = {str(k): Message.from_json(v) for k, v in meta["formats"].items()}
         except FileNotFoundError:
             return None
         except (ValueError, KeyError, OSError, zstandard.ZstdError) as exc:
             log.warning("input cache entry %s unusable (%s): parsing the file again", p, exc)
             return None
         value: Any = tuple(parts) if meta["tuple"] else parts[0]
-        return value, list(meta["notes"]), dict(meta["formats"])
+        return value, notes, formats
 
-    def put(self, key: str, value: Any, notes: list[str], formats: dict[str, str]) -> None:
+    def put(self, key: str, value: Any, notes: list[Message],
+            formats: dict[str, Message]) -> None:
         items = list(value) if isinstance(value, tuple) else [value]
         arrays, specs = {}, []
         for k, item in enumerate(items):
             data, spec = _frame_to_bytes(item)
             arrays[f"part{k}"] = np.frombuffer(data, dtype=np.uint8)
             specs.append(spec)
-        meta = {"tuple": isinstance(value, tuple), "parts": specs, "notes": list(notes),
-                "formats": dict(formats)}
+        meta = {"tuple": isinstance(value, tuple), "parts": specs,
+                "notes": [n.to_json() for n in notes],
+                "formats": {k: v.to_json() for k, v in formats.items()}}
         data = pack_arrays(arrays, meta)
         if self.deferred:
             self._held[key] = data

@@ -21,7 +21,7 @@ from ..changes import Changes
 from ..config import Config
 from ..datatypes import Inputs
 from ..errors import InputDataError, Problem, WorkspaceError
-from ..i18n import DEFAULT_LANG
+from ..i18n import DEFAULT_LANG, Message
 from ..outputs.webmap import missing_assets
 from ..outputs.writer import OutputWriter
 from ..results import Results
@@ -100,8 +100,8 @@ def run_workspace(cfg: Config, ws: str | Path, *, mode: str = "run",
         run_id = int((previous or {}).get("run_id", 0)) + 1
         res = dataclasses.replace(
             res, timings={"load": t_load, **res.timings},
-            notes=(*res.notes, f"workspace run {run_id} ({mode}) on {utc_now()}; inputs, "
-                   "configuration, versions and checksums in manifest.json"))
+            notes=(*res.notes, Message("workspace.run", run_id=run_id, mode=mode,
+                                       time=utc_now())))
         report.results, report.changes = res, res.changes
         report.computed = dict(res.computed)
         report.timings = dict(res.timings)

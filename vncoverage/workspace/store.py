@@ -26,6 +26,7 @@ from ..coverage import Layer, Layers
 from ..datatypes import Dem
 from ..errors import WorkspaceError
 from ..fibre import FtthResult
+from ..i18n import Message
 from ..results import Results
 from .caches import DirSweepCache
 from .container import pack_arrays, unpack_arrays
@@ -125,13 +126,16 @@ def _write_layers(path: Path, layers: Layers) -> None:
         arrays[f"{k}|server"] = lay.server
         arrays[f"{k}|unknown"] = lay.unknown.astype(np.uint16)
         arrays[f"{k}|flags"] = lay.flags
-    meta = {"keys": keys, "cell_ids": layers.cell_ids, "notes": layers.notes}
+    meta = {"keys": keys, "cell_ids": layers.cell_ids,
+            "notes": [n.to_json() for n in layers.notes]}
     fileio.write_bytes(path, pack_arrays(arrays, meta))
 
 
 def _read_layers(path: Path, dem: Dem) -> Layers:
     arrays, meta = unpack_arrays(path.read_bytes())
-    out = Layers(dem=dem, cell_ids=list(meta["cell_ids"]), notes=list(meta["notes"]))
+    # notes kept as English text by an older version raise ValueError: computed again
+    out = Layers(dem=dem, cell_ids=list(meta["cell_ids"]),
+                 notes=[Message.from_json(n) for n in meta["notes"]])
     for tech, op in meta["keys"]:
         k = f"{tech}|{op}"
         best = arrays[f"{k}|best"]
@@ -167,8 +171,8 @@ def _save_fibre(folder: Path, ftth: FtthResult) -> None:
     _write_frame(folder / "ftth_splitters.parquet", ftth.splitters)
     _write_frame(folder / "ftth_fibre_roads.parquet", ftth.fibre_roads)
     _write_frame(folder / "ftth_unreached.parquet", ftth.unreached)
-    fileio.write_text(folder / "ftth.json", json.dumps({"method": ftth.method,
-                                                        "notes": list(ftth.notes)}))
+    fileio.write_text(folder / "ftth.json", json.dumps(
+        {"method": ftth.method.to_json(), "notes": [n.to_json() for n in ftth.notes]}))
 
 
 def _load_fibre(folder: Path) -> FtthResult | None:
@@ -184,8 +188,8 @@ def _load_fibre(folder: Path) -> FtthResult | None:
         return FtthResult(per_village=per_village, per_cluster=per_cluster,
                           splitters=splitters,
                           fibre_roads=_read_frame(folder / "ftth_fibre_roads.parquet", geo=True),
-                          unreached=unreached, method=meta["method"],
-                          notes=tuple(meta["notes"]))
+                          unreached=unreached, method=Message.from_json(meta["method"]),
+                          notes=tuple(Message.from_json(n) for n in meta["notes"]))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         log.warning("FTTH state unusable (%s): recomputing", exc)
         return None
