@@ -190,3 +190,25 @@ def test_covered_bands_are_the_covered_masks_as_uint8(techs, seed):
         expected = np.where(np.isnan(m), BAND_UNKNOWN, m).astype(np.uint8)
         assert bands[key].dtype == np.uint8
         np.testing.assert_array_equal(bands[key], expected, err_msg=str(key))
+
+
+def test_mbb_union_is_three_valued():
+    """4G unknown (a DEM void) and 5G not covered is unknown for mobile broadband, never
+    "not covered"; covered by either technology is covered; unknown in both is unknown."""
+    from vncoverage.villages import BAND_UNKNOWN, MBB, covered_bands
+
+    dem = Dem(np.full((1, 4), 100, np.float32), Affine(PIX, 0, X0, 0, -PIX, Y0),
+              CRS.from_epsg(32648))
+    radio = RadioConfig(technologies=("4G", "5G"))
+    layers = new_layers(dem, ["4G", "5G"], ["Viettel"], ["c0"])
+    l4, l5 = (layers.layers[(t, "Viettel")] for t in ("4G", "5G"))
+    strong, weak, none = -60.0, -139.0, -np.inf
+    # pixel: 0 = 4G unknown + 5G weak, 1 = 4G unknown + 5G strong,
+    #        2 = 4G unknown + 5G unknown, 3 = 4G weak + 5G weak
+    l4.best_dbm[0] = [none, none, none, weak]
+    l4.unknown[0] = [1, 1, 1, 0]
+    l5.best_dbm[0] = [weak, strong, none, weak]
+    l5.unknown[0] = [0, 0, 1, 0]
+    assert l4.is_unknown[0, :3].all() and l5.is_unknown[0, 2]
+    band = covered_bands(layers, radio)[(MBB, "Viettel")][0]
+    assert band.tolist() == [BAND_UNKNOWN, 1, BAND_UNKNOWN, 0]

@@ -149,8 +149,11 @@ def covered_bands(layers: Layers, radio: RadioConfig) -> dict[tuple[str, str], n
         if len(parts) == 1:
             out[(MBB, op)] = parts[0].copy()
             continue
+        # Three-valued OR: covered by any technology wins; otherwise one unknown part
+        # (e.g. a DEM void for 4G while 5G has no cell in reach) keeps the pixel unknown
+        # rather than turning it into "not covered".
         covered = np.logical_or.reduce([p == 1 for p in parts])
-        unknown = np.logical_and.reduce([p == BAND_UNKNOWN for p in parts])
+        unknown = ~covered & np.logical_or.reduce([p == BAND_UNKNOWN for p in parts])
         band = covered.view(np.uint8)
         band[unknown] = BAND_UNKNOWN
         out[(MBB, op)] = band
