@@ -73,6 +73,28 @@ class InputsConfig:
     ``strict``: refuse the whole run when a cell or FTTH node lies outside the study area
     (the default drops such rows, lists them in ``dropped_rows.csv`` and says how many in
     the report; operators send regional or national lists).
+
+    Inputs a province has before it has the ones above (each flagged where it is used):
+
+    ``village_points`` (and ``village_points_layer``): the thôn as points (a vector layer of
+    points, or a table with lon/lat) or as a table of names only; with it, each village's
+    area is its Voronoi cell clipped to its commune, the commune polygons being the
+    ``communes_layer`` of ``boundaries``. ``place_points`` (and ``place_points_layer``): points
+    from elsewhere (e.g. OSM ``place=village|hamlet``) joined to a names-only village table
+    by commune and name.
+
+    ``sites``: a site-level BTS list (one row per site, technologies such as ``2G/3G/4G``),
+    expanded to cells with the shipped defaults per operator and technology, which
+    ``site_defaults`` (a table of the same layout) overrides; ``cells`` and ``sites`` may be
+    given together (cells win where both exist).
+
+    ``dem`` is a GeoTIFF, or a folder of tiles; ``dem_tiles`` lists tiles (GeoTIFF, SRTM
+    ``.hgt``, Copernicus GLO-30 COGs) in geographic coordinates, mosaicked and reprojected to
+    the working CRS at ``dem_resolution_m`` (default: the tiles' native resolution).
+    ``dem_surface_model``: the DEM is a surface model (trees, roofs: Copernicus GLO-30); None
+    guesses from the file names and says so.
+
+    ``ftth_nodes_layer``: the layer of a vector FTTH node file (GPKG with several layers).
     """
 
     boundaries: Path | None = None
@@ -90,6 +112,17 @@ class InputsConfig:
     targets: Path | None = None
     admin_names: Path | None = None
     strict: bool = False
+    communes_layer: str | None = "communes"
+    village_points: Path | None = None
+    village_points_layer: str | None = None
+    place_points: Path | None = None
+    place_points_layer: str | None = None
+    sites: Path | None = None
+    site_defaults: Path | None = None
+    dem_tiles: tuple[Path, ...] = ()
+    dem_resolution_m: float | None = None
+    dem_surface_model: bool | None = None
+    ftth_nodes_layer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -293,10 +326,14 @@ class RunConfig:
         Numba threads for the propagation kernels; 0 = all cores.
     progress
         Show progress bars.
+    analyses
+        What to compute: ``"mobile"`` (needs a DEM and cells or sites) and/or ``"fibre"``
+        (needs FTTH nodes). Empty (the default): every analysis whose inputs are given.
     """
 
     threads: int = 0
     progress: bool = True
+    analyses: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -584,6 +621,13 @@ def _check_ranges(cfg: Config, where: str) -> None:
          "e.g. 30 (metres); 0 counts only equal site_id as one tower"),
         (k.plan_start <= k.plan_end, "[kpi] plan_start is after plan_end", "swap the dates"),
         (cfg.run.threads >= 0, "[run] threads must be >= 0", "0 uses every core"),
+        (set(cfg.run.analyses) <= {"mobile", "fibre"}
+         and len(set(cfg.run.analyses)) == len(cfg.run.analyses),
+         "[run] analyses must list \"mobile\" and/or \"fibre\" (each once)",
+         'e.g. analyses = ["fibre"] for a fibre-only run; leave it out for both'),
+        (cfg.inputs.dem_resolution_m is None or cfg.inputs.dem_resolution_m > 0,
+         "[inputs] dem_resolution_m must be > 0", "e.g. 30 (metres); leave it out for the "
+         "tiles' native resolution"),
     ]
     problems = [Problem(where, msg, fix) for ok, msg, fix in checks if not ok]
     if problems:
