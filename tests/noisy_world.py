@@ -2,7 +2,8 @@
 
 The conftest world, changed so that nearly every kind of note is made:
 
-* no household clusters, and a village centre layer that the file does not have;
+* no household clusters, and no village centre layer (the boundaries file has the villages
+  only; a centre layer named in the config that the file does not have would be a problem);
 * no road network (straight-line FTTH, remote gaps without the road criterion) and no
   district layer (no district towns);
 * village V01's polygon has a spike (invalid, repaired with ``make_valid``); V05 writes
@@ -45,7 +46,7 @@ def build_noisy_world(root: Path) -> World:
     assert elev.shape == (N, N)
     w.config.write_text(
         '[study]\nname = "Noisy world"\n\n'
-        '[inputs]\nboundaries = "boundaries.gpkg"\ncentres_layer = "cultural_houses"\n'
+        '[inputs]\nboundaries = "boundaries.gpkg"\n'
         'cells = "cells.csv"\nftth_nodes = "ftth.csv"\ndem = "dem.tif"\n'
         'targets = "targets.csv"\n\n'
         '[radio]\ntechnologies = ["4G"]\nmax_radius_m = { "4G" = 6000.0 }\n\n'
@@ -63,6 +64,7 @@ def _spiked_village(path: Path) -> None:
         (xa + 1250, ya + 2400), (xa + 1250, ya + 2500), (xa, ya + 2500)])
     assert not vil.geometry.is_valid.all()
     vil.loc[vil["village_id"] == "V05", "district"] = "Văn Quan"
+    path.unlink()  # the villages only: no centre layer
     vil.to_crs(4326).to_file(path, layer="villages", driver="GPKG")
 
 

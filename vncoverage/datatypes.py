@@ -83,8 +83,9 @@ class Inputs:
 
     villages: gpd.GeoDataFrame
     centres: gpd.GeoSeries
-    cells: gpd.GeoDataFrame
-    dem: Dem
+    #: The cells and the DEM: None in a run without the mobile analysis (fibre only).
+    cells: gpd.GeoDataFrame | None
+    dem: Dem | None
     settlements: gpd.GeoDataFrame | None = None
     ftth_nodes: gpd.GeoDataFrame | None = None
     roads: gpd.GeoDataFrame | None = None
@@ -99,6 +100,18 @@ class Inputs:
     #: Rows of the input tables left out of the run, one per row with ``file``, ``id``,
     #: ``row`` and ``reason`` (e.g. cells outside the study area); None when none were.
     dropped: pd.DataFrame | None = None
+    #: The analyses of the run, ``"mobile"`` and/or ``"fibre"`` (``[run] analyses`` resolved
+    #: against the inputs given by :func:`vncoverage.fileio.load_inputs`); empty: from the
+    #: inputs present (mobile with cells and a DEM, fibre with FTTH nodes).
+    analyses: tuple[str, ...] = ()
+
+    @property
+    def runs(self) -> tuple[str, ...]:
+        """The analyses of the run: :attr:`analyses`, or those whose inputs are here."""
+        if self.analyses:
+            return self.analyses
+        return tuple(a for a, ok in (("mobile", self.cells is not None and self.dem is not None),
+                                     ("fibre", self.ftth_nodes is not None)) if ok)
 
 
 @dataclass(frozen=True)

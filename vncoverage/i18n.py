@@ -242,6 +242,20 @@ _STRINGS: dict[str, tuple[str, str]] = {
                     "FTTH: drop reach {drop:g} m, GPON reach {gpon:g} km, rule {rule} "
                     "(household share {share:.0%})."),
     "method_cells": ("Số cell đã tính: {cells}.", "Cells computed: {cells}."),
+    # villages given as points (geom_method = voronoi): report, map popup and legend
+    "method_geom": ("Diện tích thôn: {voronoi} trên {n} thôn là ô Voronoi quanh điểm của "
+                    "thôn, cắt theo ranh giới xã (geom_method = voronoi, ước lượng); các thôn "
+                    "còn lại là đa giác cho sẵn.",
+                    "Village areas: {voronoi} of {n} villages are Voronoi cells of their "
+                    "points clipped to their commune (geom_method = voronoi, an estimate); "
+                    "the others are given polygons."),
+    "pop_geom_voronoi": ("Diện tích thôn: ô Voronoi quanh điểm thôn, cắt theo xã (ước lượng)",
+                         "Village area: Voronoi cell of its point, clipped to its commune "
+                         "(an estimate)"),
+    "legend_geom_voronoi": ("{n} thôn không có ranh giới: diện tích là ô Voronoi quanh điểm "
+                            "thôn, cắt theo xã",
+                            "{n} villages without boundaries: areas are Voronoi cells of "
+                            "their points clipped to their commune"),
     "prov_config": ("Tệp cấu hình: {path}.", "Configuration: {path}."),
     "prov_defaults": ("Cấu hình: mặc định.", "Configuration: defaults."),
     "prov_timings": ("Thời gian các bước (giây): {timings}.", "Stage timings (s): {timings}."),
@@ -852,6 +866,81 @@ _NOTES: dict[str, tuple[str, str]] = {
                   "pixels behind them are 'unknown', never sea level{centres}"),
     "dem.holes_centres": ("; các thôn có nodata tại trung tâm: {ids}{more}",
                           "; villages with nodata at their centre: {ids}{more}"),
+    # --- DEM tiles in degrees (fileio.dem_tiles)
+    "dem.tiles": ("{n:,} mảnh DEM ({products}) đã được ghép và chiếu lại từ {src} sang {dst} "
+                  "với độ phân giải {res:g} m ({how}), nội suy song tuyến, nodata giữ là "
+                  "'không xác định'; cắt theo vùng các thôn cộng bán kính tính toán lớn nhất "
+                  "({km:g} km): {w:,} × {h:,} điểm ảnh{unused}",
+                  "{n:,} DEM tile(s) ({products}) mosaicked and reprojected from {src} to "
+                  "{dst} at {res:g} m ({how}), bilinear, nodata kept as unknown; clipped to "
+                  "the villages plus the largest computation radius ({km:g} km): "
+                  "{w:,} × {h:,} pixels{unused}"),
+    "dem.res_native": ("độ phân giải gốc của các mảnh {native}", "the tiles' native {native}"),
+    "dem.res_configured": ("theo [inputs] dem_resolution_m; độ phân giải gốc của các mảnh "
+                           "{native}",
+                           "[inputs] dem_resolution_m; the tiles' native {native}"),
+    "dem.tiles_unused": ("; {n:,} mảnh nằm ngoài vùng đó không được đọc",
+                         "; {n:,} tile(s) outside that area not read"),
+    "dem.tiles_mixed": ("các mảnh DEM có nhiều độ phân giải ({res}): ghép ở độ phân giải mịn "
+                        "nhất ({finest}); nơi các mảnh chồng lên nhau, dùng mảnh mịn nhất, "
+                        "các mảnh khác lấp chỗ trống của nó",
+                        "DEM tiles of several resolutions ({res}): mosaicked at the finest "
+                        "({finest}); where tiles overlap, the finest is used and the others "
+                        "fill its voids"),
+    "dem.tiles_cached": ("{n:,} mảnh DEM: ảnh ghép được lấy từ bộ nhớ đệm của không gian làm "
+                         "việc (cùng các mảnh theo sha256, cùng CRS làm việc, độ phân giải và "
+                         "phạm vi)",
+                         "{n:,} DEM tile(s): the mosaic was taken from the workspace cache "
+                         "(same tiles by sha256, working CRS, resolution and extent)"),
+    "dem.tiles_skipped": ("đã bỏ qua {n:,} tệp trong thư mục DEM (mặt nạ phụ trợ của "
+                          "Copernicus, không phải độ cao): {names}{more}",
+                          "{n:,} file(s) in the DEM folder skipped (Copernicus auxiliary "
+                          "masks, not heights): {names}{more}"),
+    "dem.surface_model": ("DEM là mô hình bề mặt (DSM) ({how}){kinds}. Độ cao bao gồm (toàn "
+                          "bộ hoặc một phần) cây và nhà: dọc đường truyền, tán rừng và mái "
+                          "nhà được coi như địa hình đặc (vùng phủ phía sau rừng và khu nhà "
+                          "có xu hướng bi quan, dù tán lá thật cũng làm suy hao tín hiệu), "
+                          "còn máy thu và anten, đặt ở độ cao của chúng so với bề mặt đó, "
+                          "nằm trên tán cây và mái nhà (độ thông thoáng ở đó lạc quan)",
+                          "the DEM is a surface model (DSM) ({how}){kinds}. Heights include "
+                          "trees and buildings, wholly or in part: along a path, forest "
+                          "canopy and roofs act as solid terrain (coverage behind forest and "
+                          "built-up areas tends to be pessimistic, although real foliage "
+                          "also attenuates), while handsets and antennas, placed at their "
+                          "height above that surface, sit on top of the canopy and roofs "
+                          "(their clearance is optimistic there)"),
+    "dem.terrain_model": ("DEM là mô hình địa hình (mặt đất trần, không có cây và nhà) "
+                          "({how}){kinds}",
+                          "the DEM is a terrain model (bare earth, without trees and "
+                          "buildings) ({how}){kinds}"),
+    "dem.model_unknown": ("các mảnh DEM {names}: tên tệp không cho biết đó là mô hình bề mặt "
+                          "(cây, mái nhà) hay mô hình địa hình mặt đất trần: hãy đặt [inputs] "
+                          "dem_surface_model = true hoặc false (Copernicus, SRTM, NASADEM và "
+                          "ALOS là mô hình bề mặt)",
+                          "DEM tiles {names}: their names do not tell whether they are a "
+                          "surface model (trees, roofs) or a bare-earth terrain model: set "
+                          "[inputs] dem_surface_model = true or false (Copernicus, SRTM, "
+                          "NASADEM and ALOS are surface models)"),
+    "dem.model_configured": ("theo [inputs] dem_surface_model = {value}",
+                             "[inputs] dem_surface_model = {value}"),
+    "dem.model_guessed": ("đoán từ tên tệp: hãy đặt [inputs] dem_surface_model để xác nhận",
+                          "guessed from the file names: set [inputs] dem_surface_model to "
+                          "confirm"),
+    "dem.kinds": (": {kinds:; }", ": {kinds:; }"),
+    "dem.kind_copernicus": ("{label}: mô hình bề mặt từ radar băng X (TanDEM-X), độ cao của "
+                            "tán cây và mái nhà",
+                            "{label}: X-band radar surface model (TanDEM-X), the height of "
+                            "the tree canopy and of roofs"),
+    "dem.kind_srtm": ("{label}: radar băng C (SRTM, tháng 2/2000): trong rừng, độ cao nằm "
+                      "giữa mặt đất và đỉnh tán (radar xuyên qua một phần tán), có cả nhà cửa",
+                      "{label}: C-band radar (SRTM, February 2000): in forest the heights lie "
+                      "between the ground and the canopy top (the radar partly penetrates "
+                      "it), buildings included"),
+    "dem.kind_alos": ("{label}: mô hình bề mặt từ ảnh quang học lập thể: tán cây và mái nhà",
+                      "{label}: optical stereo surface model: tree canopy and roofs"),
+    "dem.kind_fabdem": ("{label}: Copernicus GLO-30 đã loại bỏ rừng và nhà (mặt đất trần)",
+                        "{label}: Copernicus GLO-30 with forests and buildings removed (bare "
+                        "earth)"),
     # --- coverage, roads, FTTH, remote gaps, towers, KPIs, the run
     "coverage.domain": ("{n:,} cell nằm ngoài miền hợp lệ của mô hình '{model}' (tần số "
                         "hoặc độ cao anten)",
@@ -969,10 +1058,87 @@ _NOTES: dict[str, tuple[str, str]] = {
                           "nhiều mã trạm)",
                           "sites within {m:g} m are one tower ({n} group(s) of several "
                           "site ids)"),
+    # --- site-level BTS lists (fileio.sites) and OpenCelliD (fileio.opencellid)
+    "sites.expanded": (
+        "{file}: {n:,} cell từ {sites:,} dòng trạm với tham số sector mặc định ({defaults}); "
+        "cột params_source của mỗi cell ghi các giá trị mặc định đã dùng: {fields}",
+        "{file}: {n:,} cells from {sites:,} site rows with default sector parameters "
+        "({defaults}); each cell's params_source names the defaults it took: {fields}"),
+    "sites.field": ("{field} cho {n:,} cell", "{field} on {n:,} cells"),
+    "sites.cells_win": (
+        "{file}: {n:,} công nghệ của {sites:,} trạm đã có trong bảng cell {cells}: dùng các "
+        "cell của bảng đó (bảng cell được ưu tiên)",
+        "{file}: {n:,} technologies of {sites:,} sites are in the cell table {cells}: its "
+        "cells are used (the cell table wins)"),
+    "sites.crowd_sourced": (
+        "{file}: {n:,} trạm lấy từ {name}: vị trí cell do cộng đồng thu thập là ước lượng, "
+        "thường lệch hàng trăm mét; vùng phủ quanh các trạm này chỉ là gần đúng",
+        "{file}: {n:,} sites from {name}: crowd-sourced cell positions are estimates, often "
+        "hundreds of metres off; the coverage around them is approximate"),
+    "sites.defaults_overridden": (
+        "{file}: tham số mặc định của trạm lấy từ bảng {defaults}, thay cho các dòng tương "
+        "ứng của bảng có sẵn",
+        "{file}: site defaults from {defaults} replace the shipped ones they give"),
+    "sites.popup_defaults": ("tham số sector mặc định (danh sách trạm)",
+                             "default sector parameters (site list)"),
+    "opencellid.position": (
+        "vị trí trạm là trọng tâm các vị trí cell của OpenCelliD trong bán kính gộp "
+        "{distance:g} m: ước lượng do cộng đồng thu thập, thường lệch hàng trăm mét",
+        "site positions are the centres of OpenCelliD cell positions clustered within "
+        "{distance:g} m: crowd-sourced estimates, often hundreds of metres off"),
+    "opencellid.dropped": ("đã bỏ {n:,} dòng: {reason}", "dropped {n:,} rows: {reason}"),
+    "opencellid.unknown_mnc": (
+        "MNC không có trong bảng mã của Việt Nam (ITU-T E.212): {codes}",
+        "MNC not in Vietnam's table of codes (ITU-T E.212): {codes}"),
+    "opencellid.closed_mnc": ("MNC của mạng đã đóng cửa: {codes}",
+                              "MNC of networks closed since: {codes}"),
+    "opencellid.not_configured": (
+        "nhà mạng không thuộc [kpi] operators: {codes} (thêm vào cấu hình để giữ lại)",
+        "operators not in [kpi] operators: {codes} (add them to the config to keep them)"),
+    "opencellid.cdma": ("CDMA (không có mạng CDMA ở Việt Nam)",
+                        "CDMA (Vietnam has no CDMA network)"),
+    "opencellid.radio": ("công nghệ không đọc được: {radios}",
+                         "radio not read: {radios}"),
     "workspace.run": ("lần chạy {run_id} của thư mục làm việc ({mode}) lúc {time}; dữ liệu "
                       "vào, cấu hình, phiên bản và mã kiểm tra (checksum) trong manifest.json",
                       "workspace run {run_id} ({mode}) on {time}; inputs, configuration, "
                       "versions and checksums in manifest.json"),
+    # --- villages given as points or names (fileio.village_points)
+    "vpoints.voronoi": ("{n:,} thôn: diện tích thôn dựng bằng ô Voronoi quanh điểm của thôn, "
+                        "cắt theo ranh giới xã ({communes:,} xã; geom_method = voronoi)",
+                        "{n:,} villages: areas built as Voronoi cells of their points clipped "
+                        "to their commune ({communes:,} communes; geom_method = voronoi)"),
+    "vpoints.communes_matched": ("tên xã của {n:,} thôn được đọc theo lớp ranh giới xã: "
+                                 "{pairs:; }{more}",
+                                 "{n:,} commune name(s) of the village list read as the "
+                                 "communes layer names them: {pairs:; }{more}"),
+    "vpoints.pair": ("'{value}' là '{target}' ({how})", "'{value}' read as '{target}' ({how})"),
+    "vpoints.ids_built": ("tệp không có cột village_id: mã của {n:,} thôn được dựng từ mã xã "
+                          "và thứ tự của thôn trong xã theo tệp (ví dụ {first}); giữ nguyên "
+                          "thứ tự dòng để mã không đổi",
+                          "the file has no village_id column: the ids of {n:,} villages are "
+                          "built from the commune id and the village's order in the file "
+                          "within its commune (e.g. {first}); keep the row order for stable "
+                          "ids"),
+    "vpoints.defaults": ("không có giá trị cho {columns} ở một số thôn: dân số và số hộ lấy "
+                         "bằng 0, xã mới (2025) lấy bằng xã cũ",
+                         "no value for {columns} for some villages: population and households "
+                         "are 0, commune_2025 is the commune itself"),
+    "vpoints.centres_layer": ("trung tâm của {n:,} thôn lấy từ lớp '{layer}' (theo "
+                              "village_id), thay cho điểm của danh sách thôn",
+                              "the centre of {n:,} villages is taken from layer '{layer}' "
+                              "(by village_id) instead of the village list's point"),
+    "vpoints.places": ("điểm của {n:,}/{total:,} thôn lấy từ tệp địa danh, ghép theo xã và "
+                       "tên ({exact:,} trùng khớp; {outside:,} địa danh nằm ngoài mọi xã bị "
+                       "bỏ qua); các cặp ghép không trùng khớp: {pairs:; }{more}",
+                       "the points of {n:,}/{total:,} villages come from the places file, "
+                       "paired by commune and name ({exact:,} exact; {outside:,} place(s) "
+                       "outside every commune ignored); pairings other than exact: "
+                       "{pairs:; }{more}"),
+    "vpoints.place_pair": ("thôn '{village}' ({commune}) = địa danh '{place}' ({how}{prefix})",
+                           "village '{village}' ({commune}) = place '{place}' ({how}"
+                           "{prefix})"),
+    "vpoints.prefix_dropped": (", bỏ tiền tố thôn/bản", ", village prefix dropped"),
 }
 # why a village has no FTTH or a splitter is not usable, in a note: the code itself in
 # English (``2 splitter full``), the map's label in Vietnamese
@@ -984,3 +1150,57 @@ def match_how(how: str) -> Param:
     or ``admin_names``) as a message parameter; an unknown code as it is."""
     key = "how." + how.replace(", ", "_").replace(" ", "_")
     return Message(key) if key in _NOTES else how
+
+
+# --- partial runs ([run] analyses), FTTH nodes as vector points, layer names
+_NOTES.update({
+    "analysis.mobile": ("vùng phủ sóng di động", "mobile coverage"),
+    "analysis.fibre": ("cáp quang FTTH", "FTTH fibre"),
+    "inputs.analysis_ignored": (
+        "[run] analyses = {asked}: không đọc {keys} ({analysis} không được tính)",
+        "[run] analyses = {asked}: {keys} not read ({analysis} is not computed)"),
+    "inputs.fibre_only": (
+        "chỉ tính cáp quang FTTH: không có DEM và danh sách trạm (cells/sites); vùng phủ "
+        "sóng di động không được tính",
+        "fibre-only run: no DEM and no cells or sites given; mobile coverage is not "
+        "computed"),
+    "inputs.layer_ignored": ("[inputs] {key} = '{layer}' bị bỏ qua: tệp là một bảng, không "
+                             "phải lớp vector",
+                             "[inputs] {key} = '{layer}' ignored: the file is a table, not a "
+                             "vector layer"),
+    "inputs.geometry_gives": ("vị trí lấy từ hình học của điểm",
+                              "the point geometry gives the position"),
+    "inputs.vector_read": ("{driver}, lớp '{layer}', hệ toạ độ {crs}; vị trí là các điểm",
+                           "{driver}, layer '{layer}', CRS {crs}; positions from the points"),
+    "run.mobile_not_run": (
+        "vùng phủ sóng di động không được tính (chỉ tính cáp quang): không có raster vùng "
+        "phủ, villages.csv không có các cột sóng di động, các chỉ tiêu sóng di động và BTS "
+        "không được tính",
+        "mobile coverage not computed (fibre-only run): no coverage rasters, no mobile "
+        "columns in villages.csv, the mobile and BTS KPIs are not computed"),
+    "run.fibre_not_run": (
+        "cáp quang FTTH không được tính (chỉ tính sóng di động): villages.csv không có các "
+        "cột FTTH, chỉ tiêu FTTH không được tính",
+        "FTTH not computed (mobile-only run): no FTTH columns in villages.csv, the FTTH KPI "
+        "is not computed"),
+    "kpi.not_run": ("không tính: lần chạy không gồm {analysis}",
+                    "not computed: the run does not include {analysis}"),
+})
+_STRINGS.update({
+    "status_not_run_fibre_only": ("không tính (chỉ tính cáp quang)",
+                                  "not computed (fibre-only run)"),
+    "status_not_run_mobile_only": ("không tính (chỉ tính sóng di động)",
+                                   "not computed (mobile-only run)"),
+    "analyses_run": ("Phân tích: {ran}", "Analyses: {ran}"),
+    "analyses_not_run": ("Không tính: {missing}", "Not computed: {missing}"),
+    "map_mobile_not_run": ("Vùng phủ sóng di động không được tính (chỉ tính cáp quang): "
+                           "bản đồ không có lớp vùng phủ sóng",
+                           "Mobile coverage not computed (fibre-only run): the map has no "
+                           "coverage layers"),
+    "map_fibre_not_run": ("Cáp quang FTTH không được tính (chỉ tính sóng di động)",
+                          "FTTH fibre not computed (mobile-only run)"),
+    "val_summary_fibre": ("{villages} thôn; {nodes} nút FTTH; chỉ tính cáp quang (không có "
+                          "DEM và danh sách trạm)",
+                          "villages: {villages}; FTTH nodes: {nodes}; fibre-only run (no "
+                          "DEM, no cells)"),
+})

@@ -22,6 +22,7 @@ must be covered to reach the target, ``ceil(target * N) - covered``.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -110,14 +111,41 @@ def _gap_units(target_pct: float, n: int, achieved: int) -> int:
     return max(0, math.ceil(target_pct / 100.0 * n - 1e-9) - achieved)
 
 
+#: The computed KPIs of each analysis (``[run] analyses``).
+ANALYSIS_KPIS = {"mobile": ("mobile_broadband_villages", "shared_new_bts"),
+                 "fibre": ("ftth_villages",)}
+
+#: The status of a KPI whose analysis the run did not make, by the analysis the run made.
+NOT_RUN_STATUS = {"fibre": "not computed (fibre-only run)",
+                  "mobile": "not computed (mobile-only run)"}
+
+
+def _not_run(analyses: Sequence[str]) -> dict[str, dict[str, object]]:
+    """The rows of the KPIs of the analyses not in ``analyses``: no value, the status
+    :data:`NOT_RUN_STATUS` (never 0 % nor "met"), a detail saying why."""
+    rows: dict[str, dict[str, object]] = {}
+    for a, ids in ANALYSIS_KPIS.items():
+        if a in analyses:
+            continue
+        status = NOT_RUN_STATUS.get(analyses[0] if len(analyses) == 1 else "", "not computed")
+        for kpi_id in ids:
+            rows[kpi_id] = {"current": math.nan, "achieved": None, "total": None,
+                            "unit_name": "BTS" if kpi_id == "shared_new_bts" else "villages",
+                            "status": status,
+                            "detail": Message("kpi.not_run", analysis=Message(
+                                "analysis.mobile" if a == "mobile" else "analysis.fibre"))}
+    return rows
+
+
 def compute_kpis(
     villages: pd.DataFrame,
-    cells: pd.DataFrame,
+    cells: pd.DataFrame | None,
     targets: pd.DataFrame | None,
     kpi: KpiConfig,
     tower_ids: pd.Series | None = None,
     *,
     ftth_method: str | None = None,
+    analyses: Sequence[str] = ("mobile", "fibre"),
 ) -> pd.DataFrame:
     """The KPI table.
 
@@ -126,7 +154,7 @@ def compute_kpis(
     villages
         Per-village results with ``verdict_mbb_any`` and (optionally) ``ftth_covered``.
     cells
-        Cell inventory (for the shared-BTS KPI).
+        Cell inventory (for the shared-BTS KPI); None without the mobile analysis.
     targets
         Plan table indexed by ``kpi_id`` (baseline_2023, target_2025, computed, names);
         ``None`` gives current values only.
@@ -136,6 +164,10 @@ def compute_kpis(
         How FTTH reach was measured, for the FTTH KPI's ``detail``
         (:attr:`vncoverage.fibre.FtthResult.method`); default: the villages'
         ``ftth_method`` column.
+    analyses
+        The analyses of the run (``"mobile"``, ``"fibre"``): the KPIs of the others
+        (:data:`ANALYSIS_KPIS`) have no value and the status :data:`NOT_RUN_STATUS`
+        (``not computed (fibre-only run)``), even when ``villages`` has their columns.
 
     Returns
     -------
@@ -147,7 +179,7 @@ def compute_kpis(
     n = len(villages)
     rows: dict[str, dict[str, object]] = {}
     ok = [COVERED, LOM_SONG] if kpi.count_weak_as_covered else [COVERED]
-    if "verdict_mbb_any" in villages:
+    if "verdict_mbb_any" in villages and "mobile" in analyses:
         v = villages["verdict_mbb_any"]
         covered = int(v.isin(ok).sum())
         rows["mobile_broadband_villages"] = {
@@ -157,7 +189,7 @@ def compute_kpis(
                               lom=int((v == LOM_SONG).sum()), trang=int((v == TRANG_SONG).sum()),
                               unknown=int((v == UNKNOWN).sum())),
         }
-    if "ftth_covered" in villages:
+    if "ftth_covered" in villages and "fibre" in analyses:
         fc = int(villages["ftth_covered"].fillna(False).astype(bool).sum())
         rows["ftth_villages"] = {
             "current": 100.0 * fc / n if n else math.nan, "achieved": fc, "total": n,
@@ -166,15 +198,19 @@ def compute_kpis(
                        else str(villages["ftth_method"].iloc[0]) if "ftth_method" in villages
                        else ""),
         }
-    bts = bts_inventory(cells, kpi, tower_ids)
-    new = bts[bts["new"]]
-    n_new, n_shared = len(new), int(new["shared"].sum())
-    rows["shared_new_bts"] = {
-        "current": 100.0 * n_shared / n_new if n_new else math.nan,
-        "achieved": n_shared, "total": n_new, "unit_name": "BTS",
-        "detail": Message("kpi.detail_bts", start=str(kpi.plan_start), end=str(kpi.plan_end),
-                          rule=tower_rule(kpi, tower_ids)),
-    }
+    if cells is not None and "mobile" in analyses:
+        bts = bts_inventory(cells, kpi, tower_ids)
+        new = bts[bts["new"]]
+        n_new, n_shared = len(new), int(new["shared"].sum())
+        rows["shared_new_bts"] = {
+            "current": 100.0 * n_shared / n_new if n_new else math.nan,
+            "achieved": n_shared, "total": n_new, "unit_name": "BTS",
+            "detail": Message("kpi.detail_bts", start=str(kpi.plan_start),
+                              end=str(kpi.plan_end), rule=tower_rule(kpi, tower_ids)),
+        }
+    not_run = _not_run(tuple(a for a in ("mobile", "fibre") if a in analyses))
+    rows.update(not_run)
+    fixed_status = {k: r.pop("status") for k, r in not_run.items()}
     details = {k: r.pop("detail") for k, r in rows.items()}
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = "kpi_id"
@@ -191,7 +227,11 @@ def compute_kpis(
     out["gap_pct_points"] = out["target_2025"] - out["current"]
     gaps: list[int | None] = []
     status: list[str] = []
-    for _, r in out.iterrows():
+    for kpi_id, r in out.iterrows():
+        if kpi_id in fixed_status:
+            gaps.append(None)
+            status.append(str(fixed_status[kpi_id]))
+            continue
         if pd.isna(r.get("current")):
             gaps.append(None)
             status.append("reported statistic, not computed" if not r.get("computed")

@@ -14,6 +14,11 @@ notebooks and the tests all call it.
 6. bands: what the outputs show beyond the tables, computed once: the tower inventory,
    the 4G best-server bands, the covered masks and the server index of each cell.
 
+A run makes the analyses of ``Inputs.runs`` (``[run] analyses`` resolved by the loader):
+without ``"mobile"`` (a fibre-only run: no cells, no DEM) stages 2, 3 and 6 and the remote
+gaps are skipped and the mobile and BTS KPIs are "not computed"; without ``"fibre"`` stage 4
+is. ``Results.analyses`` says which ran.
+
 :func:`run` computes and returns a frozen :class:`~vncoverage.results.Results`; it writes
 nothing (:func:`vncoverage.outputs.writer.write_outputs` writes). Incremental reuse enters through
 a :class:`StageStore` (a workspace's state, :mod:`vncoverage.workspace`): each stage asks it
@@ -162,12 +167,19 @@ def stage_fingerprints(cfg: Config, inputs: Inputs) -> Fingerprints:
     fibre = _digest({**base, "stages": STAGES_VERSION, "ftth": section_dict(cfg, "ftth"),
                      "boundaries": cs.get("boundaries"), "settlements": cs.get("settlements"),
                      "nodes": cs.get("ftth_nodes"), "roads": cs.get("roads")})
-    cells = cells_digest(inputs.cells)
+    cells = cells_digest(inputs.cells) if inputs.cells is not None else ""
     results = _digest({"layers": layers, "villages": villages, "fibre": fibre,
                        "kpi": section_dict(cfg, "kpi"), "study": section_dict(cfg, "study"),
                        "targets": cs.get("targets"), "admin_names": cs.get("admin_names"),
-                       "cells": cells})
+                       "cells": cells, **_analyses_key(inputs)})
     return Fingerprints(layers, villages, fibre, cells, results)
+
+
+def _analyses_key(inputs: Inputs) -> dict[str, list[str]]:
+    """The analyses in the results' fingerprint when the run is not both (so that a full
+    run's fingerprint is the one earlier versions made)."""
+    runs = list(inputs.runs)
+    return {} if runs == ["mobile", "fibre"] else {"analyses": runs}
 
 
 @contextmanager
@@ -197,6 +209,10 @@ def run(cfg: Config, *, inputs: Inputs | None = None, store: StageStore | None =
     fp = None
     if store is not None:
         fp = fingerprints if fingerprints is not None else stage_fingerprints(cfg, inputs)
+    analyses = inputs.runs
+    if "mobile" not in analyses:
+        return _fibre_only(cfg, inputs, store, fp, timings, computed)
+    assert inputs.cells is not None and inputs.dem is not None
     with _timed(timings, "propagation"):
         layers, update, old_cells = _propagation(cfg, inputs, store, fp, show, computed)
     box = (village_pixel_bounds(inputs.villages, inputs.dem, inputs.centres,
@@ -204,13 +220,16 @@ def run(cfg: Config, *, inputs: Inputs | None = None, store: StageStore | None =
     with _timed(timings, "villages"):
         summary = _villages(cfg, inputs, layers, update, box, store, fp, computed)
     with _timed(timings, "fibre"):
-        ftth = _fibre(cfg, inputs, store, fp, computed)
+        ftth = _fibre(cfg, inputs, store, fp, computed) if "fibre" in analyses else None
+        if "fibre" not in analyses:
+            computed["fibre"] = "not run (mobile-only run)"
     with _timed(timings, "kpi"):
         villages, towns, notes = _village_table(cfg, inputs, layers, summary, ftth)
         tower_ids = same_tower_ids(inputs.cells, cfg.kpi.same_tower_m)
         notes += same_tower_note(inputs.cells, tower_ids, cfg.kpi.same_tower_m)
         kpis = compute_kpis(villages, inputs.cells, inputs.targets, cfg.kpi, tower_ids,
-                            ftth_method=ftth.method if ftth is not None else None)
+                            ftth_method=ftth.method if ftth is not None else None,
+                            analyses=analyses)
         by_district = summarise_by_area(villages, "district")
         by_commune = summarise_by_area(villages, "commune_2025")
         changes = None
@@ -231,7 +250,51 @@ def run(cfg: Config, *, inputs: Inputs | None = None, store: StageStore | None =
                    by_commune_2025=by_commune, towers=towers, towns=towns,
                    server_index=server_index, rsrp_4g=rsrp, server_4g=server,
                    coverage_masks=masks, notes=tuple(notes), timings=timings,
-                   computed=computed, layer_update=update, changes=changes)
+                   computed=computed, layer_update=update, changes=changes,
+                   analyses=analyses)
+
+
+def _fibre_only(cfg: Config, inputs: Inputs, store: StageStore | None,
+                fp: Fingerprints | None, timings: dict[str, float],
+                computed: dict[str, str]) -> Results:
+    """A run without the mobile analysis: no propagation, no mobile summary, no bands, no
+    remote gaps; the per-village table holds the village layer, the centre and the FTTH
+    columns; the mobile and BTS KPIs are "not computed" (:func:`compute_kpis`)."""
+    computed.update({"layers": "not run (fibre-only run)",
+                     "villages": "not run (fibre-only run)"})
+    with _timed(timings, "fibre"):
+        ftth = _fibre(cfg, inputs, store, fp, computed)
+    with _timed(timings, "kpi"):
+        notes: list[str] = [*inputs.notes, Message("run.mobile_not_run")]
+        vil = inputs.villages.copy()
+        vil["centre_x"] = inputs.centres.x
+        vil["centre_y"] = inputs.centres.y
+        if ftth is not None:
+            vil = vil.join(ftth.per_village)
+            notes += _fibre_notes(cfg, ftth)
+        kpis = compute_kpis(vil, None, inputs.targets, cfg.kpi,
+                            ftth_method=ftth.method if ftth is not None else None,
+                            analyses=("fibre",))
+        by_district = summarise_by_area(vil, "district")
+        by_commune = summarise_by_area(vil, "commune_2025")
+    return Results(cfg=cfg, inputs=inputs, layers=None,
+                   summary=pd.DataFrame(index=inputs.villages.index), ftth=ftth,
+                   villages=vil, kpis=kpis, by_district=by_district,
+                   by_commune_2025=by_commune, towers=None,
+                   towns=district_towns(inputs.districts),
+                   server_index=pd.Series([], index=pd.Index([], name="cell_id", dtype=object),
+                                          dtype="int32"),
+                   rsrp_4g=None, server_4g=None, coverage_masks={}, notes=tuple(notes),
+                   timings=timings, computed=computed, analyses=("fibre",))
+
+
+def _fibre_notes(cfg: Config, ftth: FtthResult) -> list[str]:
+    """The notes of the FTTH stage and the length of the fibre-ready roads."""
+    notes: list[str] = list(ftth.notes)
+    if ftth.fibre_roads is not None:
+        notes.append(Message("run.fibre_roads", drop=cfg.ftth.drop_reach_m,
+                             km=float(ftth.fibre_roads["length_m"].sum()) / 1000))
+    return notes
 
 
 def _propagation(cfg: Config, inputs: Inputs, store: StageStore | None,
@@ -239,6 +302,7 @@ def _propagation(cfg: Config, inputs: Inputs, store: StageStore | None,
                  ) -> tuple[Layers, LayerUpdate | None, gpd.GeoDataFrame | None]:
     """The best-server layers: the store's brought up to date when it has them for these
     radio parameters and DEM, else computed. Also the update and the previous cells."""
+    assert inputs.cells is not None and inputs.dem is not None
     cache = store.sweeps if store is not None else None
     old_cells = store.cells() if store is not None else None
     layers = (store.layers(fp.layers, inputs.dem)
@@ -317,6 +381,7 @@ def _village_table(cfg: Config, inputs: Inputs, layers: Layers, summary: pd.Data
                    ) -> tuple[gpd.GeoDataFrame, gpd.GeoSeries | None, list[str]]:
     """Every per-village figure in one table (village layer, mobile summary, nearest
     tower, centre, FTTH, remote gaps), the district towns and the notes of the run."""
+    assert inputs.cells is not None
     notes = list(inputs.notes) + list(layers.notes)
     vil = inputs.villages.join(summary.reindex(inputs.villages.index)).join(
         nearest_sites(inputs.centres, inputs.cells))
@@ -327,10 +392,9 @@ def _village_table(cfg: Config, inputs: Inputs, layers: Layers, summary: pd.Data
         notes.append(Message("run.unknown_pixels", n=n_unknown))
     if ftth is not None:
         vil = vil.join(ftth.per_village)
-        notes += ftth.notes
-        if ftth.fibre_roads is not None:
-            notes.append(Message("run.fibre_roads", drop=cfg.ftth.drop_reach_m,
-                                 km=float(ftth.fibre_roads["length_m"].sum()) / 1000))
+        notes += _fibre_notes(cfg, ftth)
+    elif cfg.inputs.ftth_nodes is not None:  # given, not asked for ([run] analyses)
+        notes.append(Message("run.fibre_not_run"))
     else:
         notes.append(Message("run.no_ftth"))
     towns = district_towns(inputs.districts)

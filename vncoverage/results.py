@@ -34,10 +34,12 @@ class Results:
     cfg, inputs
         The configuration and the validated inputs of the run.
     layers
-        Best-server layers per technology and operator (:mod:`vncoverage.coverage`).
+        Best-server layers per technology and operator (:mod:`vncoverage.coverage`); None
+        in a run without the mobile analysis (see ``analyses``).
     summary
         Per-village mobile coverage as the villages stage computed it
-        (:func:`vncoverage.villages.summarise_villages`), indexed by ``village_id``.
+        (:func:`vncoverage.villages.summarise_villages`), indexed by ``village_id`` (no
+        columns without the mobile analysis).
     ftth
         FTTH reach (:func:`vncoverage.fibre.ftth_reach`), or None without FTTH nodes.
     villages
@@ -48,7 +50,8 @@ class Results:
     kpis, by_district, by_commune_2025
         The KPI table and the per-district / per-2025-commune tables (:mod:`vncoverage.kpi`).
     towers
-        One row per tower (:func:`vncoverage.towers.towers_from_cells`).
+        One row per tower (:func:`vncoverage.towers.towers_from_cells`); None without the
+        mobile analysis.
     towns
         District town points (working CRS), or None when the districts layer has none.
     server_index
@@ -72,18 +75,23 @@ class Results:
         What an incremental run changed in the layers, or None for a full computation.
     changes
         What changed since the previous run of a workspace (None outside an update).
+    analyses
+        The analyses the run made: ``"mobile"`` (coverage, per-village mobile verdicts,
+        the mobile and BTS KPIs, the rasters, the towers) and/or ``"fibre"`` (FTTH reach and
+        KPI). Figures of an analysis not made are absent, never zero; the KPIs of an
+        analysis not made say "not computed".
     """
 
     cfg: Config
     inputs: Inputs
-    layers: Layers
+    layers: Layers | None
     summary: pd.DataFrame
     ftth: FtthResult | None
     villages: gpd.GeoDataFrame
     kpis: pd.DataFrame
     by_district: pd.DataFrame
     by_commune_2025: pd.DataFrame
-    towers: gpd.GeoDataFrame
+    towers: gpd.GeoDataFrame | None
     towns: gpd.GeoSeries | None
     server_index: pd.Series
     rsrp_4g: Raster | None
@@ -94,6 +102,17 @@ class Results:
     computed: Mapping[str, str]
     layer_update: LayerUpdate | None = None
     changes: Changes | None = None
+    analyses: tuple[str, ...] = ("mobile", "fibre")
+
+    @property
+    def mobile(self) -> bool:
+        """Whether the run made the mobile analysis."""
+        return "mobile" in self.analyses
+
+    @property
+    def fibre(self) -> bool:
+        """Whether the run made the fibre analysis (FTTH nodes given and asked for)."""
+        return "fibre" in self.analyses
 
     @property
     def fibre_roads(self) -> gpd.GeoDataFrame | None:
@@ -110,4 +129,6 @@ class Results:
     def n_cells(self) -> dict[str, int]:
         """Cells per computed technology."""
         c = self.inputs.cells
+        if c is None:
+            return {}
         return {t: int((c["technology"] == t).sum()) for t in self.cfg.radio.technologies}

@@ -12,8 +12,9 @@ import click
 from ..config import Config, load_config
 from ..i18n import DEFAULT_LANG, LANGS
 
-__all__ = ["config_option", "lang_option", "load", "out_option", "progress_option",
-           "strict_option", "web_assets_option", "with_strict"]
+__all__ = ["analyses_option", "config_option", "lang_option", "load", "out_option",
+           "progress_option", "strict_option", "web_assets_option", "with_analyses",
+           "with_strict"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -69,6 +70,40 @@ def with_strict(cfg: Config, strict: bool | None) -> Config:
     if strict is None:
         return cfg
     return dataclasses.replace(cfg, inputs=dataclasses.replace(cfg.inputs, strict=strict))
+
+
+#: The analyses ``--analyses`` accepts (``[run] analyses``).
+ANALYSES = ("mobile", "fibre")
+
+
+def _parse_analyses(ctx: click.Context, param: click.Parameter,
+                    value: str | None) -> tuple[str, ...] | None:
+    """``"mobile,fibre"`` as ``("mobile", "fibre")``; None when not given."""
+    if value is None:
+        return None
+    parts = [p.strip().lower() for p in value.split(",") if p.strip()]
+    wrong = [p for p in parts if p not in ANALYSES]
+    if not parts or wrong or len(set(parts)) != len(parts):
+        raise click.BadParameter(f"{value!r}: give mobile, fibre or mobile,fibre (each once)",
+                                 ctx=ctx, param=param)
+    return tuple(a for a in ANALYSES if a in parts)
+
+
+def analyses_option() -> Callable[[F], F]:
+    """``--analyses mobile,fibre``: what to compute (overrides ``[run] analyses``)."""
+    return click.option("--analyses", "analyses", default=None, metavar="LIST",
+                        callback=_parse_analyses,
+                        help="What to compute: mobile, fibre or mobile,fibre (default: "
+                             "[run] analyses in the config, else every analysis whose "
+                             "inputs are given). A fibre-only run needs no DEM and no "
+                             "cells.")
+
+
+def with_analyses(cfg: Config, analyses: tuple[str, ...] | None) -> Config:
+    """``cfg`` with ``[run] analyses`` set by the command line (unchanged for None)."""
+    if analyses is None:
+        return cfg
+    return dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, analyses=analyses))
 
 
 def load(config: Path | None) -> Config:

@@ -11,6 +11,7 @@ import click
 
 from ..i18n import localise, number, tr
 from .options import (
+    analyses_option,
     config_option,
     lang_option,
     load,
@@ -18,6 +19,7 @@ from .options import (
     progress_option,
     strict_option,
     web_assets_option,
+    with_analyses,
     with_strict,
 )
 from .workspace import echo_workspace_run
@@ -37,8 +39,10 @@ __all__ = ["models", "run", "validate"]
 @lang_option()
 @web_assets_option()
 @strict_option()
+@analyses_option()
 def run(config: Path | None, out: Path, no_map: bool, progress: bool | None,
-        lang: str, web_assets: Path | None, strict: bool | None) -> None:
+        lang: str, web_assets: Path | None, strict: bool | None,
+        analyses: tuple[str, ...] | None) -> None:
     """Compute coverage, per-village verdicts and KPIs; write outputs to --out.
 
     Without --config, runs on the bundled synthetic Lạng Sơn sample. --out is a workspace:
@@ -47,8 +51,9 @@ def run(config: Path | None, out: Path, no_map: bool, progress: bool | None,
     # the library is imported when the command runs (see the package docstring)
     from ..workspace import run_workspace
 
-    wr = run_workspace(with_strict(load(config), strict), out, progress=progress, lang=lang,
-                       map_html=not no_map, web_assets=web_assets)
+    cfg = with_analyses(with_strict(load(config), strict), analyses)
+    wr = run_workspace(cfg, out, progress=progress, lang=lang, map_html=not no_map,
+                       web_assets=web_assets)
     echo_workspace_run(wr)
 
 
@@ -56,7 +61,9 @@ def run(config: Path | None, out: Path, no_map: bool, progress: bool | None,
 @config_option("TOML configuration (default: the bundled sample).")
 @strict_option()
 @lang_option("Language of the notes.")
-def validate(config: Path | None, strict: bool | None, lang: str) -> None:
+@analyses_option()
+def validate(config: Path | None, strict: bool | None, lang: str,
+             analyses: tuple[str, ...] | None) -> None:
     """Load and check every input; report all problems at once, compute nothing.
 
     Prints, for each input of the configuration, the file, how it was read, the rows
@@ -66,7 +73,7 @@ def validate(config: Path | None, strict: bool | None, lang: str) -> None:
     # the library is imported when the command runs (see the package docstring)
     from ..fileio import load_inputs
 
-    cfg = with_strict(load(config), strict)
+    cfg = with_analyses(with_strict(load(config), strict), analyses)
     inputs = load_inputs(cfg)
     for line in validation_lines(cfg, inputs, lang):
         click.echo(line)
@@ -86,9 +93,14 @@ def validation_lines(cfg: Config, inputs: Inputs, lang: str, *,
     how it was read, the rows dropped, its notes); the notes about no file in particular;
     ``inputs OK``. Notes are rendered in ``lang`` and wrapped at ``width`` characters."""
     c, dem = inputs.cells, inputs.dem
-    lines = [tr("val_summary", lang, villages=number(len(inputs.villages), lang),
-                cells=number(len(c), lang), towers=number(c["site_id"].nunique(), lang),
-                width=dem.shape[1], height=dem.shape[0], pixel=dem.pixel_m)]
+    if c is not None and dem is not None:
+        lines = [tr("val_summary", lang, villages=number(len(inputs.villages), lang),
+                    cells=number(len(c), lang), towers=number(c["site_id"].nunique(), lang),
+                    width=dem.shape[1], height=dem.shape[0], pixel=dem.pixel_m)]
+    else:  # no mobile analysis: no cells, no DEM
+        lines = [tr("val_summary_fibre", lang, villages=number(len(inputs.villages), lang),
+                    nodes=number(len(inputs.ftth_nodes) if inputs.ftth_nodes is not None
+                                 else 0, lang))]
     paths = {key: str(getattr(cfg.inputs, key)) for key in INPUT_KEYS
              if getattr(cfg.inputs, key) is not None}
     general = [n for n in inputs.notes if getattr(n, "source", None) not in paths.values()]

@@ -11,11 +11,13 @@ import click
 from ..config import Config, load_config
 from ..errors import WorkspaceError
 from .options import (
+    analyses_option,
     config_option,
     lang_option,
     out_option,
     progress_option,
     strict_option,
+    with_analyses,
     with_strict,
 )
 
@@ -83,8 +85,10 @@ _WORKSPACE_OUT = "The workspace (a folder written by `run --out`)."
 @progress_option()
 @lang_option()
 @strict_option()
+@analyses_option()
 def update_command(sites: Path, config: Path | None, out: Path, progress: bool | None,
-                   lang: str, strict: bool | None) -> None:
+                   lang: str, strict: bool | None,
+                   analyses: tuple[str, ...] | None) -> None:
     """Replace the workspace's cell list by --sites; recompute only what changed.
 
     Cells added, changed or removed are found by cell_id; changes.csv lists the villages
@@ -93,8 +97,8 @@ def update_command(sites: Path, config: Path | None, out: Path, progress: bool |
     # the library is imported when the command runs (see the package docstring)
     from ..workspace import run_workspace
 
-    wr = run_workspace(with_strict(_workspace_config(config, out), strict), out,
-                       mode="update", sites=sites,
+    cfg = with_analyses(with_strict(_workspace_config(config, out), strict), analyses)
+    wr = run_workspace(cfg, out, mode="update", sites=sites,
                        progress=progress, lang=lang)
     echo_workspace_run(wr)
 
@@ -106,13 +110,15 @@ def update_command(sites: Path, config: Path | None, out: Path, progress: bool |
 @progress_option()
 @lang_option()
 @strict_option()
+@analyses_option()
 def add_sites_command(sites: Path, config: Path | None, out: Path, progress: bool | None,
-                      lang: str, strict: bool | None) -> None:
+                      lang: str, strict: bool | None,
+                      analyses: tuple[str, ...] | None) -> None:
     """Add the cells of SITES (new cell_ids only) to the workspace's cell list."""
     # the library is imported when the command runs (see the package docstring)
     from ..workspace import run_workspace
 
-    wr = run_workspace(with_strict(_workspace_config(config, out), strict), out,
-                       mode="add-sites", sites=sites,
+    cfg = with_analyses(with_strict(_workspace_config(config, out), strict), analyses)
+    wr = run_workspace(cfg, out, mode="add-sites", sites=sites,
                        progress=progress, lang=lang)
     echo_workspace_run(wr)

@@ -353,3 +353,42 @@ def plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return tuple(plain(v) for v in value)
     return value
+
+
+def layer_names(path: Path) -> list[str] | None:
+    """The layers of a vector file, in the file's order; None when the file is missing or
+    GDAL cannot list it (its reader reports that)."""
+    if not path.is_file() and not path.is_dir():
+        return None
+    try:
+        return [str(name) for name, _ in pyogrio.list_layers(path)]
+    except (*GDAL_ERRORS, OSError):
+        return None
+
+
+def check_layer(path: Path | None, layer: str | None, key: str, problems: list[Problem], *,
+                default: str | None = None) -> bool:
+    """Whether the layer ``layer`` (the value of ``[inputs] key``) is in the vector file
+    ``path``.
+
+    A name that is not there is a problem naming the layers the file has and the key to
+    set, unless it is ``default``: an optional layer left at its default name (``districts``,
+    ``village_centres`` ...) may be absent, the caller says so in a note. The configuration
+    cannot tell a default from a value the user wrote, so a value equal to the default is
+    taken as not set. ``default=None``: the layer is required under any name. True when
+    there is nothing to check (no file, no layer name, a file GDAL cannot list: its reader
+    reports it)."""
+    if path is None or layer is None:
+        return True
+    names = layer_names(Path(path))
+    if names is None or layer in names:
+        return True
+    if default is not None and layer == default:
+        return False
+    listed = ", ".join(f"'{n}'" for n in names) or "none"
+    problems.append(Problem(
+        str(path), f"[inputs] {key} = '{layer}', but the file has no layer '{layer}'; its "
+        f"layers: {listed}",
+        f"set [inputs] {key} to the layer that holds the data (one of {listed})"
+        + ("" if default is None else f", or leave it out to use '{default}' when there")))
+    return False

@@ -40,8 +40,16 @@ def read_dem(path: str | Path, *, working_crs: CRS, problems: list[Problem]) -> 
     problem names the CRSs that would put it in Vietnam), non-square pixels, elevations
     outside :data:`DEM_VALID_M` (e.g. a ``-32768`` void value that the file does not
     declare as nodata) are errors. A DEM that lands in Vietnam but away from the villages
-    is caught by :func:`vncoverage.fileio.extents.check_extents`."""
+    is caught by :func:`vncoverage.fileio.extents.check_extents`.
+
+    A folder of tiles in degrees is mosaicked and reprojected whole
+    (:func:`vncoverage.fileio.dem_tiles.read_tile_folder`; :func:`~vncoverage.fileio.load_inputs`
+    clips the tiles to the study area and caches them: :func:`.dem_tiles.load_dem`)."""
     path = Path(path)
+    if path.is_dir():
+        from .dem_tiles import read_tile_folder  # here: dem_tiles imports this module
+
+        return read_tile_folder(path, working_crs=working_crs, problems=problems)
     if not path.exists():
         problems.append(Problem(str(path), "file not found", "check the dem path"))
         return None
@@ -64,7 +72,8 @@ def read_dem(path: str | Path, *, working_crs: CRS, problems: list[Problem]) -> 
                 str(path), f"the DEM is in a geographic CRS ({crs.to_string()}): pixel sizes "
                 "in degrees cannot be used for distances",
                 f"reproject it: `gdalwarp -t_srs {working_crs.to_string()} -tr 30 30 -r "
-                "bilinear in.tif dem_utm.tif`"))
+                "bilinear in.tif dem_utm.tif`; or list it in [inputs] dem_tiles (tiles in "
+                "degrees are mosaicked, reprojected and clipped to the villages)"))
             return None
         if _outside_vietnam(path, crs, tuple(src.bounds), problems):
             return None

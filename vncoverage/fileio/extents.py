@@ -50,7 +50,7 @@ from ._shared import (
     sample_index,
     transformer,
 )
-from .inventories import CELL_SCHEMA, FTTH_SCHEMA
+from .inventories import CELL_SCHEMA, FTTH_SCHEMA, is_vector_file
 from .vectors import OSM_SUFFIXES
 
 __all__ = ["FIT_GAIN_SHARE", "FIT_OUT_FACTOR", "FIT_SHARE", "MIN_IN_PLACE", "SAME_PLACE_M",
@@ -266,11 +266,17 @@ def _others(cfg: Config, cells: gpd.GeoDataFrame | None, ftth: gpd.GeoDataFrame 
                                 "cell_id", cells, _site_reach_m(cfg, cells),
                                 "within the computation radius of a village"))
     if ftth is not None and len(ftth) and inp.ftth_nodes is not None:
-        out.append(_table_input("ftth", "the FTTH node table", "nodes", inp.ftth_nodes,
-                                FTTH_SCHEMA, "node_id", ftth,
-                                np.full(len(ftth), cfg.ftth.gpon_reach_m),
-                                f"within the GPON reach ({cfg.ftth.gpon_reach_m / 1000:g} km) "
-                                "of a village"))
+        reach_text = (f"within the GPON reach ({cfg.ftth.gpon_reach_m / 1000:g} km) of a "
+                      "village")
+        if is_vector_file(inp.ftth_nodes):  # points: one group, the layer's CRS
+            out.append(_vector_input("ftth", "the FTTH node layer", "nodes", inp.ftth_nodes,
+                                     inp.ftth_nodes_layer, ftth.geometry,
+                                     cfg.ftth.gpon_reach_m, reach_text,
+                                     config_key="ftth_nodes"))
+        else:
+            out.append(_table_input("ftth", "the FTTH node table", "nodes", inp.ftth_nodes,
+                                    FTTH_SCHEMA, "node_id", ftth,
+                                    np.full(len(ftth), cfg.ftth.gpon_reach_m), reach_text))
     if settlements is not None and len(settlements) and inp.settlements is not None:
         out.append(_vector_input("settlements", "the household cluster layer", "clusters",
                                  inp.settlements, inp.settlements_layer,
@@ -339,9 +345,11 @@ def _table_input(key: str, what: str, unit: str, path: Path, schema: Sequence[st
 
 
 def _vector_input(key: str, what: str, unit: str, path: Path, layer: str | None,
-                  geom: gpd.GeoSeries, reach_m: float, reach_text: str) -> _Input:
-    """A vector layer (points: household clusters; road midpoints); one group, the CRS the
-    layer declares (read from the file)."""
+                  geom: gpd.GeoSeries, reach_m: float, reach_text: str, *,
+                  config_key: str | None = None) -> _Input:
+    """A vector layer (points: household clusters, FTTH nodes; road midpoints); one group,
+    the CRS the layer declares (read from the file). ``config_key``: the ``[inputs]`` key
+    of the file (default ``key``)."""
     idx = sample_index(len(geom))
     pts = geom.to_numpy()[idx]
     osm = str(path).lower().endswith(OSM_SUFFIXES)
@@ -352,8 +360,8 @@ def _vector_input(key: str, what: str, unit: str, path: Path, layer: str | None,
 
     def fix(crs: CRS, group: _Group) -> str:
         return ("declare the CRS the coordinates are really in, without reprojecting: "
-                + a_srs_command(path, layer, crs) + f", then point [inputs] {key} at the "
-                "new file")
+                + a_srs_command(path, layer, crs) + f", then point [inputs] "
+                f"{config_key or key} at the new file")
 
     file = f"{path} (layer '{layer}')" if layer else str(path)
     return _Input(key, what, file, unit, shapely.get_x(pts), shapely.get_y(pts),
@@ -844,11 +852,14 @@ def _dem_extent(cfg: Config, villages: gpd.GeoDataFrame | None,
     if cells is None:
         return
     x, y = cells.geometry.x.to_numpy(), cells.geometry.y.to_numpy()
-    outside = (x < xmin) | (x > xmax) | (y < ymin) | (y > ymax)
+    # Only cells of the computed technologies need terrain: a 2G cell of a 4G-only run is
+    # kept for the tower counts without being propagated.
+    computed = cells["technology"].isin(cfg.radio.technologies).to_numpy().copy()
+    outside = computed & ((x < xmin) | (x > xmax) | (y < ymin) | (y > ymax))
     report_rows(problems, str(inp.cells), "site lies outside the DEM",
                 "extend the DEM or correct the coordinates", list(cells.index[outside]),
                 column="lon/lat")
-    computed = cells["technology"].isin(cfg.radio.technologies).to_numpy() & ~outside
+    computed &= ~outside
     r = cells["technology"].map(dict(cfg.radio.max_radius_m)).fillna(0).to_numpy(float)
     beyond = computed & ((x - r < xmin) | (x + r > xmax) | (y - r < ymin) | (y + r > ymax))
     if beyond.any():

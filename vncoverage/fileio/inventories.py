@@ -17,23 +17,35 @@ from ..names import fold
 from ..operators import BANDS, NOMINAL_BANDS, TechnologyLabel, parse_technology
 from ..propagation import MODELS
 from ..radio import LTE_N_RB, NR_N_RB_30KHZ
+from . import _tables
 from ._columns import (
     check_range,
     dates,
+    missing_columns,
     name_records,
     numbers,
     operators_of,
     read_keyed_table,
+    repeated_rows,
     required_text,
     rows_of,
     table_note,
 )
 from ._coordinates import coordinates
-from ._shared import MAX_ROWS_REPORTED, report_rows
+from ._shared import (
+    MAX_ROWS_REPORTED,
+    check_layer,
+    crs_label,
+    layer_label,
+    layer_names,
+    read_layer,
+    report_rows,
+    to_working_crs,
+)
 from ._tables import ParsedTable
 
-__all__ = ["CELL_COLUMNS", "DEFAULT_OPERATORS", "FTTH_COLUMNS", "read_cells",
-           "read_ftth_nodes"]
+__all__ = ["CELL_COLUMNS", "DEFAULT_OPERATORS", "FTTH_COLUMNS", "cells_from_table",
+           "read_cells", "read_ftth_nodes"]
 
 #: Required columns of the cell table, in order, with their units.
 CELL_COLUMNS: dict[str, str] = {
@@ -100,13 +112,27 @@ def read_cells(
     owners are errors.
     """
     path = Path(path)
-    file = str(path)
     n0 = len(problems)
     table = read_keyed_table(path, CELL_SCHEMA, list(CELL_COLUMNS), what="cell table",
                              key="cell_id", unit="cell", problems=problems, notes=notes,
                              formats=formats)
     if table is None:
         return None
+    return cells_from_table(table, working_crs=working_crs, problems=problems, notes=notes,
+                            operators=operators, start=n0)
+
+
+def cells_from_table(
+    table: ParsedTable, *, working_crs: CRS, problems: list[Problem],
+    notes: list[Message] | None = None, operators: Sequence[str] = DEFAULT_OPERATORS,
+    start: int | None = None,
+) -> gpd.GeoDataFrame | None:
+    """The checks and the result of :func:`read_cells` on a table already read (the cell
+    table, or the cells a site-level list expands to: :mod:`.sites`). ``start``: the
+    number of problems before the table was read (its problems are named by record
+    from there); None: now."""
+    file = table.file
+    n0 = len(problems) if start is None else start
     df = table.df
     required_text(table, ("site_id", "cell_id", "operator", "technology"), problems)
     tech, renamed_tech = _technologies(table, problems)
@@ -272,22 +298,49 @@ def _check_sites(table: ParsedTable, lon: pd.Series, lat: pd.Series, owner: pd.S
                                 "tower owner", row=int(grp.index[0]), column="tower_owner"))
 
 
+#: File suffixes read as vector layers (through GDAL) rather than as tables.
+VECTOR_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp", ".fgb", ".gml", ".kml", ".sqlite")
+
+
+def is_vector_file(path: str | Path) -> bool:
+    """Whether ``path`` is read as a vector layer (GeoPackage, GeoJSON, Shapefile ...)."""
+    return Path(path).suffix.lower() in VECTOR_SUFFIXES
+
+
 def read_ftth_nodes(
     path: str | Path, *, working_crs: CRS, problems: list[Problem],
     notes: list[Message] | None = None, operators: Sequence[str] = DEFAULT_OPERATORS,
-    formats: dict[str, Message] | None = None,
+    formats: dict[str, Message] | None = None, layer: str | None = None,
 ) -> gpd.GeoDataFrame | None:
     """OLTs and splitters (one table), indexed by ``node_id``; read like
     :func:`read_cells` (any accepted table form, coordinates in degrees, DMS or x/y). A
     node's operator is one of ``operators`` or a known fixed broadband provider
     (:data:`vncoverage.operators.KNOWN_OPERATORS`, e.g. FPT Telecom); anything else is an
-    error."""
+    error.
+
+    A vector file of points (:data:`VECTOR_SUFFIXES`: GeoPackage, GeoJSON, Shapefile ...;
+    ``layer`` = ``[inputs] ftth_nodes_layer``, needed when the file has several layers) is
+    read as the same table: its attributes are the columns (same names and aliases, same
+    checks), the point gives the position in the CRS the layer declares (reprojected; a
+    layer without a CRS is a problem, never guessed); rows in messages are feature numbers
+    (1 = first feature)."""
     path = Path(path)
     file = str(path)
     n0 = len(problems)
-    table = read_keyed_table(path, FTTH_SCHEMA, FTTH_COLUMNS, what="FTTH node table",
-                             key="node_id", unit="node", problems=problems, notes=notes,
-                             formats=formats)
+    position: tuple[pd.Series, pd.Series] | None = None
+    table: ParsedTable | None
+    if is_vector_file(path):
+        got = _vector_table(path, layer, problems, notes, formats)
+        if got is None:
+            return None
+        table, position = got
+    else:
+        if layer is not None and notes is not None:
+            notes.append(Message("inputs.layer_ignored", source=file, key="ftth_nodes_layer",
+                                 layer=layer))
+        table = read_keyed_table(path, FTTH_SCHEMA, FTTH_COLUMNS, what="FTTH node table",
+                                 key="node_id", unit="node", problems=problems, notes=notes,
+                                 formats=formats)
     if table is None:
         return None
     df = table.df
@@ -303,7 +356,8 @@ def read_ftth_nodes(
     report_rows(problems, file, "splitter's olt_id is not an OLT of this table",
                 "set olt_id to the node_id of its OLT", rows_of(df, orphan), column="olt_id",
                 values=list(df["olt_id"][orphan]))
-    lon, lat = coordinates(table, problems, notes)
+    lon, lat = (coordinates(table, problems, notes) if position is None
+                else (position[0].reindex(df.index), position[1].reindex(df.index)))
     ports, used = numbers(table, "ports"), numbers(table, "ports_used")
     pv, uv = ports.values, used.values
     bad = spl & (pv.isna() | (pv < 1) | uv.isna() | (uv < 0) | (uv > pv)).to_numpy()
@@ -331,3 +385,81 @@ def read_ftth_nodes(
     gdf = gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(lon.to_numpy(), lat.to_numpy()),
                            crs="EPSG:4326")
     return gdf.to_crs(working_crs)
+
+
+#: The columns a vector layer's geometry gives (its attributes of these names are ignored).
+_POSITION_COLUMNS = ("lon", "lat", "x", "y", "crs")
+
+
+def _vector_table(path: Path, layer: str | None, problems: list[Problem],
+                  notes: list[Message] | None, formats: dict[str, Message] | None
+                  ) -> tuple[ParsedTable, tuple[pd.Series, pd.Series]] | None:
+    """The FTTH node layer of a vector file as a table of text (the attributes, columns
+    named as in a table) and the points' lon/lat in WGS 84 degrees, indexed by feature
+    number (1 = first); None when it cannot be used (problems reported)."""
+    file = str(path)
+    if not check_layer(path, layer, "ftth_nodes_layer", problems):
+        return None
+    names = layer_names(path)
+    if layer is None and names is not None and len(names) > 1:
+        listed = ", ".join(f"'{n}'" for n in names)
+        problems.append(Problem(file, f"the file has several layers ({listed}) and [inputs] "
+                                "ftth_nodes_layer is not set",
+                                f"set [inputs] ftth_nodes_layer to the layer of the FTTH "
+                                f"nodes (one of {listed})"))
+        return None
+    gdf = read_layer(path, layer, problems)
+    if gdf is None:
+        return None
+    label = layer_label(path, layer)
+    gdf = gdf.set_axis(pd.RangeIndex(1, len(gdf) + 1))
+    geom = gdf.geometry
+    bad = (geom.isna() | geom.is_empty | (geom.geom_type != "Point")).to_numpy()
+    report_rows(problems, file, "the feature is not a point", "give each FTTH node as one "
+                "point (OLTs and splitters)", [int(i) for i in gdf.index[bad]],
+                column="geometry", values=[str(t) for t in geom.geom_type[bad]])
+    if bad.any():
+        return None
+    wgs = to_working_crs(gdf, label, CRS.from_epsg(4326), problems)
+    if wgs is None:
+        return None
+    attrs = [str(c) for c in gdf.columns if c != gdf.geometry.name]
+    canon, renamed, ignored = _tables._map_columns(attrs, FTTH_SCHEMA, file=file,
+                                                   problems=problems)
+    df = pd.DataFrame({new: [_cell_text(x) for x in gdf[old].astype(object)]
+                       for old, new in zip(attrs, canon, strict=True)
+                       if new not in _POSITION_COLUMNS}, index=gdf.index, dtype=object)
+    for old, new in zip(attrs, canon, strict=True):
+        if new in _POSITION_COLUMNS:
+            ignored[old] = Message("inputs.geometry_gives")
+            renamed.pop(old, None)
+    lon, lat = wgs.geometry.x.astype(float), wgs.geometry.y.astype(float)
+    # the position is part of a row: two nodes at different points are not repeats
+    df["lon"], df["lat"] = lon.map(repr), lat.map(repr)
+    driver = _DRIVERS.get(path.suffix.lower(), path.suffix.lstrip(".").upper())
+    table = ParsedTable(df=df, file=file, fmt=driver, sheet=None, renamed=renamed,
+                        ignored=ignored)
+    if formats is not None:
+        formats[file] = Message("inputs.vector_read", source=file, driver=driver,
+                                layer=layer or (names[0] if names else ""),
+                                crs=crs_label(CRS(gdf.crs)))
+    if missing_columns(table, FTTH_COLUMNS, "FTTH node layer", problems):
+        return None
+    repeated_rows(table, "node_id", "node", problems, notes)
+    return table, (lon, lat)
+
+
+#: The format names of the vector files, by suffix (the others: the suffix in capitals).
+_DRIVERS = {".gpkg": "GeoPackage", ".geojson": "GeoJSON", ".json": "GeoJSON",
+            ".shp": "Shapefile", ".fgb": "FlatGeobuf"}
+
+
+def _cell_text(v: object) -> str | None:
+    """An attribute as the text a table cell would hold (None when empty): integers without
+    a decimal point, other numbers as Python writes them."""
+    if v is None or (isinstance(v, float) and v != v):
+        return None
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    text = str(v).strip()
+    return text or None

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -19,13 +20,16 @@ from ..config import Config, InputsConfig
 from ..datatypes import Inputs
 from ..errors import CRSError, InputDataError, Problem
 from ..i18n import Message
+from ._shared import check_layer, layer_names
 from .admin import match_admin_layers, read_admin_layers
 from .atomic import file_sha256
-from .dem import read_dem
+from .dem_tiles import load_dem
 from .extents import check_extents
 from .inventories import read_cells, read_ftth_nodes
+from .sites import DEFAULTS_FILE, merge_cells, read_sites, sites_as_cells
 from .targets import read_targets
-from .vectors import read_roads, read_settlements, read_villages
+from .vectors import OSM_SUFFIXES, read_roads, read_settlements, read_villages
+from .village_points import read_village_points
 
 __all__ = ["ReadCache", "load_inputs", "sample_data_dir"]
 
@@ -45,7 +49,7 @@ def sample_data_dir() -> Path:
 
 #: Inputs whose sha256 is recorded (provenance, workspace fingerprints).
 _CHECKSUMMED = ("boundaries", "settlements", "cells", "ftth_nodes", "roads", "dem", "targets",
-                "admin_names")
+                "admin_names", "village_points", "place_points", "sites", "site_defaults")
 
 
 class ReadCache(Protocol):
@@ -117,6 +121,12 @@ def load_inputs(cfg: Config, *, read_cache: ReadCache | None = None) -> Inputs:
     same options, without problems, is taken from it instead of being parsed and checked
     again (the cell table is always read).
 
+    ``[run] analyses`` is resolved against the inputs given (:func:`_check_required_inputs`):
+    the inputs of an analysis not run are not read (a fibre-only run has no cells and no
+    DEM: ``Inputs.cells`` and ``Inputs.dem`` are None); ``Inputs.analyses`` says which run.
+    A layer name the file does not have is a problem naming the layers it has
+    (:func:`_check_layers`).
+
     Raises
     ------
     InputDataError
@@ -132,45 +142,172 @@ def load_inputs(cfg: Config, *, read_cache: ReadCache | None = None) -> Inputs:
         raise CRSError([Problem("config", f"working_crs {working.to_string()} is not "
                                 "projected (metric)", "use EPSG:32648 (UTM 48N) or another "
                                 "metric CRS")])
-    _check_required_inputs(inp)
-    assert inp.boundaries is not None and inp.cells is not None and inp.dem is not None
+    analyses = _check_required_inputs(inp, cfg.run.analyses, notes)
+    cfg = _for_analyses(cfg, analyses)
+    inp = cfg.inputs
+    assert inp.boundaries is not None
+    bad_layers = _check_layers(inp, problems)
     operators = tuple(cfg.kpi.operators)
     sums = {key: file_sha256(getattr(inp, key)) for key in _CHECKSUMMED
             if getattr(inp, key) is not None and Path(getattr(inp, key)).is_file()}
     reads = _Reads(read_cache, [__version__, working.to_wkt(), operators], sums, problems,
                    notes, formats)
-    villages, centres, districts, communes_2025 = _load_boundaries(inp, inp.boundaries,
-                                                                   working, reads)
-    cells = read_cells(inp.cells, working_crs=working, problems=problems, notes=notes,
-                       operators=operators, formats=formats)
-    dem = read_dem(inp.dem, working_crs=working, problems=problems)
-    settlements = _load_settlements(inp, working, villages, reads)
+    villages, centres, districts, communes_2025 = (
+        _load_boundaries(inp, inp.boundaries, working, reads)
+        if "villages_layer" not in bad_layers else (None, None, None, None))
+    cells = (read_cells(inp.cells, working_crs=working, problems=problems, notes=notes,
+                        operators=operators, formats=formats)
+             if inp.cells is not None else None)
+    cells = _with_sites(inp, working, operators, cells, reads)
+    # one GeoTIFF, or tiles in degrees mosaicked to the area (cached; sums["dem"] over
+    # the tiles used)
+    dem = load_dem(cfg, villages, working, problems=problems, notes=notes,
+                   memo=reads.memo, sums=sums)
+    settlements = (_load_settlements(inp, working, villages, reads)
+                   if "settlements_layer" not in bad_layers else None)
     ftth = _load_ftth_nodes(inp, working, operators, reads)
-    roads = _load_roads(inp, working, reads)
+    roads = _load_roads(inp, working, reads) if "roads_layer" not in bad_layers else None
     targets = _load_targets(inp, reads)
-    cells, ftth, dropped = check_extents(cfg, villages, cells, ftth, dem, problems, notes,
+    cells, ftth, dropped = check_extents(sites_as_cells(cfg), villages, cells, ftth, dem,
+                                         problems, notes,
                                          settlements=settlements, roads=roads)
     if problems:
         raise InputDataError(problems)
-    assert villages is not None and centres is not None and cells is not None and dem is not None
+    assert villages is not None and centres is not None
     checksums = {key: sums[key] if key in sums else file_sha256(getattr(inp, key))
                  for key in _CHECKSUMMED if getattr(inp, key) is not None}
+    if "dem" in sums:  # DEM tiles (also given by [inputs] dem_tiles alone)
+        checksums["dem"] = sums["dem"]
     return Inputs(villages=villages, centres=centres, cells=cells, dem=dem,
                   settlements=settlements, ftth_nodes=ftth, roads=roads, targets=targets,
                   districts=districts, communes_2025=communes_2025, checksums=checksums,
-                  notes=tuple(notes), formats=formats, dropped=dropped)
+                  notes=tuple(notes), formats=formats, dropped=dropped, analyses=analyses)
 
 
-def _check_required_inputs(inp: InputsConfig) -> None:
-    """Raise :class:`InputDataError` naming every required input missing from the config
-    (boundaries, cells, dem)."""
+#: The analyses a run makes (``[run] analyses``), in this order.
+ANALYSES = ("mobile", "fibre")
+
+
+def _check_required_inputs(inp: InputsConfig, asked: Sequence[str],
+                           notes: list[Message]) -> tuple[str, ...]:
+    """The analyses of the run (:data:`ANALYSES` order); raise :class:`InputDataError`
+    naming every required input missing from the config.
+
+    ``boundaries`` is always required. The mobile analysis needs a DEM (``dem`` or
+    ``dem_tiles``) and cells (``cells`` or ``sites``); the fibre analysis needs
+    ``ftth_nodes``. ``asked`` (``[run] analyses``) empty: mobile when its inputs are given,
+    fibre when ``ftth_nodes`` is; the mobile inputs given in part (a DEM without cells, or
+    cells without a DEM) are a problem, never a fibre-only run; neither is a problem saying
+    what each analysis needs. ``asked`` given: each analysis asked for needs its inputs (a
+    problem names the missing key); the inputs of an analysis not asked for are not read
+    (noted)."""
     problems: list[Problem] = []
-    for key in ("boundaries", "cells", "dem"):
-        if getattr(inp, key) is None:
-            problems.append(Problem("config", f"[inputs] {key} is required",
-                                    f"set [inputs] {key} = \"path/to/file\""))
+    if inp.boundaries is None:
+        problems.append(Problem("config", "[inputs] boundaries is required",
+                                'set [inputs] boundaries = "path/to/file"'))
+    given = _analysis_inputs(inp)
+    if asked:
+        out = tuple(a for a in ANALYSES if a in asked)
+        problems += _missing_for(inp, out)
+        for a in ANALYSES:
+            if a not in out and given[a]:
+                notes.append(Message("inputs.analysis_ignored",
+                                     analysis=Message("analysis.mobile" if a == "mobile"
+                                                      else "analysis.fibre"),
+                                     keys=[f"[inputs] {k}" for k in given[a]],
+                                     asked=list(out)))
+    else:
+        out = tuple(a for a in ANALYSES if _complete(inp, a))
+        partial = [k for k in ("dem", "cells") if not given[k + "_any"]]
+        if given["mobile"] and partial:
+            problems += [Problem(
+                "config", f"mobile coverage needs a DEM and cells, but {_needs[k]} is not "
+                f"set (given: {', '.join(given['mobile'])})",
+                f"set {_needs[k]}; or, for a fibre-only run, set [run] analyses = "
+                '["fibre"] (or remove the mobile inputs)') for k in partial]
+        elif not out:
+            problems.append(Problem(
+                "config", "nothing to compute: no input of any analysis is given",
+                "mobile coverage needs [inputs] dem (or dem_tiles) and cells (or sites); "
+                "FTTH needs [inputs] ftth_nodes: set those of the analyses to run"))
+        elif out == ("fibre",):
+            notes.append(Message("inputs.fibre_only"))
     if problems:
         raise InputDataError(problems)
+    return out
+
+
+#: What each part of the mobile analysis needs, as the problems name it.
+_needs = {"dem": "[inputs] dem (or dem_tiles)", "cells": "[inputs] cells (or sites)"}
+
+
+def _analysis_inputs(inp: InputsConfig) -> dict[str, list[str]]:
+    """The ``[inputs]`` keys given for each analysis (``mobile``, ``fibre``), and for each
+    part of the mobile one (``dem_any``, ``cells_any``)."""
+    dem = [k for k in ("dem", "dem_tiles") if getattr(inp, k)]
+    cells = [k for k in ("cells", "sites") if getattr(inp, k) is not None]
+    return {"mobile": dem + cells, "fibre": ["ftth_nodes"] if inp.ftth_nodes else [],
+            "dem_any": dem, "cells_any": cells}
+
+
+def _complete(inp: InputsConfig, analysis: str) -> bool:
+    """Whether the inputs ``analysis`` needs are given."""
+    given = _analysis_inputs(inp)
+    if analysis == "mobile":
+        return bool(given["dem_any"] and given["cells_any"])
+    return bool(given["fibre"])
+
+
+def _missing_for(inp: InputsConfig, analyses: Sequence[str]) -> list[Problem]:
+    """A problem per input missing for the ``analyses`` asked for in ``[run] analyses``."""
+    given = _analysis_inputs(inp)
+    out: list[Problem] = []
+    for a, part, key in (("mobile", "dem_any", _needs["dem"]),
+                         ("mobile", "cells_any", _needs["cells"]),
+                         ("fibre", "fibre", "[inputs] ftth_nodes")):
+        if a in analyses and not given[part]:
+            out.append(Problem("config", f'[run] analyses asks for "{a}", which needs {key}: '
+                               "it is not set",
+                               f'set {key}, or leave "{a}" out of [run] analyses'))
+    return out
+
+
+def _for_analyses(cfg: Config, analyses: Sequence[str]) -> Config:
+    """``cfg`` without the inputs of the analyses not run (they are not read)."""
+    inp = cfg.inputs
+    if "mobile" not in analyses:
+        inp = dataclasses.replace(inp, dem=None, dem_tiles=(), cells=None, sites=None,
+                                  site_defaults=None)
+    if "fibre" not in analyses:
+        inp = dataclasses.replace(inp, ftth_nodes=None)
+    return cfg if inp is cfg.inputs else dataclasses.replace(cfg, inputs=inp)
+
+
+def _check_layers(inp: InputsConfig, problems: list[Problem]) -> set[str]:
+    """The keys of the layer names of the config that the files do not have, each a
+    problem naming the layers the file has (:func:`._shared.check_layer`). The villages and
+    household-cluster layers are required under any name; an optional layer (centres,
+    districts, 2025 communes) left at its default name may be absent (its reader notes it),
+    any other name must be there; the roads layer is checked in a file of several layers
+    only (the one layer of a GeoJSON is read whatever its name)."""
+    defaults = {f.name: f.default for f in dataclasses.fields(InputsConfig)
+                if isinstance(f.default, str)}
+    bad: set[str] = set()
+    checks: list[tuple[Path | None, str, str | None]] = [
+        # with village points the boundaries file holds communes, checked by their reader
+        *(((inp.boundaries, "villages_layer", None),) if inp.village_points is None else ()),
+        *((inp.boundaries, k, defaults[k])
+          for k in ("centres_layer", "districts_layer", "communes_2025_layer")),
+        (inp.settlements, "settlements_layer", None)]
+    if inp.roads is not None and not str(inp.roads).lower().endswith(OSM_SUFFIXES):
+        names = layer_names(inp.roads)
+        if names is not None and len(names) > 1:
+            checks.append((inp.roads, "roads_layer", None))
+    for path, key, default in checks:
+        if path is not None and not check_layer(path, getattr(inp, key), key, problems,
+                                                default=default):
+            bad.add(key)
+    return bad
 
 
 #: Villages, their centres, districts and 2025 communes (each None when not read).
@@ -180,11 +317,15 @@ _Boundaries = tuple[gpd.GeoDataFrame | None, gpd.GeoSeries | None, gpd.GeoDataFr
 
 def _load_boundaries(inp: InputsConfig, bpath: Path, working: CRS, reads: _Reads) -> _Boundaries:
     """``(villages, centres, districts, communes_2025)`` of the boundaries file (cached)."""
+    key: list[Any] = [
+        "boundaries", reads.sums.get("boundaries"), reads.sums.get("admin_names"),
+        inp.villages_layer, inp.centres_layer, inp.districts_layer, inp.communes_2025_layer]
+    if inp.village_points is not None:  # villages built from points (or names) and communes
+        key += ["village_points", reads.sums.get("village_points"), inp.village_points_layer,
+                reads.sums.get("place_points"), inp.place_points, inp.place_points_layer,
+                inp.communes_layer]
     boundaries: _Boundaries = reads.memo(
-        ["boundaries", reads.sums.get("boundaries"), reads.sums.get("admin_names"),
-         inp.villages_layer, inp.centres_layer,
-         inp.districts_layer, inp.communes_2025_layer],
-        lambda p, n, f: _read_boundary_layers(inp, bpath, working, p, n))
+        key, lambda p, n, f: _read_boundary_layers(inp, bpath, working, p, n))
     return boundaries
 
 
@@ -195,9 +336,12 @@ def _read_boundary_layers(
     boundaries file; the admin layers' names are matched to the villages' (noted)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        villages, centres = read_villages(
-            bpath, layer=inp.villages_layer, centres_layer=inp.centres_layer,
-            working_crs=working, problems=problems, notes=notes)
+        if inp.village_points is not None:
+            villages, centres = read_village_points(inp, bpath, working, problems, notes)
+        else:
+            villages, centres = read_villages(
+                bpath, layer=inp.villages_layer, centres_layer=inp.centres_layer,
+                working_crs=working, problems=problems, notes=notes)
     admin: dict[str, gpd.GeoDataFrame | None] = {}
     if villages is not None:
         admin = read_admin_layers(inp, bpath, working, problems)
@@ -234,9 +378,31 @@ def _load_ftth_nodes(
         return None
     fpath = inp.ftth_nodes
     return reads.memo(
-        ["ftth_nodes", reads.sums.get("ftth_nodes")],
+        ["ftth_nodes", reads.sums.get("ftth_nodes"), inp.ftth_nodes_layer],
         lambda p, n, f: read_ftth_nodes(fpath, working_crs=working, problems=p, notes=n,
-                                        operators=operators, formats=f))
+                                        operators=operators, formats=f,
+                                        layer=inp.ftth_nodes_layer))
+
+
+def _with_sites(inp: InputsConfig, working: CRS, operators: tuple[str, ...],
+                cells: gpd.GeoDataFrame | None, reads: _Reads) -> gpd.GeoDataFrame | None:
+    """``cells`` with the cells of the site list ``[inputs] sites`` (cached; expanded with
+    the shipped defaults and ``[inputs] site_defaults``; the cell table wins where both
+    give a site's technology: :func:`.sites.merge_cells`); ``cells`` alone without one."""
+    if inp.sites is None:
+        return cells
+    spath, dpath = inp.sites, inp.site_defaults
+    site_cells = reads.memo(
+        ["sites", reads.sums.get("sites"), reads.sums.get("site_defaults"),
+         file_sha256(DEFAULTS_FILE)],
+        lambda p, n, f: read_sites(spath, working_crs=working, problems=p, notes=n,
+                                   operators=operators, formats=f, defaults=dpath))
+    if site_cells is None or (inp.cells is not None and cells is None):
+        return None
+    return merge_cells(cells, site_cells, cells_file=None if inp.cells is None
+                       else str(inp.cells), sites_file=str(spath),
+                       defaults_file=None if dpath is None else str(dpath),
+                       problems=reads.problems, notes=reads.notes)
 
 
 def _load_roads(inp: InputsConfig, working: CRS, reads: _Reads) -> gpd.GeoDataFrame | None:

@@ -181,8 +181,9 @@ def from_results(results: Results) -> ExportData:
     figures ``vncoverage run`` writes (remote gaps with the configured thresholds, bands,
     masks, server index), read from the results, never computed again."""
     r = results
-    cells = r.inputs.cells.copy()
-    cells["server_index"] = r.server_index.reindex(cells.index)
+    cells = r.inputs.cells.copy() if r.inputs.cells is not None else None  # None: fibre only
+    if cells is not None:
+        cells["server_index"] = r.server_index.reindex(cells.index)
     return ExportData(
         villages=r.villages, towers=r.towers, cells=cells, fibre_nodes=r.inputs.ftth_nodes,
         districts=r.inputs.districts, communes_2025=r.inputs.communes_2025,
@@ -668,8 +669,10 @@ def _write_cog(data: ExportData, path: _PathFor, lang: str) -> None:
         Without the 4G coverage raster.
     """
     if data.rsrp_4g is None:
-        raise ValueError("no 4G coverage raster to export (coverage_4g.tif is missing); "
-                         "rerun `vncoverage run` with 4G among [radio] technologies")
+        raise ValueError("no 4G coverage raster to export (coverage_4g.tif is missing): "
+                         "the run did not compute mobile coverage (a fibre-only run, [run] "
+                         "analyses) or 4G; rerun `vncoverage run` with the mobile analysis "
+                         "and 4G among [radio] technologies")
     fileio.write_cog(path("rsrp_4g.tif"), [data.rsrp_4g.with_values(
         data.rsrp_4g.values.astype(np.float32), nodata=float("nan"),
         description="best-server RSRP per resource element (dBm), 4G, any operator")],

@@ -26,14 +26,25 @@ import shapely
 from .. import __version__
 from ..changes import Changes
 from ..config import Config
-from ..i18n import DEFAULT_LANG, check_lang, column_label, localise, number, tr, verdict_label
+from ..i18n import (
+    DEFAULT_LANG,
+    Message,
+    check_lang,
+    column_label,
+    localise,
+    number,
+    tr,
+    verdict_label,
+)
 from ..villages import COVERED
 
 __all__ = ["ReportContext", "ReportTable", "kpi_text_table", "markdown_report", "report_tables"]
 
 _STATUS_KEYS = {"met": "status_met", "not met": "status_not_met",
                 "reported statistic, not computed": "status_statistic",
-                "no data": "status_no_data", "no target": "status_no_target"}
+                "no data": "status_no_data", "no target": "status_no_target",
+                "not computed (fibre-only run)": "status_not_run_fibre_only",
+                "not computed (mobile-only run)": "status_not_run_mobile_only"}
 
 
 def _fmt(v: object, digits: int = 1) -> str:
@@ -109,6 +120,27 @@ class ReportContext:
     generated: str = field(default_factory=lambda: dt.date.today().isoformat())
     #: Changes since the previous run of a workspace (:mod:`vncoverage.changes`), if any.
     changes: Changes | None = None
+    #: The analyses the run made (:attr:`vncoverage.results.Results.analyses`).
+    analyses: tuple[str, ...] = ("mobile", "fibre")
+
+    @property
+    def mobile(self) -> bool:
+        """Whether the run computed mobile coverage (else no coverage sections)."""
+        return "mobile" in self.analyses
+
+    def analyses_lines(self) -> list[str]:
+        """What the run computed and what it did not, when not every analysis (none for a
+        full run)."""
+        missing = [a for a in ("mobile", "fibre") if a not in self.analyses]
+        if not missing:
+            return []
+
+        def name(a: str) -> str:
+            return Message("analysis.mobile" if a == "mobile" else "analysis.fibre").render(
+                self.lang)
+
+        return [tr("analyses_run", self.lang, ran=", ".join(map(name, self.analyses))),
+                tr("analyses_not_run", self.lang, missing=", ".join(map(name, missing)))]
 
     @property
     def remote_town_m(self) -> float:
@@ -184,7 +216,7 @@ def summary_lines(ctx: ReportContext) -> list[tuple[str, str]]:
     """What a planner reads first: each computed KPI against its target, and the remote
     gaps, as ``(text, kind)`` with kind ``met``, ``gap`` or ``remote``."""
     lang = ctx.lang
-    out = []
+    out = [(line, "notrun") for line in ctx.analyses_lines()]
     for kid, r in ctx.kpis.iterrows():
         gu = r.get("gap_units")
         if pd.isna(r.get("current")) or gu is None or pd.isna(gu):
@@ -232,6 +264,8 @@ def uncovered_table(ctx: ReportContext, *, remote_only: bool = False) -> ReportT
     """Villages without mobile broadband coverage (or only the remote ones), by population."""
     lang = ctx.lang
     v = ctx.villages
+    if "verdict_mbb_any" not in v.columns:  # no mobile analysis
+        return ReportTable([], [], [])
     bad = v[v["verdict_mbb_any"] != COVERED]
     if remote_only:
         bad = bad[bad["remote_gap"].astype(bool)] if "remote_gap" in bad else bad.iloc[:0]
@@ -304,6 +338,9 @@ def method_lines(ctx: ReportContext) -> list[str]:
     radii = ", ".join(f"{t} {number(r.max_radius_m[t] / 1000, lang, 0)} km"
                       for t in r.technologies)
     cells = ", ".join(f"{k}: {number(n, lang)}" for k, n in ctx.n_cells.items())
+    if not ctx.mobile:  # no propagation: the FTTH rule only
+        return [tr("method_ftth", lang, drop=f.drop_reach_m, gpon=f.gpon_reach_m / 1000,
+                   rule=f.rule, share=f.household_share), *_geom_method_lines(ctx)]
     return [
         tr("method_model", lang, model=r.model, radii=radii, rx=r.rx_height_m, k=r.k_factor),
         tr("method_antenna", lang, h=r.h_beamwidth_deg, v=r.v_beamwidth_deg,
@@ -312,7 +349,36 @@ def method_lines(ctx: ReportContext) -> list[str]:
         tr("method_ftth", lang, drop=f.drop_reach_m, gpon=f.gpon_reach_m / 1000, rule=f.rule,
            share=f.household_share),
         tr("method_cells", lang, cells=cells),
+        *_geom_method_lines(ctx),
+        *_dem_model_lines(ctx),
     ]
+
+
+#: The notes saying what the DEM's heights are (surface or terrain model), repeated in the
+#: method (:func:`vncoverage.fileio.dem_tiles.model_note`).
+_DEM_MODEL_NOTES = ("dem.surface_model", "dem.terrain_model")
+
+
+def _dem_model_lines(ctx: ReportContext) -> list[str]:
+    """Whether the DEM is a surface model (trees, roofs) and what that does to coverage,
+    from the loader's note ([inputs] dem_surface_model, or guessed from the tile names);
+    none when nothing is known."""
+    texts = [localise(n, ctx.lang) for n in ctx.notes
+             if isinstance(n, Message) and n.key in _DEM_MODEL_NOTES]
+    return [t[:1].upper() + t[1:] + "." for t in texts]
+
+
+def _geom_method_lines(ctx: ReportContext) -> list[str]:
+    """How the village areas were made, when some are not given polygons (villages given as
+    points: Voronoi cells clipped to their commune, ``geom_method``); none otherwise."""
+    v = ctx.villages
+    if "geom_method" not in v.columns:
+        return []
+    n_voronoi = int((v["geom_method"] == "voronoi").sum())
+    if not n_voronoi:
+        return []
+    return [tr("method_geom", ctx.lang, voronoi=number(n_voronoi, ctx.lang),
+               n=number(len(v), ctx.lang))]
 
 
 def parameter_table(ctx: ReportContext) -> ReportTable:
@@ -459,6 +525,27 @@ def _strip_tags(text: str) -> str:
     return text.replace("<b>", "**").replace("</b>", "**")
 
 
+def _mobile_gap_sections(ctx: ReportContext, tables: Mapping[str, ReportTable]) -> list[str]:
+    """The villages without coverage and the remote gaps, in Markdown."""
+    parts: list[str] = []
+    n_bad = uncovered_count(ctx)
+    parts += [f"## {ctx.heading('sec_uncovered')} ({n_bad})", ""]
+    if n_bad:
+        parts += _md(tables["uncovered"])
+    n_remote = len(tables["remote"].rows)
+    parts += [f"## {ctx.heading('sec_remote')} ({n_remote})", "", remote_rule(ctx), ""]
+    if n_remote:
+        parts += _md(tables["remote"])
+    return parts
+
+
+def uncovered_count(ctx: ReportContext) -> int:
+    """Villages whose mobile-broadband verdict is not covered (0 without the mobile
+    analysis)."""
+    v = ctx.villages
+    return int((v["verdict_mbb_any"] != COVERED).sum()) if "verdict_mbb_any" in v else 0
+
+
 def render_markdown(ctx: ReportContext, *, figures: Mapping[str, str] | None = None) -> str:
     """Markdown rendering of a :class:`ReportContext`."""
     lang, cfg, r = ctx.lang, ctx.cfg, ctx.cfg.radio
@@ -469,7 +556,7 @@ def render_markdown(ctx: ReportContext, *, figures: Mapping[str, str] | None = N
                sigma=r.location_sigma_db, margin=r.location_margin_db)
     parts = [f"# {tr('report_title', lang, study=cfg.study.name)}", "",
              tr("generated", lang, date=ctx.generated, version=__version__), "",
-             _strip_tags(intro), "",
+             *([_strip_tags(intro), ""] if ctx.mobile else []),
              f"## {ctx.heading('sec_summary')}", "",
              *(f"- {line}" for line, _ in summary_lines(ctx)), "",
              f"## {ctx.heading('sec_kpis')}", "", *_md(tables["kpis"])]
@@ -487,14 +574,8 @@ def render_markdown(ctx: ReportContext, *, figures: Mapping[str, str] | None = N
                   *_md(tables["change_cells"]), *_md(tables["change_villages"])]
     parts += [f"## {ctx.heading('sec_districts')}", "", *_md(tables["districts"])]
     parts += [f"## {ctx.heading('sec_communes')}", "", *_md(tables["communes"])]
-    n_bad = int((ctx.villages["verdict_mbb_any"] != COVERED).sum())
-    parts += [f"## {ctx.heading('sec_uncovered')} ({n_bad})", ""]
-    if n_bad:
-        parts += _md(tables["uncovered"])
-    n_remote = len(tables["remote"].rows)
-    parts += [f"## {ctx.heading('sec_remote')} ({n_remote})", "", remote_rule(ctx), ""]
-    if n_remote:
-        parts += _md(tables["remote"])
+    if ctx.mobile:
+        parts += _mobile_gap_sections(ctx, tables)
     parts += [f"## {ctx.heading('sec_method')}", "", *(f"- {m}" for m in method_lines(ctx)), "",
               f"## {ctx.heading('sec_notes')}", "", *(f"- {n}" for n in ctx.note_lines()), "",
               f"## {ctx.heading('sec_provenance')}", "", *_md(tables["inputs"]),

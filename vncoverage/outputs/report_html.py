@@ -17,13 +17,13 @@ from markupsafe import Markup
 
 from .. import __version__
 from ..i18n import tr
-from ..villages import COVERED
 from .report import (
     ReportContext,
     method_lines,
     remote_rule,
     report_tables,
     summary_lines,
+    uncovered_count,
     versions,
 )
 
@@ -50,6 +50,7 @@ _TEMPLATE = """<!DOCTYPE html>
           padding: 8px 12px; border-radius: 3px; }
   .card.met { border-left-color: var(--ok); }
   .card.remote { border-left-color: #111; }
+  .card.notrun { border-left-color: #999; background: #f4f4f4; }
   table { border-collapse: collapse; width: 100%; margin: 8px 0 4px; font-size: 12.5px; }
   th, td { border: 1px solid #d0d0d0; padding: 3px 6px; vertical-align: top; }
   th { background: #f0f0f0; text-align: left; }
@@ -138,6 +139,7 @@ _TEMPLATE = """<!DOCTYPE html>
   {{ table(t.communes) }}
 </section>
 
+{% if mobile %}
 <section id="remote" class="page">
   <h2>{{ h.remote }} ({{ t.remote.rows|length }})</h2>
   <p>{{ remote_rule }}</p>
@@ -148,6 +150,7 @@ _TEMPLATE = """<!DOCTYPE html>
   <h2>{{ h.uncovered }} ({{ n_uncovered }})</h2>
   {% if t.uncovered.rows %}{{ table(t.uncovered) }}{% endif %}
 </section>
+{% endif %}
 
 <section id="method" class="page">
   <h2>{{ h.method }}</h2>
@@ -232,14 +235,16 @@ def html_report(ctx: ReportContext, *, figures: Mapping[str, bytes] | None = Non
         lang=lang, version=__version__,
         title=tr("report_title", lang, study=cfg.study.name),
         generated=tr("generated", lang, date=ctx.generated, version=__version__),
-        intro=Markup(intro),  # our own string table: bold tags and numbers only
+        # our own string table: bold tags and numbers only; the coverage rule, for a run
+        # that computed mobile coverage
+        intro=Markup(intro) if ctx.mobile else "",
         h={k: heading(f"sec_{k}") for k in ("summary", "kpis", "charts", "gap_map", "districts",
                                             "communes", "uncovered", "remote", "method",
                                             "notes", "provenance", "changes")},
         cards=cards, details=details, t=tables, fig=figs,
         met=tr("status_met", lang), not_met=tr("status_not_met", lang),
         remote_rule=remote_rule(ctx),
-        n_uncovered=int((ctx.villages["verdict_mbb_any"] != COVERED).sum()),
+        n_uncovered=uncovered_count(ctx), mobile=ctx.mobile,
         method=method_lines(ctx), notes=ctx.note_lines(),
         config_line=(tr("prov_config", lang, path=str(cfg.source)) if cfg.source
                      else tr("prov_defaults", lang)),

@@ -32,7 +32,7 @@ import html
 import io
 import json
 import re
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,7 @@ from pyproj import CRS, Transformer
 from ..datatypes import Raster
 from ..i18n import (
     DEFAULT_LANG,
+    Message,
     check_lang,
     ftth_reason_label,
     localise,
@@ -206,15 +207,14 @@ def _popup_html(vid: object, row: Mapping[Hashable, Any], operators: list[str], 
         lines.append(place)
     if _has(row, "commune_2025"):
         lines.append(f"{tr('pop_commune_2025', lang)}: {_e(row['commune_2025'])}")
+    if row.get("geom_method") == "voronoi":  # no polygon given: the area is an estimate
+        lines.append(f"<i>{tr('pop_geom_voronoi', lang)}</i>")
     pop = f"{tr('pop_population', lang)}: <b>{number(row.get('population'), lang)}</b>"
     if _has(row, "households"):
         pop += f" ({number(row['households'], lang)} {tr('pop_households', lang)})"
     lines.append(pop)
-    verdict = str(row.get("verdict_mbb_any", UNKNOWN))
-    colour = VERDICT_COLOURS.get(verdict, VERDICT_COLOURS[UNKNOWN])
-    lines.append(f"{tr('pop_mbb', lang)}: <b style='color:{colour}'>"
-                 f"{html.escape(verdict_label(verdict, lang))}</b>, "
-                 f"{_pct(row.get('pop_share_mbb_any'), lang)} {tr('pop_covered_share', lang)}")
+    if "verdict_mbb_any" in row:  # not in a run without the mobile analysis
+        lines.append(_verdict_popup_line(row, lang))
     if operators:
         per_op = ", ".join(
             f"{_e(_OP_DISPLAY.get(op, op))} {_pct(row.get(f'pop_share_mbb_{op}'), lang)}"
@@ -231,6 +231,15 @@ def _popup_html(vid: object, row: Mapping[Hashable, Any], operators: list[str], 
     if row.get("remote_gap"):
         lines.append(_remote_popup_line(row, lang))
     return "<div class='vnc-popup'>" + "<br>".join(lines) + "</div>"
+
+
+def _verdict_popup_line(row: Mapping[Hashable, Any], lang: str) -> str:
+    """The mobile-broadband line of a village's popup: verdict and population covered."""
+    verdict = str(row.get("verdict_mbb_any", UNKNOWN))
+    colour = VERDICT_COLOURS.get(verdict, VERDICT_COLOURS[UNKNOWN])
+    return (f"{tr('pop_mbb', lang)}: <b style='color:{colour}'>"
+            f"{html.escape(verdict_label(verdict, lang))}</b>, "
+            f"{_pct(row.get('pop_share_mbb_any'), lang)} {tr('pop_covered_share', lang)}")
 
 
 def _ftth_popup_lines(row: Mapping[Hashable, Any], lang: str,
@@ -298,6 +307,7 @@ def _village_features(v: gpd.GeoDataFrame, lang: str, gpon_reach_m: float | None
     operators = _operators(v)
     verdict_codes = {k: i for i, k in enumerate(VERDICT_COLOURS)}
     used = {"name", "commune", "district", "commune_2025", "population", "households",
+            "geom_method",
             "verdict_mbb_any", "pop_share_mbb_any", "best_dbm_centre_4g", "nearest_site_id",
             "nearest_site_operators", "nearest_site_m", "ftth_covered", "ftth_households",
             "ftth_households_passed", "ftth_nearest_splitter_m", "ftth_extra_cable_m",
@@ -663,8 +673,8 @@ _JS = r"""
   map.on('overlayadd overlayremove', showLegend);
   showLegend();
 
-  if (L.Control.Search && G.verdict) {
-    var target = api.layers.verdict;
+  if (L.Control.Search && (G.verdict || G.ftth)) {
+    var target = G.verdict ? api.layers.verdict : api.layers.ftth;
     var search = new L.Control.Search({
       layer: target, propertyName: 'n', initial: false, marker: false, collapsed: false,
       textPlaceholder: P.search_placeholder, textErr: P.search_not_found,
@@ -683,10 +693,10 @@ _JS = r"""
 
 def gap_map(
     villages: gpd.GeoDataFrame,
-    cells: gpd.GeoDataFrame,
+    cells: gpd.GeoDataFrame | None,
     ftth_nodes: gpd.GeoDataFrame | None = None,
     *,
-    towers: gpd.GeoDataFrame,
+    towers: gpd.GeoDataFrame | None,
     remote_town_m: float,
     remote_road_m: float,
     title: str = "vncoverage",
@@ -704,6 +714,7 @@ def gap_map(
     districts: gpd.GeoDataFrame | None = None,
     communes_2025: gpd.GeoDataFrame | None = None,
     max_overlay_px: int = 800,
+    analyses: Sequence[str] = ("mobile", "fibre"),
 ) -> Any:
     """A folium map of the coverage gaps for planners.
 
@@ -752,6 +763,12 @@ def gap_map(
         Boundaries (``name`` column), or ``None``.
     max_overlay_px
         The RSRP overlay is averaged down to at most this many pixels on a side.
+    analyses
+        The analyses of the run (:attr:`vncoverage.results.Results.analyses`). Without
+        ``"mobile"`` (``cells`` and ``towers`` None) the map has no coverage layers (no
+        verdicts, population shares, towers, RSRP or remote gaps): the FTTH layer is shown
+        and the title says that mobile coverage was not computed; without ``"fibre"`` the
+        title says that FTTH was not computed.
 
     Returns
     -------
@@ -769,9 +786,12 @@ def gap_map(
         _add_rsrp_overlay(layers, rsrp, lang=lang, threshold_dbm=rsrp_threshold_dbm,
                           margin_db=rsrp_margin_db, max_px=max_overlay_px)
     _add_boundaries(layers, districts, communes_2025, lang=lang, simplify_m=simplify_m)
+    mobile = "mobile" in analyses and cells is not None and towers is not None
     _add_village_layers(layers, v, lang=lang, remote_town_m=remote_town_m,
-                        remote_road_m=remote_road_m)
-    _add_towers(layers, cells, towers, lang=lang)
+                        remote_road_m=remote_road_m, mobile=mobile)
+    if mobile:
+        assert cells is not None and towers is not None
+        _add_towers(layers, cells, towers, lang=lang)
     if ftth_nodes is not None and len(ftth_nodes):
         _add_ftth_nodes(layers, ftth_nodes, lang=lang, splitters=ftth_splitters,
                         gpon_reach_m=gpon_reach_m)
@@ -780,7 +800,8 @@ def gap_map(
     if ftth_unreached is not None and len(ftth_unreached):
         _add_unreached(layers, ftth_unreached, lang=lang, gpon_reach_m=gpon_reach_m)
     _add_layers_script(layers, _payload(layers, v, lang=lang, title=title,
-                                        gpon_reach_m=gpon_reach_m, ftth_method=ftth_method))
+                                        gpon_reach_m=gpon_reach_m, ftth_method=ftth_method,
+                                        analyses=analyses if mobile else ("fibre",)))
     folium.LayerControl(collapsed=False, position="topright").add_to(layers.m)
     minx, miny, maxx, maxy = v.total_bounds
     layers.m.fit_bounds([[miny, minx], [maxy, maxx]])
@@ -895,15 +916,29 @@ def _boundary_lines(gdf: gpd.GeoDataFrame, simplify_m: float) -> gpd.GeoDataFram
 
 
 def _add_village_layers(layers: _MapLayers, v: gpd.GeoDataFrame, *, lang: str,
-                        remote_town_m: float, remote_road_m: float) -> None:
+                        remote_town_m: float, remote_road_m: float,
+                        mobile: bool = True) -> None:
     """The village layers and their legends: the 4G/5G verdict (shown), the share of the
     population covered and, with their columns in ``v``, the FTTH status and the remote
-    gaps (shown, with the rule in the legend). The villages' data is in the payload."""
+    gaps (shown, with the rule in the legend). The villages' data is in the payload.
+    Without the mobile analysis, the FTTH status only (shown)."""
+    if not mobile:
+        if "ftth_covered" in v.columns:
+            layers.group("ftth", tr("layer_ftth", lang), True)
+            layers.legend.append({"layers": ["ftth"],
+                                  "html": f"<h4>{tr('legend_ftth', lang)}</h4>"
+                                  + _swatch(FTTH_COLOURS[1], tr("legend_ftth_yes", lang))
+                                  + _swatch(FTTH_COLOURS[0], tr("legend_ftth_no", lang))})
+        return
     layers.group("verdict", tr("layer_verdict", lang), True)
+    n_voronoi = (int((v["geom_method"] == "voronoi").sum()) if "geom_method" in v.columns
+                 else 0)
+    geom_text = tr("legend_geom_voronoi", lang, n=number(n_voronoi, lang))
+    geom_note = f"<div class='vnc-note'>{html.escape(geom_text)}</div>" if n_voronoi else ""
     layers.legend.append({"layers": ["verdict"],
                           "html": f"<h4>{tr('legend_verdict', lang)}</h4>" + "".join(
                               _swatch(c, html.escape(verdict_label(k, lang)))
-                              for k, c in VERDICT_COLOURS.items())})
+                              for k, c in VERDICT_COLOURS.items()) + geom_note})
     layers.group("popshare", tr("layer_popshare", lang), False)
     layers.legend.append({"layers": ["popshare"], "html": _popshare_legend(lang)})
     if "ftth_covered" in v.columns:
@@ -967,6 +1002,11 @@ def _operator_tower_rows(sel: gpd.GeoDataFrame, towers: gpd.GeoDataFrame,
     labels = [html.escape(tr("tip_tower", lang, site=sid, operators=o, techs=t, owner=w))
               for sid, o, t, w in zip(info.index, info["operators"], info["technologies"],
                                       info["tower_owner"], strict=True)]
+    if "params_source" in sel.columns:  # cells of a site list: say their defaults
+        dflt = set(sel.loc[sel["params_source"].astype(str) != "cells", "site_id"].astype(str))
+        extra = html.escape("; " + Message("sites.popup_defaults").render(lang))
+        labels = [lab + extra if sid in dflt else lab
+                  for sid, lab in zip(info.index, labels, strict=True)]
     return _point_rows(site_geom.loc[best.index], list(best), labels)
 
 
@@ -1100,12 +1140,20 @@ def _add_unreached(layers: _MapLayers, ftth_unreached: gpd.GeoDataFrame, *, lang
 
 def _payload(layers: _MapLayers, v: gpd.GeoDataFrame, *, lang: str, title: str,
              gpon_reach_m: float | None = None,
-             ftth_method: str | None = None) -> dict[str, Any]:
+             ftth_method: str | None = None,
+             analyses: Sequence[str] = ("mobile", "fibre")) -> dict[str, Any]:
     """The data the layers' script reads (the page's JSON script element): the villages
     ``v`` (EPSG:4326), the line and point layers, the colours, the legend, the title and
-    the search labels."""
+    the search labels. The title says which analysis was not computed (``analyses``)."""
     n_gaps = int((v.get("verdict_mbb_any", pd.Series(dtype=str)) != COVERED).sum())
     n_remote = int(v["remote_gap"].sum()) if "remote_gap" in v.columns else 0
+    subtitle = html.escape(tr("map_subtitle", lang, n=number(len(v), lang),
+                              gaps=number(n_gaps, lang), remote=number(n_remote, lang)))
+    if "mobile" not in analyses:
+        subtitle = (html.escape(f"{number(len(v), lang)} {tr('villages', lang)}") + "<br>"
+                    + html.escape(tr("map_mobile_not_run", lang)))
+    elif "fibre" not in analyses:
+        subtitle += "<br>" + html.escape(tr("map_fibre_not_run", lang))
     return {
         "villages": _village_features(v, lang, gpon_reach_m, ftth_method),
         "lines": layers.lines,
@@ -1115,9 +1163,7 @@ def _payload(layers: _MapLayers, v: gpd.GeoDataFrame, *, lang: str, title: str,
         "ftth_colours": list(FTTH_COLOURS),
         "remote_colour": REMOTE_COLOUR,
         "legend": layers.legend,
-        "title_html": f"<b>{html.escape(title)}</b><br>" + html.escape(
-            tr("map_subtitle", lang, n=number(len(v), lang), gaps=number(n_gaps, lang),
-               remote=number(n_remote, lang))),
+        "title_html": f"<b>{html.escape(title)}</b><br>" + subtitle,
         "search_placeholder": tr("search_placeholder", lang),
         "search_not_found": tr("search_not_found", lang),
     }
@@ -1168,4 +1214,4 @@ def results_map(results: Results, *, lang: str = DEFAULT_LANG, tiles: str | None
                    ftth_method=r.ftth.method if r.ftth is not None else None, rsrp=r.rsrp_4g,
                    rsrp_threshold_dbm=radio.rsrp_threshold_dbm["4G"],
                    rsrp_margin_db=radio.location_margin_db, districts=inp.districts,
-                   communes_2025=inp.communes_2025)
+                   communes_2025=inp.communes_2025, analyses=r.analyses)

@@ -2,6 +2,12 @@
 steps). Everything written is read from the :class:`~vncoverage.results.Results`; nothing is
 computed here beyond formatting (text, PNG, HTML, column types the file formats need).
 
+Without the mobile analysis (a fibre-only run, ``[run] analyses``) there are no coverage
+rasters, no ``towers`` / ``cells`` layers, no district chart or gap map, and
+``villages.csv`` has no mobile columns (verdicts, population shares, nearest tower, remote
+gaps): the report and the map say that mobile coverage was not computed. Without the fibre
+analysis there are no FTTH columns, layers or ``ftth_splitters.csv``.
+
 Files, each written atomically into the output folder: ``villages.gpkg`` (layers
 ``villages``, ``towers``, ``cells``, ``fibre_nodes``, ``districts``, ``communes_2025`` and,
 with FTTH data, ``ftth_splitters``, ``fibre_roads`` and ``ftth_unreached``),
@@ -159,7 +165,8 @@ class OutputWriter:
                                 by_district=r.by_district, by_commune_2025=r.by_commune_2025,
                                 checksums=r.inputs.checksums, notes=r.notes,
                                 timings={**self.timings, "write": time.perf_counter() - self.t0},
-                                n_cells=r.n_cells, lang=self.lang, changes=r.changes)
+                                n_cells=r.n_cells, lang=self.lang, changes=r.changes,
+                                analyses=r.analyses)
             fileio.write_text(path("report.md"), render_markdown(
                 ctx, figures={k: f"figures/{k}.png" for k in figures}))
             fileio.write_text(path("report.html"), html_report(ctx, figures=figures))
@@ -253,11 +260,14 @@ def gpkg_layers(r: Results, villages: gpd.GeoDataFrame | None = None
     splitters = _splitter_table(r)
     if splitters is not None:
         layers["ftth_splitters"] = _splitter_layer(r, splitters)
-    layers["towers"] = r.towers.reset_index()
-    cells = r.inputs.cells.copy()
-    cells["commissioned"] = cells["commissioned"].astype(str).replace({"None": "", "NaT": ""})
-    cells["server_index"] = r.server_index.reindex(cells.index)
-    layers["cells"] = cells.reset_index()
+    if r.towers is not None:
+        layers["towers"] = r.towers.reset_index()
+    if r.inputs.cells is not None:
+        cells = r.inputs.cells.copy()
+        cells["commissioned"] = cells["commissioned"].astype(str).replace({"None": "",
+                                                                           "NaT": ""})
+        cells["server_index"] = r.server_index.reindex(cells.index)
+        layers["cells"] = cells.reset_index()
     if r.inputs.ftth_nodes is not None and len(r.inputs.ftth_nodes):
         layers["fibre_nodes"] = r.inputs.ftth_nodes.reset_index()
     for name, gdf in (("districts", r.inputs.districts),
@@ -277,8 +287,11 @@ def render_map(r: Results, map_path: Path, *, lang: str, tiles: str | None,
 
 
 def render_figures(r: Results, *, lang: str) -> dict[str, bytes]:
-    """The report's figures as PNG bytes, by name."""
+    """The report's figures as PNG bytes, by name: without the mobile analysis, the KPI
+    chart only (the district chart and the gap map show mobile coverage)."""
     inp = r.inputs
+    if inp.cells is None or not r.mobile:
+        return {"kpi_progress": figure_png(kpi_progress_figure(r.kpis, lang=lang))}
     kpi_rows = r.kpis.loc[[k for k in r.kpis.index if k == "mobile_broadband_villages"]]
     target = (float(kpi_rows["target_2025"].iloc[0])
               if len(kpi_rows) and pd.notna(kpi_rows["target_2025"].iloc[0]) else None)

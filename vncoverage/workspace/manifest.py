@@ -104,7 +104,9 @@ def build_manifest(res: Results, *, cfg: Config, inputs: Inputs,
                    "values": {s: section_dict(used, s) for s in
                               ("study", "radio", "coverage", "ftth", "kpi")}},
         "inputs": inputs_desc,
-        "cells": {"n": int(len(inputs.cells)), "sha256": cells_sha},
+        "cells": ({"n": int(len(inputs.cells)), "sha256": cells_sha}
+                  if inputs.cells is not None else None),
+        "analyses": list(res.analyses),
         "versions": versions(),
         "fingerprints": dict(fingerprints),
         "timings_s": {k: round(v, 3) for k, v in timings.items()},

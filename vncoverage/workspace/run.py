@@ -175,6 +175,9 @@ def _load_inputs(cfg: Config, mode: str, sites: Path | None, cache: DirReadCache
 def _add_to_current(ws: Path, store: StateStore, sites: Path, inputs: Inputs) -> Inputs:
     """``inputs`` with the workspace's current cells followed by the new ones."""
     current = store.cells()
+    if inputs.cells is None:
+        raise WorkspaceError("add-sites needs the mobile analysis: [run] analyses leaves out "
+                             '"mobile"')
     if current is None:
         raise WorkspaceError(f"{ws} has no cell list yet: run `vncoverage run --out {ws}` "
                              "before adding sites")

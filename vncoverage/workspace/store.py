@@ -99,7 +99,8 @@ class StateStore:
     def keep(self, res: Results, folder: Path) -> None:
         """Write the state of the run ``res`` into ``folder`` (the staging state folder)."""
         folder.mkdir(parents=True, exist_ok=True)
-        _write_layers(folder / "layers.vnca", res.layers)
+        if res.layers is not None:  # None: no mobile analysis (no layers, no cells kept)
+            _write_layers(folder / "layers.vnca", res.layers)
         _write_frame(folder / "cells.parquet", res.inputs.cells)
         _write_frame(folder / "summary.parquet", res.summary)
         _write_frame(folder / "kpis.parquet", res.kpis)
