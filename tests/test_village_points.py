@@ -385,3 +385,23 @@ def test_run_on_sample_communes_in_vietnamese(tmp_path):
     page = (out / "map.html").read_text(encoding="utf-8")
     assert "Diện tích thôn: ô Voronoi quanh điểm thôn, cắt theo xã" in page
     assert "20 thôn không có ranh giới" in page
+
+
+def test_village_point_files_are_in_the_stage_fingerprints():
+    """A changed village points / place points file must not let a workspace reuse the
+    village summary or the FTTH stage; a polygon run's fingerprints ignore the keys."""
+    import dataclasses
+
+    from vncoverage import load_config, load_inputs, sample_data_dir
+    from vncoverage.pipeline import stage_fingerprints
+
+    cfg = load_config(sample_data_dir() / "config.toml")
+    inputs = load_inputs(cfg)
+    base = stage_fingerprints(cfg, inputs)
+    for key in ("village_points", "place_points"):
+        for digest in ("a" * 64, "b" * 64):
+            changed = dataclasses.replace(inputs, checksums={**inputs.checksums, key: digest})
+            fp = stage_fingerprints(cfg, changed)
+            assert fp.villages != base.villages and fp.fibre != base.fibre
+            assert fp.layers == base.layers
+    assert "village_points" not in inputs.checksums

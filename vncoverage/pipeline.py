@@ -159,14 +159,17 @@ def stage_fingerprints(cfg: Config, inputs: Inputs) -> Fingerprints:
     summarised again."""
     cs = inputs.checksums
     base = {"version": __version__, "crs": cfg.study.working_crs}
+    # Villages built from points / names depend on those files too (only when given, so
+    # that a polygon run's fingerprints are the ones earlier versions made).
+    vpoints = {k: cs[k] for k in ("village_points", "place_points") if k in cs}
     layers = _digest({**base, "radio": section_dict(cfg, "radio"), "dem": cs.get("dem")})
     villages = _digest({"layers": layers, "stages": STAGES_VERSION,
                         "coverage": section_dict(cfg, "coverage"),
                         "boundaries": cs.get("boundaries"),
-                        "settlements": cs.get("settlements")})
+                        "settlements": cs.get("settlements"), **vpoints})
     fibre = _digest({**base, "stages": STAGES_VERSION, "ftth": section_dict(cfg, "ftth"),
                      "boundaries": cs.get("boundaries"), "settlements": cs.get("settlements"),
-                     "nodes": cs.get("ftth_nodes"), "roads": cs.get("roads")})
+                     "nodes": cs.get("ftth_nodes"), "roads": cs.get("roads"), **vpoints})
     cells = cells_digest(inputs.cells) if inputs.cells is not None else ""
     results = _digest({"layers": layers, "villages": villages, "fibre": fibre,
                        "kpi": section_dict(cfg, "kpi"), "study": section_dict(cfg, "study"),

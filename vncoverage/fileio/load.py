@@ -365,7 +365,10 @@ def _load_settlements(
     vids, spath = villages.index, inp.settlements
     return reads.memo(
         ["settlements", reads.sums.get("settlements"), reads.sums.get("boundaries"),
-         inp.settlements_layer],
+         inp.settlements_layer,
+         # ids built from village points depend on that file (only then: keys unchanged)
+         *([reads.sums.get("village_points"), reads.sums.get("place_points")]
+           if inp.village_points is not None else [])],
         lambda p, n, f: read_settlements(spath, layer=inp.settlements_layer,
                                          working_crs=working, village_ids=vids, problems=p))
 
