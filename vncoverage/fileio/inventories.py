@@ -426,7 +426,7 @@ def _vector_table(path: Path, layer: str | None, problems: list[Problem],
     attrs = [str(c) for c in gdf.columns if c != gdf.geometry.name]
     canon, renamed, ignored = _tables._map_columns(attrs, FTTH_SCHEMA, file=file,
                                                    problems=problems)
-    df = pd.DataFrame({new: [_cell_text(x) for x in gdf[old].astype(object)]
+    df = pd.DataFrame({new: [cell_text(x) for x in gdf[old].astype(object)]
                        for old, new in zip(attrs, canon, strict=True)
                        if new not in _POSITION_COLUMNS}, index=gdf.index, dtype=object)
     for old, new in zip(attrs, canon, strict=True):
@@ -436,7 +436,7 @@ def _vector_table(path: Path, layer: str | None, problems: list[Problem],
     lon, lat = wgs.geometry.x.astype(float), wgs.geometry.y.astype(float)
     # the position is part of a row: two nodes at different points are not repeats
     df["lon"], df["lat"] = lon.map(repr), lat.map(repr)
-    driver = _DRIVERS.get(path.suffix.lower(), path.suffix.lstrip(".").upper())
+    driver = VECTOR_DRIVERS.get(path.suffix.lower(), path.suffix.lstrip(".").upper())
     table = ParsedTable(df=df, file=file, fmt=driver, sheet=None, renamed=renamed,
                         ignored=ignored)
     if formats is not None:
@@ -450,11 +450,11 @@ def _vector_table(path: Path, layer: str | None, problems: list[Problem],
 
 
 #: The format names of the vector files, by suffix (the others: the suffix in capitals).
-_DRIVERS = {".gpkg": "GeoPackage", ".geojson": "GeoJSON", ".json": "GeoJSON",
+VECTOR_DRIVERS = {".gpkg": "GeoPackage", ".geojson": "GeoJSON", ".json": "GeoJSON",
             ".shp": "Shapefile", ".fgb": "FlatGeobuf"}
 
 
-def _cell_text(v: object) -> str | None:
+def cell_text(v: object) -> str | None:
     """An attribute as the text a table cell would hold (None when empty): integers without
     a decimal point, other numbers as Python writes them."""
     if v is None or (isinstance(v, float) and v != v):

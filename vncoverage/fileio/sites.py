@@ -71,7 +71,14 @@ from ._columns import (
 from ._coordinates import coordinates
 from ._shared import MAX_ROWS_REPORTED, report_rows
 from ._tables import ParsedTable
-from .inventories import DEFAULT_OPERATORS, SITE_SPREAD_MAX_M, cells_from_table
+from .inventories import (
+    DEFAULT_OPERATORS,
+    SITE_SPREAD_MAX_M,
+    VECTOR_DRIVERS,
+    cell_text,
+    cells_from_table,
+    is_vector_file,
+)
 
 __all__ = ["DEFAULTS_FILE", "PARAMS_FROM_CELLS", "SITE_COLUMNS", "merge_cells",
            "read_site_defaults", "read_sites", "site_key", "sites_as_cells"]
@@ -328,7 +335,7 @@ def _read_site_rows(path: Path, operators: Sequence[str], problems: list[Problem
                     formats: dict[str, Message] | None) -> _Sites | None:
     """The site list read and checked, one parsed row per site."""
     n0 = len(problems)
-    vector = path.suffix.lower() in _VECTOR_SUFFIXES
+    vector = is_vector_file(path)
     table = (_vector_sites(path, problems) if vector
              else read_table(path, SITE_SCHEMA, problems, formats))
     if table is None:
@@ -708,10 +715,6 @@ def _expanded_note(expanded: gpd.GeoDataFrame, sites_file: str,
 # --------------------------------------------------------------------------------------
 # a layer of points
 
-_VECTOR_SUFFIXES = {".gpkg": "GeoPackage", ".geojson": "GeoJSON", ".json": "GeoJSON",
-                    ".shp": "Shapefile", ".fgb": "FlatGeobuf"}
-
-
 def _vector_sites(path: Path, problems: list[Problem]) -> ParsedTable | None:
     """The layer of a vector file of points (of one layer) as a site table: its attributes
     as text columns (named as in a table), ``lon``/``lat`` from the points (WGS 84); rows
@@ -750,20 +753,13 @@ def _vector_sites(path: Path, problems: list[Problem]) -> ParsedTable | None:
     attrs = [str(c) for c in gdf.columns if c != gdf.geometry.name]
     canon, renamed, ignored = _tables._map_columns(attrs, SITE_SCHEMA, file=file,
                                                    problems=problems)
-    df = pd.DataFrame({new: gdf[old].map(_attr_text) for old, new in zip(attrs, canon,
+    df = pd.DataFrame({new: gdf[old].map(cell_text) for old, new in zip(attrs, canon,
                                                                          strict=True)
                        if new not in ("lon", "lat", "x", "y", "crs")}, index=gdf.index)
     df["lon"] = wgs.geometry.x.map(repr)
     df["lat"] = wgs.geometry.y.map(repr)
-    return ParsedTable(df=df.astype(object), file=file, fmt=_VECTOR_SUFFIXES[path.suffix.lower()],
-                       renamed=renamed, ignored=ignored)
+    fmt = VECTOR_DRIVERS.get(path.suffix.lower(), path.suffix.lstrip(".").upper())
+    return ParsedTable(df=df.astype(object), file=file, fmt=fmt, renamed=renamed,
+                       ignored=ignored)
 
 
-def _attr_text(v: object) -> str | None:
-    """An attribute as a table cell's text (None when empty)."""
-    if v is None or (isinstance(v, float) and v != v):
-        return None
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    text = str(v).strip()
-    return text or None
