@@ -295,10 +295,19 @@ def _others(cfg: Config, cells: gpd.GeoDataFrame | None, ftth: gpd.GeoDataFrame 
 
 
 def _site_reach_m(cfg: Config, cells: gpd.GeoDataFrame) -> np.ndarray:
-    """Per cell, the largest computation radius of the cells of its site, m (a site is
-    kept or dropped whole, so a shared tower is never split)."""
-    radius = cells["technology"].map(dict(cfg.radio.max_radius_m)).fillna(
-        max(cfg.radio.max_radius_m.values())).to_numpy(float)
+    """Per cell, the reach of its site, m: the largest radius among the site's cells, where
+    a cell of a computed technology (``[radio] technologies``) has its computation radius and
+    a cell of another technology the largest radius of the computed ones (it is kept for the
+    tower counts only: its own radius is not computed, so it must not widen the study area
+    beyond the terrain the DEM covers, :func:`.dem_tiles.needed_extent`). A site is kept or
+    dropped whole, so a shared tower is never split."""
+    radii = dict(cfg.radio.max_radius_m)
+    fallback = max(radii.values())
+    computed = max((radii.get(t, fallback) for t in cfg.radio.technologies),
+                   default=fallback)
+    tech = cells["technology"].astype(str)
+    radius = tech.map(radii).where(tech.isin(cfg.radio.technologies), computed).fillna(
+        computed).to_numpy(float)
     reach: np.ndarray = pd.Series(radius).groupby(cells["site_id"].to_numpy()).transform(
         "max").to_numpy(float)
     return reach
