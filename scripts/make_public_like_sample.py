@@ -449,7 +449,7 @@ def ftth_points(area: object) -> gpd.GeoDataFrame:
 
 def config_text(title: str, sites: str, note: str, cells: str | None = None) -> str:
     """A config.toml using every public-like file (and ``cells``, a per-cell list)."""
-    radii = ", ".join(f'"{t}" = {RADIUS_M}' for t in ("2G", "3G", "4G", "5G"))
+    radii = f'"4G" = {RADIUS_M}'
     cells_line = f'cells = "{cells}"            # per-cell list: wins over site rows\n' \
         if cells else ""
     return f"""# {title}: a SYNTHETIC area in the formats of public data
@@ -473,8 +473,8 @@ ftth_nodes = "ftth/ftth_nodes.geojson"
 [radio]
 model = "p526"
 technologies = ["4G"]
-# small radii, for a fast run; every technology's: the site lists hold 2G/3G cells too,
-# and a site is kept while its largest radius reaches a village
+# a small radius, for a fast run; the 2G / 3G cells of the site lists are not computed and
+# reach no farther than the 4G radius (sites beyond it are dropped, noted)
 max_radius_m = {{ {radii} }}
 
 [run]

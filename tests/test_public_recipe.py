@@ -272,7 +272,7 @@ def test_config_with_the_default_radii_of_uncomputed_technologies(public_data: d
     # a site kept for its 2G cell's 15 km would put its 4G cells off the 4G-clipped DEM:
     # uncomputed technologies reach no farther than the computed ones, so it is dropped
     flat = " ".join(res.output.split())
-    assert re.search(r"operator_sites.csv: \d+ cell\(s\) on \d+ site\(s\) outside the "
+    assert re.search(r"sites: site list .*\d+ cell\(s\) on \d+ site\(s\) outside the "
                      r"study area", flat), res.output
 
 
@@ -294,3 +294,58 @@ def test_missing_tile_names_the_tile_to_download(public_data: dict) -> None:
     res = CliRunner().invoke(main, ["validate", "--config", str(cfg), "--lang", "en"])
     assert res.exit_code == 2, res.output
     assert "Copernicus_DSM_COG_10_N21_00_E106_00_DEM.tif" in res.output
+
+
+def _village_points_gpkg(data: Path, name: str) -> Path:
+    """The recipe's village points in a GeoPackage of two layers: ``other`` (one unrelated
+    point, written first: GDAL's default layer) and ``thon``."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+    out = data / "villages" / name
+    pts = gpd.read_file(data / "villages" / "village_points.geojson")
+    gpd.GeoDataFrame({"name": ["x"]}, geometry=[Point(106.5, 21.8)],
+                     crs=4326).to_file(out, layer="other")
+    pts.to_file(out, layer="thon")
+    return out
+
+
+@pytest.mark.parametrize("layer_line, expected", [
+    ("", "the file has 2 layers and [inputs] village_points_layer is not set"),
+    ('village_points_layer = "thon_2024"\n',
+     "[inputs] village_points_layer = 'thon_2024', but the file has no layer 'thon_2024'"),
+])
+def test_village_points_layer_must_name_one_of_several(public_data: dict, layer_line: str,
+                                                        expected: str) -> None:
+    """Before: GDAL's first layer ('other') was read as the villages."""
+    data = public_data["data"]
+    gpkg = _village_points_gpkg(data, f"two_layers_{len(layer_line)}.gpkg")
+    text = (data / "config.toml").read_text(encoding="utf-8")
+    text, n = re.subn(r'village_points = "[^"]*"\n',
+                      f'village_points = "{gpkg.as_posix()}"\n{layer_line}', text)
+    assert n == 1
+    cfg = data / f"config_two_layers_{len(layer_line)}.toml"
+    cfg.write_text(text, encoding="utf-8")
+    res = CliRunner().invoke(main, ["validate", "--config", str(cfg), "--lang", "en"])
+    assert res.exit_code == 2, res.output
+    flat = " ".join(res.output.split())
+    assert expected in flat and "'other', 'thon'" in flat, res.output
+    fixed = text.replace(f'village_points = "{gpkg.as_posix()}"\n{layer_line}',
+                         f'village_points = "{gpkg.as_posix()}"\nvillage_points_layer = "thon"\n')
+    cfg.write_text(fixed, encoding="utf-8")
+    res = CliRunner().invoke(main, ["validate", "--config", str(cfg), "--lang", "en"])
+    assert res.exit_code == 0, res.output
+
+
+def test_validate_lists_every_input_form(public_data: dict) -> None:
+    """``validate`` has a block for the village points, the site list and its defaults, and
+    the DEM tiles (before: their notes fell under "no file in particular" and the blocks
+    said "not given")."""
+    res = CliRunner().invoke(main, ["validate", "--config", str(public_data["data"] /
+                                                               "config.toml"), "--lang", "en"])
+    assert res.exit_code == 0, res.output
+    blocks = {b.split(":", 1)[0]: b for b in res.output.split("\n\n")}
+    assert "village_points.geojson" in blocks["village_points"]
+    assert "operator_sites.csv" in blocks["sites"]
+    assert "cells from" in " ".join(blocks["sites"].split())
+    assert "site_defaults.csv" in blocks["site_defaults"]
+    assert "mosaicked" in " ".join(blocks["dem"].split())

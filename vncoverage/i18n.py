@@ -275,6 +275,12 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "val_dem": ("mô hình số độ cao (DEM)", "elevation model (DEM)"),
     "val_targets": ("chỉ tiêu kế hoạch", "plan targets"),
     "val_admin_names": ("bảng ghép tên huyện, xã", "district and commune name pairs"),
+    "val_village_points": ("điểm thôn (hoặc bảng tên thôn)", "village points (or a table of "
+                           "village names)"),
+    "val_place_points": ("điểm địa danh để ghép theo tên thôn", "place points, paired with the "
+                         "villages by name"),
+    "val_sites": ("danh sách trạm (mỗi dòng một trạm)", "site list (one row per site)"),
+    "val_site_defaults": ("bảng tham số mặc định của trạm", "site default parameters"),
     "val_file": ("tệp: {path}", "file: {path}"),
     "val_not_given": ("không khai báo trong [inputs]", "not given in [inputs]"),
     "val_read_as": ("đọc dạng: {how}", "read as: {how}"),

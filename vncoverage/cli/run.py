@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ..fileio.dem_tiles import tiles_source
+from ..fileio.sites import DEFAULTS_FILE
 from ..i18n import localise, number, tr
 from .options import (
     analyses_option,
@@ -80,8 +82,8 @@ def validate(config: Path | None, strict: bool | None, lang: str,
 
 
 #: The ``[inputs]`` files, in the order ``validate`` lists them.
-INPUT_KEYS = ("boundaries", "settlements", "cells", "ftth_nodes", "roads", "dem", "targets",
-              "admin_names")
+INPUT_KEYS = ("boundaries", "village_points", "place_points", "settlements", "cells", "sites",
+              "site_defaults", "ftth_nodes", "roads", "dem", "targets", "admin_names")
 
 #: Width of ``validate``'s text (a terminal's).
 WIDTH = 80
@@ -103,6 +105,10 @@ def validation_lines(cfg: Config, inputs: Inputs, lang: str, *,
                                  else 0, lang))]
     paths = {key: str(getattr(cfg.inputs, key)) for key in INPUT_KEYS
              if getattr(cfg.inputs, key) is not None}
+    if "dem" not in paths and (tiles := tiles_source(cfg.inputs)) is not None:
+        paths["dem"] = tiles  # DEM tiles given by [inputs] dem_tiles alone
+    if "sites" in paths and "site_defaults" not in paths:
+        paths["site_defaults"] = str(DEFAULTS_FILE)  # the shipped table
     general = [n for n in inputs.notes if getattr(n, "source", None) not in paths.values()]
     for key in INPUT_KEYS:
         lines += ["", f"{key}: {tr(f'val_{key}', lang)}"]

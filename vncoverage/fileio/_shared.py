@@ -367,7 +367,7 @@ def layer_names(path: Path) -> list[str] | None:
 
 
 def check_layer(path: Path | None, layer: str | None, key: str, problems: list[Problem], *,
-                default: str | None = None) -> bool:
+                default: str | None = None, named_if_several: bool = False) -> bool:
     """Whether the layer ``layer`` (the value of ``[inputs] key``) is in the vector file
     ``path``.
 
@@ -377,15 +377,21 @@ def check_layer(path: Path | None, layer: str | None, key: str, problems: list[P
     cannot tell a default from a value the user wrote, so a value equal to the default is
     taken as not set. ``default=None``: the layer is required under any name. True when
     there is nothing to check (no file, no layer name, a file GDAL cannot list: its reader
-    reports it)."""
-    if path is None or layer is None:
+    reports it). ``named_if_several``: with no layer name, a file of several layers is a
+    problem too (GDAL would read its first layer, whatever it holds)."""
+    if path is None or (layer is None and not named_if_several):
         return True
     names = layer_names(Path(path))
-    if names is None or layer in names:
+    if names is None or layer in names or (layer is None and len(names) <= 1):
         return True
+    listed = ", ".join(f"'{n}'" for n in names) or "none"
+    if layer is None:
+        problems.append(Problem(
+            str(path), f"the file has {len(names)} layers and [inputs] {key} is not set",
+            f"set [inputs] {key} to the layer that holds the data (one of {listed})"))
+        return False
     if default is not None and layer == default:
         return False
-    listed = ", ".join(f"'{n}'" for n in names) or "none"
     problems.append(Problem(
         str(path), f"[inputs] {key} = '{layer}', but the file has no layer '{layer}'; its "
         f"layers: {listed}",

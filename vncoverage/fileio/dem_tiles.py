@@ -231,7 +231,7 @@ def _tile_files(inp: InputsConfig, problems: list[Problem], notes: list[Message]
             found = sorted(f for f in p.rglob("*") if _is_tile_file(f))
             aux = [f for f in found if _COPERNICUS_AUX.search(f.name)]
             if aux:
-                notes.append(Message("dem.tiles_skipped", source=p, n=len(aux),
+                notes.append(Message("dem.tiles_skipped", source=str(p), n=len(aux),
                                      names=[f.name for f in aux[:5]],
                                      more=" ..." if len(aux) > 5 else ""))
             found = [f for f in found if f not in aux]
@@ -245,9 +245,18 @@ def _tile_files(inp: InputsConfig, problems: list[Problem], notes: list[Message]
                                     "check the path in [inputs] dem / dem_tiles"))
         else:
             paths.append(p)
+    return list(dict.fromkeys(paths)), tiles_source(inp) or "config"
+
+
+def tiles_source(inp: InputsConfig) -> str | None:
+    """What the notes about DEM tiles name as their source: ``[inputs] dem`` when given,
+    else the first folder of ``dem_tiles``, else the folder of its first tile; None without
+    either."""
+    if inp.dem is not None:
+        return str(inp.dem)
+    given = [Path(p) for p in inp.dem_tiles]
     folders = [p for p in given if p.is_dir()]
-    source = str(folders[0]) if folders else str(paths[0].parent) if paths else "config"
-    return list(dict.fromkeys(paths)), source
+    return str(folders[0]) if folders else str(given[0].parent) if given else None
 
 
 def _gdal_path(path: Path) -> str:

@@ -25,7 +25,7 @@ from .admin import match_admin_layers, read_admin_layers
 from .atomic import file_sha256
 from .dem_tiles import load_dem
 from .extents import check_extents
-from .inventories import read_cells, read_ftth_nodes
+from .inventories import is_vector_file, read_cells, read_ftth_nodes
 from .sites import DEFAULTS_FILE, merge_cells, read_sites, sites_as_cells
 from .targets import read_targets
 from .vectors import OSM_SUFFIXES, read_roads, read_settlements, read_villages
@@ -154,7 +154,8 @@ def load_inputs(cfg: Config, *, read_cache: ReadCache | None = None) -> Inputs:
                    notes, formats)
     villages, centres, districts, communes_2025 = (
         _load_boundaries(inp, inp.boundaries, working, reads)
-        if "villages_layer" not in bad_layers else (None, None, None, None))
+        if not bad_layers & {"villages_layer", "village_points_layer", "place_points_layer"}
+        else (None, None, None, None))
     cells = (read_cells(inp.cells, working_crs=working, problems=problems, notes=notes,
                         operators=operators, formats=formats)
              if inp.cells is not None else None)
@@ -299,6 +300,11 @@ def _check_layers(inp: InputsConfig, problems: list[Problem]) -> set[str]:
         *((inp.boundaries, k, defaults[k])
           for k in ("centres_layer", "districts_layer", "communes_2025_layer")),
         (inp.settlements, "settlements_layer", None)]
+    for path, key in ((inp.village_points, "village_points_layer"),
+                      (inp.place_points, "place_points_layer")):
+        if path is not None and is_vector_file(path) and not check_layer(
+                path, getattr(inp, key), key, problems, named_if_several=True):
+            bad.add(key)
     if inp.roads is not None and not str(inp.roads).lower().endswith(OSM_SUFFIXES):
         names = layer_names(inp.roads)
         if names is not None and len(names) > 1:
