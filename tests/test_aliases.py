@@ -13,14 +13,22 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyproj
 import pytest
+import shapely
 from pyproj import CRS
 
 from vncoverage.errors import InputDataError, Problem
 from vncoverage.fileio import read_cells, read_ftth_nodes, read_targets
-from vncoverage.fileio._tables import COLUMN_ALIASES, _header_key
+from vncoverage.fileio._tables import (
+    COLUMN_ALIASES,
+    TABLE_ALIASES,
+    VILLAGE_POINT_SCHEMA,
+    _header_key,
+)
 from vncoverage.fileio.inventories import CELL_SCHEMA, FTTH_SCHEMA
 from vncoverage.fileio.targets import TARGET_SCHEMA
+from vncoverage.fileio.village_points import _read_village_rows
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 UTM = CRS.from_epsg(32648)
@@ -58,6 +66,40 @@ TARGETS = {
     "computed": ["true", "true"], "source": ["Nghị quyết 18", "Kế hoạch 2025"],
 }
 
+#: A village points table (``[inputs] village_points``); every value differs from what the
+#: reader gives a row without the column.
+_LL = ((106.7400, 21.8400), (106.7700, 21.8600), (106.8300, 21.8500))
+VILLAGES = {
+    "village_id": ["T01", "T02", "T03"], "name": ["Thôn Nà Pha", "Bản Pác Cáp", "Bó Củng"],
+    "commune": ["Xã Nà Phạ", "Xã Nà Phạ", "Xã Tân Lập"], "commune_id": ["C01", "C01", "C02"],
+    "district": ["Văn Quan"] * 3, "district_id": ["D1"] * 3,
+    "commune_2025": ["Xã Văn An", "Xã Văn An", "Xã Tân Đoàn"],
+    "commune_2025_id": ["N1", "N1", "N2"], "kind": ["thôn", "bản", "tổ dân phố"],
+    "lon": [str(p[0]) for p in _LL], "lat": [str(p[1]) for p in _LL],
+    "population": ["310", "420", "530"], "households": ["71", "95", "120"],
+}
+_UTM = pyproj.Transformer.from_crs(4326, 32648, always_xy=True)
+#: The villages again in UTM 48N metres (``x``/``y``) with a ``crs`` column.
+VILLAGES_XY = {**{k: v for k, v in VILLAGES.items() if k not in ("lon", "lat")},
+               "x": [f"{_UTM.transform(*p)[0]:.2f}" for p in _LL],
+               "y": [f"{_UTM.transform(*p)[1]:.2f}" for p in _LL],
+               "crs": ["EPSG:32648"] * 3}
+#: In degrees with a ``crs`` column naming VN-2000: an unrecognised ``crs`` column moves
+#: the points some 200 m.
+VILLAGES_CRS = {**VILLAGES, "crs": ["VN-2000"] * 3}
+
+
+def _read_villages(path: Path, problems: list[Problem], notes: list[str]) -> Any:
+    """The village rows (columns as read) and their points (working CRS, WKT) of a village
+    points table, as the village points reader reads the file before it matches the
+    communes (where the column names matter)."""
+    got = _read_village_rows(path, None, UTM, problems, notes)  # type: ignore[arg-type]
+    if got is None:
+        return None
+    points = ([] if got.points is None
+              else shapely.to_wkt(got.points, rounding_precision=3).tolist())
+    return got.rows.assign(points=points or None)
+
 
 def _read_cells(path: Path, problems: list[Problem], notes: list[str]) -> Any:
     return read_cells(path, working_crs=UTM, problems=problems, notes=notes)
@@ -78,12 +120,16 @@ TABLES: dict[str, tuple[Reader, tuple[str, ...], tuple[dict[str, list[str]], ...
     "cells": (_read_cells, CELL_SCHEMA, (CELLS, CELLS_XY)),
     "ftth": (_read_ftth, FTTH_SCHEMA, (FTTH, FTTH_XY)),
     "targets": (_read_targets, TARGET_SCHEMA, (TARGETS,)),
+    "villages": (_read_villages, VILLAGE_POINT_SCHEMA, (VILLAGES, VILLAGES_XY)),
 }
+
+#: The kinds of :data:`TABLE_ALIASES` and their table here.
+KIND_TABLES = {"village_points": "villages"}
 
 
 def _base(table: str, column: str) -> dict[str, list[str]]:
-    if column == "crs" and table == "cells":
-        return CELLS_CRS
+    if column == "crs" and table in ("cells", "villages"):
+        return CELLS_CRS if table == "cells" else VILLAGES_CRS
     return next(b for b in TABLES[table][2] if column in b)
 
 
@@ -145,10 +191,10 @@ def _names(cell: str) -> list[str]:
 def readme_aliases(unknown: list[str] | None = None) -> list[tuple[str, tuple[str, ...], str]]:
     """(table, candidate canonical columns, alias) for every alias of the README's column
     table. A row naming as many columns as aliases pairs them in order; otherwise an alias
-    may give any column of its row. A row whose first cell starts with ``FTTH:`` or
-    ``Targets:`` is of that table; other rows are of the cell table (and of the FTTH node
-    table for the columns it shares). Documented columns that no such table has go to
-    ``unknown``."""
+    may give any column of its row. A row whose first cell starts with ``FTTH:``,
+    ``Targets:`` or ``Villages:`` is of that table; other rows are of
+    the cell table (and of the FTTH node table for the columns it shares). Documented
+    columns that no such table has go to ``unknown``."""
     lines = README.read_text(encoding="utf-8").splitlines()
     start = next(i for i, line in enumerate(lines)
                  if re.match(r"\|\s*column\s*\|\s*also accepted", line))
@@ -159,7 +205,8 @@ def readme_aliases(unknown: list[str] | None = None) -> list[tuple[str, tuple[st
         first, second = (c.strip() for c in line.strip().strip("|").split("|")[:2])
         columns = _names(first)
         aliases = _names(second)
-        prefix = re.match(r"(FTTH|Targets)\s*:", first, flags=re.IGNORECASE)
+        prefix = re.match(r"(FTTH|Targets|Villages)\s*:", first,
+                          flags=re.IGNORECASE)
         tables = ([prefix.group(1).casefold()] if prefix
                   else [t for t in ("cells", "ftth") if set(columns) & set(TABLES[t][1])])
         if unknown is not None:
@@ -180,8 +227,10 @@ README_ALIASES = readme_aliases(README_UNKNOWN)
 def test_the_readme_alias_table_is_found():
     assert not README_UNKNOWN, f"README documents columns no table has: {README_UNKNOWN}"
     tables = {t for t, _, _ in README_ALIASES}
-    assert len(README_ALIASES) >= 20 and {"cells", "ftth"} <= tables
+    assert len(README_ALIASES) >= 20 and {"cells", "ftth", "villages"} <= tables
     assert ("ftth", ("name",), "tên") in README_ALIASES
+    documented = {c for t, cols, _ in README_ALIASES if t == "villages" for c in cols}
+    assert set(TABLE_ALIASES["village_points"][1]) <= documented
 
 
 @pytest.mark.parametrize(("table", "columns", "alias"), README_ALIASES,
@@ -205,6 +254,9 @@ def _code_aliases() -> list[tuple[str, str, str]]:
         for table, (_, schema, _) in TABLES.items():
             if column in schema:
                 out.extend((table, column, a) for a in aliases)
+    for kind, (_, columns) in TABLE_ALIASES.items():
+        for column, aliases in columns.items():
+            out.extend((KIND_TABLES[kind], column, a) for a in aliases)
     return out
 
 
@@ -253,6 +305,29 @@ def test_an_alias_names_one_column_only():
         for alias in (column, *aliases):
             key = _header_key(alias)
             assert owner.setdefault(key, column) == column, (alias, owner[key], column)
+
+
+def test_a_kind_alias_names_one_column_and_is_not_shadowed():
+    """In a kind of table, no two columns share an alias, and no alias of
+    ``COLUMN_ALIASES`` for another column of that table hides one of the kind's."""
+    general = {_header_key(a): c for c, names in COLUMN_ALIASES.items() for a in (c, *names)}
+    for kind, (schema, columns) in TABLE_ALIASES.items():
+        assert set(columns) <= set(schema), kind
+        owner: dict[str, str] = {}
+        for column, aliases in columns.items():
+            for alias in (column, *aliases):
+                key = _header_key(alias)
+                assert owner.setdefault(key, column) == column, (kind, alias, owner[key])
+                other = general.get(key)
+                assert other is None or other == column or other not in schema, \
+                    (kind, alias, other)
+
+
+def test_type_is_a_villages_kind_and_an_ftth_nodes_type(tmp_path: Path):
+    """One header, two tables: ``Loại`` gives ``kind`` in a village table (TABLE_ALIASES)
+    and ``node_type`` in an FTTH node table (COLUMN_ALIASES)."""
+    check_alias("villages", "kind", "Loại", tmp_path)
+    check_alias("ftth", "node_type", "Loại", tmp_path)
 
 
 def test_a_site_name_beside_the_site_code_is_ignored_not_a_conflict(tmp_path: Path):

@@ -7,13 +7,18 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
+import geopandas as gpd
+import numpy as np
+import pandas as pd
 import pyproj
 import pytest
+import shapely
 from click.testing import CliRunner
 from pyproj import CRS
 
 from vncoverage.cli import main
 from vncoverage.config import load_config
+from vncoverage.errors import InputDataError
 from vncoverage.fileio import sample_data_dir
 from vncoverage.fileio.opencellid import OCID_COLUMNS, read_opencellid, study_area_wgs84
 from vncoverage.fileio.sites import read_sites
@@ -163,3 +168,71 @@ def test_a_file_not_in_the_layout_is_refused(tmp_path):
                                     str(tmp_path / "s.csv")])
     assert res.exit_code == 2 and "not an OpenCelliD CSV" in res.output
     assert not (tmp_path / "s.csv").exists()
+
+
+# --------------------------------------------------------------------------------------
+# villages given as points: the study area is theirs, not the whole communes layer's
+
+#: A commune far from A (about 60 km north-east), in the same communes layer.
+FAR = (107.3000, 22.3500)
+
+
+def _point_villages_config(root: Path) -> Path:
+    """Two communes (6 km squares, UTM 48N) around A and around FAR; two village points in
+    A's commune only, given as a lon/lat table; radius 5 km for 4G, 15 km (default) for
+    2G."""
+    utm = pyproj.Transformer.from_crs(4326, 32648, always_xy=True)
+    squares = []
+    for lon, lat in (A, FAR):
+        x, y = utm.transform(lon, lat)
+        squares.append(shapely.box(x - 3000, y - 3000, x + 3000, y + 3000))
+    gpd.GeoDataFrame({"commune_id": ["C01", "C02"], "name": ["Xã Nà Phạ", "Xã Tân Lập"],
+                      "district": ["Văn Quan", "Bình Gia"]}, geometry=squares,
+                     crs=32648).to_file(root / "communes.gpkg", layer="communes",
+                                        driver="GPKG")
+    v1, v2 = _at(A, -1000, 500), _at(A, 1500, -800)
+    pd.DataFrame({"Tên thôn": ["Thôn Nà Pha", "Bản Pác Cáp"], "Xã": ["Nà Phạ", "Nà Phạ"],
+                  "Huyện": ["Văn Quan", "Văn Quan"], "Kinh độ": [v1[0], v2[0]],
+                  "Vĩ độ": [v1[1], v2[1]]}).to_csv(root / "thon.csv", index=False)
+    cfg = root / "config.toml"
+    cfg.write_text('[inputs]\nboundaries = "communes.gpkg"\nvillage_points = "thon.csv"\n\n'
+                   '[radio]\ntechnologies = ["4G"]\nmax_radius_m = { "4G" = 5000.0 }\n',
+                   encoding="utf-8")
+    return cfg
+
+
+def test_with_village_points_the_study_area_is_their_communes_not_the_whole_layer(
+        tmp_path):
+    cfg = load_config(_point_villages_config(tmp_path))
+    lon0, lat0, lon1, lat1 = study_area_wgs84(cfg)
+    # A's commune (6 km) grown by the largest radius (15 km, 2G's default) on each side
+    utm = pyproj.Transformer.from_crs(4326, 32648, always_xy=True)
+    back = pyproj.Transformer.from_crs(32648, 4326, always_xy=True)
+    x, y = utm.transform(*A)
+    want = back.transform_bounds(x - 18000, y - 18000, x + 18000, y + 18000,
+                                 densify_pts=21)
+    assert np.allclose((lon0, lat0, lon1, lat1), want, atol=1e-6)
+    assert not (lon0 <= FAR[0] <= lon1 and lat0 <= FAR[1] <= lat1)
+    # the command keeps the cells at A, drops those of the far commune as outside
+    rows = [_row("LTE", 452, 4, 1, A), _row("LTE", 452, 4, 2, FAR),
+            _row("LTE", 452, 2, 3, _at(FAR, 500))]
+    src = tmp_path / "452.csv"
+    src.write_text("\n".join(",".join(str(v) for v in r) for r in rows) + "\n",
+                   encoding="utf-8")
+    out = tmp_path / "sites.csv"
+    res = CliRunner().invoke(main, ["import", "opencellid", str(src), "--config",
+                                    str(tmp_path / "config.toml"), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "wrote 1 sites" in res.output or "wrote 1 site" in res.output, res.output
+    sites = pd.read_csv(out, encoding="utf-8-sig")
+    assert list(sites["site_id"]) == ["OCID-04-1"]
+
+
+def test_village_points_that_cannot_be_used_are_the_problem(tmp_path):
+    """The study area of unusable village points is not guessed from the communes."""
+    root = _point_villages_config(tmp_path)
+    (tmp_path / "thon.csv").write_text("Tên thôn,Xã,Kinh độ,Vĩ độ\nThôn Nà Pha,Xã Không Có,"
+                                       f"{A[0]},{A[1]}\n", encoding="utf-8")
+    with pytest.raises(InputDataError) as err:
+        study_area_wgs84(load_config(root))
+    assert "commune 'Xã Không Có'" in str(err.value)

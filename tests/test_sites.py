@@ -223,7 +223,29 @@ def test_the_expanded_cells_get_the_cell_tables_checks_on_the_sites_row(tmp_path
     assert cells is None
     assert {p.row for p in problems} == {3}
     assert "outside the band its technology 'LTE1800' names" in problems[0].message
-    assert problems[0].record == "cell_id 'S2-4G-1'"
+    # named by the site list's row and site_id, one problem for the site's three sectors
+    assert len(problems) == 1
+    assert problems[0].record == "site_id 'S2'" and problems[0].column == "frequency_mhz"
+    assert "cells 'S2-4G-1', 'S2-4G-2', 'S2-4G-3' made from this site row" in (
+        problems[0].message)
+    assert problems[0].fix.startswith("correct this row of the site list (column "
+                                      "frequency_mhz)")
+
+
+def test_a_default_that_fails_the_cell_check_names_the_site_row_and_the_defaults(tmp_path):
+    user = tmp_path / "defaults.csv"
+    user.write_text("operator,technology,site_kind,bandwidth_mhz\nViettel,4G,macro,7\n",
+                    encoding="utf-8")  # 7 MHz is no 4G channel
+    cells, problems, _ = _sites(tmp_path, "S1,VNPT,106.73,21.80,4G,,,,\n"
+                                          "S2,Viettel,106.74,21.81,LTE1800,,,,\n",
+                                defaults=user)
+    assert cells is None and len(problems) == 1
+    p = problems[0]
+    assert (p.file, p.row, p.record, p.column) == (str(tmp_path / "s.csv"), 3,
+                                                   "site_id 'S2'", "bandwidth_mhz")
+    assert "not a 4G channel bandwidth" in p.message and "'S2-4G-1'" in p.message
+    assert "the bandwidth is the default of Viettel 4G (macro)" in p.fix
+    assert str(user) in p.fix and "[inputs] site_defaults" in p.fix
 
 
 def test_a_site_list_in_excel_with_vietnamese_headers(tmp_path):
@@ -396,8 +418,12 @@ def test_a_site_outside_the_study_area_is_dropped_like_a_cell(tiny_world):
     inputs = load_inputs(load_config(config))
     assert "FAR-4G-1" not in inputs.cells.index
     assert inputs.dropped is not None
-    assert set(inputs.dropped["id"]) == {"FAR-4G-1", "FAR-4G-2", "FAR-4G-3"}
+    # one line per row of the site list: its site_id and row (4), not the cell ids
+    assert list(inputs.dropped["id"]) == ["FAR"] and list(inputs.dropped["row"]) == [4]
     assert set(inputs.dropped["file"]) == {str(tiny_world.root / "sites.csv")}
+    assert "(3 cells)" in inputs.dropped["reason"].iloc[0]
+    note = next(n for n in inputs.notes if getattr(n, "key", "").startswith("extents."))
+    assert note.key == "extents.site_rows_dropped" and "rows 4 (FAR)" in note
 
 
 def test_a_bad_site_list_stops_the_load_with_its_rows(tiny_world):

@@ -44,9 +44,9 @@ VILLAGES = [
 ]
 
 
-def _communes(path: Path) -> Path:
+def _communes(path: Path, districts: tuple[str, str] = ("Huyện Văn Quan",) * 2) -> Path:
     gpd.GeoDataFrame({"commune_id": ["C01", "C02"], "name": ["Xã Nà Phạ", "Xã Tân Lập"],
-                      "district": ["Huyện Văn Quan"] * 2, "district_id": ["D1", "D1"]},
+                      "district": list(districts), "district_id": ["D1", "D1"]},
                      geometry=[L_SHAPE, SQUARE], crs=32648).to_crs(4326).to_file(
         path, layer="communes", driver="GPKG")
     return path
@@ -61,10 +61,10 @@ def _points_frame(rows=VILLAGES) -> gpd.GeoDataFrame:
         geometry=[Point(r[3], r[4]) for r in rows], crs=32648).to_crs(4326)
 
 
-def _read(tmp_path: Path, points: Path, **kw) -> tuple[gpd.GeoDataFrame | None,
-                                                       gpd.GeoSeries | None,
-                                                       list[Problem], list[Message]]:
-    bpath = _communes(tmp_path / "communes.gpkg")
+def _read(tmp_path: Path, points: Path, districts: tuple[str, str] = ("Huyện Văn Quan",) * 2,
+          **kw) -> tuple[gpd.GeoDataFrame | None, gpd.GeoSeries | None, list[Problem],
+                         list[Message]]:
+    bpath = _communes(tmp_path / "communes.gpkg", districts)
     inp = InputsConfig(boundaries=bpath, village_points=points, **kw)
     problems: list[Problem] = []
     notes: list[Message] = []
@@ -132,6 +132,22 @@ def test_csv_with_vietnamese_headers_and_lonlat_gives_the_same_cells(tmp_path):
     assert any("'Tên thôn' -> name" in n for n in notes)  # how the table was read
 
 
+def test_a_point_layer_with_vietnamese_field_names(tmp_path):
+    """The layer's fields are named through the shared alias table (the village-points kind
+    of ``_tables.TABLE_ALIASES``): ``Loại`` is the village's kind here."""
+    frame = _points_frame().rename(columns={"village_id": "Mã thôn", "name": "Tên thôn",
+                                            "commune": "Xã", "district": "Huyện",
+                                            "population": "Dân số", "households": "Số hộ"})
+    frame["Loại"] = ["thôn", "thôn", "bản", "thôn", "tổ dân phố"]
+    pts = tmp_path / "thon.gpkg"
+    frame.to_file(pts, layer="thon", driver="GPKG")
+    vil, _, problems, _ = _read(tmp_path, pts)
+    assert problems == []
+    assert vil is not None and list(vil.index) == ["T01", "T02", "T03", "T04", "T05"]
+    assert vil.loc["T05", "kind"] == "tổ dân phố" and vil.loc["T05", "population"] == 340
+    assert vil.loc["T05", "commune"] == "Xã Tân Lập"
+
+
 def test_unknown_commune_is_a_problem_with_candidates(tmp_path):
     rows = [*VILLAGES[:4], ("T05", "Thôn Bó Củng", "Xã Tân Lạc", X0 + 4500, Y0 - 1500)]
     pts = tmp_path / "thon.geojson"
@@ -143,6 +159,51 @@ def test_unknown_commune_is_a_problem_with_candidates(tmp_path):
     text = str(err)
     assert "Thôn Bó Củng" in text and "Xã Tân Lạc" in text and "Xã Tân Lập" in text
     assert problems[0].row == 5 and problems[0].column == "commune"
+
+
+@pytest.mark.parametrize("other", ["Van Quan", "H. Văn Quan", "VĂN QUAN", "Huyện Van Quan"])
+def test_a_district_spelt_two_ways_in_the_communes_layer_is_one_district(tmp_path, other):
+    """The communes layer writes the district of one commune another way: the villages of
+    that commune (district 'Văn Quan' in the list) find it, and a note says so."""
+    pts = tmp_path / "thon.gpkg"
+    _points_frame().to_file(pts, layer="thon", driver="GPKG")
+    vil, _, problems, notes = _read(tmp_path, pts, districts=("Văn Quan", other))
+    assert problems == []
+    assert vil is not None
+    assert vil.loc["T05", "commune"] == "Xã Tân Lập" and vil.loc["T05", "commune_id"] == "C02"
+    _check_tiling(vil)
+    said = [str(n) for n in notes if n.key == "vpoints.districts_unified"]
+    assert said and (f"'{other}' read as 'Văn Quan'" in said[0]
+                     or f"'Văn Quan' read as '{other}'" in said[0]), notes
+
+
+def test_districts_that_differ_only_by_marks_stay_apart_and_are_named(tmp_path):
+    """'Tân Lập' and 'Tấn Lập' are two districts (both fully marked): kept apart, the note
+    names both; a village writing 'Tan Lap' (either) looks among every commune."""
+    rows = [(*r[:2], "Nà Phạ" if r[0] != "T05" else "Tân Lập", *r[3:]) for r in VILLAGES]
+    frame = _points_frame(rows)
+    frame["district"] = ["Tân Lập", "Tân Lập", "Tan Lap", "Tân Lập", "Tấn Lập"]
+    pts = tmp_path / "thon.gpkg"
+    frame.to_file(pts, layer="thon", driver="GPKG")
+    vil, _, problems, notes = _read(tmp_path, pts, districts=("Tân Lập", "Tấn Lập"))
+    assert problems == []
+    assert vil is not None
+    assert list(vil["commune_id"]) == ["C01", "C01", "C01", "C01", "C02"]
+    said = [str(n) for n in notes if n.key == "vpoints.districts_apart"]
+    assert said and ("'Tân Lập' / 'Tấn Lập'" in said[0] or "'Tấn Lập' / 'Tân Lập'" in said[0])
+    assert not any(n.key == "vpoints.districts_unified" for n in notes)
+
+
+def test_a_commune_of_another_district_is_named_as_such(tmp_path):
+    pts = tmp_path / "thon.gpkg"
+    _points_frame().to_file(pts, layer="thon", driver="GPKG")
+    vil, _, problems, _ = _read(tmp_path, pts, districts=("Văn Quan", "Bình Gia"))
+    assert vil is None and len(problems) == 1
+    p = problems[0]
+    assert p.row == 5 and p.column == "commune" and p.value == "Xã Tân Lập"
+    assert ("commune 'Xã Tân Lập' is not among the communes of district 'Văn Quan' in the "
+            "communes layer, which has it in district 'Bình Gia'") in p.message
+    assert "district" in p.fix
 
 
 def test_point_outside_its_commune_and_two_villages_at_one_point(tmp_path):

@@ -853,6 +853,13 @@ _NOTES: dict[str, tuple[str, str]] = {
                               "{file}: {n:,} cell(s) on {sites:,} site(s) outside the study "
                               "area (farther from every village than their computation "
                               "radius) dropped; listed in dropped_rows.csv"),
+    "extents.site_rows_dropped": (
+        "{file}: đã loại {cells:,} cell trên {n:,} trạm nằm ngoài vùng nghiên cứu (cách mọi "
+        "thôn xa hơn bán kính tính toán của chúng): các dòng {rows}{more} của danh sách trạm; "
+        "danh sách trong dropped_rows.csv",
+        "{file}: {cells:,} cell(s) on {n:,} site(s) outside the study area (farther from every "
+        "village than their computation radius) dropped: rows {rows}{more} of the site list; "
+        "listed in dropped_rows.csv"),
     "extents.nodes_dropped": ("{file}: đã loại {n:,} nút FTTH nằm ngoài vùng nghiên cứu "
                               "(cách mọi thôn xa hơn tầm GPON); danh sách trong "
                               "dropped_rows.csv",
@@ -865,6 +872,12 @@ _NOTES: dict[str, tuple[str, str]] = {
                         "{n:,} site(s) reach beyond the DEM edge within their computation "
                         "radius: coverage is computed inside the DEM only (every village is "
                         "inside): {sites}{more}"),
+    "dem.beyond_edge_sites": (
+        "{file}: {n:,} dòng trạm có bán kính tính toán vượt ra ngoài mép DEM: vùng phủ chỉ "
+        "được tính bên trong DEM (mọi thôn đều nằm trong DEM): dòng {rows}{more}",
+        "{file}: {n:,} site row(s) reach beyond the DEM edge within their computation radius: "
+        "coverage is computed inside the DEM only (every village is inside): rows "
+        "{rows}{more}"),
     "dem.holes": ("DEM có {n:,} điểm ảnh không có dữ liệu (nodata, {km2:.2f} km²) trong vùng "
                   "các thôn: các điểm ảnh phía sau chúng là 'không xác định', không bao giờ "
                   "được coi là mực nước biển{centres}",
@@ -1119,6 +1132,19 @@ _NOTES: dict[str, tuple[str, str]] = {
                                  "{n:,} commune name(s) of the village list read as the "
                                  "communes layer names them: {pairs:; }{more}"),
     "vpoints.pair": ("'{value}' là '{target}' ({how})", "'{value}' read as '{target}' ({how})"),
+    "vpoints.districts_unified": (
+        "lớp ranh giới xã viết tên huyện theo nhiều cách: {n:,} cách viết được coi là cùng "
+        "một huyện: {pairs:; }{more}",
+        "the communes layer spells districts several ways: {n:,} spelling(s) read as one "
+        "district: {pairs:; }{more}"),
+    "vpoints.districts_apart": (
+        "lớp ranh giới xã có {n:,} nhóm tên huyện trùng nhau khi bỏ dấu hoặc tiền tố nhưng "
+        "được giữ là các huyện khác nhau: {groups:; }; thôn ghi huyện không đủ dấu để phân "
+        "biệt thì xã được tìm trong mọi huyện",
+        "the communes layer has {n:,} group(s) of district names that are one name without "
+        "their marks or prefix but are kept as different districts: {groups:; }; a village "
+        "whose district is not written fully enough to pick one has its commune looked for "
+        "among every district"),
     "vpoints.ids_built": ("tệp không có cột village_id: mã của {n:,} thôn được dựng từ mã xã "
                           "và thứ tự của thôn trong xã theo tệp (ví dụ {first}); giữ nguyên "
                           "thứ tự dòng để mã không đổi",

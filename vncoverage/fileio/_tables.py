@@ -19,7 +19,8 @@ Accepted forms (README, "Preparing your data"):
   (``1.234,5``, ``1 800``), the column's unit after the number (``30 m``, ``1800 MHz``).
 * angles in decimal degrees or degrees-minutes-seconds (``21°51'12"N``, ``106 45 30 E``,
   ``21°51,5'``), hemisphere letters N/S/E/W or Vietnamese B (Bắc), Đ (Đông), T (Tây).
-* column names in English or common Vietnamese forms (:data:`COLUMN_ALIASES`).
+* column names in English or common Vietnamese forms (:data:`COLUMN_ALIASES`, and
+  :data:`TABLE_ALIASES` for the names that hold in one kind of table only).
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ from ..names import clean_text, fold
 
 __all__ = [
     "COLUMN_ALIASES",
+    "TABLE_ALIASES",
+    "VILLAGE_POINT_SCHEMA",
     "ParsedTable",
     "decode",
     "parse_angle",
@@ -143,11 +146,39 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "source": ("nguồn", "nguồn số liệu", "nguồn dữ liệu"),
 }
 
+#: Columns of a village points (or names) table (:mod:`.village_points`), canonical names.
+VILLAGE_POINT_SCHEMA = ("village_id", "name", "commune", "commune_id", "district",
+                        "district_id", "commune_2025", "commune_2025_id", "kind", "population",
+                        "households", "lon", "lat", "x", "y", "crs")
+
+#: Other names that hold in one kind of table only: ``{kind: (schema, {canonical:
+#: aliases})}``. A table read with the kind's schema (and only such a table) takes them,
+#: after :data:`COLUMN_ALIASES`: an alias of ``COLUMN_ALIASES`` naming a column of the table
+#: wins, one naming a column the table has not gives way (``type`` is an FTTH node's
+#: ``node_type``, a village's ``kind``). Compared like every header.
+TABLE_ALIASES: dict[str, tuple[tuple[str, ...], dict[str, tuple[str, ...]]]] = {
+    "village_points": (VILLAGE_POINT_SCHEMA, {
+        "village_id": ("id", "village id", "village code", "mã thôn", "mã thôn bản", "mã"),
+        "name": ("village", "village name", "tên thôn", "thôn", "tên thôn bản", "thôn bản",
+                 "thôn/bản", "tên thôn/bản"),
+        "commune": ("commune name", "xã", "tên xã", "xã/phường", "xã phường", "phường/xã",
+                    "xã, phường, thị trấn"),
+        "commune_id": ("commune code", "mã xã"),
+        "district": ("district name", "huyện", "tên huyện", "huyện/thành phố", "quận/huyện"),
+        "district_id": ("district code", "mã huyện"),
+        "commune_2025": ("xã mới", "xã từ 1/7/2025", "xã 2025"),
+        "kind": ("type", "loại", "loại thôn"),
+        "population": ("pop", "dân số", "số dân", "nhân khẩu", "số nhân khẩu", "số khẩu"),
+        "households": ("hh", "số hộ", "hộ", "hộ gia đình", "số hộ gia đình"),
+    }),
+}
+
 #: Units accepted in a header bracket or after a number, per canonical column.
 COLUMN_UNITS: dict[str, tuple[str, ...]] = {
     "height_m": ("m",), "azimuth_deg": ("°", "deg", "độ"), "tilt_deg": ("°", "deg", "độ"),
     "mechanical_tilt_deg": ("°", "deg", "độ"), "frequency_mhz": ("mhz",),
-    "bandwidth_mhz": ("mhz",), "eirp_dbm": ("dbm",), "x": ("m",), "y": ("m",),
+    "bandwidth_mhz": ("mhz",), "eirp_dbm": ("dbm",), "x": ("m",),
+    "y": ("m",),
     "lon": ("°", "deg", "độ"), "lat": ("°", "deg", "độ"),
 }
 #: Units that, in a header, mean the column is not in the unit the tool expects.
@@ -173,6 +204,28 @@ for _canon, _aliases in COLUMN_ALIASES.items():
 for _canon in ("lon", "lat", "x", "y", "crs", "name", "unit", "source", "technology",
                "operator", "commissioned"):
     _ALIAS_KEYS.setdefault(_header_key(_canon), (_canon, 0))
+
+#: A kind's aliases rank after those of :data:`COLUMN_ALIASES` for the same column.
+_KIND_RANK = 100
+#: ``{schema: {header key: (canonical, rank)}}`` of :data:`TABLE_ALIASES`.
+_KIND_KEYS: dict[frozenset[str], dict[str, tuple[str, int]]] = {}
+for _schema, _kind_aliases in TABLE_ALIASES.values():
+    _keys = _KIND_KEYS.setdefault(frozenset(_schema), {})
+    for _canon, _aliases in _kind_aliases.items():
+        for _rank, _alias in enumerate((_canon, *_aliases)):
+            _keys.setdefault(_header_key(_alias), (_canon, _KIND_RANK + _rank if _rank else 0))
+
+
+def _alias_of(name: str, allowed: Iterable[str]) -> tuple[str, int]:
+    """``(canonical column, rank)`` a header cell names in a table of columns ``allowed``
+    (:data:`COLUMN_ALIASES`, then the :data:`TABLE_ALIASES` of a table of that schema); the
+    canonical column is ``""`` or not in ``allowed`` when it names none of them."""
+    allowed = allowed if isinstance(allowed, (set, frozenset)) else frozenset(allowed)
+    key = _header_key(name)
+    hit = _ALIAS_KEYS.get(key, ("", 0))
+    if hit[0] in allowed:
+        return hit
+    return _KIND_KEYS.get(frozenset(allowed), {}).get(key, hit)
 
 
 # --------------------------------------------------------------------------------------
@@ -487,14 +540,14 @@ def _sniff(text: str, schema: Iterable[str]) -> str:
 
 
 def _known(row: Sequence[object], schema: Iterable[str]) -> int:
-    allowed = set(schema)
-    hits = {_ALIAS_KEYS.get(_header_key(str(c)), ("", 0))[0] for c in row if c is not None}
+    allowed = frozenset(schema)
+    hits = {_alias_of(str(c), allowed)[0] for c in row if c is not None}
     return len(hits & allowed)
 
 
 def _is_known(name: str, allowed: set[str]) -> bool:
     """Whether a header cell names a column of the schema."""
-    return _ALIAS_KEYS.get(_header_key(name), ("", 0))[0] in allowed
+    return _alias_of(name, allowed)[0] in allowed
 
 
 def _two_row_names(upper: Sequence[object], lower: Sequence[object], schema: Iterable[str]
@@ -1040,7 +1093,7 @@ def _map_columns(names: Sequence[str], schema: Sequence[str], *, file: str,
     allowed = set(schema)
     chosen: dict[str, tuple[int, int]] = {}  # canonical -> (rank, position)
     for j, name in enumerate(names):
-        canon, rank = _ALIAS_KEYS.get(_header_key(name), ("", 0))
+        canon, rank = _alias_of(name, allowed)
         if canon not in allowed:
             continue
         if canon in chosen and chosen[canon][0] == rank:
@@ -1069,7 +1122,7 @@ def _map_columns(names: Sequence[str], schema: Sequence[str], *, file: str,
             if name != canon:
                 renamed[name] = canon
             continue
-        canon, _ = _ALIAS_KEYS.get(_header_key(name), ("", 0))
+        canon, _ = _alias_of(name, allowed)
         if canon in allowed:
             ignored[name] = Message("table.gives", column=names[chosen[canon][1]],
                                     canonical=canon)

@@ -39,6 +39,7 @@ from ..i18n import Message
 from ._coordinates import row_crs
 from ._shared import (
     GDAL_ERRORS,
+    MAX_ROWS_REPORTED,
     SAME_PLACE_KM,
     a_srs_command,
     candidate_crs,
@@ -51,6 +52,7 @@ from ._shared import (
     transformer,
 )
 from .inventories import CELL_SCHEMA, FTTH_SCHEMA, is_vector_file
+from .sites import from_sites, site_rows
 from .vectors import OSM_SUFFIXES
 
 __all__ = ["FIT_GAIN_SHARE", "FIT_OUT_FACTOR", "FIT_SHARE", "MIN_IN_PLACE", "SAME_PLACE_M",
@@ -761,28 +763,102 @@ def _outside_rows(
         d, exact = area.distance_m(cells.geometry.x.to_numpy(), cells.geometry.y.to_numpy(),
                                    max(EXACT_DISTANCE_M, float(reach.max())))
         far = ~(exact & (d <= reach))
-        reasons = [f"outside the study area: {_km(v, e)} from the nearest village, beyond "
-                   f"the site's computation radius ({r / 1000:g} km)"
-                   for v, e, r in zip(d[far], exact[far], reach[far], strict=True)]
+        listed = _site_listed(cfg, cells)  # named by the site list's rows
+        reasons = pd.Series([f"outside the study area: {_km(v, e)} from the nearest village, "
+                             f"beyond the site's computation radius ({r / 1000:g} km)"
+                             for v, e, r in zip(d, exact, reach, strict=True)], index=cells.index)
         if inp.strict:
             report_rows(problems, str(inp.cells), "the site lies outside the study area: "
                         "farther from every village than its computation radius",
                         "remove cells of other provinces (they cannot cover any village) "
                         "or correct the coordinates ([inputs] strict = false drops them "
-                        "instead)", list(cells.index[far]), column="lon/lat",
+                        "instead)", list(cells.index[far & ~listed]), column="lon/lat",
                         values=[f"{_km(v, e)} from the village area, radius {r / 1000:g} km"
-                                for v, e, r in zip(d[far], exact[far], reach[far],
-                                                   strict=True)])
+                                for v, e, r in zip(d[far & ~listed], exact[far & ~listed],
+                                                   reach[far & ~listed], strict=True)])
+            _site_rows_outside(cfg, cells[far & listed], reasons, problems)
             cells = cells[~far]  # refused already: not outside the DEM as well
         elif far.any():
-            dropped.append(_dropped(inp.cells, rows["cells"](), cells[far], reasons))
-            sites = cells.loc[far, "site_id"].nunique()
-            notes.append(Message("extents.cells_dropped", source=inp.cells, file=str(inp.cells),
-                                 n=int(far.sum()), sites=int(sites)))
+            table = far & ~listed
+            if table.any():
+                dropped.append(_dropped(inp.cells, rows["cells"](), cells[table],
+                                        list(reasons[table])))
+                sites = cells.loc[table, "site_id"].nunique()
+                notes.append(Message("extents.cells_dropped", source=inp.cells,
+                                     file=str(inp.cells), n=int(table.sum()),
+                                     sites=int(sites)))
+            if (far & listed).any():
+                _site_rows_dropped(cfg, cells[far & listed], reasons, notes, dropped)
             cells = cells[~far]
     if ftth is not None and len(ftth) and "ftth" not in blamed and inp.ftth_nodes is not None:
         ftth = _outside_nodes(cfg, area, ftth, rows["ftth"], problems, notes, dropped)
     return cells, ftth
+
+
+def _site_listed(cfg: Config, cells: gpd.GeoDataFrame) -> np.ndarray:
+    """Which cells were expanded from the site list ``[inputs] sites``: problems and notes
+    about them name the site list's row and ``site_id``, not the generated cell id."""
+    if cfg.inputs.sites is None:
+        return np.zeros(len(cells), dtype=bool)
+    return from_sites(cells)
+
+
+def _site_refs(cfg: Config, cells: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The site list's row (``row``) and ``site_id`` of each of ``cells`` (expanded from
+    it), first cell of each site row first, with the cell count (``cells``) and the
+    first cell's id (``first``), one row per site row."""
+    assert cfg.inputs.sites is not None
+    refs = site_rows(cfg.inputs.sites, cells, cfg.kpi.operators)
+    key = refs["row"].astype("string").fillna("site " + refs["site_id"])
+    out = refs.assign(first=list(cells.index)).groupby(key.to_numpy(), sort=False).agg(
+        row=("row", "first"), site_id=("site_id", "first"), first=("first", "first"),
+        cells=("first", "size"))
+    return out.sort_values("row", na_position="last")
+
+
+def _site_text(ref: pd.Series) -> str:
+    """``"4 (FAR)"``: a site row and its site_id."""
+    row = "?" if pd.isna(ref["row"]) else str(int(ref["row"]))
+    return f"{row} ({ref['site_id']})"
+
+
+def _site_rows_outside(cfg: Config, cells: gpd.GeoDataFrame, reasons: pd.Series,
+                       problems: list[Problem]) -> None:
+    """``[inputs] strict``: one problem per row of the site list lying outside the study
+    area (``reasons``: by cell id)."""
+    if not len(cells):
+        return
+    for _, ref in _site_refs(cfg, cells).iloc[:MAX_ROWS_REPORTED].iterrows():
+        problems.append(Problem(
+            str(cfg.inputs.sites), "the site lies outside the study area: farther from every "
+            "village than its computation radius", "remove the sites of other provinces from "
+            "the site list (they cannot cover any village) or correct lon/lat of this row "
+            "([inputs] strict = false drops them instead)",
+            row=None if pd.isna(ref["row"]) else int(ref["row"]),
+            record=f"site_id '{ref['site_id']}'", column="lon/lat",
+            value=str(reasons[ref["first"]]).removeprefix("outside the study area: ")))
+
+
+def _site_rows_dropped(cfg: Config, cells: gpd.GeoDataFrame, reasons: pd.Series,
+                       notes: list[Message], dropped: list[pd.DataFrame]) -> None:
+    """The cells of site list rows outside the study area, dropped: one line per site row
+    in ``dropped`` (``file`` the site list, ``id`` the ``site_id``, ``row`` its row), a
+    note naming the rows."""
+    assert cfg.inputs.sites is not None
+    refs = _site_refs(cfg, cells)
+    first = cells.loc[list(refs["first"])]
+    lon, lat = transformer(CRS(cells.crs), _WGS84).transform(first.geometry.x.to_numpy(),
+                                                              first.geometry.y.to_numpy())
+    dropped.append(pd.DataFrame({
+        "file": str(cfg.inputs.sites), "id": list(refs["site_id"].astype(str)),
+        "row": pd.array(refs["row"].to_numpy(), dtype="Int64"),
+        "reason": [f"{reasons[c]} ({n} cells)" for c, n in
+                   zip(refs["first"], refs["cells"], strict=True)],
+        "lon": np.round(lon, 6), "lat": np.round(lat, 6)}))
+    texts = [_site_text(r) for _, r in refs.iterrows()]
+    notes.append(Message("extents.site_rows_dropped", source=cfg.inputs.sites,
+                         file=str(cfg.inputs.sites), n=len(refs), cells=len(cells),
+                         rows=texts[:20], more=" ..." if len(texts) > 20 else ""))
 
 
 def _outside_nodes(cfg: Config, area: _Area, ftth: gpd.GeoDataFrame,
@@ -865,12 +941,28 @@ def _dem_extent(cfg: Config, villages: gpd.GeoDataFrame | None,
     # kept for the tower counts without being propagated.
     computed = cells["technology"].isin(cfg.radio.technologies).to_numpy().copy()
     outside = computed & ((x < xmin) | (x > xmax) | (y < ymin) | (y > ymax))
+    listed = _site_listed(cfg, cells)
     report_rows(problems, str(inp.cells), "site lies outside the DEM",
-                "extend the DEM or correct the coordinates", list(cells.index[outside]),
-                column="lon/lat")
+                "extend the DEM or correct the coordinates",
+                list(cells.index[outside & ~listed]), column="lon/lat")
+    if (outside & listed).any():
+        for _, ref in _site_refs(cfg, cells[outside & listed]).iloc[
+                :MAX_ROWS_REPORTED].iterrows():
+            problems.append(Problem(str(inp.sites), "the site lies outside the DEM",
+                                    "extend the DEM, or correct lon/lat of this row of the "
+                                    "site list", row=None if pd.isna(ref["row"])
+                                    else int(ref["row"]), record=f"site_id '{ref['site_id']}'",
+                                    column="lon/lat"))
     computed &= ~outside
     r = cells["technology"].map(dict(cfg.radio.max_radius_m)).fillna(0).to_numpy(float)
     beyond = computed & ((x - r < xmin) | (x + r > xmax) | (y - r < ymin) | (y + r > ymax))
+    if (beyond & listed).any():
+        texts = [_site_text(ref) for _, ref in _site_refs(cfg, cells[beyond & listed])
+                 .iterrows()]
+        notes.append(Message("dem.beyond_edge_sites", source=inp.sites, file=str(inp.sites),
+                             n=len(texts), rows=texts[:20],
+                             more=" ..." if len(texts) > 20 else ""))
+    beyond &= ~listed
     if beyond.any():
         sites = sorted(set(cells.loc[beyond, "site_id"]))
         notes.append(Message("dem.beyond_edge", source=inp.dem, n=len(sites),

@@ -411,7 +411,7 @@ def _with_sites(inp: InputsConfig, working: CRS, operators: tuple[str, ...],
     return merge_cells(cells, site_cells, cells_file=None if inp.cells is None
                        else str(inp.cells), sites_file=str(spath),
                        defaults_file=None if dpath is None else str(dpath),
-                       problems=reads.problems, notes=reads.notes)
+                       problems=reads.problems, notes=reads.notes, operators=operators)
 
 
 def _load_roads(inp: InputsConfig, working: CRS, reads: _Reads) -> gpd.GeoDataFrame | None:

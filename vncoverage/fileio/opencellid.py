@@ -7,7 +7,8 @@ row; the API's downloads have one; either is read, plain or gzipped). ``created`
 estimated cell range in metres, ``samples`` the number of measurements behind the position.
 
 :func:`import_opencellid` keeps Vietnam's cells (MCC 452) inside the study area (the
-bounding box of the configuration's villages grown by the largest computation radius),
+bounding box of the configuration's villages, points or polygons, grown by the largest
+computation radius),
 names their operator from the MNC (:data:`MNC_OPERATORS`), reads the radio as a technology
 (:data:`RADIOS`), groups each operator's cells into sites (single linkage: cells within
 ``cluster_m`` of each other, chained, are one site) and writes a site list that
@@ -42,6 +43,7 @@ from ..errors import InputDataError, Problem
 from ..i18n import Message
 from ..operators import KNOWN_OPERATORS, MCC_VIETNAM, identify_operator
 from .atomic import write_csv
+from .village_points import read_village_points
 
 __all__ = ["CLOSED_MNC", "DEFAULT_CLUSTER_M", "MNC_OPERATORS", "OCID_COLUMNS", "RADIOS",
            "ImportSummary", "import_opencellid", "read_opencellid", "study_area_wgs84"]
@@ -96,28 +98,52 @@ class ImportSummary:
 
 def study_area_wgs84(cfg: Config) -> tuple[float, float, float, float]:
     """``(lon_min, lat_min, lon_max, lat_max)``: the bounding box of the villages of
-    ``cfg`` (the ``villages_layer`` of ``boundaries``; the ``communes_layer``, or every
-    layer, when it has none) grown by the largest computation radius
-    (``[radio] max_radius_m``), in WGS 84 degrees.
+    ``cfg``, the run's study area (:mod:`.extents`), grown by the largest computation radius
+    (``[radio] max_radius_m``), in WGS 84 degrees. The villages are the ``villages_layer``
+    of ``boundaries`` (the ``communes_layer``, or every layer, when it has none); with
+    ``[inputs] village_points``, the village areas built from the points and the communes
+    that hold them (:func:`.village_points.read_village_points`), not the whole communes
+    layer.
 
     Raises
     ------
     InputDataError
-        When the boundaries are not set or cannot be read.
+        When the boundaries are not set or cannot be read, or the village points cannot be
+        used (their problems).
     """
     inp = cfg.inputs
     if inp.boundaries is None:
         raise InputDataError([Problem("config", "[inputs] boundaries is not set: the study "
                                       "area is unknown", "set [inputs] boundaries")])
     path = Path(inp.boundaries)
+    working = CRS.from_user_input(cfg.study.working_crs)
+    pad = max(cfg.radio.max_radius_m.values())
+    if inp.village_points is not None:
+        problems: list[Problem] = []
+        villages, _ = read_village_points(inp, path, working, problems, [])
+        if villages is None or not len(villages):
+            raise InputDataError(problems or [Problem(
+                str(inp.village_points), "no village to take the study area from",
+                "check [inputs] village_points")])
+        x0, y0, x1, y1 = (float(v) for v in villages.total_bounds)
+    else:
+        x0, y0, x1, y1 = _layer_bounds(path, inp.villages_layer, inp.communes_layer, working)
+    back = pyproj.Transformer.from_crs(working, "EPSG:4326", always_xy=True)
+    lon0, lat0, lon1, lat1 = back.transform_bounds(x0 - pad, y0 - pad, x1 + pad, y1 + pad,
+                                                   densify_pts=21)
+    return float(lon0), float(lat0), float(lon1), float(lat1)
+
+
+def _layer_bounds(path: Path, villages_layer: str | None, communes_layer: str | None,
+                  working: CRS) -> tuple[float, float, float, float]:
+    """The bounds (working CRS) of ``villages_layer`` of the boundaries file, else of its
+    ``communes_layer``, else of all its layers."""
     try:
         names = [str(n) for n, _ in pyogrio.list_layers(path)]
     except Exception as exc:  # GDAL's errors for a missing or foreign file are many
         raise InputDataError([Problem(str(path), f"cannot be read ({exc})",
                                       "check [inputs] boundaries")]) from None
-    pick = [x for x in (inp.villages_layer, inp.communes_layer) if x in names][:1] or names
-    working = CRS.from_user_input(cfg.study.working_crs)
-    pad = max(cfg.radio.max_radius_m.values())
+    pick = [x for x in (villages_layer, communes_layer) if x in names][:1] or names
     boxes = []
     for layer in pick:
         info = pyogrio.read_info(path, layer=layer, force_total_bounds=True)
@@ -129,11 +155,8 @@ def study_area_wgs84(cfg: Config) -> tuple[float, float, float, float]:
     if not boxes:
         raise InputDataError([Problem(str(path), "no layer with a CRS and features to take "
                                       "the study area from", "check [inputs] boundaries")])
-    x0, y0 = min(b[0] for b in boxes) - pad, min(b[1] for b in boxes) - pad
-    x1, y1 = max(b[2] for b in boxes) + pad, max(b[3] for b in boxes) + pad
-    back = pyproj.Transformer.from_crs(working, "EPSG:4326", always_xy=True)
-    lon0, lat0, lon1, lat1 = back.transform_bounds(x0, y0, x1, y1, densify_pts=21)
-    return float(lon0), float(lat0), float(lon1), float(lat1)
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
+            max(b[3] for b in boxes))
 
 
 def _has_header(path: Path) -> bool:

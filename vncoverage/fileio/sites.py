@@ -72,6 +72,7 @@ from ._coordinates import coordinates
 from ._shared import MAX_ROWS_REPORTED, report_rows
 from ._tables import ParsedTable
 from .inventories import (
+    CELL_SCHEMA,
     DEFAULT_OPERATORS,
     SITE_SPREAD_MAX_M,
     VECTOR_DRIVERS,
@@ -80,8 +81,9 @@ from .inventories import (
     is_vector_file,
 )
 
-__all__ = ["DEFAULTS_FILE", "PARAMS_FROM_CELLS", "SITE_COLUMNS", "merge_cells",
-           "read_site_defaults", "read_sites", "site_key", "sites_as_cells"]
+__all__ = ["DEFAULTS_FILE", "PARAMS_FROM_CELLS", "SITE_COLUMNS", "from_sites", "list_form",
+           "merge_cells", "read_site_defaults", "read_sites", "site_key", "site_rows",
+           "sites_as_cells"]
 
 #: Required columns of a site list.
 SITE_COLUMNS: dict[str, str] = {
@@ -300,8 +302,10 @@ def read_sites(
     :func:`.inventories.read_cells` returns them, plus ``params_source``.
 
     ``defaults``: ``[inputs] site_defaults`` (None: the shipped table alone). Problems
-    of the site list name its rows (and ``site_id``); problems of the expanded cells name
-    the row of their site and the generated ``cell_id``.
+    of the site list name its rows (and ``site_id``); so do those the cell table's checks
+    find in the expanded cells, one per site row, their message naming the generated cell
+    ids and their fix the site list's column or the default to change
+    (:func:`_on_site_rows`).
     """
     path = Path(path)
     n0 = len(problems)
@@ -320,14 +324,97 @@ def read_sites(
     n1 = len(problems)
     got = cells_from_table(scratch, working_crs=working_crs, problems=problems, notes=[],
                            operators=operators)
-    for k in range(n1, len(problems)):  # positions -> the rows of the sites
-        p = problems[k]
-        if isinstance(p.row, int) and not isinstance(p.row, bool) and p.row in rows.index:
-            problems[k] = replace(p, row=int(rows[p.row]))
+    _on_site_rows(problems, n1, _Expanded(cells, rows, params, sites),
+                  str(Path("vncoverage") / DEFAULTS_FILE.name)
+                  + (f" + {defaults}" if defaults is not None else ""))
     if got is None:
         return None
     got["params_source"] = params.set_axis(cells["cell_id"]).reindex(got.index)
     return got
+
+
+@dataclass
+class _Expanded:
+    """The cells of a site list before the cell table's checks: ``cells`` (positions
+    0..n-1), the site list's row of each (``rows``), its ``params_source`` (``params``)."""
+
+    cells: pd.DataFrame
+    rows: pd.Series
+    params: pd.Series
+    sites: _Sites
+
+
+#: The cell table's column -> the site list's (where they differ).
+_SITE_COLUMN = {"technology": "technologies"}
+
+
+def _on_site_rows(problems: list[Problem], start: int, exp: _Expanded,
+                  defaults: str) -> None:
+    """Name the problems of the expanded cells found since ``problems[start]`` (rows are
+    positions in ``exp.cells``) by the site list's row, ``site_id`` and column, in place;
+    one problem per site row (the message names the cells made from it), the fix says what
+    to change in the site list, or in the defaults when the value is a default
+    (``defaults``: where they come from)."""
+    field = dict(_PARAMS)
+    merged: dict[tuple[object, ...], tuple[Problem, list[str]]] = {}
+    for p in problems[start:]:
+        if not isinstance(p.row, int) or isinstance(p.row, bool) or p.row not in exp.rows.index:
+            merged[(id(p),)] = (p, [])
+            continue
+        row = int(exp.rows[p.row])
+        site = exp.sites.df.loc[row]
+        cell = exp.cells.loc[p.row]
+        column = _SITE_COLUMN.get(p.column or "", p.column)
+        name = field.get(p.column or "")
+        used = str(exp.params[p.row]).removeprefix(PARAMS_FROM_SITE).split(",")
+        if name is not None and name in used:
+            token = parse_technology(cell["technology"])
+            tech = token.technology if token is not None else cell["technology"]
+            fix = (f"the {name} is the default of {site['operator']} {tech} "
+                   f"({site['kind']}) from the site defaults ({defaults}): give {column} in "
+                   "this row of the site list, or correct that default ([inputs] "
+                   f"site_defaults; {p.fix})")
+        else:
+            fix = f"correct this row of the site list (column {column}): {p.fix}"
+        key = (row, column, p.message, fix, str(p.value))
+        if key not in merged:
+            merged[key] = (replace(p, row=row, record=f"site_id '{site['site_id']}'",
+                                   column=column, fix=fix), [])
+        merged[key][1].append(str(cell["cell_id"]))
+    problems[start:] = [
+        replace(p, message=p.message + " (cell" + ("s " if len(ids) > 1 else " ")
+                + ", ".join(f"'{c}'" for c in ids) + " made from this site row)")
+        if ids else p for p, ids in merged.values()]
+
+
+def site_rows(path: str | Path, cells: pd.DataFrame,
+              operators: Sequence[str] = DEFAULT_OPERATORS) -> pd.DataFrame:
+    """For cells expanded from the site list ``path`` (read again: the readers do not keep
+    rows), the site list's row of each (``row``, spreadsheet numbering, <NA> when not
+    found) and its ``site_id`` as written, indexed like ``cells``. A site is a (site
+    code, operator) pair (:func:`site_key`; one row each, :func:`_duplicates`)."""
+    path = Path(path)
+    got = _read_site_rows(path, operators, [], None, None) if path.exists() else None
+    found: dict[tuple[str, str], tuple[int, str]] = {}
+    if got is not None:
+        df = got.df
+        found = {(str(k), str(o)): (int(r), str(s)) for r, k, o, s in
+                 zip(df.index, df["key"], df["operator"], df["site_id"], strict=True)}
+    refs = [found.get((site_key(s), str(o))) for s, o in
+            zip(cells["site_id"], cells["operator"], strict=True)]
+    return pd.DataFrame({"row": pd.array([r[0] if r else None for r in refs], dtype="Int64"),
+                         "site_id": [r[1] if r else str(s) for r, s in
+                                     zip(refs, cells["site_id"], strict=True)]},
+                        index=cells.index)
+
+
+def from_sites(cells: pd.DataFrame) -> np.ndarray:
+    """Which cells were expanded from a site list (their ``params_source``)."""
+    if "params_source" not in cells.columns:
+        return np.zeros(len(cells), dtype=bool)
+    out: np.ndarray = (cells["params_source"].astype(str).str.startswith(PARAMS_FROM_SITE)
+                       .to_numpy(dtype=bool))
+    return out
 
 
 def _read_site_rows(path: Path, operators: Sequence[str], problems: list[Problem],
@@ -647,11 +734,17 @@ def _text(value: float | None) -> str | None:
 
 def merge_cells(cells: gpd.GeoDataFrame | None, site_cells: gpd.GeoDataFrame | None, *,
                 cells_file: str | None, sites_file: str, defaults_file: str | None,
-                problems: list[Problem], notes: list[Message]) -> gpd.GeoDataFrame | None:
+                problems: list[Problem], notes: list[Message],
+                operators: Sequence[str] = DEFAULT_OPERATORS) -> gpd.GeoDataFrame | None:
     """The cell table's cells (``params_source = "cells"``) and the site list's, without
     those of a (site, operator, technology) the cell table has (the cell table wins; site
     codes compared by :func:`site_key`); noted with the counts. A generated ``cell_id``
-    that the cell table uses too is a problem."""
+    that the cell table uses too is a problem, named by the site list's row and
+    ``site_id`` (``operators``: to read the site list's operators again).
+
+    ``cells`` may hold cells of an earlier site list (a workspace's cell list, whose
+    ``params_source`` is kept): a (site, operator, technology) given there again is a
+    problem on the site list's row, never two sets of sectors on one tower."""
     if site_cells is None:
         return None
     site_cells = site_cells.copy()  # a cached read gives None for NaT: as read_cells does
@@ -659,38 +752,109 @@ def merge_cells(cells: gpd.GeoDataFrame | None, site_cells: gpd.GeoDataFrame | N
     site_cells["commissioned"] = comm.astype(object).where(comm.notna(), pd.NaT)
     keep = np.ones(len(site_cells), dtype=bool)
     if cells is not None:
-        have = set(zip(cells["site_id"].map(site_key), cells["operator"], cells["technology"],
-                       strict=True))
-        mine = list(zip(site_cells["site_id"].map(site_key), site_cells["operator"],
-                        site_cells["technology"], strict=True))
+        earlier = from_sites(cells)
+        have = set(_keys(cells[~earlier]))
+        mine = _keys(site_cells)
         keep = np.array([k not in have for k in mine], dtype=bool)
         won = {k for k, kept in zip(mine, keep, strict=True) if not kept}
         if won:
             notes.append(Message("sites.cells_win", source=sites_file, file=sites_file,
                                  n=len(won), sites=len({(s, o) for s, o, _ in won}),
                                  cells=str(cells_file)))
-        clash = site_cells.index[keep].intersection(cells.index)
-        for cid in list(clash)[:MAX_ROWS_REPORTED]:
-            problems.append(Problem(sites_file, f"the cell id '{cid}' made for a site of this "
-                                    f"list is a cell_id of the cell table {cells_file} too",
-                                    "rename the site (site_id) or the cell of the cell "
-                                    "table", column="site_id", value=cid))
+        again = set(_keys(cells[earlier]))
+        twice = keep & np.array([k in again for k in mine], dtype=bool)
+        _clash_problems(site_cells[twice], sites_file, operators, problems,
+                        f"the site's cells of this technology are in {cells_file} already, "
+                        "from an earlier site list", "leave the site out of this list, or "
+                        "give the whole list to `vncoverage update --sites` to change it")
+        clash = site_cells.index[keep & ~twice].intersection(cells.index)
+        _clash_problems(site_cells.loc[clash], sites_file, operators, problems,
+                        f"the cell id '{{cid}}' made for this site is a cell_id of the cell "
+                        f"table {cells_file} too", "rename the site (site_id) in this row "
+                        "of the site list, or the cell of the cell table")
     expanded = site_cells[keep]
     if len(expanded):
         notes.append(_expanded_note(expanded, sites_file, defaults_file))
     if cells is None:
         return expanded
     table = cells.copy()
-    table["params_source"] = PARAMS_FROM_CELLS
+    table["params_source"] = (table["params_source"].fillna(PARAMS_FROM_CELLS)
+                              if "params_source" in table.columns else PARAMS_FROM_CELLS)
     out = pd.concat([table, expanded.to_crs(table.crs)])
     return gpd.GeoDataFrame(out, geometry="geometry", crs=table.crs)
 
 
+def _keys(cells: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """(site code folded, operator, technology) of each cell."""
+    return list(zip(cells["site_id"].map(site_key), cells["operator"].astype(str),
+                    cells["technology"].astype(str), strict=True))
+
+
+def _clash_problems(cells: pd.DataFrame, sites_file: str, operators: Sequence[str],
+                    problems: list[Problem], message: str, fix: str) -> None:
+    """One problem per row of the site list ``cells`` were expanded from (``message``:
+    ``{cid}`` is the first cell's id)."""
+    if not len(cells):
+        return
+    refs = site_rows(sites_file, cells, operators)
+    seen: set[object] = set()
+    for cid, row, sid in zip(refs.index, refs["row"], refs["site_id"], strict=True):
+        key = sid if pd.isna(row) else int(row)
+        if key in seen or len(seen) >= MAX_ROWS_REPORTED:
+            continue
+        seen.add(key)
+        problems.append(Problem(sites_file, message.format(cid=cid), fix,
+                                row=None if pd.isna(row) else int(row),
+                                record=f"site_id '{sid}'", column="site_id", value=cid))
+
+
+#: Columns only a cell table has, and columns only a site list has (canonical names).
+CELL_ONLY = ("cell_id", "azimuth_deg", "mechanical_tilt_deg")
+SITE_ONLY = ("technologies", "site_kind", "small_cell")
+
+
+def list_form(path: str | Path, problems: list[Problem]) -> str | None:
+    """Whether the file is a cell table (``"cells"``: one row per cell, ``[inputs]
+    cells``) or a site list (``"sites"``: one row per site, ``[inputs] sites``), told by
+    its columns (the readers' aliases apply): a cell table has ``cell_id`` or
+    ``azimuth_deg`` (:data:`CELL_ONLY`), a site list has neither, and ``technologies``,
+    ``site_kind`` or ``small_cell`` (:data:`SITE_ONLY`) or a ``technology`` column. A
+    layer of points is a site list (a cell table is CSV or Excel). Columns of both, or of
+    neither, are a problem (None)."""
+    path = Path(path)
+    if is_vector_file(path):
+        return "sites"
+    schema = tuple(dict.fromkeys((*CELL_SCHEMA, *SITE_SCHEMA)))
+    table = read_table(path, schema, problems, None)
+    if table is None:
+        return None
+    _site_aliases(table, site_list=False)
+    cols = {str(c) for c in table.df.columns}
+    cell = [c for c in CELL_ONLY if c in cols]
+    site = [c for c in SITE_ONLY if c in cols]
+    forms = ("a cell table (one row per cell: site_id, cell_id, operator, technology, lon, "
+             "lat, height_m, azimuth_deg, ...; as [inputs] cells) or a site list (one row "
+             "per site: site_id, operator, lon, lat, technologies; as [inputs] sites)")
+    if cell and site:
+        problems.append(Problem(str(path), "the file has columns of a cell table ("
+                                f"{', '.join(cell)}) and of a site list ({', '.join(site)}): "
+                                "which it is cannot be told", f"give {forms}: remove the "
+                                "columns of the other form"))
+        return None
+    if cell:
+        return "cells"
+    if site or "technology" in cols:
+        return "sites"
+    problems.append(Problem(str(path), "the file is neither a cell table (no cell_id) nor a "
+                            "site list (no technologies)", f"give {forms}"))
+    return None
+
+
 def sites_as_cells(cfg: Config) -> Config:
     """``cfg`` for the checks across inputs (:func:`.extents.check_extents`) of a run
-    without a cell table: the site list stands for it (its sites outside the study area are
-    dropped and listed like the cell table's, named by the site list). Unchanged when a
-    cell table is given (the site list's cells are then checked as the cell table's)."""
+    without a cell table: the site list stands for it. Unchanged when a cell table is
+    given. Either way the checks name the cells of the site list by its rows and
+    ``site_id`` (:func:`from_sites`, :func:`site_rows`)."""
     inp = cfg.inputs
     if inp.cells is not None or inp.sites is None:
         return cfg

@@ -5,16 +5,20 @@ with a point (the cultural house), or with a name only. ``[inputs] village_point
 list; the commune polygons are the ``communes_layer`` (default ``communes``) of
 ``[inputs] boundaries``.
 
-* **Points** (a vector layer of points, GeoPackage / GeoJSON / Shapefile, or a CSV / Excel
-  table with ``lon``/``lat``, or ``x``/``y`` with a ``crs``, read by the tolerant table
-  reader of :mod:`vncoverage.fileio._tables`): each village is matched to its commune
-  polygon by ``commune_id``, or by ``district`` + ``commune`` name with the tolerant matcher
-  of :mod:`vncoverage.names` (diacritics, tone marks, administrative prefix; a name
-  matching two communes is never guessed). Its area is its Voronoi cell among the villages
-  of its commune, clipped to the commune's polygon: the cells of a commune tile it and no
-  cell crosses a commune boundary (a commune with one village is that village). The point
-  is the village centre. Household clusters play no part in the cells (they only refine
-  the population shares, as with polygons).
+* **Points** (a vector layer of points, GeoPackage / GeoJSON / Shapefile, or a CSV /
+  Excel table with ``lon``/``lat``, or ``x``/``y`` with a ``crs``, read by the tolerant
+  table reader of :mod:`vncoverage.fileio._tables`; column names, of a table or of the
+  layer's fields, as that module maps them for the ``village_points`` kind of table):
+  each village is matched to its commune polygon by ``commune_id``, or by ``district`` +
+  ``commune`` name with the tolerant matcher of :mod:`vncoverage.names` (diacritics,
+  tone marks, administrative prefix; a name matching two communes is never guessed),
+  among the communes of its district: the communes layer's spellings of one district are
+  one district (:func:`_layer_districts`), and a commune found only in another district
+  is a problem naming that district. Its area is its Voronoi cell among the villages of
+  its commune, clipped to the commune's polygon: the cells of a commune tile it and no
+  cell crosses a commune boundary (a commune with one village is that village). The
+  point is the village centre. Household clusters play no part in the cells (they only
+  refine the population shares, as with polygons).
 * **Names only** (the same table without coordinates) with ``[inputs] place_points``:
   points from elsewhere, e.g. OpenStreetMap ``place=village|hamlet`` exported as GeoJSON
   with a ``name``. A place point belongs to the commune polygon containing it (tags such as
@@ -43,7 +47,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,7 +61,16 @@ from pyproj import CRS
 from ..config import InputsConfig
 from ..errors import Problem
 from ..i18n import Message, match_how
-from ..names import PAIR_STAGES, clean_text, closest_names, fold, match_names, pair_stage
+from ..names import (
+    PAIR_STAGES,
+    clean_text,
+    closest_names,
+    fold,
+    match_names,
+    name_keys,
+    pair_stage,
+    unify_names,
+)
 from . import _tables
 from ._columns import read_table, table_note
 from ._coordinates import coordinates
@@ -76,28 +89,16 @@ __all__ = ["GEOM_METHODS", "VILLAGE_POINT_SCHEMA", "read_village_points"]
 #: Values of the ``geom_method`` column: given polygons, or Voronoi cells of points.
 GEOM_METHODS = ("polygon", "voronoi")
 
-#: Columns of a village points (or names) table, canonical names.
-VILLAGE_POINT_SCHEMA = ("village_id", "name", "commune", "commune_id", "district",
-                        "district_id", "commune_2025", "commune_2025_id", "kind", "population",
-                        "households", "lon", "lat", "x", "y", "crs")
+#: Columns of a village points (or names) table, canonical names (the table kind
+#: ``village_points`` of :mod:`._tables`).
+VILLAGE_POINT_SCHEMA = _tables.VILLAGE_POINT_SCHEMA
 
 #: Other names of the village columns (English and Vietnamese, compared like every header:
-#: case, diacritics, spaces and punctuation ignored). The table reader knows ``name``,
-#: ``lon``, ``lat``, ``x``, ``y`` and ``crs`` already.
-VILLAGE_ALIASES: dict[str, tuple[str, ...]] = {
-    "village_id": ("id", "village id", "village code", "mã thôn", "mã thôn bản", "mã"),
-    "name": ("village", "village name", "tên thôn", "thôn", "tên thôn bản", "thôn bản",
-             "thôn/bản", "tên thôn/bản"),
-    "commune": ("commune name", "xã", "tên xã", "xã/phường", "xã phường", "phường/xã",
-                "xã, phường, thị trấn"),
-    "commune_id": ("commune code", "mã xã"),
-    "district": ("district name", "huyện", "tên huyện", "huyện/thành phố", "quận/huyện"),
-    "district_id": ("district code", "mã huyện"),
-    "commune_2025": ("xã mới", "xã từ 1/7/2025", "xã 2025"),
-    "kind": ("type", "loại", "loại thôn"),
-    "population": ("pop", "dân số", "số dân", "nhân khẩu", "số nhân khẩu", "số khẩu"),
-    "households": ("hh", "số hộ", "hộ", "hộ gia đình", "số hộ gia đình"),
-}
+#: case, diacritics, spaces and punctuation ignored), as the shared table reader applies
+#: them to this kind of table (:data:`._tables.TABLE_ALIASES`, after
+#: :data:`._tables.COLUMN_ALIASES`, which knows ``name``, ``lon``, ``lat``, ``x``, ``y`` and
+#: ``crs`` already).
+VILLAGE_ALIASES: dict[str, tuple[str, ...]] = _tables.TABLE_ALIASES["village_points"][1]
 
 #: Village-level prefixes (folded words), dropped from a name when the other name of a
 #: pair has none or another one: ``Thôn Nà Tèo`` = ``Bản Nà Tèo`` = ``Nà Tèo``.
@@ -229,32 +230,6 @@ def read_communes(bpath: Path, layer: str | None, working: CRS, problems: list[P
     return out.set_geometry(geom, crs=out.crs)
 
 
-def _alias_keys() -> dict[str, str]:
-    keys: dict[str, str] = {}
-    for canon, aliases in VILLAGE_ALIASES.items():
-        for alias in (canon, *aliases):
-            keys.setdefault(_tables._header_key(alias), canon)
-    return keys
-
-
-def _canonical_columns(columns: Iterable[Hashable], skip: Sequence[str] = ()
-                       ) -> dict[str, str]:
-    """``{column as written: canonical column}`` for the village columns under another name
-    (:data:`VILLAGE_ALIASES`); a canonical column already present is kept."""
-    columns = list(columns)
-    keys = _alias_keys()
-    present = {str(c) for c in columns}
-    out: dict[str, str] = {}
-    for c in columns:
-        name = str(c)
-        if name in VILLAGE_POINT_SCHEMA or name in skip:
-            continue
-        canon = keys.get(_tables._header_key(name))
-        if canon is not None and canon not in present and canon not in out.values():
-            out[name] = canon
-    return out
-
-
 def _read_village_rows(path: Path, layer: str | None, working: CRS, problems: list[Problem],
                        notes: list[Message]) -> _Villages | None:
     """The village rows of a table (with or without coordinates) or of a point layer;
@@ -287,10 +262,6 @@ def _read_village_table(path: Path, working: CRS, problems: list[Problem],
     table = read_table(path, VILLAGE_POINT_SCHEMA, problems, None)
     if table is None:
         return None
-    renamed = _canonical_columns(table.df.columns)
-    if renamed:
-        table.df = table.df.rename(columns=renamed)
-        table.renamed.update(renamed)
     if not _required(table.df, table.file, problems):
         return None
     cols = set(table.df.columns)
@@ -321,8 +292,12 @@ def _read_village_layer(path: Path, layer: str | None, working: CRS,
     points = _single_points(geom, label, problems)
     rows = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
     rows.index = pd.RangeIndex(1, len(rows) + 1, name="feature")
-    rows = rows.rename(columns=_canonical_columns(rows.columns))
-    if points is None or not _required(rows, label, problems):
+    n0 = len(problems)
+    attrs = [str(c) for c in rows.columns]
+    canon, _, _ = _tables._map_columns(attrs, VILLAGE_POINT_SCHEMA, file=label,
+                                       problems=problems)
+    rows = rows.set_axis(canon, axis=1)
+    if points is None or len(problems) > n0 or not _required(rows, label, problems):
         return None
     return _Villages(rows.map(clean_text), points, label)
 
@@ -373,19 +348,69 @@ def _commune_by_id(vil: _Villages, communes: gpd.GeoDataFrame) -> np.ndarray:
     return out
 
 
-def _district_groups(vil: _Villages, communes: gpd.GeoDataFrame) -> list[np.ndarray]:
+#: Stages of :data:`vncoverage.names.PAIR_STAGES` at which two spellings of the communes
+#: layer are one district: marks or a prefix left out, never a different mark.
+_ONE_DISTRICT = PAIR_STAGES[:PAIR_STAGES.index("prefix, missing marks") + 1]
+
+
+def _layer_districts(communes: gpd.GeoDataFrame, file: str, notes: list[Message]
+                     ) -> np.ndarray:
+    """The district of each commune polygon, its spellings in the layer made one: grouped
+    as the village layers' names are (:func:`vncoverage.names.unify_names`), then a group
+    whose spelling is another group's with marks or a prefix left out joins it (``Huyện Van
+    Quan`` and ``Văn Quan``, which ``unify_names`` keeps apart when the prefix carries
+    marks). ``Văn Quan``, ``Van Quan``, ``H. Văn Quan`` are one district (noted). Districts
+    that stay apart but are one name without marks or prefix (``Tân Lập``, ``Tấn Lập``;
+    ``Thị xã Kỳ Anh``, ``Huyện Kỳ Anh``) and spellings that could be either are noted,
+    naming them."""
+    layer_d = [str(d) for d in communes["district"]]
+    matches = unify_names(layer_d)
+    unit = {v: m.match or v for v, m in matches.items()}
+    heads = list(dict.fromkeys(unit.values()))
+    into: dict[str, str] = {}
+    for h in heads:
+        to = [o for o in heads if o != h and pair_stage(h, o) in _ONE_DISTRICT]
+        if len(to) == 1:
+            into[h] = to[0]
+    for v, u in unit.items():
+        seen = {u}
+        while u in into and into[u] not in seen:
+            u = into[u]
+            seen.add(u)
+        unit[v] = u
+    read_as = [Message("vpoints.pair", value=v, target=u,
+                       how=match_how(pair_stage(v, u) or matches[v].how))
+               for v, u in unit.items() if u != v]
+    if read_as:
+        notes.append(Message("vpoints.districts_unified", source=file, n=len(read_as),
+                             pairs=read_as[:_LISTED], more=_more(len(read_as))))
+    by_key: dict[str, list[str]] = {}
+    for d in dict.fromkeys(unit.values()):
+        by_key.setdefault(name_keys(d)[0], []).append(d)  # folded, without prefix
+    # a spelling that could be either of two districts is kept apart, under the same key
+    clashes = [" / ".join(f"'{d}'" for d in ds) for ds in by_key.values() if len(ds) > 1]
+    if clashes:
+        notes.append(Message("vpoints.districts_apart", source=file, n=len(clashes),
+                             groups=clashes))
+    return np.array([unit.get(d, d) for d in layer_d], dtype=object)
+
+
+def _district_groups(vil: _Villages, communes: gpd.GeoDataFrame, notes: list[Message]
+                     ) -> list[np.ndarray]:
     """For each village, the communes (row positions) its commune is looked for among:
     those of its district when both files name districts and the district matches one of
-    the layer's (tolerantly), else every commune."""
+    the layer's (tolerantly; the layer's spellings of one district are one:
+    :func:`_layer_districts`), else every commune."""
     everyone = np.arange(len(communes))
     if "district" not in vil.rows.columns or "district" not in communes.columns:
         return [everyone] * len(vil.rows)
-    layer_d = communes["district"].to_numpy()
-    found = match_names(vil.rows["district"], list(dict.fromkeys(layer_d)), wrong_mark=True)
+    unit = _layer_districts(communes, vil.file, notes)
+    found = match_names(vil.rows["district"], [str(u) for u in dict.fromkeys(unit) if u],
+                        wrong_mark=True)
     out = []
     for d in vil.rows["district"]:
         m = found.get(d)
-        out.append(np.flatnonzero(layer_d == m.match) if m is not None and m.match
+        out.append(np.flatnonzero(unit == m.match) if m is not None and m.match
                    else everyone)
     return out
 
@@ -396,7 +421,7 @@ def _match_communes(vil: _Villages, communes: gpd.GeoDataFrame, problems: list[P
     by name among its district's communes (tolerant, unique); -1 where none (a problem
     naming the village, its commune and the closest communes). Fuzzy matches are noted."""
     cidx = _commune_by_id(vil, communes)
-    groups = _district_groups(vil, communes)
+    groups = _district_groups(vil, communes, notes)
     names = communes["name"].to_numpy()
     cache: dict[tuple[str, bytes], tuple[int, str, tuple[str, ...]]] = {}
     fuzzy: dict[tuple[str, str], str] = {}
@@ -407,7 +432,7 @@ def _match_communes(vil: _Villages, communes: gpd.GeoDataFrame, problems: list[P
         grp = groups[i]
         key = (value, grp.tobytes())
         if key not in cache:
-            cache[key] = _one_commune(value, grp, names)
+            cache[key] = _locate(value, grp, communes)
         k, how, cands = cache[key]
         cidx[i] = k
         if k >= 0 and how != "exact":
@@ -421,6 +446,21 @@ def _match_communes(vil: _Villages, communes: gpd.GeoDataFrame, problems: list[P
                                     for (v, t), h in list(fuzzy.items())[:_LISTED]],
                              more=_more(len(fuzzy))))
     return cidx
+
+
+def _locate(value: str, grp: np.ndarray, communes: gpd.GeoDataFrame
+            ) -> tuple[int, str, tuple[str, ...]]:
+    """:func:`_one_commune` among the communes of the village's district (``grp``); when
+    none there has the name but one of another district does, ``(-1, "other district",
+    (that district,))``."""
+    names = communes["name"].to_numpy()
+    got = _one_commune(value, grp, names)
+    if got[0] >= 0 or not value or got[1] == "ambiguous" or len(grp) == len(names):
+        return got
+    k, _, _ = _one_commune(value, np.arange(len(names)), names)
+    if k < 0:
+        return got
+    return -1, "other district", (str(communes["district"].iloc[k]),)
 
 
 def _one_commune(value: str, grp: np.ndarray, names: np.ndarray
@@ -449,6 +489,12 @@ def _commune_problem(vil: _Villages, i: int, rec: pd.Series, value: str, how: st
     elif how == "ambiguous":
         msg = f"commune '{value}'{where} matches several commune polygons: {', '.join(cands)}"
         fix = "give the district, or a commune_id of the communes layer"
+    elif how == "other district":
+        msg = (f"commune '{value}' is not among the communes of district "
+               f"'{rec['district']}' in the communes layer, which has it in district "
+               f"'{cands[0]}'")
+        fix = ("correct the village's district or commune, or the commune's district in the "
+               "communes layer")
     else:
         near = f"closest: {', '.join(cands)}" if cands else "no commune has a close name"
         msg = f"commune '{value}'{where} not found among the commune polygons ({near})"

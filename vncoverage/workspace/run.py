@@ -21,6 +21,7 @@ from ..changes import Changes
 from ..config import Config
 from ..datatypes import Inputs
 from ..errors import InputDataError, Problem, WorkspaceError
+from ..fileio.sites import PARAMS_FROM_CELLS, list_form, merge_cells
 from ..i18n import DEFAULT_LANG, Message
 from ..outputs.webmap import missing_assets
 from ..outputs.writer import OutputWriter
@@ -82,7 +83,7 @@ def run_workspace(cfg: Config, ws: str | Path, *, mode: str = "run",
         previous = read_manifest(ws)
         store = StateStore(ws, previous, DirSweepCache(ws / "cache" / "sweeps"))
         if mode == "add-sites":
-            inputs = _add_to_current(ws, store, Path(str(sites)), inputs)
+            inputs = _add_to_current(ws, store, Path(str(sites)), inputs, cfg_run)
         fps = pipeline.stage_fingerprints(cfg_run, inputs)
         if mode == "add-sites":  # the cell list is the workspace's plus the file's
             inputs = dataclasses.replace(inputs, checksums={**inputs.checksums,
@@ -161,19 +162,51 @@ def _load_inputs(cfg: Config, mode: str, sites: Path | None, cache: DirReadCache
     ``add-sites`` (for the latter, only the new cells). Reads only, except that files
     parsed without problems are kept in ``cache`` (held back until the run is committed
     when the workspace does not exist yet). Returns the configuration of the run (with
-    ``sites`` as its cell table), the inputs and what was applied (for the manifest)."""
+    ``sites`` in the place of the input of its form: :func:`_with_list`), the inputs and
+    what was applied (for the manifest)."""
     if mode == "run":
         return cfg, fileio.load_inputs(cfg, read_cache=cache), []
     if sites is None or not sites.exists():
         raise InputDataError([Problem(str(sites), "file not found",
                                       "give the path of the operators' site list")])
-    cfg2 = dataclasses.replace(cfg, inputs=dataclasses.replace(cfg.inputs, cells=sites))
+    problems: list[Problem] = []
+    form = list_form(sites, problems)
+    if form is None:
+        raise InputDataError(problems)
+    cfg2 = _with_list(cfg, mode, sites, form)
     inputs = fileio.load_inputs(cfg2, read_cache=cache)
-    return cfg2, inputs, [f"{mode} {sites} sha256:{inputs.checksums.get('cells', '')}"]
+    if form == "cells":
+        return cfg2, inputs, [f"{mode} {sites} sha256:{inputs.checksums.get('cells', '')}"]
+    return cfg2, inputs, [f"{mode} {sites} (site list) "
+                          f"sha256:{inputs.checksums.get('sites', '')}"]
 
 
-def _add_to_current(ws: Path, store: StateStore, sites: Path, inputs: Inputs) -> Inputs:
-    """``inputs`` with the workspace's current cells followed by the new ones."""
+def _with_list(cfg: Config, mode: str, path: Path, form: str) -> Config:
+    """The configuration of an ``update`` or ``add-sites`` run with the file ``path`` of
+    ``form`` (:func:`.fileio.sites.list_form`): a cell table takes the place of ``[inputs]
+    cells``, a site list that of ``[inputs] sites`` (expanded with the configured
+    defaults, ``[inputs] site_defaults``, exactly as in a run). ``update``: the other input
+    of the config stays (merged as in a run: the cell table wins); ``add-sites``: it is
+    left out (the file holds the new cells only; the workspace's cells are added by
+    :func:`_add_to_current`)."""
+    inp = cfg.inputs
+    if form == "cells":
+        new = dataclasses.replace(inp, cells=path)
+        if mode == "add-sites":
+            new = dataclasses.replace(new, sites=None)
+    else:
+        new = dataclasses.replace(inp, sites=path)
+        if mode == "add-sites":
+            new = dataclasses.replace(new, cells=None)
+    return dataclasses.replace(cfg, inputs=new)
+
+
+def _add_to_current(ws: Path, store: StateStore, sites: Path, inputs: Inputs,
+                    cfg: Config) -> Inputs:
+    """``inputs`` with the workspace's current cells followed by the new ones. New cells of
+    a site list are merged as in a run with the workspace's cells as the cell table
+    (:func:`.fileio.sites.merge_cells`: the cell table wins, ``params_source``); cells of
+    a cell table must have new ids."""
     current = store.cells()
     if inputs.cells is None:
         raise WorkspaceError("add-sites needs the mobile analysis: [run] analyses leaves out "
@@ -182,13 +215,40 @@ def _add_to_current(ws: Path, store: StateStore, sites: Path, inputs: Inputs) ->
         raise WorkspaceError(f"{ws} has no cell list yet: run `vncoverage run --out {ws}` "
                              "before adding sites")
     current = current.to_crs(inputs.cells.crs)
+    if "params_source" in inputs.cells.columns:  # a site list's (add-sites has no other)
+        return _add_site_list(ws, current, sites, inputs, cfg)
     dup = sorted(set(map(str, current.index)) & set(map(str, inputs.cells.index)))
     if dup:
         raise InputDataError([
             Problem(str(sites), f"cell_id '{cid}' already exists in the workspace",
                     "use `vncoverage update --sites` to change existing cells, or give the "
                     "new cell another id", row=cid, column="cell_id") for cid in dup[:50]])
-    cells = gpd.GeoDataFrame(pd.concat([current, inputs.cells]), geometry="geometry",
+    new = inputs.cells
+    if "params_source" in current.columns:  # the workspace has cells of a site list
+        new = new.assign(params_source=PARAMS_FROM_CELLS)
+    cells = gpd.GeoDataFrame(pd.concat([current, new]), geometry="geometry",
                              crs=inputs.cells.crs)
     cells.index.name = inputs.cells.index.name
     return dataclasses.replace(inputs, cells=cells)
+
+
+def _add_site_list(ws: Path, current: gpd.GeoDataFrame, sites: Path, inputs: Inputs,
+                   cfg: Config) -> Inputs:
+    """The workspace's cells and those of the site list ``sites`` (all of ``inputs.cells``),
+    merged as a run merges a cell table and a site list; its note on the expanded cells
+    counts those kept."""
+    assert inputs.cells is not None
+    problems: list[Problem] = []
+    notes: list[Message] = []
+    dflt = cfg.inputs.site_defaults
+    cells = merge_cells(current, inputs.cells, cells_file=f"the workspace's cell list ({ws})",
+                        sites_file=str(sites), defaults_file=None if dflt is None
+                        else str(dflt), problems=problems, notes=notes,
+                        operators=tuple(cfg.kpi.operators))
+    if problems or cells is None:
+        raise InputDataError(problems or [Problem(str(sites), "no cells",
+                                                  "give the new sites")])
+    cells.index.name = inputs.cells.index.name
+    kept = [n for n in inputs.notes if not (getattr(n, "key", None) == "sites.expanded"
+                                            and getattr(n, "source", None) == str(sites))]
+    return dataclasses.replace(inputs, cells=cells, notes=(*kept, *notes))
