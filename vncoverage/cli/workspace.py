@@ -78,8 +78,9 @@ _WORKSPACE_OUT = "The workspace (a folder written by `run --out`)."
 
 @click.command("update")
 @click.option("--sites", "sites", type=click.Path(dir_okay=False, path_type=Path),
-              required=True, help="The operators' full, current cell list (same columns as "
-                                  "the cells input).")
+              required=True, help="The operators' full, current list: a cell table (it "
+                                  "replaces [inputs] cells) or a site list (it replaces "
+                                  "[inputs] sites), recognised by its columns.")
 @config_option(_WORKSPACE_CONFIG)
 @out_option(required=True, help_text=_WORKSPACE_OUT)
 @progress_option()
@@ -89,7 +90,8 @@ _WORKSPACE_OUT = "The workspace (a folder written by `run --out`)."
 def update_command(sites: Path, config: Path | None, out: Path, progress: bool | None,
                    lang: str, strict: bool | None,
                    analyses: tuple[str, ...] | None) -> None:
-    """Replace the workspace's cell list by --sites; recompute only what changed.
+    """Replace the workspace's cell table or site list by --sites; recompute only what
+    changed.
 
     Cells added, changed or removed are found by cell_id; changes.csv lists the villages
     whose verdict changed and the cells that caused it.
@@ -114,7 +116,8 @@ def update_command(sites: Path, config: Path | None, out: Path, progress: bool |
 def add_sites_command(sites: Path, config: Path | None, out: Path, progress: bool | None,
                       lang: str, strict: bool | None,
                       analyses: tuple[str, ...] | None) -> None:
-    """Add the cells of SITES (new cell_ids only) to the workspace's cell list."""
+    """Add the cells of SITES to the workspace's cells: a cell table (new cell_ids only) or
+    a site list (expanded with the configured defaults, as in a run)."""
     # the library is imported when the command runs (see the package docstring)
     from ..workspace import run_workspace
 
