@@ -1,6 +1,7 @@
 """Propagation benchmarks: ITM point-to-point speed and agreement against itmlogic 1.2.
 
 Usage: python scripts/bench_propagation.py [--paths N] [--seed S] [--sizes 100,300,1000,3000]
+       [--no-province] [--accuracy-groups N] [--accuracy-only]
 
 ITM part: for synthetic rough-terrain profiles (seeded, 30-90 m spacing, Lạng Sơn-like relief)
 of 100 to 3,000 points, the per-path time of vncoverage's numba ITM v1.4 kernel
@@ -17,6 +18,15 @@ ITM 1.2.2 (itmlogic) and 1.4 (ours): the ground impedance constant (376.62 sigma
 18000 sigma / f), pi instead of 3.14 in the two-ray phase and the line-of-sight weighting.
 
 The coverage-raster part of the benchmark is added separately (see ``main``).
+
+Accuracy part (issue 15, section 4; first, and alone with ``--accuracy-only``): on seeded
+4G sweep groups of the sample, the path loss of every pixel of the rasters, by the radial
+sweep read at the nearest sample (before version 15) and by per-pixel profiles (now), is
+compared with the exact per-pixel computation (own straight profile at DEM resolution,
+bilinear, the same model: :func:`vncoverage.coverage.exact_window`): median, p95 and p99
+|Δ|, mean signed Δ, the share of pixels whose verdict (level >= 4G threshold + location
+margin) flips, and the CPU time of each (one numba thread, best of three). Targets: p95
+<= 2 dB, flips <= 0.2 %, new/old cost <= 1.3x; printed with PASS/FAIL.
 """
 
 from __future__ import annotations
@@ -392,6 +402,139 @@ def bench_scaling(model: str, n_cells: int = 30) -> None:
         print(f"  {model}: radius 5 km at {label}: {dt * 1000:7.1f} ms/cell")
 
 
+# ------------------------------------------------------------------------------------------
+# Accuracy of the rasters' path losses against exact per-pixel profiles (issue 15, section 4)
+
+ACCURACY_P95_TARGET_DB = 2.0
+ACCURACY_FLIP_TARGET = 0.002  # share of pixels whose verdict differs from the exact one
+ACCURACY_COST_TARGET = 1.3  # new / old CPU time of the path losses of a group
+
+
+@dataclass(frozen=True)
+class AccuracyRow:
+    """One method of :func:`bench_accuracy`: |Δ| of the path loss against the exact
+    per-pixel profiles and the share of pixel verdicts that differ."""
+
+    method: str
+    n_pixels: int
+    median_db: float
+    p95_db: float
+    p99_db: float
+    mean_signed_db: float
+    flip_share: float
+    cpu_s: float
+
+
+def _accuracy_groups(n_groups: int, seed: int):  # type: ignore[no-untyped-def]
+    """The sample's radio settings (its model, 4G only), inputs and ``n_groups`` seeded
+    4G sweep groups of it."""
+    import dataclasses
+
+    from vncoverage.coverage import sweep_groups
+
+    cfg, inputs = _sample_inputs()
+    radio = dataclasses.replace(cfg.radio, technologies=("4G",))
+    cells = inputs.cells[inputs.cells["technology"] == "4G"]
+    groups = sweep_groups(cells, radio)
+    rng = np.random.default_rng(seed)
+    pick = sorted(rng.choice(len(groups), min(n_groups, len(groups)), replace=False))
+    return radio, inputs, cells, [groups[i] for i in pick]
+
+
+def _method_deviation(method: str, radio, dem, cells, groups):  # type: ignore[no-untyped-def]
+    """|Δ| and signed Δ (dB, method - exact) of every pixel known to both, and per cell
+    pixel whether its verdict (level >= 4G threshold + location margin) differs."""
+    from vncoverage.coverage import GroupWindow, cell_raster, exact_window, group_window
+
+    threshold = radio.rsrp_threshold_dbm["4G"] + radio.location_margin_db
+    signed, flips = [], []
+    for g in groups:
+        win = group_window(g, dem, radio, method=method)
+        ex = exact_window(g, dem, radio)
+        known = np.isfinite(win.loss_db) & np.isfinite(ex.loss_db)
+        signed.append(win.loss_db[known] - ex.loss_db[known])
+        exact_win = GroupWindow(win.row, win.col, ex.loss_db, win.az_deg, win.theta_deg,
+                                ex.flags)
+        for cid in g.cell_ids:
+            row = cells.loc[cid]
+            a = cell_raster(cid, row, win, radio).level_dbm[known]
+            b = cell_raster(cid, row, exact_win, radio).level_dbm[known]
+            flips.append((a >= threshold) != (b >= threshold))
+    return np.concatenate(signed), np.concatenate(flips)
+
+
+def _method_cpu(radio, dem, groups, methods: Sequence[str],  # type: ignore[no-untyped-def]
+                repeats: int = 3) -> dict[str, float]:
+    """CPU seconds (one numba thread, best of ``repeats`` interleaved passes) to compute
+    the path-loss windows of ``groups`` by each method, without a cache."""
+    from vncoverage.coverage import group_window, set_threads
+
+    set_threads(1)
+    for m in methods:  # compile / load the kernels
+        group_window(groups[0], dem, radio, method=m)
+    best = dict.fromkeys(methods, math.inf)
+    for _ in range(repeats):
+        for m in methods:
+            t0 = time.process_time()
+            for g in groups:
+                group_window(g, dem, radio, method=m)
+            best[m] = min(best[m], time.process_time() - t0)
+    set_threads(0)
+    return best
+
+
+def bench_accuracy(n_groups: int = 12, seed: int = 15,
+                   model: str | None = None) -> list[AccuracyRow]:
+    """The path losses of the rasters by the radial sweep read at the nearest sample (old,
+    ``method="sweep"``) and by per-pixel profiles (new, ``"profile"``) against the exact
+    per-pixel computation (:func:`vncoverage.coverage.exact_window`), on ``n_groups``
+    seeded 4G sweep groups of the sample (its model unless ``model``), with the CPU time
+    of each."""
+    import dataclasses
+
+    radio, inputs, cells, groups = _accuracy_groups(n_groups, seed)
+    if model is not None:
+        radio = dataclasses.replace(radio, model=model)
+    methods = ("sweep", "profile")
+    cpu = _method_cpu(radio, inputs.dem, groups, methods)
+    rows = []
+    for m in methods:
+        signed, flips = _method_deviation(m, radio, inputs.dem, cells, groups)
+        diff = np.abs(signed)
+        rows.append(AccuracyRow(m, int(diff.size), float(np.median(diff)),
+                                float(np.percentile(diff, 95)), float(np.percentile(diff, 99)),
+                                float(np.mean(signed)), float(np.mean(flips)), cpu[m]))
+    return rows
+
+
+def print_accuracy_table(rows: Sequence[AccuracyRow], model: str, n_groups: int) -> bool:
+    """Print the accuracy table; True when the new method meets the three targets."""
+    print(f"Path loss of the rasters vs exact per-pixel profiles (own straight profile at DEM "
+          f"resolution, bilinear, the same {model}); {n_groups} seeded 4G sweep groups of the "
+          f"sample; flips at the 4G threshold + location margin")
+    print(f"{'method':<22}{'pixels':>9}{'median':>9}{'p95':>8}{'p99':>8}{'mean':>8}"
+          f"{'flips':>9}{'CPU s':>8}")
+    labels = {"sweep": "old: sweep, nearest", "profile": "new: per-pixel profile"}
+    for r in rows:
+        print(f"{labels.get(r.method, r.method):<22}{r.n_pixels:>9}{r.median_db:>9.3f}"
+              f"{r.p95_db:>8.2f}{r.p99_db:>8.2f}{r.mean_signed_db:>+8.2f}"
+              f"{100 * r.flip_share:>8.3f}%{r.cpu_s:>8.2f}")
+    old = next(r for r in rows if r.method == "sweep")
+    new = next(r for r in rows if r.method == "profile")
+    ratio = new.cpu_s / old.cpu_s
+    checks = [
+        (f"p95 |Δ| {new.p95_db:.3f} dB <= {ACCURACY_P95_TARGET_DB} dB",
+         new.p95_db <= ACCURACY_P95_TARGET_DB),
+        (f"flips {100 * new.flip_share:.3f} % <= {100 * ACCURACY_FLIP_TARGET:.1f} %",
+         new.flip_share <= ACCURACY_FLIP_TARGET),
+        (f"cost new/old {ratio:.2f}x <= {ACCURACY_COST_TARGET}x (CPU, one thread)",
+         ratio <= ACCURACY_COST_TARGET),
+    ]
+    for text, passed in checks:
+        print(f"  {text}: {'PASS' if passed else 'FAIL'}")
+    return all(passed for _, passed in checks)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--paths", type=int, default=40, help="profiles per size (default 40)")
@@ -400,10 +543,20 @@ def main(argv: list[str] | None = None) -> int:
                     help="profile sizes in points, comma-separated")
     ap.add_argument("--no-province", action="store_true",
                     help="skip the whole-province runs (minutes)")
+    ap.add_argument("--accuracy-groups", type=int, default=12,
+                    help="sample 4G sweep groups of the accuracy comparison (default 12)")
+    ap.add_argument("--accuracy-only", action="store_true",
+                    help="only the exact-vs-sweep accuracy comparison")
     args = ap.parse_args(argv)
+    model = _sample_inputs()[0].radio.model
+    acc = bench_accuracy(args.accuracy_groups)
+    ok = print_accuracy_table(acc, model, args.accuracy_groups)
+    if args.accuracy_only:
+        return 0 if ok else 1
+    print()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     rows = bench_itm(sizes, n_paths=args.paths, seed=args.seed)
-    ok = print_itm_table(rows)
+    ok &= print_itm_table(rows)
 
     print("\nPer-cell coverage raster (sample DEM, 90 m): radial sweep vs naive per pixel")
     print("  (naive p526 is numpy per pixel; naive itm already calls the compiled ITM kernel "

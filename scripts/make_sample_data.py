@@ -2304,6 +2304,62 @@ def write_dem(path: Path, terrain: Terrain, source: str) -> None:
         dst.set_band_description(1, "elevation (m), synthetic")
 
 
+#: ESA WorldCover class values the synthetic land cover uses.
+LC_TREE, LC_SHRUB, LC_GRASS, LC_CROP, LC_BUILT = 10, 20, 30, 40, 50
+
+
+def make_landcover(rng: np.random.Generator, terrain: Terrain, towns: Sequence[tuple[float,
+                   float]], vil: gpd.GeoDataFrame, clusters: gpd.GeoDataFrame) -> np.ndarray:
+    """Synthetic land cover (ESA WorldCover class values, uint8) on the DEM grid, for the
+    clutter loss at the receiver. Assumptions, by rule (later rules win): grassland
+    everywhere; shrubland on slopes of 3.5 degrees or more; tree cover on slopes of 5.5
+    degrees or more and on ridges (over 40 m above the 3 km mean); cropland on valley
+    floors (slope under 3 degrees, below the 3 km mean); built-up within 900 m of the
+    district towns and within 200 m of the household clusters of the tổ dân phố (urban
+    villages). Slopes (90 m DEM: median 3.8 degrees) and the ridge height are jittered by
+    1.5 km value noise so the patches are irregular. About 40 % tree cover (the province's
+    real forest cover is higher, about 60 %). Rural thôn are not built-up: at 90 m a
+    hamlet's houses rarely make the most common class of a pixel among the fields and trees
+    around it."""
+    g = terrain.grid
+    noise = smooth_noise(rng, g, 1_500.0)
+    slope = terrain.slope_deg + 2.0 * noise
+    rel = terrain.rel_m
+    lc = np.full(g.shape, LC_GRASS, dtype=np.uint8)
+    lc[slope >= 3.5] = LC_SHRUB
+    lc[(slope >= 5.5) | (rel > 40.0 + 20.0 * noise)] = LC_TREE
+    lc[(slope < 3.0) & (rel < 0.0)] = LC_CROP
+    X, Y = g.centres()
+    built = np.zeros(g.shape, dtype=bool)
+    for x, y in towns:
+        built |= np.hypot(X - x, Y - y) < 900.0
+    urban_ids = set(vil.loc[vil["kind"] == "tổ dân phố", "village_id"])
+    urban = clusters[clusters["village_id"].isin(urban_ids)]
+    if len(urban):
+        built |= rasterio.features.rasterize(
+            [(geom, 1) for geom in urban.geometry.buffer(200.0)], out_shape=g.shape,
+            transform=g.transform, fill=0, dtype="uint8").astype(bool)
+    lc[built] = LC_BUILT
+    return lc
+
+
+def write_landcover(path: Path, terrain: Terrain, classes: np.ndarray, source: str) -> None:
+    """The land cover as a uint8 GeoTIFF on the DEM grid (DEFLATE, nodata 0)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        path.unlink()
+    g = terrain.grid
+    with rasterio.open(path, "w", driver="GTiff", height=g.ny, width=g.nx, count=1,
+                       dtype="uint8", crs=WORK_CRS, transform=g.transform, nodata=0,
+                       compress="DEFLATE", predictor=1, zlevel=9, tiled=True,
+                       blockxsize=256, blockysize=256) as dst:
+        dst.write(classes, 1)
+        dst.update_tags(SOURCE=source, SYNTHETIC="true",
+                        CLASSES="ESA WorldCover: 10 tree, 20 shrub, 30 grass, 40 crop, "
+                                "50 built-up")
+        dst.set_band_description(1, "land cover class (ESA WorldCover values), synthetic")
+
+
 def _fmt(v: float, nd: int) -> str:
     return f"{v:.{nd}f}"
 
@@ -2385,6 +2441,11 @@ python scripts/make_sample_data.py --out /tmp/a && python scripts/make_sample_da
 - `ftth/ftth_nodes.csv`: {n_olt} OLTs and {n_spl} splitters (VNPT, Viettel, FPT Telecom).
 - `targets/kpi_targets.csv`: the plan's KPIs, baseline Q2/2023 and target 2025 (published
   facts, not synthetic).
+- `landcover/lang_son_landcover.tif`: land cover on the DEM grid, uint8 ESA WorldCover
+  class values (10 tree cover, 20 shrubland, 30 grassland, 40 cropland, 50 built-up),
+  nodata 0, DEFLATE: tree cover on steep slopes and ridges, cropland on valley floors,
+  built-up around the district towns and the tổ dân phố; for the clutter loss at the
+  receiver (README, "Clutter (land cover)").
 
 ## How it was generated
 
@@ -2500,6 +2561,9 @@ def generate(out: Path, seed: int, small: bool = False) -> dict:
     write_csv(out / "bts_sites" / "cells.csv", cells_table(cells))
     write_csv(out / "ftth" / "ftth_nodes.csv", ftth_table(ftth))
     write_csv(out / "targets" / "kpi_targets.csv", targets)
+    landcover = make_landcover(stage_rng(seed, 12), terrain, list(admin.towns.values()), vil,
+                               clusters)
+    write_landcover(out / "landcover" / "lang_son_landcover.tif", terrain, landcover, source)
     dem_p = terrain.dem[terrain.province]
     info = {
         "seed": seed, "dem_res": params.dem_res, "label_res": params.label_res,

@@ -22,11 +22,13 @@ from vncoverage.errors import InputDataError, Problem
 from vncoverage.fileio import read_cells, read_ftth_nodes, read_targets
 from vncoverage.fileio._tables import (
     COLUMN_ALIASES,
+    MEASUREMENT_SCHEMA,
     TABLE_ALIASES,
     VILLAGE_POINT_SCHEMA,
     _header_key,
 )
 from vncoverage.fileio.inventories import CELL_SCHEMA, FTTH_SCHEMA
+from vncoverage.fileio.measurements import read_measurements
 from vncoverage.fileio.targets import TARGET_SCHEMA
 from vncoverage.fileio.village_points import _read_village_rows
 
@@ -88,6 +90,22 @@ VILLAGES_XY = {**{k: v for k, v in VILLAGES.items() if k not in ("lon", "lat")},
 #: the points some 200 m.
 VILLAGES_CRS = {**VILLAGES, "crs": ["VN-2000"] * 3}
 
+#: A measurement table (drive test); the band comes from ``band`` here, from ``earfcn`` or
+#: ``frequency_mhz`` in the other two (a column not recognised leaves it empty).
+MEASUREMENTS = {
+    "lon": ["106.7345", "106.7512"], "lat": ["21.807", "21.8123"],
+    "rsrp_dbm": ["-95.5", "-101"], "cell_id": ["C1", ""], "operator": ["Viettel", "VNPT"],
+    "technology": ["4G", "5G"], "band": ["B3", "n78"],
+    "time": ["2025-06-01 08:00", "2025-06-01 08:01"], "device": ["S10", "scanner"],
+}
+MEASUREMENTS_EARFCN = {**{k: v for k, v in MEASUREMENTS.items() if k != "band"},
+                       "earfcn": ["1650", "633984"]}
+MEASUREMENTS_FREQ = {**{k: v for k, v in MEASUREMENTS.items() if k != "band"},
+                     "frequency_mhz": ["1800", "3500"]}
+MEASUREMENTS_XY = {**{k: v for k, v in MEASUREMENTS.items() if k not in ("lon", "lat")},
+                   "x": ["680000", "681500"], "y": ["2412000", "2413000"],
+                   "crs": ["EPSG:3405", "EPSG:3405"]}
+
 
 def _read_villages(path: Path, problems: list[Problem], notes: list[str]) -> Any:
     """The village rows (columns as read) and their points (working CRS, WKT) of a village
@@ -113,6 +131,11 @@ def _read_targets(path: Path, problems: list[Problem], notes: list[str]) -> Any:
     return read_targets(path, problems=problems, notes=notes)
 
 
+def _read_measurements(path: Path, problems: list[Problem], notes: list[str]) -> Any:
+    return read_measurements(path, working_crs=UTM, problems=problems,
+                             notes=notes)  # type: ignore[arg-type]
+
+
 Reader = Callable[[Path, list[Problem], list[str]], Any]
 
 #: table name -> (reader, schema, base tables: the first that has the column is used).
@@ -121,10 +144,12 @@ TABLES: dict[str, tuple[Reader, tuple[str, ...], tuple[dict[str, list[str]], ...
     "ftth": (_read_ftth, FTTH_SCHEMA, (FTTH, FTTH_XY)),
     "targets": (_read_targets, TARGET_SCHEMA, (TARGETS,)),
     "villages": (_read_villages, VILLAGE_POINT_SCHEMA, (VILLAGES, VILLAGES_XY)),
+    "measurements": (_read_measurements, MEASUREMENT_SCHEMA,
+                     (MEASUREMENTS, MEASUREMENTS_EARFCN, MEASUREMENTS_FREQ, MEASUREMENTS_XY)),
 }
 
 #: The kinds of :data:`TABLE_ALIASES` and their table here.
-KIND_TABLES = {"village_points": "villages"}
+KIND_TABLES = {"village_points": "villages", "measurements": "measurements"}
 
 
 def _base(table: str, column: str) -> dict[str, list[str]]:
@@ -192,7 +217,7 @@ def readme_aliases(unknown: list[str] | None = None) -> list[tuple[str, tuple[st
     """(table, candidate canonical columns, alias) for every alias of the README's column
     table. A row naming as many columns as aliases pairs them in order; otherwise an alias
     may give any column of its row. A row whose first cell starts with ``FTTH:``,
-    ``Targets:`` or ``Villages:`` is of that table; other rows are of
+    ``Targets:``, ``Villages:`` or ``Measurements:`` is of that table; other rows are of
     the cell table (and of the FTTH node table for the columns it shares). Documented
     columns that no such table has go to ``unknown``."""
     lines = README.read_text(encoding="utf-8").splitlines()
@@ -205,7 +230,7 @@ def readme_aliases(unknown: list[str] | None = None) -> list[tuple[str, tuple[st
         first, second = (c.strip() for c in line.strip().strip("|").split("|")[:2])
         columns = _names(first)
         aliases = _names(second)
-        prefix = re.match(r"(FTTH|Targets|Villages)\s*:", first,
+        prefix = re.match(r"(FTTH|Targets|Villages|Measurements)\s*:", first,
                           flags=re.IGNORECASE)
         tables = ([prefix.group(1).casefold()] if prefix
                   else [t for t in ("cells", "ftth") if set(columns) & set(TABLES[t][1])])

@@ -54,3 +54,95 @@ def test_best_of_the_matrix_is_the_layers_best(tiny_world) -> None:
                 np.testing.assert_allclose(b[fin], ref_op[fin], atol=1e-4)
                 assert (np.isneginf(b) | np.isnan(b))[np.isneginf(ref_op)].all()
     assert checked > 50  # points with a level were compared
+
+
+def _moved(cells, cid: str, new_id: str, site: str, dx: float, dy: float, **changes):
+    """A copy of the row ``cid`` as a new cell ``new_id`` on ``site``, moved by dx, dy."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    row = cells.loc[[cid]].copy()
+    row.index = [new_id]
+    row["site_id"] = site
+    p = row.geometry.iloc[0]
+    row = gpd.GeoDataFrame(row, geometry=[Point(p.x + dx, p.y + dy)], crs=cells.crs)
+    for k, v in changes.items():
+        row[k] = v
+    return row
+
+
+def test_collector_equals_the_separate_pass(tiny_world) -> None:
+    from vncoverage.pointlevels import PointCollector, village_points
+
+    cfg = load_config(tiny_world.config)
+    inputs = load_inputs(cfg)
+    assert inputs.cells is not None and inputs.dem is not None
+    vp = village_points(inputs.villages, inputs.centres, inputs.settlements, inputs.dem)
+    # 16 centres and 32 clusters, centres first within each village
+    assert vp.n_points == 48 and (vp.kind[vp.centre] == 0).all()
+    col = PointCollector(inputs.dem, vp.x, vp.y)
+    layers = compute_layers(inputs.cells, inputs.dem, cfg.radio, on_raster=col)
+    got = col.levels(layers.cell_ids)
+    ref = levels_at_points(inputs.cells, inputs.dem, cfg.radio, vp.x, vp.y)
+    assert len(ref.point) > 40
+    np.testing.assert_array_equal(got.point, ref.point)
+    np.testing.assert_array_equal(got.cell, ref.cell)
+    np.testing.assert_array_equal(got.level_dbm, ref.level_dbm)
+
+
+def test_matrix_update_equals_full_computation(tiny_world) -> None:
+    """Adding a site, changing a cell and removing one: the collector kept across
+    update_layers (stale entries dropped, fresh ones added) equals a full computation."""
+    import pandas as pd
+
+    from vncoverage.coverage import update_layers
+    from vncoverage.pointlevels import PointCollector, village_points
+
+    cfg = load_config(tiny_world.config)
+    inputs = load_inputs(cfg)
+    cells, dem = inputs.cells, inputs.dem
+    assert cells is not None and dem is not None
+    vp = village_points(inputs.villages, inputs.centres, inputs.settlements, dem)
+    old = PointCollector(dem, vp.x, vp.y)
+    layers = compute_layers(cells, dem, cfg.radio, on_raster=old)
+    kept = old.levels(layers.cell_ids)
+
+    new_cells = pd.concat([cells.drop(index="VN-S2-4G-1"),
+                           _moved(cells, "VT-S1-4G-1", "MF-S3-4G-1", "S3", -3500, 3000,
+                                  operator="MobiFone")])
+    new_cells.loc["VT-S1-4G-2", "eirp_dbm"] = 50.0  # changed
+    fresh = PointCollector(dem, vp.x, vp.y)
+    upd = update_layers(layers, cells, new_cells, dem, cfg.radio, on_raster=fresh)
+    assert upd.added == ("MF-S3-4G-1",) and upd.changed == ("VT-S1-4G-2",)
+    merged = PointCollector.from_levels(dem, vp.x, vp.y, kept)
+    merged.update(fresh)
+    merged.drop(upd.removed)
+    got = merged.levels(layers.cell_ids)
+
+    full = PointCollector(dem, vp.x, vp.y)
+    full_layers = compute_layers(new_cells, dem, cfg.radio, on_raster=full)
+    ref = full.levels(full_layers.cell_ids)
+    assert got.cell_ids == ref.cell_ids == full_layers.cell_ids
+    assert "VN-S2-4G-1" not in got.cell_ids
+    np.testing.assert_array_equal(got.point, ref.point)
+    np.testing.assert_array_equal(got.cell, ref.cell)
+    np.testing.assert_array_equal(got.level_dbm, ref.level_dbm)
+    # and the update did change the matrix (the test can fail)
+    assert len(got.point) != len(kept.point) or not np.array_equal(got.level_dbm,
+                                                                   kept.level_dbm)
+
+
+def test_village_points_without_clusters_weigh_pixels_by_area(tiny_world) -> None:
+    from vncoverage.pointlevels import CENTRE, PIXEL, village_points
+
+    cfg = load_config(tiny_world.config)
+    inputs = load_inputs(cfg)
+    assert inputs.dem is not None
+    vp = village_points(inputs.villages, inputs.centres, None, inputs.dem)
+    assert vp.by_area.all()
+    assert (vp.kind == CENTRE).sum() == 16
+    px = vp.kind == PIXEL
+    area = np.bincount(vp.village[px], weights=vp.weight[px])
+    # every village is a 2.5 km square inside the 10 km grid
+    np.testing.assert_allclose(area, 2500.0 ** 2, rtol=1e-6)
+    assert vp.on_grid is not None and vp.on_grid.all()

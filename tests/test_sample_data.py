@@ -30,7 +30,9 @@ FTTH = DATA / "ftth" / "ftth_nodes.csv"
 ROADS = DATA / "roads" / "roads.gpkg"
 SETTLEMENTS = DATA / "settlements" / "settlements.gpkg"
 TARGETS = DATA / "targets" / "kpi_targets.csv"
-GENERATED = (BOUNDARIES, DEM, CELLS, FTTH, ROADS, SETTLEMENTS, TARGETS, DATA / "README.md")
+LANDCOVER = DATA / "landcover" / "lang_son_landcover.tif"
+GENERATED = (BOUNDARIES, DEM, CELLS, FTTH, ROADS, SETTLEMENTS, TARGETS, LANDCOVER,
+             DATA / "README.md")
 TO_UTM = Transformer.from_crs(4326, 32648, always_xy=True)
 TOWNS = {  # district towns (lat, lon) from DOMAIN.md
     "D01": (21.85, 106.74), "D02": (22.29, 106.45), "D03": (22.06, 106.59),
@@ -391,4 +393,4 @@ def test_generator_is_byte_for_byte_reproducible(tmp_path: Path) -> None:
                        check=True, cwd=tmp_path, timeout=300)
         outs.append(_digests(out))
     assert outs[0] == outs[1]
-    assert len(outs[0]) == 8
+    assert len(outs[0]) == 9

@@ -222,7 +222,7 @@ def small_world(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-un
     # an update must take off again when they go
     with rasterio.open(w.dem) as src:
         elev = src.read(1)
-    elev[60:75, 20:60] = -32768.0
+    elev[60:75, 20:70] = -32768.0
     write_dem(w.dem, elev)
     cfg = load_config(w.config)
     pool = _cell_rows(w)

@@ -1,11 +1,18 @@
-"""Numba kernels of the per-cell coverage sweep (private; see :mod:`vncoverage.coverage`).
+"""Numba kernels of the per-cell path losses (private; see :mod:`vncoverage.coverage`).
 
-Radial sweep: from a site, ``n_radials`` radials of ``n_samples`` steps are cast; the
-terrain profile of each radial is read once (bilinear interpolation of the DEM) and the
-path loss of every sample along it is computed from the profile prefix. Pixels then take
-the loss of the nearest radial sample, corrected for the exact pixel distance by the
-free-space term ``20 log10(d / d_sample)``, and the antenna gain for their exact azimuth and
-depression angle.
+Per-pixel profiles (the default since version 15): every pixel within the radius gets its
+own straight profile from the site, bilinear elevations at most one pixel apart ending on
+the pixel's own elevation, and the model over it (:func:`exact_window`,
+:func:`straight_profile`, :func:`profile_loss`); the losses are kept to 0.01 dB
+(:func:`quantize_window`) and read with each pixel's azimuth and depression angle
+(:func:`profile_window`).
+
+Radial sweep (before version 15, kept for the benchmark): from a site, ``n_radials``
+radials of ``n_samples`` steps are cast; the terrain profile of each radial is read once
+(bilinear interpolation of the DEM) and the path loss of every sample along it is computed
+from the profile prefix. Pixels then take the loss of the nearest radial sample, corrected
+for the exact pixel distance by the free-space term ``20 log10(d / d_sample)``, and the
+antenna gain for their exact azimuth and depression angle.
 
 Model codes follow :data:`vncoverage.propagation.MODELS` (0 fspl, 1 hata, 2 cost231,
 3 p526/Bullington, 4 itm). Formulas and references are documented there and in
@@ -529,3 +536,203 @@ def pack_losses(loss: np.ndarray, flags: np.ndarray,
             fl[p] = flags[ir, k]
             p += 1
     return q, fl
+
+
+@njit(inline="always", **KERNEL)
+def _tx_term(z: np.ndarray, k: int, step_m: float, h_tx_m: float, ce: float) -> float:
+    """The running maximum :func:`bullington_prefix` needs, computed over ``j = 1..k-1``."""
+    out = -1e30
+    for j in range(1, k):
+        dj = j * step_m
+        t = (z[j] - z[0] - h_tx_m - 0.5 * ce * dj * dj) / dj
+        if t > out:
+            out = t
+    return out
+
+
+@njit(**KERNEL)
+def profile_loss(z: np.ndarray, step_m: float, sweep: Sweep, itm: tuple,
+                 scratch: np.ndarray, table: np.ndarray) -> tuple[float, np.uint32]:
+    """Path loss (dB) and flags of the model of ``sweep`` over one profile ``z`` (site first,
+    receiver last, ``step_m`` apart): the same model calls as :func:`radial_losses`."""
+    k = z.shape[0] - 1
+    d = k * step_m
+    fl = np.uint32(0)
+    if d < sweep.d_min_m or d > sweep.d_max_m:
+        fl |= FLAG_DOMAIN
+    code = sweep.model_code
+    if code == 0:
+        return _fspl(d, sweep.f_mhz), fl
+    if code == 1 or code == 2:
+        return _hata_family(d, sweep.f_mhz, sweep.h_tx_m, sweep.h_rx_m, code == 2), fl
+    if code == 4:
+        res = p2p_run(z, step_m, itm, scratch)
+        fl |= np.uint32(res[1]) << ITM_WARNING_SHIFT
+        if res[3] != 0:
+            return np.nan, fl | FLAG_NODATA
+        return res[0], fl
+    ce = 1.0 / (sweep.k_factor * EARTH_RADIUS_M)
+    lam = _C / (sweep.f_mhz * 1e6)
+    return bullington_prefix(z, k, step_m, lam, ce, sweep.h_tx_m, sweep.h_rx_m, sweep.f_mhz,
+                             table, _tx_term(z, k, step_m, sweep.h_tx_m, ce)), fl
+
+
+@njit(inline="always", **KERNEL)
+def straight_profile(dem: np.ndarray, nodata: float, row0: float, col0: float, r: int, c: int,
+                     m: int, z: np.ndarray) -> bool:
+    """Fill ``z[:m + 1]`` with the bilinear elevations (:func:`bilinear`) of ``m`` equal
+    steps on the straight line from the fractional pixel ``(row0, col0)`` to the centre of
+    pixel ``(r, c)``, whose own elevation ends it; False when any of them is unknown."""
+    dr = (r - row0) / m
+    dc = (c - col0) / m
+    nr, nc = dem.shape
+    if (math.isnan(nodata) and 0.0 <= row0 < nr - 1 and 0.0 <= col0 < nc - 1
+            and 0 <= r < nr - 1 and 0 <= c < nc - 1):
+        # the segment lies inside the grid (a convex set): no bounds to check, and nodata
+        # (NaN) propagates through the sum; the same arithmetic as bilinear()
+        total = 0.0
+        for i in range(m):
+            rr = row0 + i * dr
+            cc = col0 + i * dc
+            ri = int(rr)
+            ci = int(cc)
+            tr = rr - ri
+            tc = cc - ci
+            v = ((dem[ri, ci] * (1 - tc) + dem[ri, ci + 1] * tc) * (1 - tr)
+                 + (dem[ri + 1, ci] * (1 - tc) + dem[ri + 1, ci + 1] * tc) * tr)
+            z[i] = v
+            total += v
+        if math.isnan(total):
+            return False
+    else:
+        for i in range(m):
+            v = bilinear(dem, nodata, row0 + i * dr, col0 + i * dc)
+            if math.isnan(v):
+                return False
+            z[i] = v
+    v = dem[r, c]
+    if v == nodata or math.isnan(v):
+        return False
+    z[m] = v
+    return True
+
+
+@njit(parallel=True, **KERNEL)
+def exact_window(dem: np.ndarray, nodata: float, sweep: Sweep, itm_params: ItmParams,
+                 table: np.ndarray, r_start: int, c_start: int, n_rows: int, n_cols: int,
+                 mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Path loss of every pixel of a window from its own straight profile (the exact
+    per-pixel reference of the sweep).
+
+    Each pixel within the radius of ``sweep`` gets the profile from the site to its centre
+    in ``m = ceil(d / pixel)`` equal steps (at most one pixel each), with bilinear
+    elevations (:func:`straight_profile`), and the model over it (:func:`profile_loss`).
+    ``mask`` (uint8, window shape) selects the pixels computed; an empty array computes
+    all. Returns ``(loss_db, flags)`` as :func:`path_window`: ``+inf`` outside the radius
+    and for unselected pixels, NaN where unknown.
+    """
+    row0, col0, pixel_m = sweep.row0, sweep.col0, sweep.pixel_m
+    pl = np.full((n_rows, n_cols), np.inf, dtype=np.float32)
+    flags = np.zeros((n_rows, n_cols), dtype=np.uint32)
+    use_mask = mask.shape[0] > 0
+    m_max = int(math.ceil(sweep.radius_m / pixel_m)) + 2
+    p = itm_params
+    for i in prange(n_rows):
+        itm = p2p_setup(sweep.h_tx_m, sweep.h_rx_m, p.climate, p.n0, sweep.f_mhz,
+                        p.polarization, p.epsilon, p.sigma, p.mdvar, p.time_pct,
+                        p.location_pct, p.situation_pct)
+        z = np.empty(m_max + 1)
+        scratch = np.empty(DELTA_H_SCRATCH)
+        r = r_start + i
+        for j in range(n_cols):
+            if use_mask and mask[i, j] == 0:
+                continue
+            c = c_start + j
+            dy = (row0 - r) * pixel_m
+            dx = (c - col0) * pixel_m
+            d = math.sqrt(dx * dx + dy * dy)
+            if d > sweep.radius_m:
+                continue
+            d = max(d, 0.5 * pixel_m)
+            m = max(int(math.ceil(d / pixel_m)), 1)
+            if (r < 0 or c < 0 or r >= dem.shape[0] or c >= dem.shape[1]
+                    or not straight_profile(dem, nodata, row0, col0, r, c, m, z)):
+                pl[i, j] = np.nan
+                flags[i, j] = FLAG_NODATA
+                continue
+            val, fl = profile_loss(z[: m + 1], d / m, sweep, itm, scratch, table)
+            pl[i, j] = val
+            flags[i, j] = fl
+    return pl, flags
+
+
+#: Quantised loss of a pixel outside the radius in a :func:`quantize_window` result.
+LOSS_OUTSIDE = np.int16(32767)
+
+
+@njit(**KERNEL)
+def quantize_window(loss: np.ndarray) -> np.ndarray:
+    """An :func:`exact_window` loss window in 0.01 dB (int16): :data:`LOSS_MISSING` where
+    unknown (NaN), :data:`LOSS_OUTSIDE` outside the radius (``+inf``)."""
+    n_rows, n_cols = loss.shape
+    q = np.empty((n_rows, n_cols), dtype=np.int16)
+    for i in range(n_rows):
+        for j in range(n_cols):
+            v = loss[i, j]
+            if math.isnan(v):
+                q[i, j] = LOSS_MISSING
+            elif math.isinf(v):
+                q[i, j] = LOSS_OUTSIDE
+            else:
+                q[i, j] = np.int16(min(max(round(v * 100.0), -32767.0), 32766.0))
+    return q
+
+
+@njit(parallel=True, **KERNEL)
+def profile_window(
+    q: np.ndarray,
+    qflags: np.ndarray,
+    q_row: int,
+    q_col: int,
+    sweep: Sweep,
+    dem: np.ndarray,
+    nodata: float,
+    r_start: int,
+    c_start: int,
+    n_rows: int,
+    n_cols: int,
+    z_tx_abs: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`path_window` from per-pixel losses: the quantised window ``q`` (from
+    :func:`quantize_window`, top-left grid pixel ``(q_row, q_col)``) with its flags, read on
+    the window ``n_rows`` x ``n_cols`` from ``(r_start, c_start)`` (inside ``q``'s), plus
+    each pixel's azimuth and depression angle as :func:`path_window` gives them."""
+    row0, col0, pixel_m, step_m = sweep.row0, sweep.col0, sweep.pixel_m, sweep.step_m
+    h_rx_m, k_factor = sweep.h_rx_m, sweep.k_factor
+    pl = np.full((n_rows, n_cols), np.inf, dtype=np.float32)
+    az_out = np.zeros((n_rows, n_cols), dtype=np.float32)
+    th_out = np.zeros((n_rows, n_cols), dtype=np.float32)
+    flags = np.zeros((n_rows, n_cols), dtype=np.uint32)
+    two_kre = 2.0 * k_factor * EARTH_RADIUS_M
+    for i in prange(n_rows):
+        r = r_start + i
+        for j in range(n_cols):
+            c = c_start + j
+            v = q[r - q_row, c - q_col]
+            if v == LOSS_OUTSIDE:
+                continue
+            flags[i, j] = qflags[r - q_row, c - q_col]
+            if v == LOSS_MISSING:
+                pl[i, j] = np.nan
+                continue
+            pl[i, j] = np.float32(v) / LOSS_SCALE
+            dy = (row0 - r) * pixel_m
+            dx = (c - col0) * pixel_m
+            d_eff = max(math.sqrt(dx * dx + dy * dy), 0.5 * step_m)
+            az = math.atan2(dx, dy)
+            if az < 0:
+                az += 2.0 * math.pi
+            drop = z_tx_abs - (dem[r, c] + h_rx_m) + d_eff * d_eff / two_kre
+            th_out[i, j] = math.degrees(math.atan2(drop, d_eff))
+            az_out[i, j] = math.degrees(az)
+    return pl, az_out, th_out, flags

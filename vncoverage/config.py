@@ -23,6 +23,7 @@ from typing import Any, Literal
 from .errors import ConfigError, Problem
 
 __all__ = [
+    "CalibrationConfig",
     "Config",
     "CoverageConfig",
     "FtthConfig",
@@ -30,6 +31,7 @@ __all__ = [
     "KpiConfig",
     "RadioConfig",
     "StudyConfig",
+    "UncertaintyConfig",
     "config_from_mapping",
     "load_config",
     "section_dict",
@@ -95,6 +97,11 @@ class InputsConfig:
     guesses from the file names and says so.
 
     ``ftth_nodes_layer``: the layer of a vector FTTH node file (GPKG with several layers).
+
+    ``landcover``: a land-cover raster (ESA WorldCover classes, any CRS, reprojected to the
+    DEM grid) for the clutter loss at the receiver (ITU-R P.2108 §3.1, ``[radio]
+    clutter``); ``landcover_classes``: a class table (``class``, ``name``, ``category``,
+    ``height_m``) replacing the shipped ``vncoverage/landcover_classes.csv``.
     """
 
     boundaries: Path | None = None
@@ -123,6 +130,8 @@ class InputsConfig:
     dem_resolution_m: float | None = None
     dem_surface_model: bool | None = None
     ftth_nodes_layer: str | None = None
+    landcover: Path | None = None
+    landcover_classes: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -169,6 +178,10 @@ class RadioConfig:
     time_pct, situation_pct
         ITM time and situation percentages (median, 50). The ITM location percentage is
         always 50 for the same reason.
+    clutter
+        Add the ITU-R P.2108 §3.1 clutter loss at the receiver from ``[inputs] landcover``
+        (:mod:`vncoverage.clutter`). None (the default): applied when ``[inputs]
+        landcover`` is given; true requires it; false ignores it.
     """
 
     model: Literal["fspl", "hata", "cost231", "p526", "itm"] = "p526"
@@ -201,6 +214,7 @@ class RadioConfig:
     mdvar: int = 12
     time_pct: float = 50.0
     situation_pct: float = 50.0
+    clutter: bool | None = None
 
     @property
     def itm_params(self) -> dict[str, Any]:
@@ -337,6 +351,55 @@ class RunConfig:
 
 
 @dataclass(frozen=True)
+class UncertaintyConfig:
+    """The Monte Carlo over the shared error model of the mobile verdicts and KPIs
+    (:mod:`vncoverage.uncertainty`).
+
+    Attributes
+    ----------
+    enabled
+        Compute ``p_covered`` per village and the KPIs' intervals (off by default: the
+        outputs then have no uncertainty columns).
+    draws
+        Monte Carlo draws (1000: the 5 % and 95 % quantiles to about ±0.7 % probability).
+    seed
+        Seed of the common random numbers (the same seed gives the same draws; a site's
+        and a village's errors are keyed by their ids, not by their order).
+    global_sigma_db, site_sigma_db, village_sigma_db, point_sigma_db
+        Standard deviations (dB) of the errors of the predicted median levels: one
+        province-wide bias per draw; one error per site (EIRP, tilt, position; shared by
+        its cells); one per village (local shadowing the DEM misses, shared by its
+        points); one per point. Uncalibrated defaults 4, 5, 5, 4 dB (total 9.1 dB), an
+        assumption documented in the README (:mod:`vncoverage.uncertainty`); a calibration
+        replaces them.
+    """
+
+    enabled: bool = False
+    draws: int = 1000
+    seed: int = 20250101
+    global_sigma_db: float = 4.0
+    site_sigma_db: float = 5.0
+    village_sigma_db: float = 5.0
+    point_sigma_db: float = 4.0
+
+
+@dataclass(frozen=True)
+class CalibrationConfig:
+    """Corrections fitted to measurements (:mod:`vncoverage.calibration`).
+
+    Attributes
+    ----------
+    corrections
+        The ``corrections.json`` that ``vncoverage calibrate`` wrote (``W/calibration/``):
+        its offsets are added to the cells' EIRP per operator / technology / band when the
+        inputs are loaded (noted, in the fingerprints and the report's provenance). None
+        (default): the model is not corrected.
+    """
+
+    corrections: Path | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration. Build it with :func:`load_config` or
     :func:`config_from_mapping`; never mutate it (use :func:`dataclasses.replace`)."""
@@ -348,6 +411,8 @@ class Config:
     ftth: FtthConfig = field(default_factory=FtthConfig)
     kpi: KpiConfig = field(default_factory=KpiConfig)
     run: RunConfig = field(default_factory=RunConfig)
+    uncertainty: UncertaintyConfig = field(default_factory=UncertaintyConfig)
+    calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
     source: Path | None = None
 
 
@@ -370,6 +435,8 @@ _SECTIONS: dict[str, type] = {
     "ftth": FtthConfig,
     "kpi": KpiConfig,
     "run": RunConfig,
+    "uncertainty": UncertaintyConfig,
+    "calibration": CalibrationConfig,
 }
 
 
@@ -621,10 +688,21 @@ def _check_ranges(cfg: Config, where: str) -> None:
          "e.g. 30 (metres); 0 counts only equal site_id as one tower"),
         (k.plan_start <= k.plan_end, "[kpi] plan_start is after plan_end", "swap the dates"),
         (cfg.run.threads >= 0, "[run] threads must be >= 0", "0 uses every core"),
+        (10 <= cfg.uncertainty.draws <= 100_000,
+         "[uncertainty] draws must be within 10-100000", "e.g. 1000"),
+        (min(cfg.uncertainty.global_sigma_db, cfg.uncertainty.site_sigma_db,
+             cfg.uncertainty.village_sigma_db, cfg.uncertainty.point_sigma_db) >= 0,
+         "[uncertainty] the sigmas must be >= 0", "e.g. 4 (dB); 0 leaves that error out"),
         (set(cfg.run.analyses) <= {"mobile", "fibre"}
          and len(set(cfg.run.analyses)) == len(cfg.run.analyses),
          "[run] analyses must list \"mobile\" and/or \"fibre\" (each once)",
          'e.g. analyses = ["fibre"] for a fibre-only run; leave it out for both'),
+        (r.clutter is not True or cfg.inputs.landcover is not None,
+         "[radio] clutter = true needs a land-cover raster",
+         "set [inputs] landcover (e.g. ESA WorldCover), or leave clutter out"),
+        (cfg.inputs.landcover_classes is None or cfg.inputs.landcover is not None,
+         "[inputs] landcover_classes is given without [inputs] landcover",
+         "set [inputs] landcover too, or remove landcover_classes"),
         (cfg.inputs.dem_resolution_m is None or cfg.inputs.dem_resolution_m > 0,
          "[inputs] dem_resolution_m must be > 0", "e.g. 30 (metres); leave it out for the "
          "tiles' native resolution"),

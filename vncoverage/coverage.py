@@ -13,12 +13,13 @@ raster into the existing layers, and a batch run equals any sequence of incremen
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
 import math
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -32,6 +33,7 @@ from tqdm.auto import tqdm
 from . import __version__, _sweep
 from ._itm_kernels import ItmParams
 from .antenna import sector_gain_db
+from .clutter import ClutterGrid
 from .config import RadioConfig
 from .datatypes import Dem
 from .i18n import Message
@@ -44,6 +46,7 @@ __all__ = [
     "Layer",
     "LayerUpdate",
     "Layers",
+    "PathLosses",
     "SweepCache",
     "SweepGroup",
     "cell_raster",
@@ -52,10 +55,12 @@ __all__ = [
     "compute_layers",
     "dem_fingerprint",
     "diff_cells",
+    "exact_window",
     "group_window",
     "new_layers",
     "sweep_groups",
     "update_layers",
+    "with_clutter",
 ]
 
 log = logging.getLogger(__name__)
@@ -187,17 +192,22 @@ class SweepGroup:
     radius_m: float
     cell_ids: tuple[str, ...]
 
-    def fingerprint(self, radio: RadioConfig, dem_fingerprint: str) -> str:
+    def fingerprint(self, radio: RadioConfig, dem_fingerprint: str,
+                    method: str = "profile") -> str:
         """Hash of everything that determines the sweep: geometry, model and its
-        parameters, receiver height, k-factor, DEM and package version."""
+        parameters, receiver height, k-factor, DEM, package version and how the path losses
+        are computed (``method``, see :func:`group_window`: per-pixel profiles are kept in
+        format 4, the radial sweep in format 3 under the key it always had)."""
         model = get_model(radio.model)
-        params = {
+        params: dict[str, Any] = {
             "x": round(self.x, 2), "y": round(self.y, 2), "h": self.height_m,
             "f": self.frequency_mhz, "r": self.radius_m, "model": model.name,
             "code": model.code, "rx": radio.rx_height_m, "k": radio.k_factor,
             "itm": radio.itm_params if model.name == "itm" else None,
             "dem": dem_fingerprint, "version": __version__, "format": 3,
         }
+        if method != "sweep":
+            params.update(format=4, method=method)
         return hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:32]
 
 
@@ -255,46 +265,145 @@ class GroupWindow:
     flags: np.ndarray
 
 
-def group_window(group: SweepGroup, dem: Dem, radio: RadioConfig, *,
-                 cache: SweepCache | None = None, dem_fp: str | None = None,
-                 within: tuple[int, int, int, int] | None = None) -> GroupWindow:
-    """Sweep one group (or take its packed losses from ``cache``) and map it on its window,
-    or only on the part of its window inside the grid box ``within`` (``row0, col0, row1,
-    col1``, end-exclusive; the same pixel values, fewer of them).
+#: How :func:`group_window` gets the path loss of a pixel: ``"profile"``, from its own
+#: straight profile (:func:`exact_window`; the default), or ``"sweep"``, the radial sweep
+#: read at the nearest radial sample (before version 15; kept for the benchmark).
+METHODS = ("profile", "sweep")
 
-    Path losses are kept to 0.01 dB (:data:`vncoverage._sweep.LOSS_SCALE`) whether fresh
-    or cached, so both give identical rasters.
-    """
+
+@dataclass(frozen=True)
+class PathLosses:
+    """Path loss (dB, float32; ``+inf`` outside the radius or not asked for, NaN where
+    unknown) and flags of a sweep group on a window whose top-left grid pixel is
+    ``(row, col)``."""
+
+    row: int
+    col: int
+    loss_db: np.ndarray
+    flags: np.ndarray
+
+
+def _group_sweep(group: SweepGroup, dem: Dem,
+                 radio: RadioConfig) -> tuple[_sweep.Sweep, int, int, int]:
+    """The :class:`~vncoverage._sweep.Sweep` of a group, and its whole window: top-left
+    grid pixel and size (a square of ``n`` pixels around the site)."""
     model = get_model(radio.model)
     pixel = dem.pixel_m
-    elev = dem.elevation
     n_radials, n_samples = _sweep_shape(group.radius_m, pixel)
     r0, c0 = _site_pixel(dem, group.x, group.y)
-    packed = None
-    key = ""
-    if cache is not None:
-        key = group.fingerprint(radio, dem_fp or dem_fingerprint(dem))
-        packed = cache.get(key)
     half = int(math.ceil(group.radius_m / pixel)) + 1
-    r_start, c_start = int(round(r0)) - half, int(round(c0)) - half
     domain_lo, domain_hi = model.domain.distance_m or (0.0, math.inf)
     sweep = _sweep.Sweep(row0=r0, col0=c0, pixel_m=pixel, step_m=pixel, n_radials=n_radials,
                          n_samples=n_samples, radius_m=group.radius_m, h_tx_m=group.height_m,
                          h_rx_m=radio.rx_height_m, f_mhz=group.frequency_mhz,
                          k_factor=radio.k_factor, model_code=model.code, d_min_m=domain_lo,
                          d_max_m=domain_hi)
+    return sweep, int(round(r0)) - half, int(round(c0)) - half, 2 * half + 1
+
+
+def _clip(r_start: int, c_start: int, n: int,
+          within: tuple[int, int, int, int] | None) -> tuple[int, int, int, int]:
+    """The whole window ``(r_start, c_start, r_end, c_end)``, or its part inside
+    ``within`` (possibly empty)."""
+    r_end, c_end = r_start + n, c_start + n
+    if within is not None:
+        r_start, c_start = max(r_start, within[0]), max(c_start, within[1])
+        r_end, c_end = max(min(r_end, within[2]), r_start), max(min(c_end, within[3]), c_start)
+    return r_start, c_start, r_end, c_end
+
+
+def exact_window(group: SweepGroup, dem: Dem, radio: RadioConfig, *,
+                 within: tuple[int, int, int, int] | None = None,
+                 pixels: np.ndarray | None = None) -> PathLosses:
+    """Path loss of every pixel of a group's window, each from its own straight profile.
+
+    The exact per-pixel computation: the profile from the site to the pixel centre in
+    ``ceil(d / pixel)`` equal steps (at most one pixel each), bilinear elevations, ending on
+    the pixel's own elevation, and the configured model over it (the compiled kernels of
+    the sweep: :func:`vncoverage._sweep.exact_window`). ``within`` (grid box ``row0, col0,
+    row1, col1``, end-exclusive) restricts the window; ``pixels`` (bool, the restricted
+    window's shape) chooses the pixels computed, the others are ``+inf``. Not quantised:
+    :func:`group_window` keeps these losses to 0.01 dB.
+    """
+    sweep, r_start, c_start, n = _group_sweep(group, dem, radio)
+    r_start, c_start, r_end, c_end = _clip(r_start, c_start, n, within)
+    shape = (r_end - r_start, c_end - c_start)
+    if pixels is not None and pixels.shape != shape:
+        raise ValueError(f"pixels has shape {pixels.shape}, the window {shape}")
+    mask = (np.zeros((0, 0), dtype=np.uint8) if pixels is None
+            else np.ascontiguousarray(pixels, dtype=np.uint8))
+    loss, flags = _sweep.exact_window(dem.elevation, math.nan, sweep,
+                                      ItmParams(**radio.itm_params), _sweep.J_TABLE, r_start,
+                                      c_start, shape[0], shape[1], mask)
+    return PathLosses(r_start, c_start, loss, flags)
+
+
+def group_window(group: SweepGroup, dem: Dem, radio: RadioConfig, *,
+                 cache: SweepCache | None = None, dem_fp: str | None = None,
+                 within: tuple[int, int, int, int] | None = None,
+                 method: str = "profile") -> GroupWindow:
+    """The path losses of one group (or its packed losses from ``cache``) on its window,
+    or only on the part of its window inside the grid box ``within`` (``row0, col0, row1,
+    col1``, end-exclusive; the same pixel values, fewer of them).
+
+    ``method`` (:data:`METHODS`): ``"profile"`` gives every pixel its own straight profile
+    (:func:`exact_window`); ``"sweep"`` is the radial sweep read at the nearest radial
+    sample, less accurate (``scripts/bench_propagation.py`` compares both with
+    :func:`exact_window`).
+    Path losses are kept to 0.01 dB (:data:`vncoverage._sweep.LOSS_SCALE`) whether fresh
+    or cached, so both give identical rasters.
+    """
+    if method == "sweep":
+        return _radial_group_window(group, dem, radio, cache=cache, dem_fp=dem_fp,
+                                    within=within)
+    if method != "profile":
+        raise ValueError(f"unknown method {method!r}: one of {METHODS}")
+    sweep, r_start, c_start, n = _group_sweep(group, dem, radio)
+    key = ""
+    packed = None
+    if cache is not None:
+        key = group.fingerprint(radio, dem_fp or dem_fingerprint(dem), method)
+        packed = cache.get(key)
+        if packed is not None and packed[0].size != n * n:  # not this window's: recompute
+            packed = None
+    r_a, c_a, r_b, c_b = _clip(r_start, c_start, n, within)
+    if packed is not None:
+        q, qflags = packed[0].reshape(n, n), packed[1].reshape(n, n)
+        q_row, q_col = r_start, c_start
+    else:
+        # without a cache only the pixels asked for are computed (each has its own profile)
+        exact = exact_window(group, dem, radio, within=None if cache is not None else within)
+        q, qflags, q_row, q_col = (_sweep.quantize_window(exact.loss_db), exact.flags,
+                                   exact.row, exact.col)
+        if cache is not None:
+            cache.put(key, q.ravel(), qflags.ravel())
+    z_site = _sweep.bilinear(dem.elevation, math.nan, sweep.row0, sweep.col0)
+    pwin, azwin, thwin, wflags = _sweep.profile_window(
+        q, qflags, q_row, q_col, sweep, dem.elevation, math.nan, r_a, c_a, r_b - r_a,
+        c_b - c_a, float(z_site) + group.height_m)
+    return GroupWindow(r_a, c_a, pwin, azwin, thwin, wflags)
+
+
+def _radial_group_window(group: SweepGroup, dem: Dem, radio: RadioConfig, *,
+                         cache: SweepCache | None = None, dem_fp: str | None = None,
+                         within: tuple[int, int, int, int] | None = None) -> GroupWindow:
+    """:func:`group_window` by the radial sweep (``method="sweep"``)."""
+    elev = dem.elevation
+    sweep, r_start, c_start, n = _group_sweep(group, dem, radio)
+    packed = None
+    key = ""
+    if cache is not None:
+        key = group.fingerprint(radio, dem_fp or dem_fingerprint(dem), "sweep")
+        packed = cache.get(key)
     if packed is None:
-        needed = _sweep.needed_samples(sweep, r_start, c_start, 2 * half + 1, 2 * half + 1)
+        needed = _sweep.needed_samples(sweep, r_start, c_start, n, n)
         loss, lflags = _sweep.radial_losses(elev, math.nan, sweep, ItmParams(**radio.itm_params),
                                             _sweep.J_TABLE, needed)
         packed = _sweep.pack_losses(loss, lflags, 1.0)
         if cache is not None:
             cache.put(key, *packed)
-    z_site = _sweep.bilinear(elev, math.nan, r0, c0)
-    r_end, c_end = r_start + 2 * half + 1, c_start + 2 * half + 1
-    if within is not None:
-        r_start, c_start = max(r_start, within[0]), max(c_start, within[1])
-        r_end, c_end = max(min(r_end, within[2]), r_start), max(min(c_end, within[3]), c_start)
+    z_site = _sweep.bilinear(elev, math.nan, sweep.row0, sweep.col0)
+    r_start, c_start, r_end, c_end = _clip(r_start, c_start, n, within)
     pwin, azwin, thwin, wflags = _sweep.path_window(
         packed[0], packed[1], sweep, elev, math.nan, r_start, c_start, r_end - r_start,
         c_end - c_start, float(z_site) + group.height_m)
@@ -314,6 +423,19 @@ def _cell_records(cells: pd.DataFrame) -> dict[str, dict[str, Any]]:
     cols = {c: cells[c].to_numpy() for c in _CELL_FIELDS}
     return {str(cid): {c: cols[c][k] for c in _CELL_FIELDS}
             for k, cid in enumerate(cells.index)}
+
+
+def with_clutter(win: GroupWindow, clutter: ClutterGrid | None,
+                 frequency_mhz: float) -> GroupWindow:
+    """``win`` with the clutter loss at the receiver (ITU-R P.2108 §3.1 on the land cover,
+    :class:`~vncoverage.clutter.ClutterGrid`) added to every pixel's path loss; ``win``
+    itself without clutter. A separate step after the sweep: the sweeps (and their cache)
+    stay those of bare terrain."""
+    if clutter is None:
+        return win
+    n_rows, n_cols = win.loss_db.shape
+    extra = clutter.window(win.row, win.col, n_rows, n_cols, frequency_mhz)
+    return dataclasses.replace(win, loss_db=(win.loss_db + extra).astype(win.loss_db.dtype))
 
 
 def cell_raster(cell_id: str, cell: Mapping[str, Any], win: GroupWindow,
@@ -365,6 +487,7 @@ def cell_rasters(
     *,
     progress: bool = False,
     cache: SweepCache | None = None,
+    clutter: ClutterGrid | None = None,
 ) -> Iterable[CellRaster]:
     """Yield the received-level raster of every cell.
 
@@ -381,6 +504,8 @@ def cell_rasters(
         DEM in the same CRS.
     radio
         Radio parameters (model, radius per technology, receiver height, antenna pattern).
+    clutter
+        The clutter loss at the receiver to add (:func:`with_clutter`), or None.
     """
     sel = cells[cells["technology"].isin(radio.technologies)]
     groups = sweep_groups(sel, radio)
@@ -388,7 +513,8 @@ def cell_rasters(
     dem_fp = dem_fingerprint(dem) if cache is not None else None
     bar = tqdm(total=len(sel), desc="cells", unit="cell", disable=not progress)
     for g in groups:
-        win = group_window(g, dem, radio, cache=cache, dem_fp=dem_fp)
+        win = with_clutter(group_window(g, dem, radio, cache=cache, dem_fp=dem_fp), clutter,
+                           g.frequency_mhz)
         for cid in g.cell_ids:
             bar.update(1)
             yield cell_raster(cid, records[cid], win, radio)
@@ -411,6 +537,8 @@ def compute_layers(
     threads: int = 0,
     progress: bool = False,
     cache: SweepCache | None = None,
+    clutter: ClutterGrid | None = None,
+    on_raster: Callable[[CellRaster], None] | None = None,
 ) -> Layers:
     """Best-server layers for every technology in ``radio.technologies`` and every operator.
 
@@ -425,6 +553,11 @@ def compute_layers(
         Numba threads (0 = all cores).
     cache
         Optional store of sweeps (see :class:`SweepCache`).
+    clutter
+        The clutter loss at the receiver to add (:func:`with_clutter`), or None.
+    on_raster
+        Called with every cell raster as it is folded (e.g. a
+        :class:`vncoverage.pointlevels.PointCollector` reading it on chosen points), or None.
     """
     set_threads(threads)
     operators = sorted(cells["operator"].unique())
@@ -434,11 +567,14 @@ def compute_layers(
     op_of = dict(zip(map(str, cells.index), map(str, cells["operator"]), strict=True))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ModelDomainWarning)
-        for r in cell_rasters(cells, dem, radio, progress=progress, cache=cache):
+        for r in cell_rasters(cells, dem, radio, progress=progress, cache=cache,
+                              clutter=clutter):
             idx = pos[r.cell_id]
             tech, op = tech_of[r.cell_id], op_of[r.cell_id]
             layers.get(tech, ANY).fold(r, idx)
             layers.get(tech, op).fold(r, idx)
+            if on_raster is not None:
+                on_raster(r)
     for w in caught:  # keep domain warnings for the report, and pass them on
         layers.notes.append(domain_note(w.message))
         warnings.warn(str(w.message), w.category, stacklevel=2)
@@ -534,6 +670,8 @@ def update_layers(
     cache: SweepCache | None = None,
     threads: int = 0,
     progress: bool = False,
+    clutter: ClutterGrid | None = None,
+    on_raster: Callable[[CellRaster], None] | None = None,
 ) -> LayerUpdate:
     """Bring ``layers`` (computed for ``old_cells``) to ``new_cells``, in place, computing
     only what changed.
@@ -544,12 +682,15 @@ def update_layers(
     sweeps come from ``cache`` when there); elsewhere the best server stays what it was.
     Added cells and the new rasters of changed cells are then folded in. Server indexes are
     renumbered to the new sorted cell ids. The result equals :func:`compute_layers` on
-    ``new_cells``.
+    ``new_cells`` (with the same ``clutter``, which must be the one ``layers`` were
+    computed with). ``on_raster`` is called with the new raster of every added and
+    changed cell (see :func:`compute_layers`; the caller forgets the removed cells).
     """
     set_threads(threads)
     added, changed, removed = diff_cells(old_cells, new_cells, radio)
     job = _LayerUpdateJob(layers, old_cells, new_cells, dem, radio, cache,
-                          stale=removed + changed, fresh=added + changed)
+                          stale=removed + changed, fresh=added + changed, clutter=clutter)
+    job.on_raster = on_raster
     before = job.touched_states()
     bar = tqdm(total=len(removed) + 2 * len(changed) + len(added), desc="update", unit="cell",
                disable=not progress)
@@ -569,8 +710,10 @@ class _LayerUpdateJob:
 
     def __init__(self, layers: Layers, old_cells: gpd.GeoDataFrame,
                  new_cells: gpd.GeoDataFrame, dem: Dem, radio: RadioConfig,
-                 cache: SweepCache | None, *, stale: list[str], fresh: list[str]) -> None:
+                 cache: SweepCache | None, *, stale: list[str], fresh: list[str],
+                 clutter: ClutterGrid | None = None) -> None:
         self.layers, self.dem, self.radio, self.cache = layers, dem, radio, cache
+        self.clutter = clutter
         self.new_cells = new_cells
         self.stale, self.fresh = stale, fresh
         self.old_windows = _cell_windows(old_cells.loc[stale], dem, radio)
@@ -588,6 +731,7 @@ class _LayerUpdateJob:
         self.dem_fp = dem_fingerprint(dem) if cache is not None else None
         self.win_cache: dict[tuple[SweepGroup, Window | None], GroupWindow] = {}
         self.windows_by_cell: dict[str, list[Window]] = {}
+        self.on_raster: Callable[[CellRaster], None] | None = None
 
     @staticmethod
     def keys_of(row: Mapping[str, Any]) -> tuple[LayerKey, LayerKey]:
@@ -629,9 +773,9 @@ class _LayerUpdateJob:
         only its part inside the box ``within`` when given."""
         g = self.group_of[cid] if record is None else self.old_group_of[cid]
         if (g, within) not in self.win_cache:
-            self.win_cache[(g, within)] = group_window(g, self.dem, self.radio,
-                                                       cache=self.cache, dem_fp=self.dem_fp,
-                                                       within=within)
+            self.win_cache[(g, within)] = with_clutter(
+                group_window(g, self.dem, self.radio, cache=self.cache, dem_fp=self.dem_fp,
+                             within=within), self.clutter, g.frequency_mhz)
         return cell_raster(cid, self.records[cid] if record is None else record,
                            self.win_cache[(g, within)], self.radio)
 
@@ -696,6 +840,8 @@ class _LayerUpdateJob:
             self.windows_by_cell.setdefault(cid, []).append(self.cur_windows[cid])
             for key in self.keys_of(self.records[cid]):
                 self.layers.layers[key].fold(ras, self.new_pos[cid])
+            if self.on_raster is not None:
+                self.on_raster(ras)
             bar.update(1)
 
     def tidy(self) -> None:

@@ -8,6 +8,7 @@ more than an index on its own grid.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -17,7 +18,7 @@ import pandas as pd
 from affine import Affine
 from pyproj import CRS
 
-__all__ = ["Dem", "Inputs", "Raster"]
+__all__ = ["Dem", "Inputs", "LandCover", "Raster"]
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,35 @@ class Dem:
 
 
 @dataclass(frozen=True)
+class LandCover:
+    """A land-cover raster on the DEM grid, with its class table (clutter at the receiver,
+    :mod:`vncoverage.clutter`).
+
+    Attributes
+    ----------
+    classes
+        Class values (ESA WorldCover: 10 tree cover, 50 built-up ...), uint8 on the DEM's
+        grid, 0 where the raster has no data (no clutter there).
+    table
+        The class table, indexed by class value: ``name``, ``category`` (a P.2108 clutter
+        type) and ``height_m`` (representative clutter height R; 0 for no clutter).
+    path, classes_path
+        The raster and the class table files (``classes_path`` empty: the shipped table).
+    """
+
+    classes: np.ndarray
+    table: pd.DataFrame
+    path: str = ""
+    classes_path: str = ""
+
+    @property
+    def table_digest(self) -> str:
+        """SHA-256 of the class table's content (for the propagation stage's
+        fingerprint)."""
+        return hashlib.sha256(self.table.to_csv().encode()).hexdigest()
+
+
+@dataclass(frozen=True)
 class Inputs:
     """Every input, validated and in the working CRS. Indexes are the stable ids.
 
@@ -104,6 +134,9 @@ class Inputs:
     #: against the inputs given by :func:`vncoverage.fileio.load_inputs`); empty: from the
     #: inputs present (mobile with cells and a DEM, fibre with FTTH nodes).
     analyses: tuple[str, ...] = ()
+    #: The land cover on the DEM grid when clutter is applied (``[radio] clutter``,
+    #: ``[inputs] landcover``), else None.
+    landcover: LandCover | None = None
 
     @property
     def runs(self) -> tuple[str, ...]:

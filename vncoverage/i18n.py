@@ -291,6 +291,37 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "val_general": ("Ghi chú chung (không thuộc riêng tệp nào)",
                     "Notes about no file in particular"),
     "val_ok": ("inputs OK: mọi dữ liệu vào đều đọc được", "inputs OK"),
+    # uncertainty of the verdicts and KPIs (vncoverage.uncertainty)
+    "unc_value": ("{current} (90 %: {lo}–{hi}), P(≥ {target}) = {p}",
+                  "{current} (90 %: {lo}–{hi}), P(≥ {target}) = {p}"),
+    "unc_value_no_target": ("{current} (90 %: {lo}–{hi})", "{current} (90 %: {lo}–{hi})"),
+    "unc_uncalibrated": ("chưa hiệu chỉnh", "uncalibrated"),
+    "unc_calibrated": ("đã hiệu chỉnh theo đo kiểm", "calibrated"),
+    "unc_note": ("Khoảng 90 % và P(≥ mục tiêu): mô phỏng Monte Carlo các sai số của mức thu "
+                 "dự báo, dùng chung giữa các thôn ({basis}). Độ nhạy: sai lệch toàn tỉnh "
+                 "−2 dB → {minus}, +2 dB → {plus}; DEM 30 m thay vì 90 m: ±{res} điểm "
+                 "(đo trên cùng địa hình, không nằm trong mô hình sai số).",
+                 "90 % interval and P(≥ target): a Monte Carlo of the errors of the predicted "
+                 "levels, shared between villages ({basis}). Sensitivity: province-wide bias "
+                 "−2 dB → {minus}, +2 dB → {plus}; DEM at 30 m instead of 90 m: ±{res} "
+                 "points (measured on the same terrain, not in the error model)."),
+    "unc_note_clutter": (" Không có lớp phủ mặt đất (clutter): {value}.",
+                         " Without clutter (land cover): {value}."),
+    "sec_uncertainty": ("Độ bất định và độ nhạy của chỉ tiêu",
+                        "Uncertainty and sensitivity of the KPIs"),
+    "col_case": ("Trường hợp", "case"),
+    "sens_median": ("Bản đồ trung vị (giá trị hiện tại)", "median map (the current value)"),
+    "sens_interval": ("Khoảng 90 % (Monte Carlo, {basis})", "90 % interval (Monte Carlo, {basis})"),
+    "sens_bias": ("Sai lệch toàn tỉnh {bias} dB", "province-wide bias {bias} dB"),
+    "sens_resolution": ("DEM 30 m thay vì 90 m (đo trên cùng địa hình; số liệu ghi nhận, "
+                        "không tính lại)",
+                        "DEM at 30 m instead of 90 m (measured on the same terrain; a "
+                        "documented figure, not recomputed)"),
+    "sens_resolution_value": ("±{pts} điểm", "±{pts} points"),
+    "sens_clutter": ("Không có lớp phủ mặt đất (clutter)", "without clutter (land cover)"),
+    "sens_no_clutter": ("lượt chạy này không dùng lớp phủ mặt đất",
+                        "this run applied no land cover"),
+    "pop_p_covered": ("xác suất có sóng", "probability covered"),
 }
 
 #: Why a village has no FTTH (``ftth_reason``) or a splitter is not usable
@@ -332,6 +363,8 @@ _COLUMNS: dict[str, tuple[str, str]] = {
     "households": ("Số hộ", "Households"),
     "verdict_mbb_any": ("Kết luận sóng 4G/5G", "4G/5G verdict"),
     "pop_share_mbb_any": ("Tỷ lệ dân số có sóng 4G/5G", "Population share with 4G/5G"),
+    "p_covered_mbb_any": ("Xác suất có sóng 4G/5G (Monte Carlo)",
+                          "Probability of 4G/5G coverage (Monte Carlo)"),
     "area_share_mbb_any": ("Tỷ lệ diện tích có sóng 4G/5G", "Area share with 4G/5G"),
     "centre_mbb_any": ("Nhà văn hoá có sóng 4G/5G", "Centre has 4G/5G"),
     "best_dbm_centre_4g": ("RSRP 4G tại nhà văn hoá (dBm)", "4G RSRP at the centre (dBm)"),
@@ -405,6 +438,7 @@ _COLUMNS: dict[str, tuple[str, str]] = {
 _OPERATOR_SUFFIXES = {
     "pop_share_mbb_": ("Tỷ lệ dân số có sóng 4G/5G: {op}", "Population share with 4G/5G: {op}"),
     "verdict_mbb_": ("Kết luận sóng 4G/5G: {op}", "4G/5G verdict: {op}"),
+    "p_covered_mbb_": ("Xác suất có sóng 4G/5G: {op}", "Probability of 4G/5G coverage: {op}"),
 }
 
 _OPERATOR_NAMES = {"viettel": "Viettel", "vnpt": "VNPT", "mobifone": "MobiFone"}
@@ -1218,6 +1252,44 @@ _NOTES.update({
     "kpi.not_run": ("không tính: lần chạy không gồm {analysis}",
                     "not computed: the run does not include {analysis}"),
 })
+
+# --- clutter at the receiver (ITU-R P.2108 §3.1 on a land-cover raster)
+_NOTES.update({
+    "clutter.applied": (
+        "suy hao do vật che chắn (cây, nhà) tại máy thu theo ITU-R P.2108-1 §3.1, từ lớp "
+        "phủ mặt đất (máy thu cao {h:g} m; bảng lớp {table}; chiếu lại từ {crs} bằng "
+        "phương pháp {how}): áp dụng cho {classes:; }; {diff:.1f} % điểm ảnh DEM có suy "
+        "hao nhiễu xạ qua mép vật che chắn (2a), {gain:.1f} % có suy hao độ cao (2b)",
+        "clutter loss at the receiver, ITU-R P.2108-1 §3.1, from the land cover (receiver "
+        "{h:g} m; class table {table}; reprojected from {crs} by {how}): applied for "
+        "{classes:; }; {diff:.1f} % of the DEM's pixels get the clutter-edge diffraction "
+        "loss (2a), {gain:.1f} % the height-gain loss (2b)"),
+    "clutter.above_3ghz": (
+        "{n:,} cell có tần số trên 3 GHz ({freqs} MHz): P.2108 §3.1 áp dụng cho 0,03–3 GHz, "
+        "suy hao vật che chắn của chúng được tính tại 3 GHz (giá trị tối thiểu: suy hao "
+        "tăng theo tần số)",
+        "{n:,} cell(s) above 3 GHz ({freqs} MHz): P.2108 §3.1 covers 0.03–3 GHz, their "
+        "clutter loss is evaluated at 3 GHz (a lower bound: the loss grows with "
+        "frequency)"),
+    "clutter.no_data": (
+        "{pct:.1f} % điểm ảnh DEM không có dữ liệu lớp phủ mặt đất: không tính suy hao vật "
+        "che chắn ở đó",
+        "{pct:.1f} % of the DEM's pixels have no land cover: no clutter loss there"),
+    "clutter.surface_model": (
+        "DEM là mô hình bề mặt (DSM) mà suy hao vật che chắn vẫn được áp dụng: tán cây và "
+        "mái nhà đã có trong độ cao DEM lại được tính thêm một lần nữa tại máy thu (suy hao "
+        "bị tính hai lần, vùng phủ bi quan). Hãy dùng DEM mặt đất trần (ví dụ FABDEM) hoặc "
+        "đặt [radio] clutter = false",
+        "the DEM is a surface model (DSM) and clutter is also applied: the canopy and roofs "
+        "already in the DEM's heights are counted a second time at the receiver (double "
+        "counting, pessimistic coverage). Use a bare-earth DEM (e.g. FABDEM) or set [radio] "
+        "clutter = false"),
+    "clutter.off": (
+        "[radio] clutter = false: không dùng lớp phủ mặt đất, không tính suy hao vật che "
+        "chắn tại máy thu",
+        "[radio] clutter = false: the land cover is not used, no clutter loss at the "
+        "receiver"),
+})
 _STRINGS.update({
     "status_not_run_fibre_only": ("không tính (chỉ tính cáp quang)",
                                   "not computed (fibre-only run)"),
@@ -1236,3 +1308,185 @@ _STRINGS.update({
                           "villages: {villages}; FTTH nodes: {nodes}; fibre-only run (no "
                           "DEM, no cells)"),
 })
+
+# --- "why is my village not covered?" (vncoverage.explain, ``vncoverage explain``)
+_STRINGS.update({
+    "ex_title": ("Giải thích vùng phủ {tech}: {name}", "{tech} coverage explained: {name}"),
+    "ex_place": ("{id}, {commune}, {district}", "{id}, {commune}, {district}"),
+    "ex_verdict": ("Kết luận {tech} (mọi nhà mạng): {verdict}; điểm trung tâm có sóng: "
+                   "{centre}; dân số có sóng: {share} %",
+                   "{tech} verdict (any operator): {verdict}; centre covered: {centre}; "
+                   "population covered: {share} %"),
+    "ex_rule": ("Có sóng khi mức thu ≥ ngưỡng {thr:g} dBm + dự phòng vị trí {margin:.1f} dB "
+                "= {target:.1f} dBm, tại pixel chứa điểm trung tâm",
+                "Covered when the level ≥ threshold {thr:g} dBm + location margin "
+                "{margin:.1f} dB = {target:.1f} dBm, at the pixel holding the centre"),
+    "ex_run_best": ("Lần chạy (villages.csv): mức {tech} tốt nhất tại trung tâm {level} dBm, "
+                    "cell {cell}",
+                    "The run (villages.csv): best {tech} level at the centre {level} dBm, "
+                    "cell {cell}"),
+    "ex_same": ("Tính lại ở đây: {level} dBm, cell {cell}: bằng kết quả lần chạy",
+                "Recomputed here: {level} dBm, cell {cell}: equal to the run's"),
+    "ex_differs": ("Tính lại ở đây: {level} dBm, cell {cell}: KHÁC kết quả lần chạy (cấu "
+                   "hình, dữ liệu hoặc phiên bản khác?)",
+                   "Recomputed here: {level} dBm, cell {cell}: DIFFERS from the run's "
+                   "(another configuration, input or version?)"),
+    "ex_reaching": ("{n} cell {tech} có bán kính tính toán ({km:g} km) tới thôn",
+                    "{n} {tech} cells reach the village (computation radius {km:g} km)"),
+    "ex_sec_change": ("Điều gì sẽ thay đổi kết luận", "What would change the verdict"),
+    "ex_change_covered": ("Điểm trung tâm đã có sóng: cell {cell}, cao hơn mức cần "
+                          "{margin:.1f} dB",
+                          "The centre is covered: cell {cell}, {margin:.1f} dB above the "
+                          "level needed"),
+    "ex_change_weak": ("nhưng chỉ {share:.0f} % dân số có sóng (dưới tỷ lệ yêu cầu): các "
+                       "cụm dân cư chưa có sóng nằm ngoài trung tâm",
+                       "but only {share:.0f} % of the population is covered (below the "
+                       "required share): the uncovered household clusters lie away from "
+                       "the centre"),
+    "ex_change_raise": ("+{m:.0f} m chiều cao anten tại trạm {site} (cell {cell}, "
+                        "{operator}): {level:.1f} dBm tại trung tâm ≥ {target:.1f} dBm "
+                        "(cùng mô hình {model} của lần chạy)",
+                        "+{m:.0f} m antenna height at {site} (cell {cell}, {operator}): "
+                        "{level:.1f} dBm at the centre ≥ {target:.1f} dBm (the run's model, "
+                        "{model})"),
+    "ex_change_clear": ("Vượt hẳn vật cản (vùng Fresnel thứ nhất đủ thông thoáng để J = 0) "
+                        "cần +{m:.0f} m tại {site}",
+                        "Clearing the obstacle (first Fresnel zone clear enough for J = 0) "
+                        "would take +{m:.0f} m at {site}"),
+    "ex_change_none": ("Không trạm hiện có nào trong bán kính {km:g} km đạt mức cần, kể cả "
+                       "khi nâng anten thêm {m:.0f} m: cần trạm {tech} mới (xem kế hoạch "
+                       "trạm)",
+                       "No existing site within {km:g} km can reach the level needed, even "
+                       "{m:.0f} m higher: a new {tech} site is needed (see the site plan)"),
+    "ex_change_eirp": ("Hoặc tăng EIRP của cell {cell} thêm {db:.1f} dB",
+                       "Or {db:.1f} dB more EIRP at cell {cell}"),
+    "ex_sec_towers": ("Các trạm có thể phục vụ thôn", "Towers that could serve the village"),
+    "ex_col_cell": ("Cell (trạm, nhà mạng)", "Cell (site, operator)"),
+    "ex_col_role": ("Vai trò", "Role"),
+    "ex_col_km": ("Khoảng cách (km)", "Distance (km)"),
+    "ex_col_eirp": ("EIRP (dBm)", "EIRP (dBm)"),
+    "ex_col_perre": ("Quy về 1 RE (dB)", "Per resource element (dB)"),
+    "ex_col_gain": ("Độ lợi anten (dB)", "Antenna gain (dB)"),
+    "ex_col_angles": ("Lệch hướng chính / dưới phương ngang",
+                      "Off boresight / below horizon"),
+    "ex_col_loss": ("Suy hao đường truyền (dB)", "Path loss (dB)"),
+    "ex_col_rsrp": ("Mức thu (dBm)", "Level (dBm)"),
+    "ex_col_margin": ("Chênh so với mức cần (dB)", "Margin to the level needed (dB)"),
+    "ex_col_raise": ("Nâng anten cần", "Antenna raise needed"),
+    "ex_correction": ("hiệu chỉnh", "correction"),
+    "ex_clutter": ("vật che chắn", "clutter"),
+    "ex_raise_no": ("> {m:.0f} m", "> {m:.0f} m"),
+    "ex_role_best": ("phục vụ tốt nhất", "best server"),
+    "ex_role_best_of_operator": ("tốt nhất của {operator}", "best of {operator}"),
+    "ex_role_nearest_of_operator": ("trạm gần nhất của {operator}",
+                                    "nearest site of {operator}"),
+    "ex_budget_note": ("Mức thu = EIRP + quy về một phần tử tài nguyên (RE) + độ lợi anten − "
+                       "suy hao đường truyền; độ lợi so với hướng chính của anten, theo góc "
+                       "phương vị và góc dưới phương ngang tới pixel trung tâm; chênh = mức "
+                       "thu − (ngưỡng + dự phòng vị trí).",
+                       "Level = EIRP + per-resource-element offset + antenna gain − path "
+                       "loss; the gain is relative to boresight, at the azimuth and angle "
+                       "below the horizon of the centre pixel; margin = level − (threshold + "
+                       "location margin)."),
+    "ex_no_tower": ("Không có cell {tech} nào có bán kính tính toán ({km:g} km) tới thôn: "
+                    "cần trạm mới (xem kế hoạch trạm).",
+                    "No {tech} cell reaches the village (computation radius {km:g} km): a "
+                    "new site is needed (see the site plan)."),
+    "ex_sec_profiles": ("Mặt cắt địa hình", "Terrain profiles"),
+    "ex_profile_none": ("Không vẽ được mặt cắt (DEM thiếu dữ liệu trên đường truyền).",
+                        "No profile (DEM nodata on the path)."),
+    "ex_profile_blocked": ("Địa hình che khuất tầm nhìn thẳng: vật cản ở {km:.2f} km, cao "
+                           "hơn tia nhìn thẳng {h:.0f} m (bán kính Fresnel thứ nhất {r1:.1f} "
+                           "m, ν = {nu:.2f}); vượt được nếu nâng anten +{clear:.0f} m.",
+                           "The terrain blocks the line of sight: obstacle at {km:.2f} km, "
+                           "{h:.0f} m above the line of sight (first Fresnel radius {r1:.1f} "
+                           "m, ν = {nu:.2f}); +{clear:.0f} m of antenna height would clear "
+                           "it."),
+    "ex_profile_fresnel": ("Có tầm nhìn thẳng nhưng vùng Fresnel thứ nhất bị che: điểm ở "
+                           "{km:.2f} km, {h:.1f} m so với tia nhìn thẳng (r1 = {r1:.1f} m, "
+                           "ν = {nu:.2f}); thông thoáng nếu nâng anten +{clear:.0f} m.",
+                           "Line of sight, but the first Fresnel zone is obstructed: point at "
+                           "{km:.2f} km, {h:.1f} m from the line of sight (r1 = {r1:.1f} m, "
+                           "ν = {nu:.2f}); +{clear:.0f} m of antenna height would clear it."),
+    "ex_profile_clear": ("Có tầm nhìn thẳng, vùng Fresnel thứ nhất thông thoáng.",
+                         "Line of sight with a clear first Fresnel zone."),
+    "ex_profile_loss": ("Suy hao của mô hình trên mặt cắt này: {exact:.1f} dB (lần chạy: "
+                        "{run:.1f} dB).",
+                        "The model's loss over this profile: {exact:.1f} dB (the run: "
+                        "{run:.1f} dB)."),
+    "ex_sec_method": ("Phương pháp", "Method"),
+    "ex_method": ("Các con số là của lần chạy: cùng cách tính suy hao, mô hình {model}, giản "
+                  "đồ anten "
+                  "và ngân sách đường truyền, tại pixel chứa điểm trung tâm. Mặt cắt là "
+                  "đường thẳng từ anten tới tâm pixel, lấy mẫu theo bước DEM (nội suy song "
+                  "tuyến), cộng độ cong Trái Đất d1·d2/(2·k·a) với k = {k:.2f} (ITU-R "
+                  "P.526-15 §4.5.1); bán kính Fresnel thứ nhất √(λ·d1·d2/d) (§2.1); vật cản "
+                  "là điểm có tham số nhiễu xạ ν lớn nhất (§4.1). Mức nâng anten là số mét "
+                  "nguyên nhỏ nhất (tới {m:.0f} m) mà mức thu tại trung tâm đạt mức cần, "
+                  "tính lại bằng cách tính của lần chạy với anten cao hơn.",
+                  "The numbers are the run's: the same path-loss computation, model {model}, "
+                  "antenna pattern and link budget, at the pixel holding the centre. The "
+                  "profile is a straight line from the antenna to the pixel centre, sampled "
+                  "at the DEM "
+                  "spacing (bilinear), plus the earth bulge d1·d2/(2·k·a) with k = {k:.2f} "
+                  "(ITU-R P.526-15 §4.5.1); the first Fresnel radius is √(λ·d1·d2/d) (§2.1); "
+                  "the obstacle is the point of greatest diffraction parameter ν (§4.1). The "
+                  "antenna raise is the smallest whole number of metres (up to {m:.0f} m) at "
+                  "which the level at the centre reaches the level needed, computed with the "
+                  "run's computation for the raised antenna."),
+    "ex_method_itm": ("ITM dùng bán kính Trái Đất hiệu dụng của riêng nó (tính từ N_s); hệ "
+                      "số k chỉ dùng để vẽ mặt cắt.",
+                      "ITM uses its own effective earth radius (from N_s); the k-factor only "
+                      "draws the profile."),
+    "ex_fig_terrain": ("địa hình + độ cong Trái Đất (k = {k:.2f})",
+                       "terrain + earth bulge (k = {k:.2f})"),
+    "ex_fig_bulge": ("mặt đất (DEM, không cộng độ cong)", "ground (DEM, no bulge)"),
+    "ex_fig_fresnel": ("vùng Fresnel thứ nhất", "first Fresnel zone"),
+    "ex_fig_los": ("tia nhìn thẳng", "line of sight"),
+    "ex_fig_obstacle": ("vật cản (ν = {nu:.2f})", "obstacle (ν = {nu:.2f})"),
+    "ex_fig_x": ("khoảng cách từ anten (km)", "distance from the antenna (km)"),
+    "ex_fig_y": ("độ cao (m)", "height (m)"),
+    "ex_fig_title": ("{cell} ({site}) → {village}: {km:.2f} km, suy hao {loss:.1f} dB",
+                     "{cell} ({site}) → {village}: {km:.2f} km, path loss {loss:.1f} dB"),
+    "pop_why": ("Vì sao chưa có sóng", "Why not covered"),
+    "pop_why_link": ("giải thích", "explanation"),
+    "pop_why_cmd": ("tạo bằng", "made by"),
+    "pop_why_folder": ("<thư mục này>", "<this folder>"),
+    "uncovered_explain": ("Vì sao một thôn chưa có sóng (các trạm, ngân sách đường truyền, mặt "
+                          "cắt địa hình, cách khắc phục): `vncoverage explain <mã thôn> --out "
+                          "<thư mục này>` ghi explain/<mã thôn>/explain.html; mã thôn trong "
+                          "bảng của báo cáo HTML dẫn tới tệp đó.",
+                          "Why a village is not covered (towers, link budgets, terrain "
+                          "profiles, what would change it): `vncoverage explain <village_id> "
+                          "--out <this folder>` writes explain/<village_id>/explain.html; "
+                          "the village ids of the HTML report's table link to it."),
+})
+
+# --- calibration to measurements (vncoverage.calibration, ``vncoverage calibrate``)
+_NOTES.update({
+    "calibration.applied": (
+        "hiệu chỉnh theo đo kiểm từ {file} (tệp đo sha256 {sha}…, n = {n:,}, σ còn lại "
+        "{sigma:.1f} dB, độ lệch chung {offset:+.2f} dB) được cộng vào EIRP của {cells:,} "
+        "cell: {offsets:; }",
+        "calibration corrections from {file} (measurement file sha256 {sha}…, n = {n:,}, "
+        "residual σ {sigma:.1f} dB, global offset {offset:+.2f} dB) added to the EIRP of "
+        "{cells:,} cell(s): {offsets:; }"),
+    "calibration.dropped": (
+        "{n:,} điểm đo bị bỏ qua ({reason}): các dòng {rows}",
+        "{n:,} measurement(s) left out ({reason}): rows {rows}"),
+    "calibration.uncorrected": (
+        "calibrate so sánh với mô hình CHƯA hiệu chỉnh: [calibration] corrections = {file} "
+        "không được dùng ở đây, để các hiệu chỉnh không bị cộng dồn",
+        "calibrate compares with the UNcorrected model: [calibration] corrections = {file} "
+        "is not applied here, so corrections never compound"),
+})
+_NOTES.update({f"calibration.drop_{k}": v for k, v in {
+    "outside": ("ngoài DEM (vùng nghiên cứu)", "outside the DEM (study area)"),
+    "unknown_cell": ("cell_id không có trong bảng cell", "cell_id not in the cell table"),
+    "not_computed": ("công nghệ không được tính ([radio] technologies)",
+                     "technology not computed ([radio] technologies)"),
+    "no_server": ("không cell nào của mạng đó phủ tới điểm (trong bán kính tính toán)",
+                  "no cell of that network reaches the point (computation radius)"),
+    "unknown_level": ("mức thu dự báo không xác định (DEM thiếu dữ liệu trên đường truyền)",
+                      "predicted level unknown (DEM nodata on the path)"),
+}.items()})

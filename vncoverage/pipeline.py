@@ -11,6 +11,11 @@ notebooks and the tests all call it.
 5. kpi: the per-village table (nearest tower, FTTH, remote gaps with the configured
    thresholds), the KPIs, per district and per 2025 commune (:mod:`vncoverage.kpi`), and
    what changed since the previous run (:mod:`vncoverage.changes`);
+5b. uncertainty (``[uncertainty] enabled``): the Monte Carlo of the mobile verdicts and KPIs
+   (:mod:`vncoverage.uncertainty`) on the village points' matrix of levels, which stage 2
+   collected while it folded the cells (:class:`vncoverage.pointlevels.PointCollector`);
+   its ``p_covered_*`` columns join the per-village table and its interval columns the
+   KPI table (the other columns are unchanged);
 6. bands: what the outputs show beyond the tables, computed once: the tower inventory,
    the 4G best-server bands, the covered masks and the server index of each cell.
 
@@ -33,7 +38,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -44,9 +49,11 @@ import pandas as pd
 
 from . import __version__
 from .changes import compute_changes
+from .clutter import ClutterGrid
 from .config import Config, section_dict
 from .coverage import (
     ANY,
+    CellRaster,
     Layers,
     LayerUpdate,
     SweepCache,
@@ -58,9 +65,11 @@ from .fibre import FtthResult, ftth_reach
 from .fileio import load_inputs
 from .i18n import Message
 from .kpi import compute_kpis, summarise_by_area
+from .pointlevels import PointCollector, PointLevels, VillagePoints, levels_at_points
 from .remote import district_towns, remote_gaps
 from .results import Results
 from .towers import same_tower_ids, same_tower_note, towers_from_cells
+from .uncertainty import KPI_COLUMNS, run_uncertainty, uncertainty_points
 from .villages import (
     covered_bands,
     nearest_sites,
@@ -162,7 +171,12 @@ def stage_fingerprints(cfg: Config, inputs: Inputs) -> Fingerprints:
     # Villages built from points / names depend on those files too (only when given, so
     # that a polygon run's fingerprints are the ones earlier versions made).
     vpoints = {k: cs[k] for k in ("village_points", "place_points") if k in cs}
-    layers = _digest({**base, "radio": section_dict(cfg, "radio"), "dem": cs.get("dem")})
+    # clutter: the land cover and its class table, only when applied (so that a run
+    # without clutter keeps the fingerprint earlier versions made)
+    radio = {k: v for k, v in section_dict(cfg, "radio").items() if k != "clutter"}
+    clutter = ({"landcover": cs.get("landcover"), "classes": inputs.landcover.table_digest}
+               if inputs.landcover is not None else {})
+    layers = _digest({**base, "radio": radio, "dem": cs.get("dem"), **clutter})
     villages = _digest({"layers": layers, "stages": STAGES_VERSION,
                         "coverage": section_dict(cfg, "coverage"),
                         "boundaries": cs.get("boundaries"),
@@ -174,7 +188,14 @@ def stage_fingerprints(cfg: Config, inputs: Inputs) -> Fingerprints:
     results = _digest({"layers": layers, "villages": villages, "fibre": fibre,
                        "kpi": section_dict(cfg, "kpi"), "study": section_dict(cfg, "study"),
                        "targets": cs.get("targets"), "admin_names": cs.get("admin_names"),
-                       "cells": cells, **_analyses_key(inputs)})
+                       "cells": cells, **_analyses_key(inputs),
+                       # only when on, so that other runs keep their fingerprints
+                       **({"uncertainty": section_dict(cfg, "uncertainty")}
+                          if cfg.uncertainty.enabled else {}),
+                       # the calibration corrections file (their offsets are in the
+                       # cells' EIRP too), only when given
+                       **({"corrections": cs["corrections"]} if "corrections" in cs
+                          else {})})
     return Fingerprints(layers, villages, fibre, cells, results)
 
 
@@ -216,8 +237,13 @@ def run(cfg: Config, *, inputs: Inputs | None = None, store: StageStore | None =
     if "mobile" not in analyses:
         return _fibre_only(cfg, inputs, store, fp, timings, computed)
     assert inputs.cells is not None and inputs.dem is not None
+    # the uncertainty's matrix of levels at the village points, read as the layers are made
+    mbb = any(t in ("4G", "5G") for t in cfg.radio.technologies)
+    points = uncertainty_points(inputs) if cfg.uncertainty.enabled and mbb else None
+    collector = PointCollector(inputs.dem, points.x, points.y) if points is not None else None
     with _timed(timings, "propagation"):
-        layers, update, old_cells = _propagation(cfg, inputs, store, fp, show, computed)
+        layers, update, old_cells = _propagation(cfg, inputs, store, fp, show, computed,
+                                                 on_raster=collector)
     box = (village_pixel_bounds(inputs.villages, inputs.dem, inputs.centres,
                                 inputs.settlements) if update is not None else None)
     with _timed(timings, "villages"):
@@ -240,6 +266,13 @@ def run(cfg: Config, *, inputs: Inputs | None = None, store: StageStore | None =
             changes = compute_changes(store.verdicts(), store.kpis(), update=update,
                                       villages=villages, kpis=kpis, cells=inputs.cells,
                                       old_cells=old_cells, box=box)
+    unc, levels = None, None
+    if points is not None and collector is not None:
+        with _timed(timings, "uncertainty"):
+            levels = _point_levels(cfg, inputs, store, fp, points, collector, layers, update)
+            unc = run_uncertainty(cfg, inputs, points, levels, kpis)
+            villages = villages.join(unc.p_covered)
+            kpis = kpis.join(unc.kpis[list(KPI_COLUMNS)])
     with _timed(timings, "bands"):
         rsrp, server = _server_bands(layers)
         masks = {k: Raster(b, inputs.dem.transform, inputs.dem.crs, None, f"{k[0]} {k[1]}")
@@ -254,7 +287,7 @@ def run(cfg: Config, *, inputs: Inputs | None = None, store: StageStore | None =
                    server_index=server_index, rsrp_4g=rsrp, server_4g=server,
                    coverage_masks=masks, notes=tuple(notes), timings=timings,
                    computed=computed, layer_update=update, changes=changes,
-                   analyses=analyses)
+                   analyses=analyses, uncertainty=unc, point_levels=levels)
 
 
 def _fibre_only(cfg: Config, inputs: Inputs, store: StageStore | None,
@@ -301,26 +334,57 @@ def _fibre_notes(cfg: Config, ftth: FtthResult) -> list[str]:
 
 
 def _propagation(cfg: Config, inputs: Inputs, store: StageStore | None,
-                 fp: Fingerprints | None, progress: bool, computed: dict[str, str]
+                 fp: Fingerprints | None, progress: bool, computed: dict[str, str], *,
+                 on_raster: Callable[[CellRaster], None] | None = None,
                  ) -> tuple[Layers, LayerUpdate | None, gpd.GeoDataFrame | None]:
     """The best-server layers: the store's brought up to date when it has them for these
-    radio parameters and DEM, else computed. Also the update and the previous cells."""
+    radio parameters and DEM, else computed. Also the update and the previous cells.
+    ``on_raster`` sees every cell raster computed (see :func:`compute_layers`)."""
     assert inputs.cells is not None and inputs.dem is not None
     cache = store.sweeps if store is not None else None
+    clutter = (ClutterGrid.from_landcover(inputs.landcover, cfg.radio.rx_height_m)
+               if inputs.landcover is not None else None)
     old_cells = store.cells() if store is not None else None
     layers = (store.layers(fp.layers, inputs.dem)
               if store is not None and fp is not None and old_cells is not None else None)
     if layers is None or old_cells is None:
         computed["layers"] = "computed"
         return (compute_layers(inputs.cells, inputs.dem, cfg.radio, threads=cfg.run.threads,
-                               progress=progress, cache=cache), None, None)
+                               progress=progress, cache=cache, clutter=clutter,
+                               on_raster=on_raster), None, None)
     old_cells = old_cells.to_crs(inputs.cells.crs)
     n_before = len(layers.cell_ids)
     update = update_layers(layers, old_cells, inputs.cells, inputs.dem, cfg.radio,
-                           cache=cache, threads=cfg.run.threads, progress=progress)
+                           cache=cache, threads=cfg.run.threads, progress=progress,
+                           clutter=clutter, on_raster=on_raster)
     computed["layers"] = (f"updated: {len(update.added)} added, {len(update.changed)} "
                           f"changed, {len(update.removed)} removed cell(s) (of {n_before})")
     return layers, update, old_cells
+
+
+def _point_levels(cfg: Config, inputs: Inputs, store: StageStore | None,
+                  fp: Fingerprints | None, points: VillagePoints, fresh: PointCollector,
+                  layers: Layers, update: LayerUpdate | None) -> PointLevels:
+    """The village points' matrix of levels (:mod:`vncoverage.pointlevels`): what
+    ``fresh`` collected while the layers were computed; after an update, the matrix the
+    store kept (a store with a ``point_levels(fingerprint)`` method) with the entries of
+    the removed cells dropped and those of the added and changed cells replaced; a store
+    without it: one separate pass over every cell (:func:`levels_at_points`)."""
+    if update is None:
+        return fresh.levels(layers.cell_ids)
+    assert inputs.cells is not None and inputs.dem is not None and fp is not None
+    keeper = getattr(store, "point_levels", None)
+    kept = keeper(fp.villages) if keeper is not None else None
+    if kept is None or kept.n_points != points.n_points:
+        clutter = (ClutterGrid.from_landcover(inputs.landcover, cfg.radio.rx_height_m)
+                   if inputs.landcover is not None else None)
+        return levels_at_points(inputs.cells, inputs.dem, cfg.radio, points.x, points.y,
+                                cache=store.sweeps if store is not None else None,
+                                clutter=clutter)
+    merged = PointCollector.from_levels(inputs.dem, points.x, points.y, kept)
+    merged.update(fresh)
+    merged.drop(update.removed)
+    return merged.levels(layers.cell_ids)
 
 
 def village_summary(cfg: Config, inputs: Inputs, layers: Layers,

@@ -13,29 +13,43 @@ technology and operator is therefore the layer's ``best_dbm`` at that pixel.
 
 Only the sweeps of groups that reach a point are computed (or read from a workspace's sweep
 cache), and each only on the box of its points' pixels.
+
+A run that needs the matrix (the uncertainty of the verdicts, :mod:`vncoverage.uncertainty`)
+does not pay for this separate pass: a :class:`PointCollector` given to
+:func:`vncoverage.coverage.compute_layers` (and :func:`~vncoverage.coverage.update_layers`)
+reads every cell raster on the points as the run folds it. :func:`village_points` gives the
+points a village's verdict reads: its centre, its household clusters, or, for a village
+without clusters, the centres of the pixels its polygon overlaps weighted by the overlapped
+area (the area share's weights).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from exactextract import exact_extract
+from exactextract.raster import NumPyRasterSource
 
+from .clutter import ClutterGrid
 from .config import RadioConfig
 from .coverage import (
+    CellRaster,
     SweepCache,
     _cell_records,
     cell_raster,
     dem_fingerprint,
     group_window,
     sweep_groups,
+    with_clutter,
 )
 from .datatypes import Dem
 
-__all__ = ["PointLevels", "levels_at_points"]
+__all__ = ["CENTRE", "CLUSTER", "PIXEL", "PointCollector", "PointLevels", "VillagePoints",
+           "levels_at_points", "village_points"]
 
 
 @dataclass(frozen=True)
@@ -101,11 +115,13 @@ class PointLevels:
 
 
 def levels_at_points(cells: gpd.GeoDataFrame, dem: Dem, radio: RadioConfig, x: np.ndarray,
-                     y: np.ndarray, *, cache: SweepCache | None = None) -> PointLevels:
+                     y: np.ndarray, *, cache: SweepCache | None = None,
+                     clutter: ClutterGrid | None = None) -> PointLevels:
     """The level of every cell of a computed technology (``radio.technologies``) at every
     point (``x``, ``y``, working CRS) within its computation radius, as the run computes
     it (see the module docstring). ``cells``: the run's cell table (working CRS, indexed by
-    cell id); ``cache``: a workspace's sweep cache (sweeps found there are not recomputed).
+    cell id); ``cache``: a workspace's sweep cache (sweeps found there are not recomputed);
+    ``clutter``: the run's clutter loss (:func:`vncoverage.coverage.with_clutter`), or None.
     """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -128,7 +144,8 @@ def levels_at_points(cells: gpd.GeoDataFrame, dem: Dem, radio: RadioConfig, x: n
             continue
         r, c = rows[near], cols[near]
         box = (int(r.min()), int(c.min()), int(r.max()) + 1, int(c.max()) + 1)
-        win = group_window(g, dem, radio, cache=cache, dem_fp=dem_fp, within=box)
+        win = with_clutter(group_window(g, dem, radio, cache=cache, dem_fp=dem_fp, within=box),
+                           clutter, g.frequency_mhz)
         wr, wc = r - win.row, c - win.col
         inside = ((wr >= 0) & (wr < win.loss_db.shape[0]) & (wc >= 0)
                   & (wc < win.loss_db.shape[1]))
@@ -147,3 +164,178 @@ def levels_at_points(cells: gpd.GeoDataFrame, dem: Dem, radio: RadioConfig, x: n
     order = np.lexsort((c, p))
     return PointLevels(len(x), cell_ids, p[order].astype(np.int64), c[order].astype(np.int64),
                        v[order])
+
+
+#: Kinds of :class:`VillagePoints`: a village centre, a household cluster, a pixel centre
+#: standing for the part of the polygon in that pixel (villages without clusters).
+CENTRE, CLUSTER, PIXEL = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class VillagePoints:
+    """The points a village's verdict reads (:func:`village_points`), grouped by village.
+
+    ``village`` indexes ``village_ids`` (points sorted by it); ``kind`` is :data:`CENTRE`,
+    :data:`CLUSTER` or :data:`PIXEL`; ``weight`` is the population of a cluster, the area
+    (m²) of the polygon inside a pixel, 1 for a centre. ``centre[v]`` is the point of
+    village ``v``'s centre; ``by_area[v]`` says that its share is an area share (no
+    cluster with population), as :func:`vncoverage.villages.summarise_villages` decides;
+    ``on_grid``: the point falls on a pixel of the DEM.
+    """
+
+    village_ids: pd.Index
+    x: np.ndarray
+    y: np.ndarray
+    village: np.ndarray
+    kind: np.ndarray
+    weight: np.ndarray
+    centre: np.ndarray
+    by_area: np.ndarray
+    on_grid: np.ndarray | None = None
+
+    @property
+    def n_points(self) -> int:
+        return len(self.x)
+
+    @property
+    def ptr(self) -> np.ndarray:
+        """CSR offsets: the points of village ``v`` are ``ptr[v]:ptr[v + 1]``."""
+        return np.searchsorted(self.village, np.arange(len(self.village_ids) + 1))
+
+
+def _pixel_points(villages: gpd.GeoDataFrame, dem: Dem) -> pd.DataFrame:
+    """Per village, the centres of the DEM pixels its polygon overlaps and the area (m²)
+    overlapped: the weights of the exact area share (exactextract's coverage fractions)."""
+    if not len(villages):
+        return pd.DataFrame(columns=["vid", "x", "y", "w"])
+    xmin, ymin, xmax, ymax = dem.bounds
+    src = NumPyRasterSource(np.zeros(dem.shape, np.float32), xmin, ymin, xmax, ymax,
+                            name="grid", srs_wkt=dem.crs.to_wkt())
+    poly = gpd.GeoDataFrame({"vid": np.arange(len(villages))}, geometry=villages.geometry.values,
+                            crs=villages.crs)
+    ex = exact_extract(src, poly, ["coverage", "center_x", "center_y"], include_cols=["vid"],
+                       output="pandas")
+    parts = [pd.DataFrame({"vid": v, "x": cx, "y": cy, "w": cov * dem.pixel_m ** 2})
+             for v, cov, cx, cy in zip(ex["vid"], ex["coverage"], ex["center_x"],
+                                       ex["center_y"], strict=True) if len(cov)]
+    if not parts:
+        return pd.DataFrame(columns=["vid", "x", "y", "w"])
+    out = pd.concat(parts, ignore_index=True)
+    return out[out["w"] > 0]
+
+
+def village_points(villages: gpd.GeoDataFrame, centres: gpd.GeoSeries,
+                   settlements: gpd.GeoDataFrame | None, dem: Dem) -> VillagePoints:
+    """The points of every village's verdict (working CRS): its centre; its household
+    clusters (weighted by population) when they hold any population, as the population
+    share does; otherwise the centres of the pixels its polygon overlaps, weighted by the
+    area overlapped (the area share's exact weights)."""
+    vids = villages.index
+    n = len(vids)
+    cen = centres.reindex(vids)
+    frames = [pd.DataFrame({"vid": np.arange(n), "x": cen.x.to_numpy(), "y": cen.y.to_numpy(),
+                            "w": 1.0, "kind": CENTRE})]
+    by_area = np.ones(n, bool)
+    if settlements is not None and len(settlements):
+        s = settlements[settlements["village_id"].isin(vids)]
+        pos = vids.get_indexer(s["village_id"])
+        pop = s["population"].to_numpy(float)
+        total = np.bincount(pos, weights=np.nan_to_num(pop), minlength=n)
+        by_area = ~(total > 0)
+        keep = ~by_area[pos] & (pop > 0)
+        frames.append(pd.DataFrame({"vid": pos[keep], "x": s.geometry.x.to_numpy()[keep],
+                                    "y": s.geometry.y.to_numpy()[keep], "w": pop[keep],
+                                    "kind": CLUSTER}))
+    if by_area.any():
+        px = _pixel_points(villages[by_area], dem)
+        px["vid"] = np.flatnonzero(by_area)[px["vid"].to_numpy(int)]
+        px["kind"] = PIXEL
+        frames.append(px)
+    pts = pd.concat(frames, ignore_index=True)
+    pts = pts.sort_values(["vid", "kind"], kind="stable", ignore_index=True)
+    village = pts["vid"].to_numpy(np.int64)
+    kind = pts["kind"].to_numpy(np.int8)
+    centre = np.full(n, -1, np.int64)
+    is_c = np.flatnonzero(kind == CENTRE)
+    centre[village[is_c]] = is_c
+    x, y = pts["x"].to_numpy(float), pts["y"].to_numpy(float)
+    fin = np.isfinite(x) & np.isfinite(y)
+    rows, cols = dem.index(np.where(fin, x, dem.bounds[0] - 1e9), np.where(fin, y, 0.0))
+    on = fin & (rows >= 0) & (rows < dem.shape[0]) & (cols >= 0) & (cols < dem.shape[1])
+    return VillagePoints(vids, x, y, village, kind, pts["w"].to_numpy(float), centre, by_area,
+                         on)
+
+
+class PointCollector:
+    """Collects the :class:`PointLevels` of chosen points while a run computes its layers:
+    call it on every :class:`~vncoverage.coverage.CellRaster` (the ``on_raster`` hook of
+    :func:`~vncoverage.coverage.compute_layers` and
+    :func:`~vncoverage.coverage.update_layers`). A cell's entries are replaced when its
+    raster comes again (a changed cell) and go with :meth:`drop` (a removed cell), so a
+    collector kept across workspace updates holds what a full computation would."""
+
+    def __init__(self, dem: Dem, x: np.ndarray, y: np.ndarray) -> None:
+        x, y = np.asarray(x, float), np.asarray(y, float)
+        fin = np.isfinite(x) & np.isfinite(y)
+        rows, cols = dem.index(np.where(fin, x, dem.bounds[0] - 1e9), np.where(fin, y, 0.0))
+        on = fin & (rows >= 0) & (rows < dem.shape[0]) & (cols >= 0) & (cols < dem.shape[1])
+        idx = np.flatnonzero(on)
+        order = np.lexsort((cols[idx], rows[idx]))
+        self.n_points = len(rows)
+        self._idx = idx[order]
+        self._rows = rows[idx][order]
+        self._cols = cols[idx][order]
+        self._entries: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def __call__(self, raster: CellRaster) -> None:
+        h, w = raster.level_dbm.shape
+        a, b = np.searchsorted(self._rows, [raster.row, raster.row + h])
+        rows, cols, idx = self._rows[a:b], self._cols[a:b], self._idx[a:b]
+        inside = (cols >= raster.col) & (cols < raster.col + w)
+        lev = raster.level_dbm[rows[inside] - raster.row, cols[inside] - raster.col]
+        reach = ~np.isneginf(lev)
+        self._entries[raster.cell_id] = (idx[inside][reach], lev[reach].astype(np.float64))
+
+    def update(self, other: PointCollector) -> None:
+        """Take the entries ``other`` collected (its cells replace this one's)."""
+        self._entries.update(other._entries)
+
+    def drop(self, cell_ids: Iterable[str]) -> None:
+        """Forget the entries of ``cell_ids`` (removed cells)."""
+        for cid in cell_ids:
+            self._entries.pop(str(cid), None)
+
+    @classmethod
+    def from_levels(cls, dem: Dem, x: np.ndarray, y: np.ndarray,
+                    levels: PointLevels) -> PointCollector:
+        """A collector holding ``levels`` (e.g. kept by an earlier run), to update."""
+        out = cls(dem, x, y)
+        ids = np.asarray(levels.cell_ids, dtype=object)
+        order = np.argsort(levels.cell, kind="stable")
+        cells = levels.cell[order]
+        starts = np.searchsorted(cells, np.arange(len(ids) + 1))
+        for k, cid in enumerate(ids):
+            sl = order[starts[k]:starts[k + 1]]
+            if len(sl):
+                out._entries[str(cid)] = (levels.point[sl], levels.level_dbm[sl])
+        return out
+
+    def levels(self, cell_ids: Sequence[str]) -> PointLevels:
+        """The matrix, with cells numbered as ``cell_ids`` (the layers' sorted ids; cells
+        collected but not listed are left out)."""
+        pts, cids, levels = [], [], []
+        for k, cid in enumerate(cell_ids):
+            e = self._entries.get(str(cid))
+            if e is None:
+                continue
+            pts.append(e[0])
+            cids.append(np.full(len(e[0]), k, dtype=np.int64))
+            levels.append(e[1])
+        if pts:
+            p, c, v = np.concatenate(pts), np.concatenate(cids), np.concatenate(levels)
+        else:
+            p = c = np.zeros(0, np.int64)
+            v = np.zeros(0, np.float64)
+        order = np.lexsort((c, p))
+        return PointLevels(self.n_points, list(map(str, cell_ids)), p[order].astype(np.int64),
+                           c[order], v[order])

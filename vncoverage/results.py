@@ -21,6 +21,8 @@ from .config import Config
 from .coverage import Layers, LayerUpdate
 from .datatypes import Inputs, Raster
 from .fibre import FtthResult
+from .pointlevels import PointLevels
+from .uncertainty import Uncertainty
 
 __all__ = ["Results"]
 
@@ -80,6 +82,13 @@ class Results:
         the mobile and BTS KPIs, the rasters, the towers) and/or ``"fibre"`` (FTTH reach and
         KPI). Figures of an analysis not made are absent, never zero; the KPIs of an
         analysis not made say "not computed".
+    uncertainty
+        The Monte Carlo of the verdicts and KPIs (:mod:`vncoverage.uncertainty`: its
+        ``p_covered`` columns are in ``villages``, its KPI columns in ``kpis``), or None
+        when ``[uncertainty] enabled`` is false.
+    point_levels
+        The village points' matrix of levels it used (:mod:`vncoverage.pointlevels`; a
+        workspace may keep it for the next update), or None.
     """
 
     cfg: Config
@@ -103,6 +112,8 @@ class Results:
     layer_update: LayerUpdate | None = None
     changes: Changes | None = None
     analyses: tuple[str, ...] = ("mobile", "fibre")
+    uncertainty: Uncertainty | None = None
+    point_levels: PointLevels | None = None
 
     @property
     def mobile(self) -> bool:

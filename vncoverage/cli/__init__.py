@@ -1,8 +1,8 @@
 """Command-line interface: ``vncoverage``. Each command parses its options and makes one
 library call, in the manner of rasterio's ``rio``: the group and its error handling here,
 one module per command group (:mod:`.run`: run, validate, models; :mod:`.workspace`:
-update, add-sites; :mod:`.export`; :mod:`.itm`; :mod:`.imports`: import), the options they
-share in :mod:`.options`.
+update, add-sites; :mod:`.export`; :mod:`.explain`: explain, cell;
+:mod:`.calibrate`; :mod:`.itm`; :mod:`.imports`: import), the options they share in :mod:`.options`.
 
 Errors of vncoverage (bad input, a locked workspace) are printed without a traceback
 (unless ``-v``) and exit with status 2.
@@ -22,6 +22,8 @@ import click
 
 from .. import __version__
 from ..errors import VncoverageError
+from .calibrate import calibrate_command
+from .explain import cell_command, explain_command
 from .export import export_command
 from .imports import import_group
 from .itm import itm
@@ -62,5 +64,6 @@ def main(ctx: click.Context, verbose: int) -> None:
 
 
 for _command in (run, validate, models, update_command, add_sites_command, export_command,
-                 itm, import_group):
+                 itm, import_group, explain_command, cell_command,
+                 calibrate_command):
     main.add_command(_command)

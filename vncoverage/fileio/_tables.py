@@ -47,6 +47,7 @@ from ..names import clean_text, fold
 
 __all__ = [
     "COLUMN_ALIASES",
+    "MEASUREMENT_SCHEMA",
     "TABLE_ALIASES",
     "VILLAGE_POINT_SCHEMA",
     "ParsedTable",
@@ -151,6 +152,10 @@ VILLAGE_POINT_SCHEMA = ("village_id", "name", "commune", "commune_id", "district
                         "district_id", "commune_2025", "commune_2025_id", "kind", "population",
                         "households", "lon", "lat", "x", "y", "crs")
 
+#: Columns of a measurement table (drive tests, crowd-sourced RSRP: :mod:`.measurements`).
+MEASUREMENT_SCHEMA = ("lon", "lat", "x", "y", "crs", "rsrp_dbm", "cell_id", "operator",
+                      "technology", "band", "earfcn", "frequency_mhz", "time", "device")
+
 #: Other names that hold in one kind of table only: ``{kind: (schema, {canonical:
 #: aliases})}``. A table read with the kind's schema (and only such a table) takes them,
 #: after :data:`COLUMN_ALIASES`: an alias of ``COLUMN_ALIASES`` naming a column of the table
@@ -171,13 +176,26 @@ TABLE_ALIASES: dict[str, tuple[tuple[str, ...], dict[str, tuple[str, ...]]]] = {
         "population": ("pop", "dân số", "số dân", "nhân khẩu", "số nhân khẩu", "số khẩu"),
         "households": ("hh", "số hộ", "hộ", "hộ gia đình", "số hộ gia đình"),
     }),
+    "measurements": (MEASUREMENT_SCHEMA, {
+        "rsrp_dbm": ("rsrp", "serving rsrp", "lte rsrp", "nr rsrp", "ss rsrp", "ss-rsrp",
+                     "rsrp dbm", "signal level", "level", "rx level", "cường độ tín hiệu",
+                     "mức thu", "mức tín hiệu"),
+        "cell_id": ("enb/cellid", "enb cell id", "ecgi", "eci", "cgi", "nci", "serving cell",
+                    "serving cell id", "cell identity"),
+        "band": ("lte band", "nr band", "band name"),
+        "earfcn": ("arfcn", "dl earfcn", "nr arfcn", "nrarfcn", "ssb arfcn"),
+        "time": ("timestamp", "date time", "datetime", "date", "thời gian", "thời điểm",
+                 "ngày giờ"),
+        "device": ("phone", "handset", "ue", "device model", "thiết bị", "máy đo",
+                   "scanner"),
+    }),
 }
 
 #: Units accepted in a header bracket or after a number, per canonical column.
 COLUMN_UNITS: dict[str, tuple[str, ...]] = {
     "height_m": ("m",), "azimuth_deg": ("°", "deg", "độ"), "tilt_deg": ("°", "deg", "độ"),
     "mechanical_tilt_deg": ("°", "deg", "độ"), "frequency_mhz": ("mhz",),
-    "bandwidth_mhz": ("mhz",), "eirp_dbm": ("dbm",), "x": ("m",),
+    "bandwidth_mhz": ("mhz",), "eirp_dbm": ("dbm",), "rsrp_dbm": ("dbm",), "x": ("m",),
     "y": ("m",),
     "lon": ("°", "deg", "độ"), "lat": ("°", "deg", "độ"),
 }

@@ -26,6 +26,8 @@ from .atomic import file_sha256
 from .dem_tiles import load_dem
 from .extents import check_extents
 from .inventories import is_vector_file, read_cells, read_ftth_nodes
+from .landcover import load_landcover
+from .measurements import apply_corrections, read_corrections
 from .sites import DEFAULTS_FILE, merge_cells, read_sites, sites_as_cells
 from .targets import read_targets
 from .vectors import OSM_SUFFIXES, read_roads, read_settlements, read_villages
@@ -49,7 +51,8 @@ def sample_data_dir() -> Path:
 
 #: Inputs whose sha256 is recorded (provenance, workspace fingerprints).
 _CHECKSUMMED = ("boundaries", "settlements", "cells", "ftth_nodes", "roads", "dem", "targets",
-                "admin_names", "village_points", "place_points", "sites", "site_defaults")
+                "admin_names", "village_points", "place_points", "sites", "site_defaults",
+                "landcover", "landcover_classes")
 
 
 class ReadCache(Protocol):
@@ -172,6 +175,10 @@ def load_inputs(cfg: Config, *, read_cache: ReadCache | None = None) -> Inputs:
     cells, ftth, dropped = check_extents(sites_as_cells(cfg), villages, cells, ftth, dem,
                                          problems, notes,
                                          settlements=settlements, roads=roads)
+    # clutter at the receiver ([radio] clutter, [inputs] landcover): on the DEM grid
+    landcover = load_landcover(cfg, dem, centres, cells, problems=problems, notes=notes)
+    # calibration corrections ([calibration] corrections): added to the cells' EIRP
+    cells = _corrected(cfg, cells, problems, notes, sums)
     if problems:
         raise InputDataError(problems)
     assert villages is not None and centres is not None
@@ -179,10 +186,30 @@ def load_inputs(cfg: Config, *, read_cache: ReadCache | None = None) -> Inputs:
                  for key in _CHECKSUMMED if getattr(inp, key) is not None}
     if "dem" in sums:  # DEM tiles (also given by [inputs] dem_tiles alone)
         checksums["dem"] = sums["dem"]
+    if "corrections" in sums:  # only when set: other runs keep their checksums
+        checksums["corrections"] = sums["corrections"]
     return Inputs(villages=villages, centres=centres, cells=cells, dem=dem,
                   settlements=settlements, ftth_nodes=ftth, roads=roads, targets=targets,
                   districts=districts, communes_2025=communes_2025, checksums=checksums,
-                  notes=tuple(notes), formats=formats, dropped=dropped, analyses=analyses)
+                  notes=tuple(notes), formats=formats, dropped=dropped, analyses=analyses,
+                  landcover=landcover)
+
+
+def _corrected(cfg: Config, cells: gpd.GeoDataFrame | None, problems: list[Problem],
+               notes: list[Message], sums: dict[str, str]) -> gpd.GeoDataFrame | None:
+    """``cells`` with the calibration corrections of ``[calibration] corrections`` added to
+    their EIRP (:func:`.measurements.apply_corrections`, noted; the file's sha256 goes to
+    ``sums["corrections"]``); ``cells`` as they are without it."""
+    path = cfg.calibration.corrections
+    if path is None or cells is None:
+        return cells
+    try:
+        corrections = read_corrections(path)
+    except InputDataError as exc:
+        problems += exc.problems
+        return cells
+    sums["corrections"] = file_sha256(path)
+    return apply_corrections(cells, corrections, file=str(path), notes=notes)
 
 
 #: The analyses a run makes (``[run] analyses``), in this order.

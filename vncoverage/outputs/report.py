@@ -13,6 +13,7 @@ Pure text generation; writing is :mod:`vncoverage.fileio`'s job.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,9 @@ import shapely
 from .. import __version__
 from ..changes import Changes
 from ..config import Config
+from ..errors import InputDataError
+from ..explain import explanation_href
+from ..fileio.measurements import read_corrections
 from ..i18n import (
     DEFAULT_LANG,
     Message,
@@ -36,6 +40,7 @@ from ..i18n import (
     tr,
     verdict_label,
 )
+from ..uncertainty import BIAS_SENSITIVITY_DB, RESOLUTION_EFFECT_PTS
 from ..villages import COVERED
 
 __all__ = ["ReportContext", "ReportTable", "kpi_text_table", "markdown_report", "report_tables"]
@@ -190,8 +195,95 @@ def _value(v: float | None, unit: object, lang: str) -> str:
     return f"{text} %" if str(unit).strip() == "%" else text
 
 
+def _has_interval(r: pd.Series) -> bool:
+    v = r.get("interval_90_low")
+    return v is not None and not pd.isna(v)
+
+
+def _basis_label(r: pd.Series, lang: str) -> str:
+    """``uncalibrated`` / ``calibrated`` (the Monte Carlo's error model), in ``lang``."""
+    basis = str(r.get("uncertainty_basis") or "")
+    return tr("unc_calibrated" if basis.startswith("calibrated") else "unc_uncalibrated", lang)
+
+
+def kpi_uncertainty_text(r: pd.Series, lang: str) -> str | None:
+    """A computed KPI with its uncertainty (:mod:`vncoverage.uncertainty`), e.g.
+    ``93.0 % (90 %: 89.1–95.4 %), P(≥ 98 %) = 0.01 · uncalibrated``; None without it."""
+    if not _has_interval(r):
+        return None
+    unit = r.get("unit") or ""
+    pct = str(unit).strip() == "%"
+    args = {"current": _value(r.get("current"), unit, lang),
+            "lo": number(r.get("interval_90_low"), lang, 1 if pct else 2),
+            "hi": _value(r.get("interval_90_high"), unit, lang)}
+    tgt = r.get("target_2025")
+    if tgt is not None and not pd.isna(tgt) and not pd.isna(r.get("p_target_met")):
+        whole = float(tgt) == round(float(tgt))
+        target = number(tgt, lang, 0 if whole else 1) + (" %" if pct else "")
+        text = tr("unc_value", lang, **args, target=target,
+                  p=number(r.get("p_target_met"), lang, 2))
+    else:
+        text = tr("unc_value_no_target", lang, **args)
+    return f"{text} · {_basis_label(r, lang)}"
+
+
+def uncertainty_note(ctx: ReportContext) -> str:
+    """Under the KPI table: how the intervals were made and the sensitivity (empty without
+    them)."""
+    lang = ctx.lang
+    for _, r in ctx.kpis.iterrows():
+        if _has_interval(r):
+            unit = r.get("unit") or ""
+            rest = str(r.get("uncertainty_basis") or "").partition(";")[2].strip()
+            text = f"{_basis_label(r, lang)}; {rest}" if rest else _basis_label(r, lang)
+            note = tr("unc_note", lang, basis=text,
+                      minus=_value(r.get("kpi_at_bias_minus_2db"), unit, lang),
+                      plus=_value(r.get("kpi_at_bias_plus_2db"), unit, lang),
+                      res=number(RESOLUTION_EFFECT_PTS, lang, 1))
+            clutter = r.get("kpi_without_clutter")
+            if clutter is not None and not pd.isna(clutter):
+                note += tr("unc_note_clutter", lang, value=_value(clutter, unit, lang))
+            return note
+    return ""
+
+
+def sensitivity_table(ctx: ReportContext) -> ReportTable | None:
+    """Per KPI with an interval: the median map, the 90 % interval, the KPI at ±2 dB of
+    province-wide bias, the documented effect of the DEM resolution and the KPI without
+    clutter (when the run applied a land cover); None without intervals."""
+    lang = ctx.lang
+    rows: list[list[str]] = []
+    for kid, r in ctx.kpis.iterrows():
+        if not _has_interval(r):
+            continue
+        unit = r.get("unit") or ""
+        name = _kpi_name(kid, r, lang)
+        clutter = r.get("kpi_without_clutter")
+        rows += [
+            [name, tr("sens_median", lang), _value(r.get("current"), unit, lang)],
+            [name, tr("sens_interval", lang, basis=_basis_label(r, lang)),
+             f"{_value(r.get('interval_90_low'), unit, lang)} – "
+             f"{_value(r.get('interval_90_high'), unit, lang)}"],
+            [name, tr("sens_bias", lang, bias=f"−{BIAS_SENSITIVITY_DB:g}"),
+             _value(r.get("kpi_at_bias_minus_2db"), unit, lang)],
+            [name, tr("sens_bias", lang, bias=f"+{BIAS_SENSITIVITY_DB:g}"),
+             _value(r.get("kpi_at_bias_plus_2db"), unit, lang)],
+            [name, tr("sens_resolution", lang),
+             tr("sens_resolution_value", lang, pts=RESOLUTION_EFFECT_PTS)],
+            [name, tr("sens_clutter", lang),
+             _value(clutter, unit, lang) if clutter is not None and not pd.isna(clutter)
+             else tr("sens_no_clutter", lang)],
+        ]
+    if not rows:
+        return None
+    return ReportTable([tr("col_kpi", lang), tr("col_case", lang), tr("col_value", lang)],
+                       rows, [False, False, True])
+
+
 def kpi_report_table(ctx: ReportContext) -> ReportTable:
-    """The KPI table: baseline, current, target, gap in % points and in units, status."""
+    """The KPI table: baseline, current, target, gap in % points and in units, status; a
+    KPI with an interval (:mod:`vncoverage.uncertainty`) shows it beside its value, and
+    the table's note says how it was made."""
     lang = ctx.lang
     rows: list[list[str]] = []
     for kid, r in ctx.kpis.iterrows():
@@ -205,11 +297,12 @@ def kpi_report_table(ctx: ReportContext) -> ReportTable:
         status = tr(_STATUS_KEYS[status], lang) if status in _STATUS_KEYS else status
         rows.append([_kpi_name(kid, r, lang), str(unit) if not pd.isna(unit) else "",
                      _value(r.get("baseline_2023"), unit, lang),
-                     _value(r.get("current"), unit, lang),
+                     kpi_uncertainty_text(r, lang) or _value(r.get("current"), unit, lang),
                      _value(r.get("target_2025"), unit, lang), gap_pct, gap_units, status])
     header = [tr(k, lang) for k in ("col_kpi", "col_unit", "col_baseline", "col_current",
                                     "col_target", "col_gap_pct", "col_gap_units", "col_status")]
-    return ReportTable(header, rows, [False, False, True, True, True, True, True, False])
+    return ReportTable(header, rows, [False, False, True, True, True, True, True, False],
+                       note=uncertainty_note(ctx))
 
 
 def summary_lines(ctx: ReportContext) -> list[tuple[str, str]]:
@@ -280,6 +373,9 @@ def uncovered_table(ctx: ReportContext, *, remote_only: bool = False) -> ReportT
     cols = [c for c in cols if c == "village_id" or c in bad.columns]
     rows = [[_uncovered_cell(c, vid if c == "village_id" else r[c], lang) for c in cols]
             for vid, r in bad.head(limit).iterrows()]
+    if not remote_only:  # the id links to the village's explanation (HTML report)
+        for row, vid in zip(rows, bad.head(limit).index, strict=True):
+            row[0] = _ExplainedId(str(vid))
     header = []
     for c in cols:
         label = column_label(c, lang)
@@ -290,7 +386,19 @@ def uncovered_table(ctx: ReportContext, *, remote_only: bool = False) -> ReportT
                      "town_distance_m", "road_distance_m") for c in cols]
     note = (tr("uncovered_more", lang, n=number(len(bad) - limit, lang))
             if len(bad) > limit else "")
+    if not remote_only and len(bad):
+        note = " ".join(n for n in (note, tr("uncovered_explain", lang)) if n)
     return ReportTable(header, rows, numeric, note)
+
+
+class _ExplainedId(str):
+    """A village id (``str``: the id itself, for the Markdown report and comparisons) that
+    the HTML report shows as a link to the page ``vncoverage explain`` writes beside it
+    (jinja's autoescape renders ``__html__``)."""
+
+    def __html__(self) -> str:
+        return (f'<a href="{html.escape(explanation_href(str(self)))}">'
+                f"{html.escape(str(self))}</a>")
 
 
 def _uncovered_cell(column: str, val: Any, lang: str) -> str:
@@ -404,14 +512,35 @@ def parameter_table(ctx: ReportContext) -> ReportTable:
         ["remote gap: town / road distance (m)",
          f"{ctx.remote_town_m:g} / {ctx.remote_road_m:g}"],
     ]
+    if c.calibration.corrections is not None:
+        rows.append(["calibration.corrections", calibration_provenance(c)])
     return ReportTable([tr("col_parameter", ctx.lang), tr("col_value", ctx.lang)], rows,
                  [False, False])
+
+
+def calibration_provenance(cfg: Config) -> str:
+    """The calibration the run used (``[calibration] corrections``): the file, the
+    measurement file's sha256, n, the σ fitted, the global offset and the held-out RMSE."""
+    path = cfg.calibration.corrections
+    try:
+        c = read_corrections(path) if path is not None else None
+    except InputDataError:
+        c = None
+    if c is None:
+        return f"{path} (unreadable)"
+    cv = c.cv
+    return (f"{path}: measurements sha256 {c.measurements_sha256}, n = {c.n} "
+            f"({c.n_sites} sites), global offset {c.global_offset_db:+.2f} dB, "
+            f"{len(c.groups)} operator/band offset(s), residual σ {c.sigma_db:.2f} dB; "
+            f"held-out-site RMSE {float(cv.get('rmse_before_db', math.nan)):.2f} → "
+            f"{float(cv.get('rmse_after_db', math.nan)):.2f} dB")
 
 
 def input_table(ctx: ReportContext) -> ReportTable:
     rows = []
     for key, digest in ctx.checksums.items():
-        p = getattr(ctx.cfg.inputs, key, None)
+        p = (getattr(ctx.cfg.inputs, key, None) if key != "corrections"
+             else ctx.cfg.calibration.corrections)
         rows.append([key, str(p) if p is not None else "", digest])
     return ReportTable([tr("col_input", ctx.lang), tr("path", ctx.lang), "sha256"], rows,
                  [False, False, False])
@@ -467,6 +596,7 @@ def report_tables(ctx: ReportContext) -> dict[str, ReportTable]:
         "parameters": parameter_table(ctx),
         "inputs": input_table(ctx),
         **change_tables(ctx),
+        **({"sensitivity": sens} if (sens := sensitivity_table(ctx)) is not None else {}),
     }
 
 
@@ -569,6 +699,8 @@ def render_markdown(ctx: ReportContext, *, figures: Mapping[str, str] | None = N
     if "gap_map" in figures:
         parts += [f"## {ctx.heading('sec_gap_map')}", "", f"![gap_map]({figures['gap_map']})",
                   ""]
+    if "sensitivity" in tables:
+        parts += [f"## {ctx.heading('sec_uncertainty')}", "", *_md(tables["sensitivity"])]
     if "change_kpis" in tables:
         parts += [f"## {ctx.heading('sec_changes')}", "", *_md(tables["change_kpis"]),
                   *_md(tables["change_cells"]), *_md(tables["change_villages"])]

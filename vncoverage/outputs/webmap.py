@@ -49,6 +49,7 @@ from matplotlib.image import imsave
 from pyproj import CRS, Transformer
 
 from ..datatypes import Raster
+from ..explain import explanation_href
 from ..i18n import (
     DEFAULT_LANG,
     Message,
@@ -61,6 +62,7 @@ from ..i18n import (
 )
 from ..results import Results
 from ..villages import COVERED, LOM_SONG, TRANG_SONG, UNKNOWN
+from .report import kpi_uncertainty_text
 
 __all__ = [
     "CDN_PACKAGES",
@@ -215,6 +217,8 @@ def _popup_html(vid: object, row: Mapping[Hashable, Any], operators: list[str], 
     lines.append(pop)
     if "verdict_mbb_any" in row:  # not in a run without the mobile analysis
         lines.append(_verdict_popup_line(row, lang))
+        if str(row.get("verdict_mbb_any")) != COVERED:
+            lines.append(_why_popup_line(vid, lang))
     if operators:
         per_op = ", ".join(
             f"{_e(_OP_DISPLAY.get(op, op))} {_pct(row.get(f'pop_share_mbb_{op}'), lang)}"
@@ -237,9 +241,23 @@ def _verdict_popup_line(row: Mapping[Hashable, Any], lang: str) -> str:
     """The mobile-broadband line of a village's popup: verdict and population covered."""
     verdict = str(row.get("verdict_mbb_any", UNKNOWN))
     colour = VERDICT_COLOURS.get(verdict, VERDICT_COLOURS[UNKNOWN])
-    return (f"{tr('pop_mbb', lang)}: <b style='color:{colour}'>"
+    line = (f"{tr('pop_mbb', lang)}: <b style='color:{colour}'>"
             f"{html.escape(verdict_label(verdict, lang))}</b>, "
             f"{_pct(row.get('pop_share_mbb_any'), lang)} {tr('pop_covered_share', lang)}")
+    if _has(row, "p_covered_mbb_any"):  # the Monte Carlo's (vncoverage.uncertainty)
+        line += f"; {tr('pop_p_covered', lang)} {number(row['p_covered_mbb_any'], lang, 2)}"
+    return line
+
+
+def _why_popup_line(vid: object, lang: str) -> str:
+    """The line of a village not covered pointing to its explanation (pre-escaped HTML):
+    the page ``vncoverage explain`` writes beside the map (a link, which opens once made)
+    and the command that makes it."""
+    href = html.escape(explanation_href(str(vid)))
+    folder = html.escape(tr("pop_why_folder", lang))
+    return (f"{tr('pop_why', lang)}: <a href=\"{href}\" target=\"_blank\">"
+            f"{tr('pop_why_link', lang)}</a> ({tr('pop_why_cmd', lang)} "
+            f"<code>vncoverage explain {_e(vid)} --out {folder}</code>)")
 
 
 def _ftth_popup_lines(row: Mapping[Hashable, Any], lang: str,
@@ -308,7 +326,8 @@ def _village_features(v: gpd.GeoDataFrame, lang: str, gpon_reach_m: float | None
     verdict_codes = {k: i for i, k in enumerate(VERDICT_COLOURS)}
     used = {"name", "commune", "district", "commune_2025", "population", "households",
             "geom_method",
-            "verdict_mbb_any", "pop_share_mbb_any", "best_dbm_centre_4g", "nearest_site_id",
+            "verdict_mbb_any", "pop_share_mbb_any", "p_covered_mbb_any",
+            "best_dbm_centre_4g", "nearest_site_id",
             "nearest_site_operators", "nearest_site_m", "ftth_covered", "ftth_households",
             "ftth_households_passed", "ftth_nearest_splitter_m", "ftth_extra_cable_m",
             "ftth_reason", "ftth_reason_splitter", "remote_gap", "town_distance_m",
@@ -715,6 +734,7 @@ def gap_map(
     communes_2025: gpd.GeoDataFrame | None = None,
     max_overlay_px: int = 800,
     analyses: Sequence[str] = ("mobile", "fibre"),
+    kpi_line: str | None = None,
 ) -> Any:
     """A folium map of the coverage gaps for planners.
 
@@ -769,6 +789,9 @@ def gap_map(
         verdicts, population shares, towers, RSRP or remote gaps): the FTTH layer is shown
         and the title says that mobile coverage was not computed; without ``"fibre"`` the
         title says that FTTH was not computed.
+    kpi_line
+        A line under the title (plain text), e.g. the mobile KPI with its 90 % interval
+        (:func:`vncoverage.outputs.report.kpi_uncertainty_text`), or None.
 
     Returns
     -------
@@ -801,7 +824,8 @@ def gap_map(
         _add_unreached(layers, ftth_unreached, lang=lang, gpon_reach_m=gpon_reach_m)
     _add_layers_script(layers, _payload(layers, v, lang=lang, title=title,
                                         gpon_reach_m=gpon_reach_m, ftth_method=ftth_method,
-                                        analyses=analyses if mobile else ("fibre",)))
+                                        analyses=analyses if mobile else ("fibre",),
+                                        kpi_line=kpi_line))
     folium.LayerControl(collapsed=False, position="topright").add_to(layers.m)
     minx, miny, maxx, maxy = v.total_bounds
     layers.m.fit_bounds([[miny, minx], [maxy, maxx]])
@@ -1141,7 +1165,8 @@ def _add_unreached(layers: _MapLayers, ftth_unreached: gpd.GeoDataFrame, *, lang
 def _payload(layers: _MapLayers, v: gpd.GeoDataFrame, *, lang: str, title: str,
              gpon_reach_m: float | None = None,
              ftth_method: str | None = None,
-             analyses: Sequence[str] = ("mobile", "fibre")) -> dict[str, Any]:
+             analyses: Sequence[str] = ("mobile", "fibre"),
+             kpi_line: str | None = None) -> dict[str, Any]:
     """The data the layers' script reads (the page's JSON script element): the villages
     ``v`` (EPSG:4326), the line and point layers, the colours, the legend, the title and
     the search labels. The title says which analysis was not computed (``analyses``)."""
@@ -1154,6 +1179,8 @@ def _payload(layers: _MapLayers, v: gpd.GeoDataFrame, *, lang: str, title: str,
                     + html.escape(tr("map_mobile_not_run", lang)))
     elif "fibre" not in analyses:
         subtitle += "<br>" + html.escape(tr("map_fibre_not_run", lang))
+    if kpi_line:
+        subtitle += "<br>" + html.escape(kpi_line)
     return {
         "villages": _village_features(v, lang, gpon_reach_m, ftth_method),
         "lines": layers.lines,
@@ -1214,4 +1241,18 @@ def results_map(results: Results, *, lang: str = DEFAULT_LANG, tiles: str | None
                    ftth_method=r.ftth.method if r.ftth is not None else None, rsrp=r.rsrp_4g,
                    rsrp_threshold_dbm=radio.rsrp_threshold_dbm["4G"],
                    rsrp_margin_db=radio.location_margin_db, districts=inp.districts,
-                   communes_2025=inp.communes_2025, analyses=r.analyses)
+                   communes_2025=inp.communes_2025, analyses=r.analyses,
+                   kpi_line=_kpi_line(r, lang))
+
+
+def _kpi_line(r: Results, lang: str) -> str | None:
+    """The mobile-broadband KPI with its 90 % interval, for the title (None without the
+    uncertainty)."""
+    if r.uncertainty is None or "mobile_broadband_villages" not in r.kpis.index:
+        return None
+    row = r.kpis.loc[["mobile_broadband_villages"]].iloc[0]
+    text = kpi_uncertainty_text(row, lang)
+    if text is None:
+        return None
+    name = row.get("name_vi") if lang == "vi" else row.get("name_en")
+    return f"{name if isinstance(name, str) and name else 'mobile_broadband_villages'}: {text}"
