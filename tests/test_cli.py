@@ -143,3 +143,59 @@ def test_models_lists_domains():
     res = CliRunner().invoke(main, ["models"])
     assert res.exit_code == 0
     assert "hata" in res.output and "150-1500 MHz" in res.output
+
+
+def test_validate_lists_the_land_cover_its_classes_and_the_corrections(tiny_world, tmp_path):
+    """[inputs] landcover (given without a class table: the shipped one) and [calibration]
+    corrections have their blocks, with their notes under them (not among the general
+    notes); without them the blocks say they are not given, in which section."""
+    import json
+
+    import numpy as np
+    from affine import Affine
+    from conftest import X0, Y0
+
+    from vncoverage.fileio.landcover import CLASSES_FILE
+
+    en = CliRunner().invoke(main, ["validate", "--config", str(tiny_world.config),
+                                   "--lang", "en"])
+    assert en.exit_code == 0, en.output
+    blocks = _blocks(en.output)
+    assert blocks["landcover"] == blocks["landcover_classes"] == ["  not given in [inputs]"]
+    assert blocks["corrections"] == ["  not given in [calibration]"]
+    assert list(blocks)[-2:] == ["corrections", "inputs OK"]
+    classes = np.full((100, 100), 40, dtype=np.uint8)  # crops, forest in the west
+    classes[:, :45] = 10
+    with rasterio.open(tmp_path / "lc.tif", "w", driver="GTiff", height=100, width=100,
+                       count=1, dtype="uint8", crs="EPSG:32648", nodata=0,
+                       transform=Affine(100, 0, X0, 0, -100, Y0)) as dst:
+        dst.write(classes, 1)
+    corrections = {"format": "vncoverage-calibration-corrections", "version": 1,
+                   "created": "2026-01-01T00:00:00+00:00", "vncoverage": "test",
+                   "measurements": {"file": "drive.csv", "sha256": "ab" * 32, "n": 400,
+                                    "n_sites": 4},
+                   "technologies": ["4G"], "global_offset_db": -2.5,
+                   "global_offset_se_db": 0.8, "groups": [], "sigma_db": 7.0,
+                   "site_sigma_db": 3.0, "point_sigma_db": 6.3, "shrinkage": {},
+                   "cv": {}}
+    (tmp_path / "corr.json").write_text(json.dumps(corrections), encoding="utf-8")
+    text = tiny_world.config.read_text(encoding="utf-8").replace(
+        "[inputs]\n", f"[inputs]\nlandcover = {json.dumps(str(tmp_path / 'lc.tif'))}\n")
+    text += f"\n[calibration]\ncorrections = {json.dumps(str(tmp_path / 'corr.json'))}\n"
+    config = tiny_world.config.with_name("clutter.toml")  # its paths are relative
+    config.write_text(text, encoding="utf-8")
+    for lang, title in (("en", "Notes about no file in particular"),
+                        ("vi", "Ghi chú chung (không thuộc riêng tệp nào)")):
+        res = CliRunner().invoke(main, ["validate", "--config", str(config), "--lang", lang])
+        assert res.exit_code == 0, res.output
+        _fits(res.output)
+        blocks = _blocks(res.output)
+        lc, table, corr = blocks["landcover"], blocks["landcover_classes"], blocks["corrections"]
+        assert lc[0].endswith(str(tmp_path / "lc.tif")) and len(lc) > 1
+        assert lc[1].startswith("  - ")  # the clutter applied, under its file
+        assert table[0].endswith(str(CLASSES_FILE)) and len(table) == 2  # the shipped table
+        assert corr[0].endswith(str(tmp_path / "corr.json"))
+        joined = " ".join(" ".join(corr[1:]).split())
+        assert corr[1].startswith("  - ") and "-2.5" in joined.replace("−", "-")
+        general = " ".join(blocks.get(title, []))
+        assert "lc.tif" not in general and "corr.json" not in general

@@ -14,6 +14,7 @@ from vncoverage.outputs.report import (
     ReportContext,
     kpi_text_table,
     markdown_report,
+    render_markdown,
     report_tables,
 )
 from vncoverage.outputs.report_html import html_report
@@ -146,3 +147,62 @@ def test_area_table_counts_remote_gaps(written):
     by = {r[0]: r[col] for r in t.rows}
     assert by == {"Huyện Chi Lăng": "1", "Huyện Văn Quan": "0"}
     assert isinstance(res.by_district, pd.DataFrame)
+
+
+class _Section(HTMLParser):
+    """The text of every table cell inside ``<section id=...>``, row by row."""
+
+    def __init__(self, section: str):
+        super().__init__()
+        self.section, self.inside, self.depth = section, False, 0
+        self.rows: list[list[str]] = []
+        self.heading = ""
+        self._tag = ""
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "section" and dict(attrs).get("id") == self.section:
+            self.inside = True
+        if not self.inside:
+            return
+        self._tag = tag
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self.rows[-1].append("")
+
+    def handle_endtag(self, tag):
+        if tag == "section":
+            self.inside = False
+        self._tag = ""
+
+    def handle_data(self, data):
+        if self.inside and self._tag in ("td", "th"):
+            self.rows[-1][-1] += data
+        elif self.inside and self._tag in ("h2", "span"):
+            self.heading += data
+
+
+def test_html_shows_the_uncertainty_sensitivity_table(written):
+    """With the uncertainty on, report.html has the sensitivity table report.md has (both
+    languages); without it (the module's run), no such section."""
+    import dataclasses
+
+    from vncoverage.config import UncertaintyConfig
+    from vncoverage.i18n import tr
+
+    res, out, _ = written
+    assert 'id="uncertainty"' not in (out / "report.html").read_text(encoding="utf-8")
+    unc = run(dataclasses.replace(res.cfg, uncertainty=UncertaintyConfig(enabled=True,
+                                                                         draws=50)),
+              progress=False)
+    for lang in ("vi", "en"):
+        ctx = _ctx(unc, unc.villages, lang)
+        sens = report_tables(ctx)["sensitivity"]
+        assert len(sens.rows) == 6  # one KPI with an interval: six cases
+        p = _Section("uncertainty")
+        p.feed(html_report(ctx))
+        assert tr("sec_uncertainty", lang) in p.heading
+        assert [[c.strip() for c in r] for r in p.rows] == [sens.header, *sens.rows]
+        md = render_markdown(ctx)
+        assert f"## {ctx.heading('sec_uncertainty')}" in md
+        assert all(f"| {r[-1]} |" in md for r in sens.rows)

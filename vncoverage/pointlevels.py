@@ -156,14 +156,21 @@ def levels_at_points(cells: gpd.GeoDataFrame, dem: Dem, radio: RadioConfig, x: n
             pts.append(near[reach])
             cids.append(np.full(int(reach.sum()), position[cid], dtype=np.int64))
             levels.append(lev[reach].astype(np.float64))
+    return _assembled(len(x), cell_ids, pts, cids, levels)
+
+
+def _assembled(n_points: int, cell_ids: list[str], pts: list[np.ndarray],
+               cids: list[np.ndarray], levels: list[np.ndarray]) -> PointLevels:
+    """The entries gathered in pieces (points, cell indexes, levels), sorted by point then
+    cell."""
     if pts:
         p, c, v = np.concatenate(pts), np.concatenate(cids), np.concatenate(levels)
     else:
         p = c = np.zeros(0, np.int64)
         v = np.zeros(0, np.float64)
     order = np.lexsort((c, p))
-    return PointLevels(len(x), cell_ids, p[order].astype(np.int64), c[order].astype(np.int64),
-                       v[order])
+    return PointLevels(n_points, cell_ids, p[order].astype(np.int64),
+                       c[order].astype(np.int64), v[order])
 
 
 #: Kinds of :class:`VillagePoints`: a village centre, a household cluster, a pixel centre
@@ -331,11 +338,4 @@ class PointCollector:
             pts.append(e[0])
             cids.append(np.full(len(e[0]), k, dtype=np.int64))
             levels.append(e[1])
-        if pts:
-            p, c, v = np.concatenate(pts), np.concatenate(cids), np.concatenate(levels)
-        else:
-            p = c = np.zeros(0, np.int64)
-            v = np.zeros(0, np.float64)
-        order = np.lexsort((c, p))
-        return PointLevels(self.n_points, list(map(str, cell_ids)), p[order].astype(np.int64),
-                           c[order], v[order])
+        return _assembled(self.n_points, list(map(str, cell_ids)), pts, cids, levels)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ..fileio.dem_tiles import tiles_source
+from ..fileio.landcover import CLASSES_FILE
 from ..fileio.sites import DEFAULTS_FILE
 from ..i18n import localise, number, tr
 from .options import (
@@ -83,7 +84,11 @@ def validate(config: Path | None, strict: bool | None, lang: str,
 
 #: The ``[inputs]`` files, in the order ``validate`` lists them.
 INPUT_KEYS = ("boundaries", "village_points", "place_points", "settlements", "cells", "sites",
-              "site_defaults", "ftth_nodes", "roads", "dem", "targets", "admin_names")
+              "site_defaults", "ftth_nodes", "roads", "dem", "landcover", "landcover_classes",
+              "targets", "admin_names")
+#: The files of other sections ``validate`` lists after the ``[inputs]`` ones: key,
+#: section.
+OTHER_KEYS = (("corrections", "calibration"),)
 
 #: Width of ``validate``'s text (a terminal's).
 WIDTH = 80
@@ -103,26 +108,45 @@ def validation_lines(cfg: Config, inputs: Inputs, lang: str, *,
         lines = [tr("val_summary_fibre", lang, villages=number(len(inputs.villages), lang),
                     nodes=number(len(inputs.ftth_nodes) if inputs.ftth_nodes is not None
                                  else 0, lang))]
-    paths = {key: str(getattr(cfg.inputs, key)) for key in INPUT_KEYS
-             if getattr(cfg.inputs, key) is not None}
-    if "dem" not in paths and (tiles := tiles_source(cfg.inputs)) is not None:
-        paths["dem"] = tiles  # DEM tiles given by [inputs] dem_tiles alone
-    if "sites" in paths and "site_defaults" not in paths:
-        paths["site_defaults"] = str(DEFAULTS_FILE)  # the shipped table
+    paths = _input_paths(cfg)
     general = [n for n in inputs.notes if getattr(n, "source", None) not in paths.values()]
     for key in INPUT_KEYS:
         lines += ["", f"{key}: {tr(f'val_{key}', lang)}"]
         lines += _input_block(inputs, paths.get(key), lang, width)
+    for key, section in OTHER_KEYS:
+        lines += ["", f"{key}: {tr(f'val_{key}', lang)}"]
+        lines += _input_block(inputs, paths.get(key), lang, width,
+                              not_given=f"val_not_given_{section}")
     if general:
         lines += ["", tr("val_general", lang)]
         lines += _bullets(general, lang, width)
     return [*lines, "", tr("val_ok", lang)]
 
 
-def _input_block(inputs: Inputs, path: str | None, lang: str, width: int) -> Iterator[str]:
-    """The lines of one input under its title: file, how read, rows dropped, notes."""
+def _input_paths(cfg: Config) -> dict[str, str]:
+    """The file of each input ``validate`` lists (:data:`INPUT_KEYS`, :data:`OTHER_KEYS`)
+    that the configuration gives, or whose shipped table the run uses (the site defaults of
+    a site list, the land-cover classes of a land cover)."""
+    paths = {key: str(getattr(cfg.inputs, key)) for key in INPUT_KEYS
+             if getattr(cfg.inputs, key) is not None}
+    for key, section in OTHER_KEYS:
+        if (value := getattr(getattr(cfg, section), key)) is not None:
+            paths[key] = str(value)
+    if "dem" not in paths and (tiles := tiles_source(cfg.inputs)) is not None:
+        paths["dem"] = tiles  # DEM tiles given by [inputs] dem_tiles alone
+    if "sites" in paths and "site_defaults" not in paths:
+        paths["site_defaults"] = str(DEFAULTS_FILE)  # the shipped table
+    if "landcover" in paths and "landcover_classes" not in paths:
+        paths["landcover_classes"] = str(CLASSES_FILE)  # the shipped table
+    return paths
+
+
+def _input_block(inputs: Inputs, path: str | None, lang: str, width: int, *,
+                 not_given: str = "val_not_given") -> Iterator[str]:
+    """The lines of one input under its title: file, how read, rows dropped, notes
+    (``not_given``: the key of the line for an input the configuration does not give)."""
     if path is None:
-        yield "  " + tr("val_not_given", lang)
+        yield "  " + tr(not_given, lang)
         return
     yield "  " + tr("val_file", lang, path=path)
     if path in inputs.formats:

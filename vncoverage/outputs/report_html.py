@@ -120,6 +120,13 @@ _TEMPLATE = """<!DOCTYPE html>
 </section>
 {% endif %}
 
+{% if "sensitivity" in t %}
+<section id="uncertainty">
+  <h2>{{ h.uncertainty }}</h2>
+  {{ table(t.sensitivity) }}
+</section>
+{% endif %}
+
 {% if "change_kpis" in t %}
 <section id="changes" class="page">
   <h2>{{ h.changes }}</h2>
@@ -240,7 +247,8 @@ def html_report(ctx: ReportContext, *, figures: Mapping[str, bytes] | None = Non
         intro=Markup(intro) if ctx.mobile else "",
         h={k: heading(f"sec_{k}") for k in ("summary", "kpis", "charts", "gap_map", "districts",
                                             "communes", "uncovered", "remote", "method",
-                                            "notes", "provenance", "changes")},
+                                            "notes", "provenance", "changes",
+                                            "uncertainty")},
         cards=cards, details=details, t=tables, fig=figs,
         met=tr("status_met", lang), not_met=tr("status_not_met", lang),
         remote_rule=remote_rule(ctx),

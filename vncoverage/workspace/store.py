@@ -4,7 +4,9 @@ the stage fingerprints it was kept with (from the previous manifest).
 
 ``W/state/`` holds the best-server layers (``layers.vnca``, a checksummed array container),
 the cell list, the per-village mobile summary, the KPI table and the verdicts (Parquet),
-and the FTTH results (Parquet and ``ftth.json``). :meth:`StateStore.keep` writes the state
+the FTTH results (Parquet and ``ftth.json``) and, when the run computed the uncertainty of
+the verdicts, the village points' matrix of levels (``point_levels.vnca``, same container;
+:mod:`vncoverage.pointlevels`). :meth:`StateStore.keep` writes the state
 of a new run (into the staging folder, before the commit).
 """
 
@@ -27,6 +29,7 @@ from ..datatypes import Dem
 from ..errors import WorkspaceError
 from ..fibre import FtthResult
 from ..i18n import Message
+from ..pointlevels import PointLevels
 from ..results import Results
 from .caches import DirSweepCache
 from .container import pack_arrays, unpack_arrays
@@ -36,6 +39,7 @@ __all__ = ["StateStore"]
 
 log = logging.getLogger(__name__)
 
+_POINT_LEVELS = "point_levels.vnca"
 _FIBRE_STATE = ("ftth_per_village.parquet", "ftth_per_cluster.parquet",
                 "ftth_splitters.parquet", "ftth_fibre_roads.parquet", "ftth_unreached.parquet",
                 "ftth.json")
@@ -80,6 +84,24 @@ class StateStore:
             return None
         return _read_frame(self.folder / "summary.parquet")
 
+    def point_levels(self, fingerprint: str) -> PointLevels | None:
+        """The village points' matrix of levels the previous run kept, under the villages
+        stage's ``fingerprint`` (the points are the villages' centres, clusters and pixels
+        on the DEM grid) and only when that run wrote it: a matrix left by an older run
+        (one without the uncertainty in between) would miss the cells changed since."""
+        if not self._kept("villages", fingerprint):
+            return None
+        rel = str(Path(STATE) / _POINT_LEVELS)
+        digest = (self._manifest or {}).get("state", {}).get(rel)
+        path = self.folder / _POINT_LEVELS
+        try:
+            if digest is None or fileio.file_sha256(path) != digest:
+                return None
+            return _read_point_levels(path)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("point-level state unusable (%s): computing the matrix again", exc)
+            return None
+
     def ftth(self, fingerprint: str) -> FtthResult | None:
         if not self._kept("fibre", fingerprint):
             return None
@@ -102,6 +124,8 @@ class StateStore:
         if res.layers is not None:  # None: no mobile analysis (no layers, no cells kept)
             _write_layers(folder / "layers.vnca", res.layers)
         _write_frame(folder / "cells.parquet", res.inputs.cells)
+        if res.point_levels is not None:
+            _write_point_levels(folder / _POINT_LEVELS, res.point_levels)
         _write_frame(folder / "summary.parquet", res.summary)
         _write_frame(folder / "kpis.parquet", res.kpis)
         _write_frame(folder / "villages_verdicts.parquet",
@@ -146,6 +170,30 @@ def _read_layers(path: Path, dem: Dem) -> Layers:
                                        unknown=arrays[f"{k}|unknown"].astype(np.uint32),
                                        flags=arrays[f"{k}|flags"])
     return out
+
+
+def _write_point_levels(path: Path, levels: PointLevels) -> None:
+    # indexes as int32 when they fit (half the bytes), read back as int64; levels as they are
+    small = max(levels.n_points, len(levels.cell_ids)) < np.iinfo(np.int32).max
+    index = np.int32 if small else np.int64
+    arrays = {"point": levels.point.astype(index), "cell": levels.cell.astype(index),
+              "level_dbm": levels.level_dbm.astype(np.float64)}
+    meta = {"n_points": int(levels.n_points), "cell_ids": list(map(str, levels.cell_ids))}
+    fileio.write_bytes(path, pack_arrays(arrays, meta))
+
+
+def _read_point_levels(path: Path) -> PointLevels:
+    arrays, meta = unpack_arrays(path.read_bytes())
+    cell_ids = [str(c) for c in meta["cell_ids"]]
+    point, cell, level = arrays["point"], arrays["cell"], arrays["level_dbm"]
+    n = int(meta["n_points"])
+    if not (len(point) == len(cell) == len(level)):
+        raise ValueError("point-level arrays of different lengths")
+    if len(point) and (point.min() < 0 or point.max() >= n or cell.min() < 0
+                       or cell.max() >= len(cell_ids)):
+        raise ValueError("point-level entries out of range")
+    return PointLevels(n, cell_ids, point.astype(np.int64), cell.astype(np.int64),
+                       level.astype(np.float64))
 
 
 def _write_frame(path: Path, df: pd.DataFrame | None) -> None:
