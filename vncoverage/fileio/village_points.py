@@ -45,7 +45,6 @@ within its commune (``C001-01``; noted): stable as long as the file keeps its or
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -54,7 +53,6 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 from pyproj import CRS
 
@@ -75,9 +73,9 @@ from . import _tables
 from ._columns import read_table, table_note
 from ._coordinates import coordinates
 from ._shared import (
-    GDAL_ERRORS,
     MAX_ROWS_REPORTED,
     layer_label,
+    layer_names,
     plain,
     read_layer,
     to_working_crs,
@@ -189,9 +187,7 @@ def read_communes(bpath: Path, layer: str | None, working: CRS, problems: list[P
     cleaned ``name`` (from ``name`` or ``commune``) and, when the layer has them,
     ``commune_id``, ``district``, ``district_id``, ``commune_2025``, ``commune_2025_id``;
     None when the layer is missing or unusable (problems name the layers there are)."""
-    names: list[str] = []
-    with contextlib.suppress(*GDAL_ERRORS):
-        names = [n for n, _ in pyogrio.list_layers(bpath)]
+    names = layer_names(bpath) or []
     if layer is None or (bpath.exists() and layer not in names):
         problems.append(Problem(str(bpath), f"no commune layer '{layer}' for the village "
                                 "points ([inputs] communes_layer)",
@@ -304,11 +300,8 @@ def _read_village_layer(path: Path, layer: str | None, working: CRS,
 
 def _only_layer(path: Path) -> str | None:
     """The one layer of a file (a GeoJSON, a Shapefile, a one-layer GeoPackage), or None."""
-    with contextlib.suppress(*GDAL_ERRORS):
-        names = [n for n, _ in pyogrio.list_layers(path)]
-        if len(names) == 1:
-            return str(names[0])
-    return None
+    names = layer_names(path)
+    return names[0] if names is not None and len(names) == 1 else None
 
 
 def _single_points(geom: np.ndarray, label: str, problems: list[Problem]
@@ -637,10 +630,7 @@ def _centres_layer(bpath: Path, layer: str | None, centres: gpd.GeoSeries, worki
                    problems: list[Problem], notes: list[Message]) -> gpd.GeoSeries:
     """The village points as centres, except for the villages that ``layer`` of the
     boundaries file (when it has one) gives another point by ``village_id`` (noted)."""
-    names: list[str] = []
-    with contextlib.suppress(*GDAL_ERRORS):
-        names = [n for n, _ in pyogrio.list_layers(bpath)]
-    if layer is None or layer not in names:
+    if layer is None or layer not in (layer_names(bpath) or []):
         return centres
     label = layer_label(bpath, layer)
     c = read_layer(bpath, layer, problems)
