@@ -295,6 +295,15 @@ def a_srs_command(path: str | Path, layer: str | None, crs: CRS) -> str:
             + "`")
 
 
+def read_working_layer(path: Path, layer: str | None, working: CRS, problems: list[Problem]
+                       ) -> gpd.GeoDataFrame | None:
+    """:func:`read_layer` then :func:`to_working_crs` (problems named by
+    :func:`layer_label`); None with the problems appended when either fails."""
+    gdf = read_layer(path, layer, problems)
+    return (to_working_crs(gdf, layer_label(path, layer), working, problems)
+            if gdf is not None else None)
+
+
 def read_layer(path: Path, layer: str | None, problems: list[Problem]) -> gpd.GeoDataFrame | None:
     """A vector layer read through GDAL, or None with the problem appended (missing or
     empty file, unknown layer, unreadable, no features, no geometries)."""

@@ -22,6 +22,7 @@ from ._shared import (
     layer_label,
     plain,
     read_layer,
+    read_working_layer,
     report_rows,
     to_working_crs,
 )
@@ -308,8 +309,7 @@ def _read_centres_layer(
     ``villages`` (a village without a point gets a representative point inside its polygon,
     noted); None when the layer cannot be used (problems reported)."""
     clabel = layer_label(path, centres_layer)
-    c = read_layer(path, centres_layer, problems)
-    c = to_working_crs(c, clabel, working_crs, problems) if c is not None else None
+    c = read_working_layer(path, centres_layer, working_crs, problems)
     if c is None:
         return None
     if "village_id" not in c.columns:

@@ -77,8 +77,7 @@ from ._shared import (
     layer_label,
     layer_names,
     plain,
-    read_layer,
-    to_working_crs,
+    read_working_layer,
 )
 from .vectors import _polygonal, _unify_admin_names
 
@@ -195,8 +194,7 @@ def read_communes(bpath: Path, layer: str | None, working: CRS, problems: list[P
                                 f"polygons; layers in the file: {', '.join(names) or 'none'}"))
         return None
     label = layer_label(bpath, layer)
-    gdf = read_layer(bpath, layer, problems)
-    gdf = to_working_crs(gdf, label, working, problems) if gdf is not None else None
+    gdf = read_working_layer(bpath, layer, working, problems)
     if gdf is None:
         return None
     gdf = gdf.rename(columns={c: str(c).strip().lower() for c in gdf.columns
@@ -278,10 +276,7 @@ def _read_village_layer(path: Path, layer: str | None, working: CRS,
                         problems: list[Problem]) -> _Villages | None:
     layer = layer if layer is not None else _only_layer(path)
     label = layer_label(path, layer)
-    gdf = read_layer(path, layer, problems)
-    if gdf is None:
-        return None
-    gdf = to_working_crs(gdf, label, working, problems)
+    gdf = read_working_layer(path, layer, working, problems)
     if gdf is None:
         return None
     geom = gdf.geometry.to_numpy()
@@ -632,9 +627,7 @@ def _centres_layer(bpath: Path, layer: str | None, centres: gpd.GeoSeries, worki
     boundaries file (when it has one) gives another point by ``village_id`` (noted)."""
     if layer is None or layer not in (layer_names(bpath) or []):
         return centres
-    label = layer_label(bpath, layer)
-    c = read_layer(bpath, layer, problems)
-    c = to_working_crs(c, label, working, problems) if c is not None else None
+    c = read_working_layer(bpath, layer, working, problems)
     if c is None or "village_id" not in c.columns:
         return centres
     c = c[c.geometry.geom_type == "Point"]
@@ -719,8 +712,7 @@ def _read_places(path: Path, layer: str | None, working: CRS, problems: list[Pro
     features dropped) in the working CRS."""
     layer = layer if layer is not None else _only_layer(path)
     label = layer_label(path, layer)
-    gdf = read_layer(path, layer, problems)
-    gdf = to_working_crs(gdf, label, working, problems) if gdf is not None else None
+    gdf = read_working_layer(path, layer, working, problems)
     if gdf is None:
         return None
     if "name" not in gdf.columns:
