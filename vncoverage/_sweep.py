@@ -359,6 +359,15 @@ def radial_losses(  # noqa: C901
     return loss, flags
 
 
+@njit(inline="always", **KERNEL)
+def depression_deg(z_tx_abs: float, z_rx_abs: float, d_m: float, two_kre: float) -> float:
+    """Angle below the horizontal at which an antenna at ``z_tx_abs`` m sees a receiver at
+    ``z_rx_abs`` m, ``d_m`` away, over an earth of effective radius ``two_kre`` / 2 (the
+    receiver drops by d² / 2kR_e), degrees."""
+    drop = z_tx_abs - z_rx_abs + d_m * d_m / two_kre
+    return math.degrees(math.atan2(drop, d_m))
+
+
 @njit(parallel=True, **KERNEL)
 def path_window(
     q: np.ndarray,
@@ -425,8 +434,7 @@ def path_window(
                 continue
             lv = np.float32(q[p]) / LOSS_SCALE
             pl[i, j] = lv + 20.0 * math.log10(d_eff / (k * step_m))
-            drop = z_tx_abs - (zr + h_rx_m) + d_eff * d_eff / two_kre
-            th_out[i, j] = math.degrees(math.atan2(drop, d_eff))
+            th_out[i, j] = depression_deg(z_tx_abs, zr + h_rx_m, d_eff, two_kre)
             az_out[i, j] = math.degrees(az)
     return pl, az_out, th_out, flags
 
@@ -732,7 +740,6 @@ def profile_window(
             az = math.atan2(dx, dy)
             if az < 0:
                 az += 2.0 * math.pi
-            drop = z_tx_abs - (dem[r, c] + h_rx_m) + d_eff * d_eff / two_kre
-            th_out[i, j] = math.degrees(math.atan2(drop, d_eff))
+            th_out[i, j] = depression_deg(z_tx_abs, dem[r, c] + h_rx_m, d_eff, two_kre)
             az_out[i, j] = math.degrees(az)
     return pl, az_out, th_out, flags
