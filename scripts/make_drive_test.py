@@ -25,12 +25,17 @@ The CSV uses the column names of a drive-test export (``Longitude``, ``Latitude`
 seeds everything (``--seed``): the same arguments give the same file. The truth (bias,
 site offsets) goes to a JSON beside it (``<out>.truth.json``).
 
+The levels are the run's: the same sweep, antenna pattern, pixel rule and clutter loss at
+the receiver (the land cover of the configuration), of the uncorrected model (the
+configuration's ``[calibration]`` section is left out).
+
     .venv/bin/python scripts/make_drive_test.py --out /tmp/drive_test.csv
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -43,9 +48,10 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from vncoverage.config import RadioConfig, load_config
+from vncoverage.clutter import ClutterGrid
+from vncoverage.config import CalibrationConfig, Config, RadioConfig, load_config
 from vncoverage.coverage import SweepCache
-from vncoverage.datatypes import Dem
+from vncoverage.datatypes import Dem, Inputs
 from vncoverage.fileio import load_inputs, sample_data_dir
 from vncoverage.fileio.measurements import band_of
 from vncoverage.pointlevels import levels_at_points
@@ -102,13 +108,15 @@ def drive_test(cells: gpd.GeoDataFrame, dem: Dem, radio: RadioConfig,
                shadow_sigma_db: float = 6.0, corr_m: float = 50.0, spacing_m: float = 20.0,
                floor_dbm: float = -140.0, technology: str = "4G", seed: int = 1,
                centre: tuple[float, float] | None = None, radius_m: float | None = None,
-               cache: SweepCache | None = None) -> tuple[pd.DataFrame, dict[str, object]]:
+               cache: SweepCache | None = None, clutter: ClutterGrid | None = None
+               ) -> tuple[pd.DataFrame, dict[str, object]]:
     """The drive test (working CRS ``x``/``y`` and the export's columns) and the truth
-    (the module docstring)."""
+    (the module docstring). ``clutter``: the run's clutter loss at the receiver
+    (:func:`run_clutter`), so that the levels are those the run computes."""
     rng = np.random.default_rng(seed)
     route = road_points(roads, spacing_m, centre=centre, radius_m=radius_m)
     pl = levels_at_points(cells, dem, radio, route["x"].to_numpy(), route["y"].to_numpy(),
-                          cache=cache)
+                          cache=cache, clutter=clutter)
     ops = sorted(cells.loc[cells["technology"] == technology, "operator"].unique())
     served = {op: pl.best(pl.select(cells, technology=technology, operator=str(op)))
               for op in ops}
@@ -151,6 +159,22 @@ def drive_test(cells: gpd.GeoDataFrame, dem: Dem, radio: RadioConfig,
     return out, truth
 
 
+def run_clutter(inputs: Inputs, radio: RadioConfig) -> ClutterGrid | None:
+    """The clutter loss a run of these inputs applies (as :func:`vncoverage.pipeline.run`
+    does: from the land cover the loader kept, None without one or with ``[radio]
+    clutter = false``)."""
+    if inputs.landcover is None:
+        return None
+    return ClutterGrid.from_landcover(inputs.landcover, radio.rx_height_m)
+
+
+def uncorrected_config(cfg: Config) -> Config:
+    """``cfg`` without its ``[calibration]`` section: the drive test is drawn from the
+    model itself (no corrections applied, and the measurements it writes need not
+    exist yet)."""
+    return dataclasses.replace(cfg, calibration=CalibrationConfig())
+
+
 def write_csv(frame: pd.DataFrame, crs: object, path: Path) -> None:
     """The export's columns with ``Longitude``/``Latitude`` in WGS 84."""
     to_ll = Transformer.from_crs(crs, 4326, always_xy=True)
@@ -179,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=None,
                     help="a workspace's cache/sweeps folder (sweeps not recomputed)")
     a = ap.parse_args(argv)
-    cfg = load_config(a.config or sample_data_dir() / "config.toml")
+    cfg = uncorrected_config(load_config(a.config or sample_data_dir() / "config.toml"))
     inputs = load_inputs(cfg)
     if inputs.roads is None or inputs.cells is None or inputs.dem is None:
         print("the configuration needs roads, cells and a DEM", file=sys.stderr)
@@ -195,7 +219,8 @@ def main(argv: list[str] | None = None) -> int:
                               bias_db=a.bias, site_sigma_db=a.site_sigma,
                               shadow_sigma_db=a.shadow_sigma, corr_m=a.corr_m,
                               spacing_m=a.spacing, floor_dbm=a.floor, seed=a.seed,
-                              centre=(cx, cy), radius_m=a.radius_km * 1000, cache=cache)
+                              centre=(cx, cy), radius_m=a.radius_km * 1000, cache=cache,
+                              clutter=run_clutter(inputs, cfg.radio))
     if cache is not None:
         cache.flush()
     a.out.parent.mkdir(parents=True, exist_ok=True)

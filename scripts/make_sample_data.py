@@ -2307,20 +2307,75 @@ def write_dem(path: Path, terrain: Terrain, source: str) -> None:
 #: ESA WorldCover class values the synthetic land cover uses.
 LC_TREE, LC_SHRUB, LC_GRASS, LC_CROP, LC_BUILT = 10, 20, 30, 40, 50
 
+#: The settled patch around a household cluster (assumptions, see :func:`settled_patches`):
+#: built-up core radius = clip(``CORE_M_PER_SQRT_HH`` × √households, ``CORE_MIN_M``,
+#: ``CORE_MAX_M``) m; cropland ring to ``RING_M`` m. A village centre (cultural house,
+#: yard and the houses around it) has a core of ``CENTRE_CORE_M`` m.
+CORE_M_PER_SQRT_HH = 10.0
+CORE_MIN_M, CORE_MAX_M = 25.0, 50.0
+CENTRE_CORE_M = 40.0
+RING_M = 250.0
+
+
+def settled_patches(grid: Grid, clusters: gpd.GeoDataFrame, centres: gpd.GeoDataFrame
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """The masks (on ``grid``) of the built-up cores and the cropland rings of the
+    settlements (household clusters and village centres).
+
+    Assumptions (ESA WorldCover at 10 m marks a hamlet's houses built-up and the rice
+    paddies and fields around it cropland; a pixel of the grid takes the class that covers
+    most of it, as a mode aggregation of the 10 m map would):
+
+    * the houses of a cluster, a plot of about 300 m² each, cover a disc of radius
+      ≈ 10 m × √households, clipped to 25-50 m (a core 50-100 m across: 25 m for 6
+      households or fewer, 50 m for 25 or more); a village centre (cultural house, its
+      yard and the houses around it) a disc of 40 m;
+    * a pixel is built-up when the discs cover at least half of it (at 90 m: the larger
+      hamlets, and small ones only when their houses sit near the pixel's centre);
+    * the fields reach ``RING_M`` = 250 m from the houses: the other pixels whose centre
+      lies that near a cluster or centre are cropland (paddies on the valley floors,
+      terraces and maize on the slopes)."""
+    r_core = np.clip(CORE_M_PER_SQRT_HH * np.sqrt(clusters["households"].to_numpy(float)),
+                     CORE_MIN_M, CORE_MAX_M)
+    pts = np.concatenate([clusters.geometry.to_numpy(), centres.geometry.to_numpy()])
+    radius = np.concatenate([r_core, np.full(len(centres), CENTRE_CORE_M)])
+    x, y = shapely.get_x(pts), shapely.get_y(pts)
+    row, col = grid.rowcol(x, y)
+    # the share of each pixel of the 3 x 3 around a disc's pixel that the disc covers
+    # (a disc of 50 m radius reaches at most one pixel beyond its own at 90 m)
+    share = np.zeros(grid.shape)
+    for dr in (-1, 0, 1):
+        for dc in (-1, 0, 1):
+            r, c = row + dr, col + dc
+            ok = (r >= 0) & (r < grid.ny) & (c >= 0) & (c < grid.nx)
+            x0 = grid.x0 + c[ok] * grid.res
+            y1 = grid.y1 - r[ok] * grid.res
+            boxes = shapely.box(x0, y1 - grid.res, x0 + grid.res, y1)
+            discs = shapely.buffer(pts[ok], radius[ok], quad_segs=16)
+            np.add.at(share, (r[ok], c[ok]),
+                      shapely.area(shapely.intersection(discs, boxes)) / grid.res ** 2)
+    core = share >= 0.5
+    ring = rasterio.features.rasterize(
+        [(g, 1) for g in shapely.buffer(pts, RING_M)], out_shape=grid.shape,
+        transform=grid.transform, fill=0, dtype="uint8").astype(bool)
+    return core, ring & ~core
+
 
 def make_landcover(rng: np.random.Generator, terrain: Terrain, towns: Sequence[tuple[float,
-                   float]], vil: gpd.GeoDataFrame, clusters: gpd.GeoDataFrame) -> np.ndarray:
+                   float]], vil: gpd.GeoDataFrame, clusters: gpd.GeoDataFrame,
+                   centres: gpd.GeoDataFrame) -> np.ndarray:
     """Synthetic land cover (ESA WorldCover class values, uint8) on the DEM grid, for the
     clutter loss at the receiver. Assumptions, by rule (later rules win): grassland
     everywhere; shrubland on slopes of 3.5 degrees or more; tree cover on slopes of 5.5
     degrees or more and on ridges (over 40 m above the 3 km mean); cropland on valley
     floors (slope under 3 degrees, below the 3 km mean); built-up within 900 m of the
     district towns and within 200 m of the household clusters of the tổ dân phố (urban
-    villages). Slopes (90 m DEM: median 3.8 degrees) and the ridge height are jittered by
-    1.5 km value noise so the patches are irregular. About 40 % tree cover (the province's
-    real forest cover is higher, about 60 %). Rural thôn are not built-up: at 90 m a
-    hamlet's houses rarely make the most common class of a pixel among the fields and trees
-    around it."""
+    villages); around every other household cluster and village centre a settled patch
+    (:func:`settled_patches`): cropland within 250 m, built-up where the houses cover most
+    of a pixel. Slopes (90 m DEM: median 3.8 degrees) and the ridge height are jittered by
+    1.5 km value noise so the patches are irregular. Without the settled patches about
+    40 % tree cover (the province's real forest cover is higher, about 60 %), and many
+    hamlets would sit under trees, where no one lives."""
     g = terrain.grid
     noise = smooth_noise(rng, g, 1_500.0)
     slope = terrain.slope_deg + 2.0 * noise
@@ -2329,6 +2384,9 @@ def make_landcover(rng: np.random.Generator, terrain: Terrain, towns: Sequence[t
     lc[slope >= 3.5] = LC_SHRUB
     lc[(slope >= 5.5) | (rel > 40.0 + 20.0 * noise)] = LC_TREE
     lc[(slope < 3.0) & (rel < 0.0)] = LC_CROP
+    core, ring = settled_patches(g, clusters, centres)
+    lc[ring] = LC_CROP
+    lc[core] = LC_BUILT
     X, Y = g.centres()
     built = np.zeros(g.shape, dtype=bool)
     for x, y in towns:
@@ -2443,9 +2501,14 @@ python scripts/make_sample_data.py --out /tmp/a && python scripts/make_sample_da
   facts, not synthetic).
 - `landcover/lang_son_landcover.tif`: land cover on the DEM grid, uint8 ESA WorldCover
   class values (10 tree cover, 20 shrubland, 30 grassland, 40 cropland, 50 built-up),
-  nodata 0, DEFLATE: tree cover on steep slopes and ridges, cropland on valley floors,
-  built-up around the district towns and the tổ dân phố; for the clutter loss at the
-  receiver (README, "Clutter (land cover)").
+  nodata 0, DEFLATE: tree cover on steep slopes and ridges, cropland on valley floors and
+  within 250 m of every household cluster and village centre, built-up where a hamlet's
+  houses cover most of a pixel, around the district towns and the tổ dân phố; for the
+  clutter loss at the receiver (README, "Clutter (land cover)").
+- `measurements/drive_test.csv`: a synthetic drive test (4G RSRP along the roads around
+  Lạng Sơn city, with a known bias) and its truth `drive_test.truth.json`, made by
+  `scripts/make_drive_test.py` ("The drive test" below); `config.toml` calibrates the run on
+  it (`[calibration] measurements`).
 
 ## How it was generated
 
@@ -2491,6 +2554,36 @@ python scripts/make_sample_data.py --out /tmp/a && python scripts/make_sample_da
 10. **FTTH**: OLTs in the district towns; splitters on the road nearest household clusters
     (within 400 m) where the road route to the operator's OLT is ≤ 19 km; remote villages
     without roads or beyond reach have none.
+11. **Land cover**: grassland everywhere; shrubland on slopes of 3.5° or more; tree cover
+    on slopes of 5.5° or more and on ridges (40 m above the 3 km mean); cropland on valley
+    floors; then a settled patch around every household cluster and village centre: cropland
+    within 250 m (paddies, terraces, maize) and built-up where the houses cover at least half
+    of a 90 m pixel (the 10 m map's mode), the houses of a cluster taken as a disc of radius
+    10 m × √households clipped to 25–50 m (a plot of about 300 m² each), of a centre 40 m;
+    built-up within 900 m of the district towns and 200 m of the tổ dân phố's clusters. These
+    sizes are assumptions. Every household cluster and village centre is on cropland (5,190
+    clusters, 681 centres) or built-up (4,764 and 995); before the settled patches, 1,305
+    clusters and 261 centres lay under tree cover, where no one lives.
+
+## The drive test (measurements/)
+
+Made by `scripts/make_drive_test.py`, not by this script (it draws from the model, so it
+follows the model, DEM, cells and land cover of the sample):
+
+```sh
+DT=data/measurements/drive_test.csv
+.venv/bin/python scripts/make_drive_test.py --radius-km 5 --spacing 30 --out $DT
+```
+
+Defaults otherwise (`--seed 1 --bias 3 --site-sigma 3 --shadow-sigma 6 --corr-m 50
+--floor -140`, centre 106.76 E 21.85 N): every 30 m along the roads within 5 km of Lạng Sơn
+city, one measurement per operator, of its best 4G server in the **uncorrected** model as
+the run computes it (the same per-pixel profiles, antenna pattern and clutter loss from the
+land cover), plus a known global bias of +3 dB, one offset per serving site (σ 3 dB,
+centred), and shadowing σ 6 dB correlated along the road over 50 m (Gudmundson 1991):
+7,359 rows, 0.68 MB, seeded (the same command gives the same file). The truth (bias, each
+site's offset) is in `drive_test.truth.json`. Generate it again after changing the model,
+the DEM, the cells or the land cover, so that it stays a draw from the model the run computes.
 
 Stats of this build: DEM {dem_min}–{dem_max} m, mean {dem_mean:.0f} m inside the province;
 province {prov_km2:.0f} km²; population {pop:,}.
@@ -2562,7 +2655,7 @@ def generate(out: Path, seed: int, small: bool = False) -> dict:
     write_csv(out / "ftth" / "ftth_nodes.csv", ftth_table(ftth))
     write_csv(out / "targets" / "kpi_targets.csv", targets)
     landcover = make_landcover(stage_rng(seed, 12), terrain, list(admin.towns.values()), vil,
-                               clusters)
+                               clusters, centres)
     write_landcover(out / "landcover" / "lang_son_landcover.tif", terrain, landcover, source)
     dem_p = terrain.dem[terrain.province]
     info = {

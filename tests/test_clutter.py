@@ -255,3 +255,48 @@ def test_a_workspace_update_with_clutter_equals_a_full_run(tmp_path) -> None:  #
     cols = [c for c in full.villages.columns if c != "geometry"]
     pd.testing.assert_frame_equal(upd.results.villages[cols], full.villages[cols])
     assert not np.array_equal(full.layers.get("4G").best_dbm, bare.layers.get("4G").best_dbm)
+
+
+def _hills(n: int = 80) -> Dem:
+    ii, jj = np.mgrid[0:n, 0:n]
+    elev = (100.0 + 60.0 * np.sin(ii / 7.0) * np.cos(jj / 9.0)
+            + 40.0 * np.exp(-((ii - 30) ** 2 + (jj - 50) ** 2) / 60.0))
+    return Dem(elev.astype(np.float32), Affine(PIXEL, 0, X0, 0, -PIXEL, Y0),
+               CRS.from_epsg(32648))
+
+
+@pytest.mark.parametrize("model", ["itm", "p526"])
+def test_the_path_ends_at_the_clutter_top_then_the_correction_applies(model) -> None:
+    """ITU-R P.2108-1 §3.1 corrects the loss of a terminal at the representative clutter
+    height R: under clutter higher than the handset, a pixel's path loss is that of a
+    receiver at R (the same engine, [radio] rx_height_m = R) plus the correction
+    A_h(1.5 m); elsewhere it is the handset's, unchanged. Over hills the two paths differ,
+    so this fails if the path stopped at the handset."""
+    import dataclasses
+
+    from vncoverage.coverage import clutter_window, group_window, sweep_groups
+
+    dem = _hills()
+    radio = dataclasses.replace(RADIO, model=model)
+    g = sweep_groups(_cells().iloc[:1], radio)[0]
+    grid = ClutterGrid.from_landcover(_landcover(), rx_height_m=radio.rx_height_m)
+    win = clutter_window(g, dem, radio, grid)
+    hand = group_window(g, dem, radio)
+    r0, c0 = win.row, win.col
+    n_r, n_c = win.loss_db.shape
+    full = _landcover().classes
+    classes = np.zeros((n_r, n_c), np.uint8)  # the window may stick out of the grid
+    ra, ca = max(r0, 0), max(c0, 0)
+    rb, cb = min(r0 + n_r, full.shape[0]), min(c0 + n_c, full.shape[1])
+    classes[ra - r0:rb - r0, ca - c0:cb - c0] = full[ra:rb, ca:cb]
+    ah = grid.window(r0, c0, n_r, n_c, g.frequency_mhz)
+    for cls, r in ((10, 15.0), (50, 10.0)):
+        at_r = group_window(g, dem, dataclasses.replace(radio, rx_height_m=r))
+        sel = (classes == cls) & np.isfinite(at_r.loss_db)
+        assert sel.sum() > 300
+        np.testing.assert_allclose(win.loss_db[sel], at_r.loss_db[sel] + ah[sel], atol=2e-3)
+        assert np.abs(at_r.loss_db[sel] - hand.loss_db[sel]).max() > 1.0  # paths differ
+    open_ = (classes == 40) & np.isfinite(hand.loss_db)
+    np.testing.assert_array_equal(win.loss_db[open_], hand.loss_db[open_])
+    # the antenna sees the handset (its depression angle is unchanged)
+    np.testing.assert_array_equal(win.theta_deg, hand.theta_deg)

@@ -74,7 +74,13 @@ def test_kpi_arithmetic():
     assert shared["current"] == pytest.approx(50.0) and shared["status"] == "met"
     assert shared["gap_units"] == 0
     assert k.loc["mobile_download_mbps", "status"] == "reported statistic, not computed"
-    assert list(k.index) == list(TARGETS.index)
+    # the targets' rows first, in their order; then the computed rows without a target
+    # (the 2G/3G service rows, "not computed" without 2G/3G layers)
+    assert list(k.index[:len(TARGETS)]) == list(TARGETS.index)
+    extra = k.iloc[len(TARGETS):]
+    assert set(extra.index) == {"mobile_service_villages", "service_2g3g_only_people",
+                                "service_2g3g_only_villages"}
+    assert extra["status"].str.startswith("not computed").all()
 
 
 def test_weak_villages_can_count_as_covered():

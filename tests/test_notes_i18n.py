@@ -25,6 +25,7 @@ from vncoverage.names import PAIR_STAGES
 from vncoverage.outputs.webmap import results_map
 from vncoverage.outputs.writer import write_outputs
 from vncoverage.pipeline import run
+from vncoverage.plan.candidates import KINDS
 from vncoverage.workspace import run_workspace
 from vncoverage.workspace.caches import DirReadCache
 
@@ -71,7 +72,7 @@ def _message_keys() -> tuple[set[str], set[str]]:
     namespaces = {k.split(".", 1)[0] for k in i18n._NOTES}
     shaped = re.compile(r"^(" + "|".join(map(re.escape, namespaces)) + r")\.[a-z0-9_\-]+$")
     settings = _config_keys()
-    files = re.compile(r"\.(json|csv|gpkg|tif|tiff|vnca|parquet|html|md|png|toml|xlsx|py)$")
+    files = re.compile(r"\.(json|csv|gpkg|tif|tiff|vnca|parquet|html|md|png|kml|toml|xlsx|py)$")
     keys: set[str] = set()
     prefixes: set[str] = set()
     for path in PACKAGE.rglob("*.py"):
@@ -99,7 +100,8 @@ def test_every_key_used_in_the_code_is_in_the_note_table():
     assert sorted(keys - set(i18n._NOTES)) == []
     # the families of keys built from codes: every code has its sentence
     family = {"level.": list(LEVELS), "levels.": list(LEVELS),
-              "ftth_reason.": list(fibre.REASONS), "encoding.": list(ENCODING_NAMES)}
+              "ftth_reason.": list(fibre.REASONS), "encoding.": list(ENCODING_NAMES),
+              "candidates.kind.": list(KINDS)}
     assert prefixes <= set(family), prefixes
     for prefix, codes in family.items():
         for code in codes:

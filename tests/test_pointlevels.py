@@ -146,3 +146,41 @@ def test_village_points_without_clusters_weigh_pixels_by_area(tiny_world) -> Non
     # every village is a 2.5 km square inside the 10 km grid
     np.testing.assert_allclose(area, 2500.0 ** 2, rtol=1e-6)
     assert vp.on_grid is not None and vp.on_grid.all()
+
+
+def test_only_points_gives_the_same_levels(tiny_world) -> None:
+    """The profiles to the points' pixels only (the site planner's candidates) give the
+    values the whole window gives them, for points scattered over the grid and off it."""
+    cfg = load_config(tiny_world.config)
+    inputs = load_inputs(cfg)
+    assert inputs.cells is not None and inputs.dem is not None
+    dem = inputs.dem
+    rng = np.random.default_rng(11)
+    xmin, ymin, xmax, ymax = dem.bounds
+    x = rng.uniform(xmin - 300, xmax + 300, 300)
+    y = rng.uniform(ymin - 300, ymax + 300, 300)
+    full = levels_at_points(inputs.cells, dem, cfg.radio, x, y)
+    sparse = levels_at_points(inputs.cells, dem, cfg.radio, x, y, only_points=True)
+    assert len(full.point) > 50
+    np.testing.assert_array_equal(full.point, sparse.point)
+    np.testing.assert_array_equal(full.cell, sparse.cell)
+    np.testing.assert_array_equal(full.level_dbm, sparse.level_dbm)
+
+
+def test_only_points_refuses_a_cache(tiny_world) -> None:
+    import pytest
+
+    cfg = load_config(tiny_world.config)
+    inputs = load_inputs(cfg)
+    assert inputs.cells is not None and inputs.dem is not None
+
+    class _Cache:
+        def get(self, key: str) -> None:
+            return None
+
+        def put(self, key: str, a: np.ndarray, b: np.ndarray) -> None:
+            pass
+
+    with pytest.raises(ValueError, match="only_points"):
+        levels_at_points(inputs.cells, inputs.dem, cfg.radio, np.zeros(1), np.zeros(1),
+                         cache=_Cache(), only_points=True)

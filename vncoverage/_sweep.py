@@ -560,9 +560,11 @@ def _tx_term(z: np.ndarray, k: int, step_m: float, h_tx_m: float, ce: float) -> 
 
 @njit(**KERNEL)
 def profile_loss(z: np.ndarray, step_m: float, sweep: Sweep, itm: tuple,
-                 scratch: np.ndarray, table: np.ndarray) -> tuple[float, np.uint32]:
+                 scratch: np.ndarray, table: np.ndarray,
+                 h_rx_m: float) -> tuple[float, np.uint32]:
     """Path loss (dB) and flags of the model of ``sweep`` over one profile ``z`` (site first,
-    receiver last, ``step_m`` apart): the same model calls as :func:`radial_losses`."""
+    receiver last, ``step_m`` apart) to a receiver ``h_rx_m`` above the ground (``itm``: a
+    :func:`p2p_setup` of that height): the same model calls as :func:`radial_losses`."""
     k = z.shape[0] - 1
     d = k * step_m
     fl = np.uint32(0)
@@ -572,7 +574,7 @@ def profile_loss(z: np.ndarray, step_m: float, sweep: Sweep, itm: tuple,
     if code == 0:
         return _fspl(d, sweep.f_mhz), fl
     if code == 1 or code == 2:
-        return _hata_family(d, sweep.f_mhz, sweep.h_tx_m, sweep.h_rx_m, code == 2), fl
+        return _hata_family(d, sweep.f_mhz, sweep.h_tx_m, h_rx_m, code == 2), fl
     if code == 4:
         res = p2p_run(z, step_m, itm, scratch)
         fl |= np.uint32(res[1]) << ITM_WARNING_SHIFT
@@ -581,7 +583,7 @@ def profile_loss(z: np.ndarray, step_m: float, sweep: Sweep, itm: tuple,
         return res[0], fl
     ce = 1.0 / (sweep.k_factor * EARTH_RADIUS_M)
     lam = _C / (sweep.f_mhz * 1e6)
-    return bullington_prefix(z, k, step_m, lam, ce, sweep.h_tx_m, sweep.h_rx_m, sweep.f_mhz,
+    return bullington_prefix(z, k, step_m, lam, ce, sweep.h_tx_m, h_rx_m, sweep.f_mhz,
                              table, _tx_term(z, k, step_m, sweep.h_tx_m, ce)), fl
 
 
@@ -628,9 +630,14 @@ def straight_profile(dem: np.ndarray, nodata: float, row0: float, col0: float, r
 @njit(parallel=True, **KERNEL)
 def exact_window(dem: np.ndarray, nodata: float, sweep: Sweep, itm_params: ItmParams,
                  table: np.ndarray, r_start: int, c_start: int, n_rows: int, n_cols: int,
-                 mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                 mask: np.ndarray, rx_heights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Path loss of every pixel of a window from its own straight profile (the exact
     per-pixel reference of the sweep).
+
+    ``rx_heights`` (float32, the DEM's shape; an empty array: ``sweep.h_rx_m`` everywhere)
+    is the receiver height of each pixel's path: with clutter, the representative clutter
+    height where it is above the handset (ITU-R P.2108-1 §3.1 corrects a loss computed to
+    that height; :class:`vncoverage.clutter.ClutterGrid`).
 
     Each pixel within the radius of ``sweep`` gets the profile from the site to its centre
     in ``m = ceil(d / pixel)`` equal steps (at most one pixel each), with bilinear
@@ -643,12 +650,15 @@ def exact_window(dem: np.ndarray, nodata: float, sweep: Sweep, itm_params: ItmPa
     pl = np.full((n_rows, n_cols), np.inf, dtype=np.float32)
     flags = np.zeros((n_rows, n_cols), dtype=np.uint32)
     use_mask = mask.shape[0] > 0
+    use_rx = rx_heights.shape[0] > 0
     m_max = int(math.ceil(sweep.radius_m / pixel_m)) + 2
     p = itm_params
     for i in prange(n_rows):
-        itm = p2p_setup(sweep.h_tx_m, sweep.h_rx_m, p.climate, p.n0, sweep.f_mhz,
-                        p.polarization, p.epsilon, p.sigma, p.mdvar, p.time_pct,
-                        p.location_pct, p.situation_pct)
+        itm0 = p2p_setup(sweep.h_tx_m, sweep.h_rx_m, p.climate, p.n0, sweep.f_mhz,
+                         p.polarization, p.epsilon, p.sigma, p.mdvar, p.time_pct,
+                         p.location_pct, p.situation_pct)
+        itm = itm0
+        h_last = sweep.h_rx_m
         z = np.empty(m_max + 1)
         scratch = np.empty(DELTA_H_SCRATCH)
         r = r_start + i
@@ -668,7 +678,13 @@ def exact_window(dem: np.ndarray, nodata: float, sweep: Sweep, itm_params: ItmPa
                 pl[i, j] = np.nan
                 flags[i, j] = FLAG_NODATA
                 continue
-            val, fl = profile_loss(z[: m + 1], d / m, sweep, itm, scratch, table)
+            hr = sweep.h_rx_m
+            if use_rx:
+                hr = max(float(rx_heights[r, c]), sweep.h_rx_m)
+            if hr != h_last:  # the setup holds the receiver height; the rest is the same
+                itm = (itm0[0], itm0[1], itm0[2], itm0[3], itm0[4], itm0[5], hr, itm0[7])
+                h_last = hr
+            val, fl = profile_loss(z[: m + 1], d / m, sweep, itm, scratch, table, hr)
             pl[i, j] = val
             flags[i, j] = fl
     return pl, flags

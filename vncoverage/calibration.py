@@ -32,6 +32,13 @@ serving cells) are dealt at random (seeded) into ``k`` folds; each fold's points
 predicted with the corrections fitted on the other folds only, so that the neighbouring
 points of one site never sit on both sides. The held-out RMSE before (uncorrected model)
 and after is the test a correction must pass.
+
+**Inside the run** (``[calibration] measurements``): :func:`vncoverage.pipeline.run`
+calls :func:`calibrate` on the uncorrected cells after the load, adds the corrections to
+the cells' EIRP and writes :func:`write_calibration`'s folder with the outputs. Its
+predictions compute whole sweep windows into the run's sweep cache (a workspace's, else a
+:class:`RunSweepCache` in memory), where the propagation finds them: no sweep is computed
+twice.
 """
 
 from __future__ import annotations
@@ -67,8 +74,9 @@ from .fileio.measurements import (
 from .i18n import Message
 from .pointlevels import levels_at_points
 
-__all__ = ["DISTANCE_BANDS_KM", "Calibration", "calibrate", "cross_validate",
-           "fit_corrections", "match_measurements", "residual_stats", "write_calibration"]
+__all__ = ["CALIBRATION_FILES", "DISTANCE_BANDS_KM", "Calibration", "RunSweepCache",
+           "before_after", "calibrate", "cross_validate", "fit_corrections",
+           "match_measurements", "residual_stats", "write_calibration"]
 
 #: Edges of the distance bands of the statistics, km.
 DISTANCE_BANDS_KM = (0.0, 0.5, 1.0, 2.0, 5.0, 10.0, math.inf)
@@ -376,8 +384,82 @@ def cross_validate(points: pd.DataFrame, *, folds: int = CV_FOLDS,
     return ({"folds": k, "n": len(points), "seed": seed,
              "rmse_before_db": float(np.sqrt(np.mean(r ** 2))),
              "rmse_after_db": float(np.sqrt(np.mean(after ** 2))),
-             "bias_before_db": float(r.mean()), "bias_after_db": float(after.mean())},
+             "bias_before_db": float(r.mean()), "bias_after_db": float(after.mean()),
+             "sigma_before_db": float(np.std(r, ddof=1)),
+             "sigma_after_db": float(np.std(after, ddof=1))},
             pd.DataFrame(rows), fold)
+
+
+def before_after(cal: Calibration) -> pd.DataFrame:
+    """The before / after table: per row (``all`` the points in-sample, ``held_out`` the
+    site-grouped cross-validation), ``n`` and the ``bias``, ``rmse`` and ``sigma`` (dB) of
+    the residuals of the uncorrected model (``*_before``) and after the corrections
+    (``*_after``; held out: fitted without the point's fold)."""
+    p, cv = cal.points, cal.corrections.cv
+    before = residual_stats(p).iloc[0]
+    after = residual_stats(p, column="corrected_db").iloc[0]
+    nan = math.nan
+    rows = {
+        "all": {"n": int(before["n"]), "bias_before": before["bias"],
+                "bias_after": after["bias"], "rmse_before": before["rmse"],
+                "rmse_after": after["rmse"], "sigma_before": before["sigma"],
+                "sigma_after": after["sigma"]},
+        "held_out": {"n": int(cv.get("n", 0)),
+                     "bias_before": float(cv.get("bias_before_db", nan)),
+                     "bias_after": float(cv.get("bias_after_db", nan)),
+                     "rmse_before": float(cv.get("rmse_before_db", nan)),
+                     "rmse_after": float(cv.get("rmse_after_db", nan)),
+                     "sigma_before": float(cv.get("sigma_before_db", nan)),
+                     "sigma_after": float(cv.get("sigma_after_db", nan))}}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+class RunSweepCache:
+    """A :class:`~vncoverage.coverage.SweepCache` in memory for one run without a workspace:
+    the calibration's predictions (:func:`vncoverage.pointlevels.levels_at_points`) compute
+    the whole window of every sweep group near a measurement, which the propagation needs
+    too; this keeps them until the propagation has read each once.
+
+    While ``recording`` (the calibration) every sweep put is kept; then :meth:`stop`
+    (before the propagation): nothing more is kept, and a sweep read is handed over and
+    dropped (the propagation reads each group once), so the memory held falls as the
+    propagation goes. ``peak_bytes``: the most it held; ``hits``, ``misses``: reads."""
+
+    def __init__(self) -> None:
+        self._kept: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.recording = True
+        self.peak_bytes = 0
+        self._bytes = 0
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: str) -> tuple[np.ndarray, np.ndarray] | None:
+        got = self._kept.get(key) if self.recording else self._kept.pop(key, None)
+        if got is not None and not self.recording:
+            self._bytes -= got[0].nbytes + got[1].nbytes
+        if got is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return got
+
+    def put(self, key: str, losses: np.ndarray, flags: np.ndarray) -> None:
+        if self.recording and key not in self._kept:
+            self._kept[key] = (losses, flags)
+            self._bytes += losses.nbytes + flags.nbytes
+            self.peak_bytes = max(self.peak_bytes, self._bytes)
+
+    def stop(self) -> None:
+        """The calibration is done: keep nothing more, hand each kept sweep over once."""
+        self.recording = False
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    @property
+    def nbytes(self) -> int:
+        """The bytes of the sweeps held now."""
+        return self._bytes
 
 
 # --------------------------------------------------------------------------------------
@@ -633,6 +715,11 @@ def calibration_figures(cal: Calibration) -> dict[str, bytes]:
     ax.ticklabel_format(style="plain", useOffset=False)
     out["residual_map.png"] = png(fig)
     return out
+
+
+#: The files :func:`write_calibration` writes into its folder.
+CALIBRATION_FILES = ("residual_vs_distance.png", "residual_histogram.png", "residual_map.png",
+                     "points.csv", "report.md", "corrections.json")
 
 
 def write_calibration(cal: Calibration, folder: str | Path, *, config: str = "") -> Path:

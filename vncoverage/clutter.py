@@ -27,14 +27,18 @@ evaluated at 3 GHz (a documented assumption, said in the run's notes). Both equa
 with frequency, so the loss at 3.5 GHz is at least the 3 GHz value: the correction is a
 lower bound there. Below 0.03 GHz the functions refuse (no cell uses such frequencies).
 
-The correction is added to the path loss the propagation model computed with the
-receiver at ``h`` above the DEM (:mod:`vncoverage.coverage`), not at ``R`` as the
-recommendation intends for models that stop at the clutter top; see the README (Clutter)
-for what that means and why the shipped class table applies (2b) nowhere.
+The correction is added to the path loss the propagation model computed to the clutter
+top, as the recommendation intends (§3.1: the correction applies to the loss of a terminal
+at the representative height ``R``): where a pixel's clutter is higher than the handset,
+its path is computed with the receiver at ``R`` above the DEM (:meth:`ClutterGrid.rx_heights`,
+used by :func:`vncoverage.coverage.group_window`), then ``A_h`` brings it down to ``h``.
+Elsewhere the path ends at ``h``. See the README (Clutter) for why the shipped class table
+applies (2b) nowhere.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -139,6 +143,7 @@ class ClutterGrid:
     street_width_m: float = STREET_WIDTH_M
     _grids: dict[float, np.ndarray] = field(default_factory=dict, repr=False)
     _luts: dict[float, np.ndarray] = field(default_factory=dict, repr=False)
+    _paths: dict[str, object] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_landcover(cls, landcover: LandCover, rx_height_m: float) -> ClutterGrid:
@@ -151,6 +156,29 @@ class ClutterGrid:
             heights[int(value)] = float(height)
             diffraction[int(value)] = str(category) in DIFFRACTION_CATEGORIES
         return cls(landcover.classes, heights, diffraction, float(rx_height_m))
+
+    def rx_heights(self) -> np.ndarray:
+        """The receiver height of each pixel's path (m, float32, the grid's shape): the
+        class's representative clutter height where it is above the handset
+        (``rx_height_m``), else the handset's (kept once asked for)."""
+        if "heights" not in self._paths:
+            h = self.lut_height_m[self.classes]
+            self._paths["heights"] = np.where(h > self.rx_height_m, h,
+                                              self.rx_height_m).astype(np.float32)
+        out = self._paths["heights"]
+        assert isinstance(out, np.ndarray)
+        return out
+
+    @property
+    def heights_digest(self) -> str:
+        """SHA-256 (32 hex) of :meth:`rx_heights` and its shape: part of a sweep's cache
+        key, since the paths depend on it."""
+        if "digest" not in self._paths:
+            heights = np.ascontiguousarray(self.rx_heights())
+            h = hashlib.sha256(repr(heights.shape).encode())
+            h.update(heights.tobytes())
+            self._paths["digest"] = h.hexdigest()[:32]
+        return str(self._paths["digest"])
 
     def class_losses_db(self, f_mhz: float) -> np.ndarray:
         """The loss (dB, float32) of each class value 0-255 at ``f_mhz`` (kept per

@@ -343,11 +343,18 @@ class RunConfig:
     analyses
         What to compute: ``"mobile"`` (needs a DEM and cells or sites) and/or ``"fibre"``
         (needs FTTH nodes). Empty (the default): every analysis whose inputs are given.
+    switch_off
+        Technologies the run treats as switched off: ``"2G"`` and/or ``"3G"``, each among
+        ``[radio] technologies``. Their layers still give today's service; the villages
+        served today only through them are listed as losing service
+        (:func:`vncoverage.villages.service_only_through`, ``switch_off_villages.csv``).
+        Empty (the default): no switch-off.
     """
 
     threads: int = 0
     progress: bool = True
     analyses: tuple[str, ...] = ()
+    switch_off: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -394,9 +401,71 @@ class CalibrationConfig:
         its offsets are added to the cells' EIRP per operator / technology / band when the
         inputs are loaded (noted, in the fingerprints and the report's provenance). None
         (default): the model is not corrected.
+    measurements
+        Measured levels (CSV / GPKG, what ``vncoverage calibrate`` reads): the run
+        calibrates itself (a stage after the load, :func:`vncoverage.pipeline.run`), fits
+        the corrections on the uncorrected model, adds them to the cells' EIRP and uses
+        their residuals in the uncertainty. Not together with ``corrections``. None
+        (default): no calibration in the run.
+    measurements_layer
+        Layer of a vector measurement file of several layers.
+    seed, folds
+        Seed of the sites' random assignment to the cross-validation folds and the number
+        of folds (grouped by site), as ``vncoverage calibrate --seed / --folds``.
     """
 
     corrections: Path | None = None
+    measurements: Path | None = None
+    measurements_layer: str | None = None
+    seed: int = 0
+    folds: int = 5
+
+
+@dataclass(frozen=True)
+class PlanConfig:
+    """Site and fibre planning (``vncoverage plan``, :mod:`vncoverage.plan`).
+
+    Attributes
+    ----------
+    target_mobile, target_fibre
+        Shares of villages to reach (None: the 2025 targets of the run, 98 % and 95 % in
+        Lạng Sơn's plan).
+    budget_vnd
+        Optional budget (VND) of the mobile works: with a target, a cap; without a target
+        (``objective``), the budget to spend.
+    objective
+        ``"cost"``: the cheapest works reaching the target; ``"villages"`` / ``"people"``:
+        the most villages / people covered for ``budget_vnd``.
+    sharing_share
+        Minimum share of the new BTS on shared towers (the plan's 30 %).
+    mode
+        ``"neutral"``: a tower company builds, any operator may use a new tower;
+        an operator's name: that operator's works only.
+    time_limit_s
+        Solver time limit; a solution stopped by it is reported with its gap, never as
+        optimal.
+    cost_table, candidates
+        Override of the shipped cost table; user-supplied candidate sites (CSV / GPKG).
+    road_distance_m, max_slope_deg, min_spacing_m
+        New-tower candidates: within this distance of a road, on slopes at most this steep,
+        at least this far apart.
+    technology
+        The technology the new sites carry (``"4G"``).
+    """
+
+    target_mobile: float | None = None
+    target_fibre: float | None = None
+    budget_vnd: float | None = None
+    objective: Literal["cost", "villages", "people"] = "cost"
+    sharing_share: float = 0.30
+    mode: str = "neutral"
+    time_limit_s: float = 120.0
+    cost_table: Path | None = None
+    candidates: Path | None = None
+    road_distance_m: float = 1000.0
+    max_slope_deg: float = 25.0
+    min_spacing_m: float = 2000.0
+    technology: str = "4G"
 
 
 @dataclass(frozen=True)
@@ -413,6 +482,7 @@ class Config:
     run: RunConfig = field(default_factory=RunConfig)
     uncertainty: UncertaintyConfig = field(default_factory=UncertaintyConfig)
     calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
+    plan: PlanConfig = field(default_factory=PlanConfig)
     source: Path | None = None
 
 
@@ -437,6 +507,7 @@ _SECTIONS: dict[str, type] = {
     "run": RunConfig,
     "uncertainty": UncertaintyConfig,
     "calibration": CalibrationConfig,
+    "plan": PlanConfig,
 }
 
 
@@ -697,12 +768,44 @@ def _check_ranges(cfg: Config, where: str) -> None:
          and len(set(cfg.run.analyses)) == len(cfg.run.analyses),
          "[run] analyses must list \"mobile\" and/or \"fibre\" (each once)",
          'e.g. analyses = ["fibre"] for a fibre-only run; leave it out for both'),
+        (set(cfg.run.switch_off) <= {"2G", "3G"}
+         and len(set(cfg.run.switch_off)) == len(cfg.run.switch_off),
+         "[run] switch_off must list \"2G\" and/or \"3G\" (each once)",
+         'e.g. switch_off = ["2G"]; leave it out for no switch-off'),
+        (set(cfg.run.switch_off) <= set(r.technologies),
+         f"[run] switch_off = {list(cfg.run.switch_off)} names a technology that [radio] "
+         "technologies does not compute: today's service through it is unknown",
+         'add it to [radio] technologies, e.g. technologies = ["2G", "3G", "4G", "5G"]'),
         (r.clutter is not True or cfg.inputs.landcover is not None,
          "[radio] clutter = true needs a land-cover raster",
          "set [inputs] landcover (e.g. ESA WorldCover), or leave clutter out"),
         (cfg.inputs.landcover_classes is None or cfg.inputs.landcover is not None,
          "[inputs] landcover_classes is given without [inputs] landcover",
          "set [inputs] landcover too, or remove landcover_classes"),
+        (all(t is None or 0 < t <= 1 for t in (cfg.plan.target_mobile, cfg.plan.target_fibre)),
+         "[plan] target_mobile and target_fibre must be in (0, 1]", "e.g. 0.98"),
+        (cfg.plan.budget_vnd is None or cfg.plan.budget_vnd > 0,
+         "[plan] budget_vnd must be > 0", "e.g. 50e9 (VND)"),
+        (cfg.plan.objective == "cost" or cfg.plan.budget_vnd is not None,
+         f"[plan] objective = \"{cfg.plan.objective}\" needs budget_vnd",
+         "set budget_vnd, or objective = \"cost\""),
+        (0 <= cfg.plan.sharing_share <= 1, "[plan] sharing_share must be in [0, 1]",
+         "e.g. 0.3"),
+        (cfg.plan.time_limit_s > 0, "[plan] time_limit_s must be > 0", "e.g. 120"),
+        (cfg.plan.road_distance_m > 0 and cfg.plan.min_spacing_m >= 0
+         and 0 < cfg.plan.max_slope_deg < 90,
+         "[plan] road_distance_m > 0, min_spacing_m >= 0, max_slope_deg in (0, 90)",
+         "e.g. 1000, 2000 and 25"),
+        (cfg.plan.technology in ("4G", "5G"), "[plan] technology must be 4G or 5G",
+         "use \"4G\""),
+        (cfg.calibration.measurements is None or cfg.calibration.corrections is None,
+         "[calibration] measurements and [calibration] corrections are both set",
+         "keep one: measurements (the run fits the corrections itself) or corrections "
+         "(a corrections.json fitted earlier by `vncoverage calibrate`)"),
+        (cfg.calibration.folds >= 2, "[calibration] folds must be >= 2", "e.g. 5"),
+        (cfg.calibration.measurements_layer is None or cfg.calibration.measurements
+         is not None, "[calibration] measurements_layer is given without measurements",
+         "set [calibration] measurements too, or remove measurements_layer"),
         (cfg.inputs.dem_resolution_m is None or cfg.inputs.dem_resolution_m > 0,
          "[inputs] dem_resolution_m must be > 0", "e.g. 30 (metres); leave it out for the "
          "tiles' native resolution"),

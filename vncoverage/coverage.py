@@ -193,7 +193,7 @@ class SweepGroup:
     cell_ids: tuple[str, ...]
 
     def fingerprint(self, radio: RadioConfig, dem_fingerprint: str,
-                    method: str = "profile") -> str:
+                    method: str = "profile", rx_heights: str = "") -> str:
         """Hash of everything that determines the sweep: geometry, model and its
         parameters, receiver height, k-factor, DEM, package version and how the path losses
         are computed (``method``, see :func:`group_window`: per-pixel profiles are kept in
@@ -208,6 +208,8 @@ class SweepGroup:
         }
         if method != "sweep":
             params.update(format=4, method=method)
+        if rx_heights:  # paths to the clutter top (the key of bare terrain is unchanged)
+            params.update(rx_heights=rx_heights)
         return hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:32]
 
 
@@ -301,6 +303,13 @@ def _group_sweep(group: SweepGroup, dem: Dem,
     return sweep, int(round(r0)) - half, int(round(c0)) - half, 2 * half + 1
 
 
+def group_geometry(group: SweepGroup, dem: Dem,
+                   radio: RadioConfig) -> tuple[_sweep.Sweep, int, int, int]:
+    """A group's sweep parameters and whole window (top-left grid pixel, size): what
+    :func:`group_window` computes on before any box ``within`` clips it."""
+    return _group_sweep(group, dem, radio)
+
+
 def _clip(r_start: int, c_start: int, n: int,
           within: tuple[int, int, int, int] | None) -> tuple[int, int, int, int]:
     """The whole window ``(r_start, c_start, r_end, c_end)``, or its part inside
@@ -314,7 +323,8 @@ def _clip(r_start: int, c_start: int, n: int,
 
 def exact_window(group: SweepGroup, dem: Dem, radio: RadioConfig, *,
                  within: tuple[int, int, int, int] | None = None,
-                 pixels: np.ndarray | None = None) -> PathLosses:
+                 pixels: np.ndarray | None = None,
+                 clutter: ClutterGrid | None = None) -> PathLosses:
     """Path loss of every pixel of a group's window, each from its own straight profile.
 
     The exact per-pixel computation: the profile from the site to the pixel centre in
@@ -322,8 +332,11 @@ def exact_window(group: SweepGroup, dem: Dem, radio: RadioConfig, *,
     the pixel's own elevation, and the configured model over it (the compiled kernels of
     the sweep: :func:`vncoverage._sweep.exact_window`). ``within`` (grid box ``row0, col0,
     row1, col1``, end-exclusive) restricts the window; ``pixels`` (bool, the restricted
-    window's shape) chooses the pixels computed, the others are ``+inf``. Not quantised:
-    :func:`group_window` keeps these losses to 0.01 dB.
+    window's shape) chooses the pixels computed, the others are ``+inf``. ``clutter``: the
+    path of a pixel whose clutter is above the handset ends at the clutter top
+    (:meth:`~vncoverage.clutter.ClutterGrid.rx_heights`; :func:`with_clutter` then adds
+    the §3.1 correction). Not quantised: :func:`group_window` keeps these losses to
+    0.01 dB.
     """
     sweep, r_start, c_start, n = _group_sweep(group, dem, radio)
     r_start, c_start, r_end, c_end = _clip(r_start, c_start, n, within)
@@ -332,16 +345,21 @@ def exact_window(group: SweepGroup, dem: Dem, radio: RadioConfig, *,
         raise ValueError(f"pixels has shape {pixels.shape}, the window {shape}")
     mask = (np.zeros((0, 0), dtype=np.uint8) if pixels is None
             else np.ascontiguousarray(pixels, dtype=np.uint8))
+    heights = (np.zeros((0, 0), dtype=np.float32) if clutter is None
+               else np.ascontiguousarray(clutter.rx_heights(), dtype=np.float32))
+    if clutter is not None and heights.shape != dem.shape:
+        raise ValueError(f"the clutter grid has shape {heights.shape}, the DEM {dem.shape}")
     loss, flags = _sweep.exact_window(dem.elevation, math.nan, sweep,
                                       ItmParams(**radio.itm_params), _sweep.J_TABLE, r_start,
-                                      c_start, shape[0], shape[1], mask)
+                                      c_start, shape[0], shape[1], mask, heights)
     return PathLosses(r_start, c_start, loss, flags)
 
 
 def group_window(group: SweepGroup, dem: Dem, radio: RadioConfig, *,
                  cache: SweepCache | None = None, dem_fp: str | None = None,
                  within: tuple[int, int, int, int] | None = None,
-                 method: str = "profile") -> GroupWindow:
+                 method: str = "profile", pixels: np.ndarray | None = None,
+                 clutter: ClutterGrid | None = None) -> GroupWindow:
     """The path losses of one group (or its packed losses from ``cache``) on its window,
     or only on the part of its window inside the grid box ``within`` (``row0, col0, row1,
     col1``, end-exclusive; the same pixel values, fewer of them).
@@ -352,7 +370,18 @@ def group_window(group: SweepGroup, dem: Dem, radio: RadioConfig, *,
     :func:`exact_window`).
     Path losses are kept to 0.01 dB (:data:`vncoverage._sweep.LOSS_SCALE`) whether fresh
     or cached, so both give identical rasters.
+
+    ``pixels`` (bool, the shape of the box ``within``; ``"profile"`` without a ``cache``
+    only): compute only those pixels, the others read as outside the radius. Each pixel has
+    its own profile, so a selected pixel's value is the one the whole window gives it
+    (the site planner reads candidate sites at the village points this way).
+
+    ``clutter`` (``"profile"`` only): the paths end at the clutter top where it is above
+    the handset (:func:`exact_window`); the §3.1 correction itself is :func:`with_clutter`'s
+    (:func:`clutter_window` does both: use it).
     """
+    if pixels is not None and (method != "profile" or cache is not None or within is None):
+        raise ValueError("pixels needs method='profile', a box `within` and no cache")
     if method == "sweep":
         return _radial_group_window(group, dem, radio, cache=cache, dem_fp=dem_fp,
                                     within=within)
@@ -362,7 +391,8 @@ def group_window(group: SweepGroup, dem: Dem, radio: RadioConfig, *,
     key = ""
     packed = None
     if cache is not None:
-        key = group.fingerprint(radio, dem_fp or dem_fingerprint(dem), method)
+        key = group.fingerprint(radio, dem_fp or dem_fingerprint(dem), method,
+                                clutter.heights_digest if clutter is not None else "")
         packed = cache.get(key)
         if packed is not None and packed[0].size != n * n:  # not this window's: recompute
             packed = None
@@ -372,7 +402,8 @@ def group_window(group: SweepGroup, dem: Dem, radio: RadioConfig, *,
         q_row, q_col = r_start, c_start
     else:
         # without a cache only the pixels asked for are computed (each has its own profile)
-        exact = exact_window(group, dem, radio, within=None if cache is not None else within)
+        exact = exact_window(group, dem, radio, within=None if cache is not None else within,
+                             pixels=pixels, clutter=clutter)
         q, qflags, q_row, q_col = (_sweep.quantize_window(exact.loss_db), exact.flags,
                                    exact.row, exact.col)
         if cache is not None:
@@ -436,6 +467,21 @@ def with_clutter(win: GroupWindow, clutter: ClutterGrid | None,
     n_rows, n_cols = win.loss_db.shape
     extra = clutter.window(win.row, win.col, n_rows, n_cols, frequency_mhz)
     return dataclasses.replace(win, loss_db=(win.loss_db + extra).astype(win.loss_db.dtype))
+
+
+def clutter_window(group: SweepGroup, dem: Dem, radio: RadioConfig,
+                   clutter: ClutterGrid | None, **kwargs: Any) -> GroupWindow:
+    """A group's window with clutter as ITU-R P.2108 §3.1 intends: the paths to the clutter
+    top (:func:`group_window` with ``clutter``) and the terminal correction added
+    (:func:`with_clutter`); :func:`group_window` alone without clutter. ``kwargs``: those
+    of :func:`group_window`. Every reader of the levels (layers, point matrix, explain)
+    goes through here, so they agree."""
+    if clutter is None:
+        return group_window(group, dem, radio, **kwargs)
+    if kwargs.get("method", "profile") != "profile":
+        raise ValueError("clutter needs the per-pixel profiles (method='profile')")
+    return with_clutter(group_window(group, dem, radio, clutter=clutter, **kwargs), clutter,
+                        group.frequency_mhz)
 
 
 def cell_raster(cell_id: str, cell: Mapping[str, Any], win: GroupWindow,
@@ -513,8 +559,7 @@ def cell_rasters(
     dem_fp = dem_fingerprint(dem) if cache is not None else None
     bar = tqdm(total=len(sel), desc="cells", unit="cell", disable=not progress)
     for g in groups:
-        win = with_clutter(group_window(g, dem, radio, cache=cache, dem_fp=dem_fp), clutter,
-                           g.frequency_mhz)
+        win = clutter_window(g, dem, radio, clutter, cache=cache, dem_fp=dem_fp)
         for cid in g.cell_ids:
             bar.update(1)
             yield cell_raster(cid, records[cid], win, radio)
@@ -773,9 +818,9 @@ class _LayerUpdateJob:
         only its part inside the box ``within`` when given."""
         g = self.group_of[cid] if record is None else self.old_group_of[cid]
         if (g, within) not in self.win_cache:
-            self.win_cache[(g, within)] = with_clutter(
-                group_window(g, self.dem, self.radio, cache=self.cache, dem_fp=self.dem_fp,
-                             within=within), self.clutter, g.frequency_mhz)
+            self.win_cache[(g, within)] = clutter_window(
+                g, self.dem, self.radio, self.clutter, cache=self.cache, dem_fp=self.dem_fp,
+                within=within)
         return cell_raster(cid, self.records[cid] if record is None else record,
                            self.win_cache[(g, within)], self.radio)
 

@@ -75,6 +75,7 @@ from .coverage import (
     SweepCache,
     SweepGroup,
     cell_raster,
+    clutter_window,
     dem_fingerprint,
     group_window,
     sweep_groups,
@@ -529,8 +530,10 @@ def _reaching(dem: Dem, radio: RadioConfig, cells: gpd.GeoDataFrame, technology:
     for g in sweep_groups(sel, radio):
         if math.hypot(px - g.x, py - g.y) > g.radius_m + 2 * dem.pixel_m:
             continue
+        # the path loss (to the clutter top where it is above the handset), then the
+        # clutter correction
         bare = group_window(g, dem, radio, cache=cache, dem_fp=dem_fp,
-                            within=(row, col, row + 1, col + 1))
+                            within=(row, col, row + 1, col + 1), clutter=clutter)
         if bare.loss_db.shape != (1, 1):
             continue
         win = with_clutter(bare, clutter, g.frequency_mhz)
@@ -608,9 +611,8 @@ def _raise_needed(g: SweepGroup, cid: str, cell: Mapping[str, Any], dem: Dem,
 
     def level(dh: int) -> float:
         raised = replace(g, height_m=g.height_m + dh, cell_ids=(cid,))
-        win = with_clutter(group_window(raised, dem, radio,
-                                        within=(row, col, row + 1, col + 1)),
-                           clutter, g.frequency_mhz)
+        win = clutter_window(raised, dem, radio, clutter,
+                             within=(row, col, row + 1, col + 1))
         v = float(cell_raster(cid, cell, win, radio).level_dbm[0, 0])
         return v if math.isfinite(v) else -math.inf
 
@@ -756,10 +758,9 @@ def cell_level_raster(cell_id: str, cells: gpd.GeoDataFrame, dem: Dem, radio: Ra
                                       f"{', '.join(radio.technologies)}",
                                       "add its technology to [radio] technologies")])
     (g,) = sweep_groups(cells.loc[[cell_id]], radio)
-    win = group_window(g, dem, radio, cache=cache,
-                       dem_fp=dem_fingerprint(dem) if cache is not None else None,
-                       within=(0, 0, *dem.shape))
-    win = with_clutter(win, clutter, g.frequency_mhz)
+    win = clutter_window(g, dem, radio, clutter, cache=cache,
+                         dem_fp=dem_fingerprint(dem) if cache is not None else None,
+                         within=(0, 0, *dem.shape))
     if win.loss_db.size == 0:
         raise InputDataError([Problem("cells", f"the radius of {cell_id} does not reach the "
                                       "DEM", "check the cell's position")])

@@ -48,6 +48,36 @@ DEFAULT_LANG: Final = "vi"
 
 # key -> (vi, en). Placeholders use str.format names.
 _STRINGS: dict[str, tuple[str, str]] = {
+    # site planning report (vncoverage.plan.write)
+    "plan_title": ("Kế hoạch hạ tầng để đạt mục tiêu 2025",
+                   "Plan of works to reach the 2025 targets"),
+    "plan_mobile_head": (
+        "Để đạt {target} thôn có băng rộng di động: {new} trạm mới, {coloc} lắp đặt trên cột "
+        "sẵn có, {upgrade} nâng cấp 4G trạm sẵn có, chi phí ước tính {cost} tỷ đồng",
+        "To reach {target} of villages with mobile broadband: {new} new tower(s), {coloc} "
+        "installation(s) on existing towers, {upgrade} 4G upgrade(s) of existing sites, "
+        "estimated cost {cost} billion VND"),
+    "plan_fibre_head": (
+        "Để đạt {target} thôn có cáp quang FTTH: {km} km cáp mới dọc đường, {splitters} bộ "
+        "chia mới, chi phí ước tính {cost} tỷ đồng",
+        "To reach {target} of villages with FTTH: {km} km of new cable along the roads, "
+        "{splitters} new splitter(s), estimated cost {cost} billion VND"),
+    "plan_solver": (
+        "Bộ giải: {status}; chi phí {cost} tỷ, cận dưới {bound} tỷ, khoảng cách {gap}; "
+        "thuật toán tham lam: {greedy} tỷ; thời gian {time} s",
+        "Solver: {status}; cost {cost} billion, bound {bound} billion, gap {gap}; greedy: "
+        "{greedy} billion; time {time} s"),
+    "plan_kpi": ("Chỉ tiêu trước → sau kế hoạch", "KPIs before → after the plan"),
+    "plan_sites": ("Các công trình theo thứ tự ưu tiên", "Works in order of priority"),
+    "plan_unreachable": (
+        "Thôn không ứng viên nào phủ được (cần công nghệ khác: vệ tinh, viba)",
+        "Villages no candidate can cover (another technology needed: satellite, microwave "
+        "relay)"),
+    "plan_costs": ("Bảng chi phí", "Cost table"),
+    "plan_notes": ("Ghi chú", "Notes"),
+    "plan_not_reached": (
+        "Mục tiêu không đạt được với các ứng viên: tối đa {reach} thôn",
+        "The target cannot be reached with the candidates: at most {reach} villages"),
     # --- general
     "yes": ("có", "yes"),
     "no": ("không", "no"),
@@ -719,6 +749,30 @@ def _render(key: str, lang: str, params: Mapping[str, Param]) -> str:
 # The note table: key -> (vi, en). The English is the note's ``str`` value, so it stays as
 # the tests and logs know it; placeholders as described in :class:`Message`.
 _NOTES: dict[str, tuple[str, str]] = {
+    # site planning (vncoverage.plan.run)
+    "plan.before_mismatch": (
+        "{n} thôn có kết luận từ các điểm của thôn khác với kết luận của lần chạy: kế hoạch "
+        "dùng quy tắc điểm, hãy kiểm tra các thôn này",
+        "{n} village(s) whose verdict from their points differs from the run's: the plan "
+        "uses the point rule, check these villages"),
+    "plan.target_capped": (
+        "Mục tiêu cần {required} thôn nhưng mọi ứng viên cộng lại chỉ phủ được tối đa {reach}: "
+        "kế hoạch đạt mức tối đa này với chi phí thấp nhất; các thôn còn lại cần công nghệ khác",
+        "The target needs {required} villages but every candidate together reaches at most "
+        "{reach}: the plan reaches that maximum at the least cost; the others need another "
+        "technology"),
+    "plan.calibrated": (
+        "Các trạm đề xuất được tính với hiệu chỉnh của lần chạy (độ lệch toàn cục "
+        "{offset:+.2f} dB, {n} điểm đo); sau add-sites, lần chạy hiệu chỉnh lại cùng các trạm "
+        "mới nên độ lệch có thể thay đổi chút ít",
+        "The planned sites are computed with the run's calibration (global offset "
+        "{offset:+.2f} dB, {n} measurements); after add-sites the run fits again with the new "
+        "sites, which can move the offsets a little"),
+    "plan.rule_mismatch": (
+        "{n} thôn: kết luận sau kế hoạch theo quy tắc của lần chạy khác với dự đoán của bộ "
+        "giải (điểm ảnh không xác định); bảng dùng kết luận của lần chạy",
+        "{n} village(s): the verdict after the plan by the run's rule differs from the "
+        "solver's prediction (unknown pixels); the tables use the run's rule"),
     # --- lists and labels shared by several notes
     "list.more": (" ... (còn {n:,})", " ... ({n:,} more)"),
     "file.layer": ("{path} (lớp '{layer}')", "{path} (layer '{layer}')"),
@@ -1488,6 +1542,44 @@ _NOTES.update({
         "calibrate compares with the UNcorrected model: [calibration] corrections = {file} "
         "is not applied here, so corrections never compound"),
 })
+# --- the calibration inside the run ([calibration] measurements): the report's section
+_STRINGS.update({
+    "sec_calibration": ("Hiệu chỉnh mô hình theo đo kiểm", "Calibration to measurements"),
+    "cal_intro": (
+        "Lần chạy tự hiệu chỉnh: các điểm đo được so với mô hình CHƯA hiệu chỉnh, độ lệch "
+        "được cộng vào EIRP của các cell, và khoảng tin cậy dùng sai số còn lại. Chi tiết, "
+        "biểu đồ và corrections.json: {link}.",
+        "The run calibrated itself: the measurements were compared with the UNcorrected "
+        "model, the fitted offsets added to the cells' EIRP, and the intervals use the "
+        "residual errors. Details, plots and corrections.json: {link}."),
+    "cal_file": ("Tệp đo kiểm", "measurement file"),
+    "cal_points": ("Số điểm đo so sánh / số trạm", "measurements compared / sites"),
+    "cal_global": ("Độ lệch chung (đo − dự báo) ± sai số chuẩn",
+                   "global offset (measured − predicted) ± standard error"),
+    "cal_sigma": ("σ còn lại sau hiệu chỉnh (phần theo trạm, phần theo điểm)",
+                  "residual σ after the corrections (site part, point part)"),
+    "cal_group": ("Độ lệch {group} ({n} điểm, {sites} trạm)",
+                  "offset {group} ({n} points, {sites} sites)"),
+    "cal_row_all": ("Mọi điểm đo (trong mẫu)", "all measurements (in-sample)"),
+    "cal_row_held_out": ("Trạm giữ lại (kiểm chứng chéo {folds} phần theo trạm)",
+                         "held-out sites (cross-validated, {folds} folds grouped by site)"),
+    "col_residuals": ("Sai số (dB)", "residuals (dB)"),
+    "col_n": ("n", "n"),
+    "col_bias_before": ("Độ lệch trước", "bias before"),
+    "col_bias_after": ("Độ lệch sau", "bias after"),
+    "col_rmse_before": ("RMSE trước", "RMSE before"),
+    "col_rmse_after": ("RMSE sau", "RMSE after"),
+    "col_sigma_before": ("σ trước", "σ before"),
+    "col_sigma_after": ("σ sau", "σ after"),
+    "cal_before_after_note": (
+        "Sai số = đo − dự báo (dB; dương: mô hình bi quan). Trước: mô hình chưa hiệu chỉnh; "
+        "sau: đã cộng độ lệch (với trạm giữ lại: độ lệch ước lượng không dùng các trạm đó).",
+        "Residual = measured − predicted (dB; positive: the model is pessimistic). Before: "
+        "the uncorrected model; after: with the offsets (held-out sites: offsets fitted "
+        "without those sites)."),
+    "sens_uncalibrated": ("Mô hình chưa hiệu chỉnh (không cộng độ lệch đo kiểm)",
+                          "uncalibrated model (without the measured offsets)"),
+})
 _NOTES.update({f"calibration.drop_{k}": v for k, v in {
     "outside": ("ngoài DEM (vùng nghiên cứu)", "outside the DEM (study area)"),
     "unknown_cell": ("cell_id không có trong bảng cell", "cell_id not in the cell table"),
@@ -1498,3 +1590,143 @@ _NOTES.update({f"calibration.drop_{k}": v for k, v in {
     "unknown_level": ("mức thu dự báo không xác định (DEM thiếu dữ liệu trên đường truyền)",
                       "predicted level unknown (DEM nodata on the path)"),
 }.items()})
+
+# --- 2G/3G switch-off ([run] switch_off; villages.service_only_through)
+_NOTES.update({
+    "inputs.switch_off": (
+        "tắt sóng {tech}: {n:,} cell {tech} không được tính cho vùng phủ sau khi tắt sóng "
+        "(lớp {tech} chỉ dùng để biết thôn nào hôm nay có sóng nhờ {tech})",
+        "switch-off {tech}: {n:,} cells not used after the switch-off (their {tech} layer "
+        "only tells which villages have service through {tech} today)"),
+    "kpi.no_2g3g": (
+        "không tính: lần chạy không tính lớp 2G/3G (thêm \"2G\", \"3G\" vào [radio] "
+        "technologies)",
+        "not computed: the run computes no 2G/3G layer (add \"2G\", \"3G\" to [radio] "
+        "technologies)"),
+    "kpi.detail_service": (
+        "có sóng = có sóng ở một trong các công nghệ {techs} (mọi nhà mạng); {n:,} thôn, "
+        "{people:,} người chỉ có sóng 2G/3G",
+        "service = covered by any of {techs} (any operator); {n:,} villages, {people:,} "
+        "people have service only through 2G/3G"),
+})
+_STRINGS.update({
+    "sec_switch_off": ("Thôn mất sóng khi tắt {techs}", "Villages losing service at the "
+                       "{techs} switch-off"),
+    "summary_switch_off": (
+        "Lần chạy này giả định tắt sóng {techs}: {n} thôn ({people} người) hôm nay chỉ có "
+        "sóng nhờ {techs} sẽ mất sóng di động (switch_off_villages.csv).",
+        "This run assumes the {techs} switch-off: {n} villages ({people} people) that have "
+        "mobile service today only through {techs} lose it (switch_off_villages.csv)."),
+    "switch_off_more": ("… và {n} thôn khác (xem switch_off_villages.csv).",
+                        "… and {n} more villages (see switch_off_villages.csv)."),
+    "status_no_2g3g": ("không tính (không có lớp 2G/3G)", "not computed (no 2G/3G layers)"),
+})
+_COLUMNS.update({
+    "service_2g3g_only": ("Chỉ có sóng 2G/3G", "Service only through 2G/3G"),
+    "verdict_service_any": ("Đánh giá sóng di động (mọi công nghệ)",
+                            "Mobile service verdict (any technology)"),
+    "technologies_today": ("Công nghệ hiện có", "Technologies today"),
+    "operator_today": ("Nhà mạng phục vụ hiện nay", "Operator serving today"),
+    "cell_today": ("Cell phục vụ hiện nay", "Serving cell today"),
+    "nearest_4g_site_id": ("Trạm 4G gần nhất của nhà mạng", "Operator's nearest 4G site"),
+    "nearest_4g_site_m": ("Khoảng cách tới trạm 4G đó (m)", "Distance to that 4G site (m)"),
+})
+# --- candidate works of the plan (vncoverage.plan.candidates)
+_NOTES.update({
+    "candidates.summary": (
+        "{n:,} công trình ứng viên cho {villages:,} thôn chưa có sóng 4G/5G ({kinds:; }); "
+        "{unknown:,} thôn chưa xác định được kết luận (tâm thôn ngoài DEM) không có ứng "
+        "viên; bỏ {far:,} lắp đặt trên cột cách mọi thôn chưa có sóng quá {radius_km:g} "
+        "km{tenant}",
+        "{n:,} candidate works for {villages:,} villages without 4G/5G coverage "
+        "({kinds:; }); {unknown:,} villages of unknown verdict (centre off the DEM) get "
+        "none; {far:,} co-locations on towers beyond {radius_km:g} km of every village "
+        "without coverage left out{tenant}"),
+    "candidates.kind_count": ("{kind}: {n:,}", "{kind}: {n:,}"),
+    "candidates.kind.upgrade": ("nâng cấp trạm 2G/3G của chính nhà mạng",
+                                "upgrades of an operator's own 2G/3G site"),
+    "candidates.kind.colocation": ("lắp đặt trên cột sẵn có (dùng chung)",
+                                   "co-locations on an existing tower (shared)"),
+    "candidates.kind.new_tower": ("cột mới ở điểm cao gần đường",
+                                  "new towers on high points near a road"),
+    "candidates.kind.village_tower": ("cột nhỏ tại trung tâm thôn",
+                                      "small towers at a village centre"),
+    "candidates.kind.user": ("do người dùng đề xuất", "user-supplied"),
+    "candidates.tenant": (
+        "; cột mới do công ty hạ tầng xây (chủ cột '{owner}'), lắp thiết bị của {operator} "
+        "(nhà mạng đầu tiên trong [kpi] operators)",
+        "; new towers are built by a tower company (tower owner '{owner}') and carry "
+        "{operator}'s equipment (the first of [kpi] operators)"),
+    "candidates.new_tower_rules": (
+        "điểm đặt cột mới từ DEM: {points:,} điểm cao cục bộ và điểm sống núi; loại bỏ "
+        "{nodata:,} điểm thiếu độ cao, {water:,} điểm trên mặt nước, {steep:,} điểm dốc hơn "
+        "{slope:g}°, {far_road:,} điểm cách đường quá {road_m:g} m, {no_need:,} điểm ngoài "
+        "tầm {radius_km:g} km của mọi thôn chưa có sóng, {thinned:,} điểm cách điểm cao hơn "
+        "dưới {spacing_m:g} m, {capped:,} điểm vượt giới hạn {cap:,} (điểm số thấp nhất); "
+        "còn {kept:,} điểm",
+        "new-tower points from the DEM: {points:,} local high points and ridge points; "
+        "dropped: {nodata:,} of unknown terrain, {water:,} on water, {steep:,} steeper than "
+        "{slope:g}°, {far_road:,} farther than {road_m:g} m from a road, {no_need:,} beyond "
+        "{radius_km:g} km of every village without coverage, {thinned:,} within "
+        "{spacing_m:g} m of a higher point, {capped:,} beyond the cap of {cap:,} (lowest "
+        "score); {kept:,} kept"),
+    "candidates.no_roads": (
+        "không có mạng lưới đường: không đề xuất cột mới ở điểm cao (cần đường để thi công "
+        "và kéo điện); vẫn có cột nhỏ tại thôn",
+        "no road network: no new tower is proposed on high points (a road is needed for "
+        "access and power); village towers are still proposed"),
+    "candidates.no_landcover": (
+        "không có lớp phủ mặt đất: điểm đặt cột mới trên mặt nước không được loại bỏ",
+        "no land cover: new-tower points on water are not excluded"),
+    "candidates.user_other_operator": (
+        "{file}: bỏ {n:,} ứng viên của nhà mạng khác {operator} ([plan] mode)",
+        "{file}: {n:,} candidates of operators other than {operator} left out ([plan] "
+        "mode)"),
+})
+
+# --- FTTH plan: cable along the roads to the target (vncoverage.plan.fibre_plan)
+_NOTES.update({
+    "plan.fibre_summary": (
+        "Kế hoạch FTTH: {routes:,} tuyến cáp mới, {km:.1f} km dọc đường (mỗi thôn một tuyến "
+        "riêng thì {alone_km:.1f} km), {splitters:,} điểm bộ chia mới, chi phí ước tính "
+        "{bn:.2f} tỷ đồng; thôn có cáp quang FTTH {before:.1f} % → {after:.1f} % (mục tiêu "
+        "{target:.0f} %)",
+        "FTTH plan: {routes:,} new cable route(s), {km:.1f} km along the roads ({alone_km:.1f} "
+        "km with one cable per village), {splitters:,} new splitter point(s), estimated cost "
+        "{bn:.2f} billion VND; villages FTTH-covered {before:.1f} % → {after:.1f} % (target "
+        "{target:.0f} %)"),
+    "plan.fibre_short": (
+        "không đạt mục tiêu FTTH {target:.0f} %: kế hoạch đạt {after:.1f} % ({covered:,} "
+        "trong {total:,} thôn); {n:,} thôn không kéo cáp dọc đường tới được: {counts}",
+        "the FTTH target of {target:.0f} % is out of reach: the plan gets to {after:.1f} % "
+        "({covered:,} of {total:,} villages); {n:,} village(s) cannot be reached by cable "
+        "along the roads: {counts}"),
+    "plan.fibre_reason_count": ("{n:,} {reason}", "{n:,} {reason}"),
+    "plan.fibre_reason_no_roads": ("không có dữ liệu đường", "no road data"),
+    "plan.fibre_reason_offnetwork": (
+        "ngoài mạng lưới đường (mọi điểm của thôn xa đường hơn khoảng cách bám đường)",
+        "off the road network (every point of the village farther from a road than the snap "
+        "distance)"),
+    "plan.fibre_reason_not_coverable": (
+        "không phủ được từ đường (nhà văn hoá xa đường hơn tầm cáp thuê bao, quá ít hộ gần "
+        "đường)",
+        "not coverable from the road (cultural house farther from the road than the drop "
+        "reach, too few households near a road)"),
+    "plan.fibre_reason_no_source": (
+        "không có OLT trong tầm (dọc đường) và không bộ chia nào còn đủ cổng",
+        "no OLT within reach along the roads and no splitter with enough free ports"),
+    "plan.fibre_no_roads": (
+        "không có dữ liệu đường: tuyến cáp chỉ được lập dọc theo đường, không lập kế hoạch FTTH",
+        "no road data: cable routes are planned along the roads only, no FTTH plan made"),
+    "plan.fibre_checked": (
+        "đã kiểm tra: tính lại vùng phủ FTTH với các bộ chia của kế hoạch cho đúng kết quả "
+        "dự kiến",
+        "checked: recomputing FTTH reach with the plan's splitters gives the planned verdicts"),
+    "plan.fibre_check": (
+        "tính lại vùng phủ FTTH với các bộ chia của kế hoạch: {extra:,} thôn có thêm ngoài "
+        "kế hoạch (cổng được giải phóng), {missed:,} thôn trong kế hoạch vẫn chưa có "
+        "({missed_ids}), {lost:,} thôn mất cáp quang ({lost_ids})",
+        "recomputing FTTH reach with the plan's splitters: {extra:,} village(s) covered "
+        "beyond the plan (ports freed), {missed:,} planned village(s) still not covered "
+        "({missed_ids}), {lost:,} village(s) no longer covered ({lost_ids})"),
+})

@@ -14,6 +14,11 @@ Computed KPIs (DOMAIN.md):
   (:func:`vncoverage.towers.same_tower_ids`) and passes the groups in (``tower_ids``);
   without them, or with ``same_tower_m = 0``, only equal ``site_id`` is one tower. The
   KPI's ``detail`` says which rule was used.
+* ``mobile_service_villages``, ``service_2g3g_only_villages``, ``service_2g3g_only_people``
+  - villages with any mobile service (``verdict_service_any``), villages with service
+  only through 2G/3G (``service_2g3g_only``) and the people in them; "not computed" when
+  the run computed neither 2G nor 3G (:data:`SERVICE_KPI_NAMES`, README "2G/3G
+  switch-off").
 
 Gaps are given in percentage points and in units (villages or BTS): how many more villages
 must be covered to reach the target, ``ceil(target * N) - covered``.
@@ -111,8 +116,24 @@ def _gap_units(target_pct: float, n: int, achieved: int) -> int:
     return max(0, math.ceil(target_pct / 100.0 * n - 1e-9) - achieved)
 
 
+#: The mobile-service KPIs (:func:`_service_rows`): names (Vietnamese, English); the
+#: unit is % (of the villages, of the population).
+SERVICE_KPI_NAMES = {
+    "mobile_service_villages": ("Tỷ lệ thôn có sóng di động (2G, 3G, 4G hoặc 5G)",
+                                "Villages with any mobile service (2G, 3G, 4G or 5G)"),
+    "service_2g3g_only_villages": ("Tỷ lệ thôn chỉ có sóng 2G/3G (mất sóng khi tắt 2G/3G)",
+                                   "Villages with mobile service only through 2G/3G "
+                                   "(lost at switch-off)"),
+    "service_2g3g_only_people": ("Tỷ lệ dân số ở thôn chỉ có sóng 2G/3G",
+                                 "People in villages with service only through 2G/3G"),
+}
+
+#: The status of the mobile-service KPIs when the run computed neither 2G nor 3G.
+NO_2G3G_STATUS = "not computed (no 2G/3G layers)"
+
 #: The computed KPIs of each analysis (``[run] analyses``).
-ANALYSIS_KPIS = {"mobile": ("mobile_broadband_villages", "shared_new_bts"),
+ANALYSIS_KPIS = {"mobile": ("mobile_broadband_villages", "shared_new_bts",
+                            *SERVICE_KPI_NAMES),
                  "fibre": ("ftth_villages",)}
 
 #: The status of a KPI whose analysis the run did not make, by the analysis the run made.
@@ -135,6 +156,54 @@ def _not_run(analyses: Sequence[str]) -> dict[str, dict[str, object]]:
                             "detail": Message("kpi.not_run", analysis=Message(
                                 "analysis.mobile" if a == "mobile" else "analysis.fibre"))}
     return rows
+
+
+def _service_rows(villages: pd.DataFrame, ok: Sequence[str]) -> dict[str, dict[str, object]]:
+    """The mobile-service KPIs (:data:`SERVICE_KPI_NAMES`): villages whose
+    ``verdict_service_any`` (any computed technology) is in ``ok``; villages with
+    ``service_2g3g_only`` (:func:`vncoverage.villages.service_only_through` 2G and 3G) and
+    their people (``population``). Without those columns (the run computed neither 2G nor
+    3G): no value, the status :data:`NO_2G3G_STATUS`."""
+    n = len(villages)
+    if "verdict_service_any" not in villages or "service_2g3g_only" not in villages:
+        return {kpi_id: {"current": math.nan, "achieved": None, "total": None,
+                         "unit_name": "people" if kpi_id.endswith("people") else "villages",
+                         "status": NO_2G3G_STATUS, "detail": Message("kpi.no_2g3g")}
+                for kpi_id in SERVICE_KPI_NAMES}
+    served = int(villages["verdict_service_any"].isin(ok).sum())
+    only = villages["service_2g3g_only"].fillna(False).astype(bool)
+    pop = villages["population"].fillna(0).astype(float) if "population" in villages \
+        else pd.Series(0.0, index=villages.index)
+    people, total = float(pop[only].sum()), float(pop.sum())
+    techs = [t for t in ("2G", "3G", "4G", "5G") if f"verdict_{t.lower()}_any" in villages]
+    detail = Message("kpi.detail_service", techs=", ".join(techs), n=int(only.sum()),
+                     people=int(round(people)))
+    return {
+        "mobile_service_villages": {"current": 100.0 * served / n if n else math.nan,
+                                    "achieved": served, "total": n, "unit_name": "villages",
+                                    "detail": detail},
+        "service_2g3g_only_villages": {"current": 100.0 * int(only.sum()) / n if n
+                                       else math.nan, "achieved": int(only.sum()),
+                                       "total": n, "unit_name": "villages", "detail": detail},
+        "service_2g3g_only_people": {"current": 100.0 * people / total if total
+                                     else math.nan, "achieved": int(round(people)),
+                                     "total": int(round(total)), "unit_name": "people",
+                                     "detail": detail},
+    }
+
+
+def _whole_targets(target: pd.Series, targets: pd.DataFrame | None) -> pd.Series:
+    """``target`` (the KPI table's ``target_2025``) as the targets table wrote it: when the
+    table's targets are whole numbers and only the mobile-service rows (which have no
+    target) made the column a float one, the targets as integers and None there (so that
+    ``kpi.csv`` writes ``98``, not ``98.0``, as before those rows)."""
+    if targets is None or not pd.api.types.is_integer_dtype(targets["target_2025"]):
+        return target
+    others = ~target.index.isin(list(SERVICE_KPI_NAMES))
+    if target[others].isna().any():
+        return target
+    return pd.Series([int(x) if pd.notna(x) else None for x in target], index=target.index,
+                     dtype=object, name=target.name)
 
 
 def compute_kpis(
@@ -208,9 +277,11 @@ def compute_kpis(
             "detail": Message("kpi.detail_bts", start=str(kpi.plan_start),
                               end=str(kpi.plan_end), rule=tower_rule(kpi, tower_ids)),
         }
+    if "mobile" in analyses:
+        rows.update(_service_rows(villages, ok))
     not_run = _not_run(tuple(a for a in ("mobile", "fibre") if a in analyses))
     rows.update(not_run)
-    fixed_status = {k: r.pop("status") for k, r in not_run.items()}
+    fixed_status = {k: r.pop("status") for k, r in rows.items() if "status" in r}
     details = {k: r.pop("detail") for k, r in rows.items()}
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = "kpi_id"
@@ -246,6 +317,10 @@ def compute_kpis(
         status.append("met" if float(r["current"]) >= float(tgt) - 1e-9 else "not met")
     out["gap_units"] = gaps
     out["status"] = status
+    for kpi_id, (name_vi, name_en) in SERVICE_KPI_NAMES.items():
+        if kpi_id in out.index and not isinstance(out.at[kpi_id, "name_en"], str):
+            out.loc[kpi_id, ["name_vi", "name_en", "unit"]] = [name_vi, name_en, "%"]
+    out["target_2025"] = _whole_targets(out["target_2025"], targets)
     order = ["name_vi", "name_en", "unit", "baseline_2023", "current", "target_2025",
              "gap_pct_points", "achieved", "total", "gap_units", "unit_name", "status", "detail"]
     # an object column keeps the messages (a text column would keep their English only)

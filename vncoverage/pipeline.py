@@ -2,6 +2,12 @@
 notebooks and the tests all call it.
 
 1. load and validate every input (:func:`vncoverage.fileio.load_inputs`);
+1b. calibration (``[calibration] measurements``): the measurements compared with the
+   uncorrected model and the corrections fitted (:func:`vncoverage.calibration.calibrate`),
+   then added to the cells' EIRP (:func:`vncoverage.fileio.measurements.apply_corrections`):
+   every later stage sees the corrected cells, the uncertainty the calibration's residuals.
+   Its predictions compute whole sweep windows that stage 2 reads again from the same sweep
+   cache (a workspace's, else :class:`vncoverage.calibration.RunSweepCache` in memory);
 2. propagation: per-cell received level over the DEM, folded into best-server layers
    (:func:`vncoverage.coverage.compute_layers`), or the previous layers brought up to date
    (:func:`vncoverage.coverage.update_layers`);
@@ -34,6 +40,7 @@ results are the same either way.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -48,6 +55,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from .calibration import Calibration, RunSweepCache, calibrate
 from .changes import compute_changes
 from .clutter import ClutterGrid
 from .config import Config, section_dict
@@ -63,13 +71,14 @@ from .coverage import (
 from .datatypes import Dem, Inputs, Raster
 from .fibre import FtthResult, ftth_reach
 from .fileio import load_inputs
+from .fileio.measurements import apply_corrections, uncorrected_cells
 from .i18n import Message
 from .kpi import compute_kpis, summarise_by_area
 from .pointlevels import PointCollector, PointLevels, VillagePoints, levels_at_points
 from .remote import district_towns, remote_gaps
 from .results import Results
 from .towers import same_tower_ids, same_tower_note, towers_from_cells
-from .uncertainty import KPI_COLUMNS, run_uncertainty, uncertainty_points
+from .uncertainty import KPI_COLUMNS, UNCALIBRATED_COLUMN, run_uncertainty, uncertainty_points
 from .villages import (
     covered_bands,
     nearest_sites,
@@ -184,7 +193,9 @@ def stage_fingerprints(cfg: Config, inputs: Inputs) -> Fingerprints:
     fibre = _digest({**base, "stages": STAGES_VERSION, "ftth": section_dict(cfg, "ftth"),
                      "boundaries": cs.get("boundaries"), "settlements": cs.get("settlements"),
                      "nodes": cs.get("ftth_nodes"), "roads": cs.get("roads"), **vpoints})
-    cells = cells_digest(inputs.cells) if inputs.cells is not None else ""
+    # the cells as given (a workspace's cells kept corrected by an earlier calibration
+    # inside the run: as before it, since the run fits its corrections again)
+    cells = cells_digest(uncorrected_cells(inputs.cells)) if inputs.cells is not None else ""
     results = _digest({"layers": layers, "villages": villages, "fibre": fibre,
                        "kpi": section_dict(cfg, "kpi"), "study": section_dict(cfg, "study"),
                        "targets": cs.get("targets"), "admin_names": cs.get("admin_names"),
@@ -192,10 +203,19 @@ def stage_fingerprints(cfg: Config, inputs: Inputs) -> Fingerprints:
                        # only when on, so that other runs keep their fingerprints
                        **({"uncertainty": section_dict(cfg, "uncertainty")}
                           if cfg.uncertainty.enabled else {}),
+                       # the 2G/3G switch-off, only when set
+                       **({"switch_off": list(cfg.run.switch_off)}
+                          if cfg.run.switch_off else {}),
                        # the calibration corrections file (their offsets are in the
                        # cells' EIRP too), only when given
                        **({"corrections": cs["corrections"]} if "corrections" in cs
-                          else {})})
+                          else {}),
+                       # the calibration inside the run: the measurements and its settings
+                       **({"calibration": {"measurements": cs.get("measurements"),
+                                           "layer": cfg.calibration.measurements_layer,
+                                           "seed": cfg.calibration.seed,
+                                           "folds": cfg.calibration.folds}}
+                          if cfg.calibration.measurements is not None else {})})
     return Fingerprints(layers, villages, fibre, cells, results)
 
 
@@ -237,13 +257,18 @@ def run(cfg: Config, *, inputs: Inputs | None = None, store: StageStore | None =
     if "mobile" not in analyses:
         return _fibre_only(cfg, inputs, store, fp, timings, computed)
     assert inputs.cells is not None and inputs.dem is not None
+    cal, cache = None, store.sweeps if store is not None else None
+    if cfg.calibration.measurements is not None:
+        with _timed(timings, "calibration"):
+            inputs, cal, cache = _calibration(cfg, inputs, cache, computed)
+    assert inputs.cells is not None and inputs.dem is not None
     # the uncertainty's matrix of levels at the village points, read as the layers are made
     mbb = any(t in ("4G", "5G") for t in cfg.radio.technologies)
     points = uncertainty_points(inputs) if cfg.uncertainty.enabled and mbb else None
     collector = PointCollector(inputs.dem, points.x, points.y) if points is not None else None
     with _timed(timings, "propagation"):
         layers, update, old_cells = _propagation(cfg, inputs, store, fp, show, computed,
-                                                 on_raster=collector)
+                                                 on_raster=collector, cache=cache)
     box = (village_pixel_bounds(inputs.villages, inputs.dem, inputs.centres,
                                 inputs.settlements) if update is not None else None)
     with _timed(timings, "villages"):
@@ -270,9 +295,11 @@ def run(cfg: Config, *, inputs: Inputs | None = None, store: StageStore | None =
     if points is not None and collector is not None:
         with _timed(timings, "uncertainty"):
             levels = _point_levels(cfg, inputs, store, fp, points, collector, layers, update)
-            unc = run_uncertainty(cfg, inputs, points, levels, kpis)
+            unc = run_uncertainty(cfg, inputs, points, levels, kpis,
+                                  corrections=cal.corrections if cal is not None else None)
             villages = villages.join(unc.p_covered)
-            kpis = kpis.join(unc.kpis[list(KPI_COLUMNS)])
+            kpis = kpis.join(unc.kpis[[c for c in (*KPI_COLUMNS, UNCALIBRATED_COLUMN)
+                                       if c in unc.kpis.columns]])
     with _timed(timings, "bands"):
         rsrp, server = _server_bands(layers)
         masks = {k: Raster(b, inputs.dem.transform, inputs.dem.crs, None, f"{k[0]} {k[1]}")
@@ -287,7 +314,41 @@ def run(cfg: Config, *, inputs: Inputs | None = None, store: StageStore | None =
                    server_index=server_index, rsrp_4g=rsrp, server_4g=server,
                    coverage_masks=masks, notes=tuple(notes), timings=timings,
                    computed=computed, layer_update=update, changes=changes,
-                   analyses=analyses, uncertainty=unc, point_levels=levels)
+                   analyses=analyses, uncertainty=unc, point_levels=levels,
+                   calibration=cal)
+
+
+def _calibration(cfg: Config, inputs: Inputs, cache: SweepCache | None,
+                 computed: dict[str, str]) -> tuple[Inputs, Calibration, SweepCache]:
+    """Stage 1b: calibrate on ``[calibration] measurements`` against the uncorrected cells
+    (a workspace's cells come back corrected by the previous run: their EIRP as given is
+    taken back, :func:`uncorrected_cells`), add the corrections to the cells' EIRP (the
+    EIRP as given kept beside it) and note them. Returns the corrected inputs, the
+    calibration and the sweep cache the propagation reads: ``cache`` (a workspace's), else
+    a :class:`RunSweepCache` holding the sweeps the calibration computed."""
+    assert inputs.cells is not None and cfg.calibration.measurements is not None
+    path = cfg.calibration.measurements
+    base = dataclasses.replace(inputs, cells=uncorrected_cells(inputs.cells))
+    memory = RunSweepCache() if cache is None else None
+    cal = calibrate(cfg, path, inputs=base, cache=cache if memory is None else memory,
+                    layer=cfg.calibration.measurements_layer, seed=cfg.calibration.seed,
+                    folds=cfg.calibration.folds)
+    assert base.cells is not None
+    applied: list[Message] = []
+    cells = apply_corrections(base.cells, cal.corrections, file=str(path), notes=applied,
+                              keep_uncorrected=True)
+    c = cal.corrections
+    computed["calibration"] = (f"fitted on {c.n} measurement(s) of {c.n_sites} site(s): "
+                               f"global offset {c.global_offset_db:+.2f} dB")
+    if memory is not None:
+        memory.stop()
+        computed["calibration"] += (f"; {len(memory)} sweep(s) kept in memory for the "
+                                    f"propagation ({memory.peak_bytes / 2 ** 20:.1f} MiB)")
+        log.info("calibration: %d sweeps in memory, %.1f MiB", len(memory),
+                 memory.peak_bytes / 2 ** 20)
+    shared: SweepCache = memory if memory is not None else cache  # type: ignore[assignment]
+    return (dataclasses.replace(base, cells=cells,
+                                notes=(*base.notes, *cal.notes, *applied)), cal, shared)
 
 
 def _fibre_only(cfg: Config, inputs: Inputs, store: StageStore | None,
@@ -336,12 +397,13 @@ def _fibre_notes(cfg: Config, ftth: FtthResult) -> list[str]:
 def _propagation(cfg: Config, inputs: Inputs, store: StageStore | None,
                  fp: Fingerprints | None, progress: bool, computed: dict[str, str], *,
                  on_raster: Callable[[CellRaster], None] | None = None,
+                 cache: SweepCache | None = None,
                  ) -> tuple[Layers, LayerUpdate | None, gpd.GeoDataFrame | None]:
     """The best-server layers: the store's brought up to date when it has them for these
     radio parameters and DEM, else computed. Also the update and the previous cells.
-    ``on_raster`` sees every cell raster computed (see :func:`compute_layers`)."""
+    ``on_raster`` sees every cell raster computed (see :func:`compute_layers`); ``cache``:
+    the sweeps (the store's, or those the calibration kept in memory), else none."""
     assert inputs.cells is not None and inputs.dem is not None
-    cache = store.sweeps if store is not None else None
     clutter = (ClutterGrid.from_landcover(inputs.landcover, cfg.radio.rx_height_m)
                if inputs.landcover is not None else None)
     old_cells = store.cells() if store is not None else None

@@ -39,12 +39,13 @@ from .config import RadioConfig
 from .coverage import (
     CellRaster,
     SweepCache,
+    SweepGroup,
     _cell_records,
     cell_raster,
+    clutter_window,
     dem_fingerprint,
-    group_window,
+    group_geometry,
     sweep_groups,
-    with_clutter,
 )
 from .datatypes import Dem
 
@@ -116,13 +117,19 @@ class PointLevels:
 
 def levels_at_points(cells: gpd.GeoDataFrame, dem: Dem, radio: RadioConfig, x: np.ndarray,
                      y: np.ndarray, *, cache: SweepCache | None = None,
-                     clutter: ClutterGrid | None = None) -> PointLevels:
+                     clutter: ClutterGrid | None = None,
+                     only_points: bool = False) -> PointLevels:
     """The level of every cell of a computed technology (``radio.technologies``) at every
     point (``x``, ``y``, working CRS) within its computation radius, as the run computes
     it (see the module docstring). ``cells``: the run's cell table (working CRS, indexed by
     cell id); ``cache``: a workspace's sweep cache (sweeps found there are not recomputed);
     ``clutter``: the run's clutter loss (:func:`vncoverage.coverage.with_clutter`), or None.
+    ``only_points`` (no ``cache``): compute the profiles to the points' pixels only, not
+    their whole box (the same values: every pixel has its own profile); for cells whose
+    windows nobody needs afterwards (the site planner's candidates).
     """
+    if only_points and cache is not None:
+        raise ValueError("only_points computes no whole window to cache: give no cache")
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     rows, cols = dem.index(x, y)
@@ -144,8 +151,13 @@ def levels_at_points(cells: gpd.GeoDataFrame, dem: Dem, radio: RadioConfig, x: n
             continue
         r, c = rows[near], cols[near]
         box = (int(r.min()), int(c.min()), int(r.max()) + 1, int(c.max()) + 1)
-        win = with_clutter(group_window(g, dem, radio, cache=cache, dem_fp=dem_fp, within=box),
-                           clutter, g.frequency_mhz)
+        mask = None
+        if only_points:
+            mask = np.zeros((box[2] - box[0], box[3] - box[1]), bool)
+            mask[r - box[0], c - box[1]] = True
+            box, mask = _clipped(box, mask, g, dem, radio)
+        win = clutter_window(g, dem, radio, clutter, cache=cache, dem_fp=dem_fp, within=box,
+                             pixels=mask)
         wr, wc = r - win.row, c - win.col
         inside = ((wr >= 0) & (wr < win.loss_db.shape[0]) & (wc >= 0)
                   & (wc < win.loss_db.shape[1]))
@@ -157,6 +169,17 @@ def levels_at_points(cells: gpd.GeoDataFrame, dem: Dem, radio: RadioConfig, x: n
             cids.append(np.full(int(reach.sum()), position[cid], dtype=np.int64))
             levels.append(lev[reach].astype(np.float64))
     return _assembled(len(x), cell_ids, pts, cids, levels)
+
+
+def _clipped(box: tuple[int, int, int, int], mask: np.ndarray, g: SweepGroup, dem: Dem,
+             radio: RadioConfig) -> tuple[tuple[int, int, int, int], np.ndarray]:
+    """``box`` and its pixel ``mask`` cut to the group's window (:func:`group_window`
+    clips its box to the window; the mask must follow)."""
+    _, r0, c0, n = group_geometry(g, dem, radio)
+    b = (max(box[0], r0), max(box[1], c0), max(min(box[2], r0 + n), max(box[0], r0)),
+         max(min(box[3], c0 + n), max(box[1], c0)))
+    sub = mask[b[0] - box[0]:b[2] - box[0], b[1] - box[1]:b[3] - box[1]]
+    return b, np.ascontiguousarray(sub)
 
 
 def _assembled(n_points: int, cell_ids: list[str], pts: list[np.ndarray],

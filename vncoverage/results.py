@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import pandas as pd
 
+from .calibration import Calibration
 from .changes import Changes
 from .config import Config
 from .coverage import Layers, LayerUpdate
@@ -89,6 +90,10 @@ class Results:
     point_levels
         The village points' matrix of levels it used (:mod:`vncoverage.pointlevels`; a
         workspace may keep it for the next update), or None.
+    calibration
+        The calibration the run made itself (``[calibration] measurements``,
+        :func:`vncoverage.calibration.calibrate` on the uncorrected model; its corrections
+        are in the EIRP of ``inputs.cells``), or None when it made none.
     """
 
     cfg: Config
@@ -114,6 +119,7 @@ class Results:
     analyses: tuple[str, ...] = ("mobile", "fibre")
     uncertainty: Uncertainty | None = None
     point_levels: PointLevels | None = None
+    calibration: Calibration | None = None
 
     @property
     def mobile(self) -> bool:

@@ -179,6 +179,13 @@ class AttachedGraph:
         """Whether each point was attached (within the maximum snap distance)."""
         return self.point_node >= 0
 
+    @property
+    def point_road_node(self) -> np.ndarray:
+        """The node on the road where each point's snap leg meets it (the split node, at
+        the point's projection on its nearest edge); -1 for a point off the network."""
+        n_attached = int(self.on_network.sum())  # leaves follow the split nodes, same order
+        return np.where(self.on_network, self.point_node - n_attached, -1)
+
 
 def build_network(
     roads: gpd.GeoDataFrame,

@@ -82,10 +82,17 @@ The draws of one village are computed together (numba, in parallel over villages
 
 Calibration
 -----------
-With ``[calibration] corrections`` (``vncoverage calibrate``), the residuals of the fit
-replace the defaults (:func:`corrections_model`: the global bias σ is the fitted offset's
-standard error, the site σ the residuals' site-shared part, the local σ their remaining part
-less the location variability). Without them the model is labelled *uncalibrated*.
+With ``[calibration] corrections`` (``vncoverage calibrate``) or ``[calibration]
+measurements`` (the run calibrates itself, :func:`vncoverage.pipeline.run`), the residuals
+of the fit replace the defaults (:func:`corrections_model`: the global bias σ is the fitted
+offset's standard error, the site σ the residuals' site-shared part, the local σ their
+remaining part less the location variability). Without them the model is labelled
+*uncalibrated*. A run that calibrated itself also gives the KPI of the uncalibrated model
+(:data:`UNCALIBRATED_COLUMN`): the matrix's levels less each cell's correction
+(:func:`correction_entries`), through the same rule without error draws. The levels were
+computed (float32) with the corrected EIRP, so the difference from a run of the
+uncorrected cells is below 1e-4 dB per level: a village flips only if its margin is that
+close to zero (the test finds the plain run's KPI).
 """
 
 from __future__ import annotations
@@ -103,19 +110,21 @@ import pandas as pd
 from .clutter import ClutterGrid
 from .config import Config, CoverageConfig, KpiConfig, RadioConfig, UncertaintyConfig
 from .datatypes import Dem, Inputs
-from .fileio.measurements import Corrections, read_corrections
+from .fileio.measurements import Corrections, cell_offsets, read_corrections
 from .pointlevels import CLUSTER, PointLevels, VillagePoints, village_points
 
 __all__ = [
     "BIAS_SENSITIVITY_DB",
     "KPI_COLUMNS",
     "RESOLUTION_EFFECT_PTS",
+    "UNCALIBRATED_COLUMN",
     "ErrorModel",
     "Errors",
     "LayerMatrix",
     "Uncertainty",
     "calibrated_model",
     "clutter_entries",
+    "correction_entries",
     "corrections_model",
     "draw_errors",
     "error_model",
@@ -147,6 +156,9 @@ _NOT, _COV, _UNK = 0, 1, 2
 KPI_COLUMNS = ("uncertainty_basis", "mean", "interval_90_low", "interval_90_high",
                "p_target_met", "kpi_at_bias_minus_2db", "kpi_at_bias_plus_2db",
                "kpi_without_clutter")
+#: The KPI of the uncalibrated model, a column of the KPI table only when the run calibrated
+#: itself (``[calibration] measurements``): the run's levels less each cell's correction.
+UNCALIBRATED_COLUMN = "kpi_uncalibrated"
 
 
 @dataclass(frozen=True)
@@ -474,11 +486,15 @@ def village_uncertainty(points: VillagePoints, levels: PointLevels, cells: pd.Da
                         radio: RadioConfig, coverage: CoverageConfig, kpi: KpiConfig,
                         cfg: UncertaintyConfig, model: ErrorModel, *,
                         targets: Mapping[str, float] | None = None,
-                        clutter_db: np.ndarray | None = None) -> Uncertainty:
+                        clutter_db: np.ndarray | None = None,
+                        correction_db: np.ndarray | None = None) -> Uncertainty:
     """The Monte Carlo of the module docstring on the village points' matrix.
 
     ``targets``: per KPI id its target (%), for P(KPI >= target); ``clutter_db``: per entry
-    of ``levels`` the clutter loss the run added, to give the KPI without clutter.
+    of ``levels`` the clutter loss the run added, to give the KPI without clutter;
+    ``correction_db``: per entry the calibration correction the run added to the cell's
+    EIRP, to give the KPI of the uncalibrated model (:data:`UNCALIBRATED_COLUMN`: the same
+    rule on the levels less their corrections, as the ±2 dB rows shift them all).
     """
     sites = site_table(levels, cells)
     site_index = {s: k for k, s in enumerate(sites)}
@@ -505,17 +521,36 @@ def village_uncertainty(points: VillagePoints, levels: PointLevels, cells: pd.Da
                **summarise_draws(values, tgt),
                "kpi_at_bias_minus_2db": float(fixed[1]), "kpi_at_bias_plus_2db": float(fixed[2]),
                "kpi_without_clutter": math.nan}
-        if clutter_db is not None:
-            bare = layer_matrix(levels, cells, radio, points, site_index, operator=op,
-                                extra_db=clutter_db)
-            row["kpi_without_clutter"] = float(
-                kpi_values(verdict_draws(points, bare, Errors.fixed(
-                    len(sites), len(points.village_ids), points.n_points), share), kpi)[0])
+        for column, extra in (("kpi_without_clutter", clutter_db),
+                              (UNCALIBRATED_COLUMN, None if correction_db is None
+                               else -correction_db)):
+            if extra is not None:
+                row[column] = _fixed_kpi(levels, cells, radio, points, site_index, op, extra,
+                                         share, kpi)
         draws["mobile_broadband_villages"] = values
     kpis = pd.DataFrame.from_dict({"mobile_broadband_villages": row}, orient="index") if row \
         else pd.DataFrame(columns=["median_map", *KPI_COLUMNS])
     kpis.index.name = "kpi_id"
     return Uncertainty(model, cfg.draws, cfg.seed, p_cov, kpis, draws)
+
+
+def _fixed_kpi(levels: PointLevels, cells: pd.DataFrame, radio: RadioConfig,
+               points: VillagePoints, site_index: Mapping[str, int], operator: str,
+               extra_db: np.ndarray, share: float, kpi: KpiConfig) -> float:
+    """The KPI of the levels plus ``extra_db`` (per entry), without error draws."""
+    lm = layer_matrix(levels, cells, radio, points, site_index, operator=operator,
+                      extra_db=extra_db)
+    return float(kpi_values(verdict_draws(points, lm, Errors.fixed(
+        len(site_index), len(points.village_ids), points.n_points), share), kpi)[0])
+
+
+def correction_entries(levels: PointLevels, cells: pd.DataFrame,
+                       corrections: Corrections) -> np.ndarray:
+    """Per entry of ``levels``, the correction (dB) the calibration added to that cell's
+    EIRP (:func:`vncoverage.fileio.measurements.cell_offsets`; 0 for a cell left as it
+    was): taken off, it gives the levels of the uncalibrated model."""
+    per_cell = cell_offsets(cells.reindex(pd.Index(levels.cell_ids)), corrections)
+    return np.nan_to_num(per_cell, nan=0.0)[levels.cell]
 
 
 def clutter_entries(levels: PointLevels, cells: pd.DataFrame, points: VillagePoints, dem: Dem,
@@ -541,21 +576,25 @@ def uncertainty_points(inputs: Inputs) -> VillagePoints:
     return village_points(inputs.villages, inputs.centres, inputs.settlements, inputs.dem)
 
 
-def run_error_model(cfg: Config) -> ErrorModel:
-    """The error model of a run: with ``[calibration] corrections`` (the run's levels are
+def run_error_model(cfg: Config, corrections: Corrections | None = None) -> ErrorModel:
+    """The error model of a run: with ``corrections`` (fitted inside the run,
+    ``[calibration] measurements``) or ``[calibration] corrections`` (the run's levels are
     corrected), the residuals of the calibration (:func:`corrections_model`), labelled
     *calibrated* with the measurements' provenance; otherwise the configured defaults
     (:func:`error_model`), labelled *uncalibrated*."""
-    if cfg.calibration.corrections is None:
+    if corrections is None and cfg.calibration.corrections is not None:
+        corrections = read_corrections(cfg.calibration.corrections)
+    if corrections is None:
         return error_model(cfg.uncertainty)
-    return corrections_model(cfg.uncertainty, read_corrections(cfg.calibration.corrections),
-                             cfg.radio.location_sigma_db)
+    return corrections_model(cfg.uncertainty, corrections, cfg.radio.location_sigma_db)
 
 
 def run_uncertainty(cfg: Config, inputs: Inputs, points: VillagePoints, levels: PointLevels,
-                    kpis: pd.DataFrame) -> Uncertainty:
+                    kpis: pd.DataFrame, *, corrections: Corrections | None = None
+                    ) -> Uncertainty:
     """The Monte Carlo of a run: its error model (:func:`run_error_model`), the targets of
-    its KPI table, the KPI without clutter when the run applied clutter."""
+    its KPI table, the KPI without clutter when the run applied clutter and, with the
+    ``corrections`` the run fitted itself, the KPI of the uncalibrated model."""
     assert inputs.cells is not None and inputs.dem is not None
     targets = {}
     if "target_2025" in kpis:
@@ -565,5 +604,7 @@ def run_uncertainty(cfg: Config, inputs: Inputs, points: VillagePoints, levels: 
         grid = ClutterGrid.from_landcover(inputs.landcover, cfg.radio.rx_height_m)
         clutter_db = clutter_entries(levels, inputs.cells, points, inputs.dem, grid)
     return village_uncertainty(points, levels, inputs.cells, cfg.radio, cfg.coverage, cfg.kpi,
-                               cfg.uncertainty, run_error_model(cfg), targets=targets,
-                               clutter_db=clutter_db)
+                               cfg.uncertainty, run_error_model(cfg, corrections),
+                               targets=targets, clutter_db=clutter_db,
+                               correction_db=None if corrections is None else
+                               correction_entries(levels, inputs.cells, corrections))

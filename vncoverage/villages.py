@@ -1,8 +1,9 @@
 """Per-village mobile coverage: area share, population share, centre, verdict.
 
-For every layer (technology or "MBB" = 4G or 5G, and operator or ``any``) a pixel is
-*covered* when its median level, less the location-variability margin, reaches the
-technology's threshold (:class:`~vncoverage.config.RadioConfig`). Per village:
+For every layer (technology, "MBB" = 4G or 5G, or - when 2G or 3G is computed - "SERVICE" =
+any technology and its switch-off variants, :func:`pseudo_layers`; and operator or ``any``)
+a pixel is *covered* when its median level, less the location-variability margin, reaches
+the technology's threshold (:class:`~vncoverage.config.RadioConfig`). Per village:
 
 * ``area_share`` - covered share of the polygon's area, with partial pixels weighted by the
   fraction of the pixel inside the polygon (exactextract); unknown pixels are excluded
@@ -28,21 +29,28 @@ from exactextract import exact_extract
 from exactextract.raster import NumPyRasterSource
 from scipy.spatial import cKDTree
 
-from .config import CoverageConfig, RadioConfig
+from .config import TECHNOLOGIES, CoverageConfig, RadioConfig
 from .coverage import ANY, Layers
 from .datatypes import Dem
 
 __all__ = [
     "BAND_UNKNOWN",
     "COVERED",
+    "LEGACY",
     "LOM_SONG",
     "MBB",
+    "MBB_TECHNOLOGIES",
+    "SERVICE",
     "TRANG_SONG",
     "UNKNOWN",
     "covered_bands",
     "covered_masks",
     "nearest_sites",
+    "pseudo_layers",
+    "service_only_through",
+    "service_without",
     "summarise_villages",
+    "switch_off_villages",
     "touches",
     "village_pixel_bounds",
     "villages_touching",
@@ -54,6 +62,13 @@ TRANG_SONG = "trắng sóng"
 UNKNOWN = "unknown"
 #: Pseudo-technology "mobile broadband": 4G or 5G (DOMAIN.md; 2G/3G do not count).
 MBB = "MBB"
+#: The technologies of :data:`MBB`.
+MBB_TECHNOLOGIES = ("4G", "5G")
+#: The technologies that a switch-off may retire (``[run] switch_off``).
+LEGACY = ("2G", "3G")
+#: Pseudo-technology "mobile service": any computed technology (2G, 3G, 4G or 5G), made
+#: when the run computes 2G or 3G (:func:`pseudo_layers`).
+SERVICE = "SERVICE"
 
 
 def covered_masks(layers: Layers, radio: RadioConfig) -> dict[tuple[str, str], np.ndarray]:
@@ -143,21 +158,54 @@ def covered_bands(layers: Layers, radio: RadioConfig) -> dict[tuple[str, str], n
         band = (layer.best_dbm >= radio.rsrp_threshold_dbm[tech] + margin).view(np.uint8)
         band[layer.is_unknown] = BAND_UNKNOWN
         out[(tech, op)] = band
-    mbb_techs = [t for t in ("4G", "5G") if t in layers.technologies]
-    for op in [ANY, *layers.operators] if mbb_techs else []:
-        parts = [out[(t, op)] for t in mbb_techs if (t, op) in out]
-        if len(parts) == 1:
-            out[(MBB, op)] = parts[0].copy()
-            continue
-        # Three-valued OR: covered by any technology wins; otherwise one unknown part
-        # (e.g. a DEM void for 4G while 5G has no cell in reach) keeps the pixel unknown
-        # rather than turning it into "not covered".
-        covered = np.logical_or.reduce([p == 1 for p in parts])
-        unknown = ~covered & np.logical_or.reduce([p == BAND_UNKNOWN for p in parts])
-        band = covered.view(np.uint8)
-        band[unknown] = BAND_UNKNOWN
-        out[(MBB, op)] = band
+    for name, techs, per_operator in pseudo_layers(layers.technologies):
+        for op in [ANY, *layers.operators] if per_operator else [ANY]:
+            parts = [out[(t, op)] for t in techs if (t, op) in out]
+            if len(parts) == 1:
+                out[(name, op)] = parts[0].copy()
+                continue
+            # Three-valued OR: covered by any technology wins; otherwise one unknown part
+            # (e.g. a DEM void for 4G while 5G has no cell in reach) keeps the pixel
+            # unknown rather than turning it into "not covered".
+            covered = np.logical_or.reduce([p == 1 for p in parts])
+            unknown = ~covered & np.logical_or.reduce([p == BAND_UNKNOWN for p in parts])
+            band = covered.view(np.uint8)
+            band[unknown] = BAND_UNKNOWN
+            out[(name, op)] = band
     return out
+
+
+def pseudo_layers(technologies: Iterable[str]) -> list[tuple[str, tuple[str, ...], bool]]:
+    """The union layers made from the computed ``technologies``: ``(name, technologies,
+    per_operator)``, in this order:
+
+    * :data:`MBB` - 4G or 5G, per operator and ``any``;
+    * when 2G or 3G is computed, :data:`SERVICE` - any computed technology ("mobile
+      service"), per operator and ``any``;
+    * when both 2G and 3G are computed (with 4G or 5G), ``SERVICE_NO2G`` and
+      ``SERVICE_NO3G`` (:func:`service_without`) - any computed technology but that one,
+      ``any`` operator only: the service left after switching that technology off.
+      Switching both off leaves :data:`MBB`; a union of one technology is that layer.
+    """
+    computed = tuple(technologies)
+    out = []
+    mbb = tuple(t for t in MBB_TECHNOLOGIES if t in computed)
+    if mbb:
+        out.append((MBB, mbb, True))
+    if any(t in LEGACY for t in computed):
+        out.append((SERVICE, computed, True))
+        for t in LEGACY:
+            rest = tuple(x for x in computed if x != t)
+            if t in computed and len(rest) >= 2 and not set(rest) <= set(MBB_TECHNOLOGIES):
+                out.append((service_without(t), rest, False))
+    return out
+
+
+def service_without(technology: str) -> str:
+    """Name of the :func:`pseudo_layers` union of every computed technology but
+    ``technology`` (``SERVICE_NO2G``; its village columns are ``verdict_service_no2g_any``
+    etc.)."""
+    return f"{SERVICE}_NO{technology}"
 
 
 def _key(tech: str, op: str) -> str:
@@ -181,6 +229,8 @@ def summarise_villages(
     ``centre_<key>`` (bool), ``verdict_<key>``; per technology ``best_dbm_centre_<tech>``,
     ``best_server_centre_<tech>`` and ``warning_share_<tech>`` (share of the area whose best
     server's path was computed under a model warning); ``unknown_share`` and ``pop_method``.
+    When 2G or 3G is computed, also the :func:`pseudo_layers` ``service_*`` keys and
+    ``service_2g3g_only`` (:func:`service_only_through` 2G and 3G).
     """
     if settlements is not None and len(settlements):
         settlements = settlements[settlements["village_id"].isin(villages.index)]
@@ -252,6 +302,8 @@ def summarise_villages(
                      np.where(result[f"pop_share_{name}"].to_numpy()
                               >= coverage.covered_population_share - 1e-9, COVERED, LOM_SONG)))
         result[f"verdict_{name}"] = verdict
+    if (SERVICE, ANY) in masks:  # 2G or 3G computed: service today, lost at switch-off
+        result["service_2g3g_only"] = service_only_through(result, LEGACY).to_numpy()
     result["unknown_share"] = np.nan_to_num(ex["unknown_mean"].to_numpy(float), nan=0.0)
     for t in layers.technologies:
         result[f"warning_share_{t.lower()}"] = np.nan_to_num(
@@ -294,3 +346,116 @@ def nearest_sites(
     out["nearest_site_m"] = d
     out["nearest_site_operators"] = sites["operators"].to_numpy()[k]
     return out
+
+
+def _computed(villages: pd.DataFrame) -> list[str]:
+    """The technologies whose layers made ``villages`` (a :func:`summarise_villages`
+    table): those with a ``verdict_<tech>_any`` column."""
+    return [t for t in TECHNOLOGIES if f"verdict_{t.lower()}_any" in villages.columns]
+
+
+def _union_verdict(computed: list[str], rest: list[str]) -> str:
+    """The verdict column of the union of the ``rest`` technologies (``computed`` less
+    one or both of 2G and 3G)."""
+    if len(rest) == 1:
+        return f"verdict_{rest[0].lower()}_any"
+    if set(rest) <= set(MBB_TECHNOLOGIES):
+        return f"verdict_{MBB.lower()}_any"
+    gone = [t for t in computed if t not in rest]
+    return f"verdict_{service_without(gone[0]).lower()}_any"
+
+
+def service_only_through(villages: pd.DataFrame, technologies: Iterable[str]) -> pd.Series:
+    """Which villages have mobile service today only through ``technologies`` (among 2G
+    and 3G): they lose it when those are switched off.
+
+    A village has service today when its ``verdict_service_any`` (the union of every
+    computed technology, :func:`pseudo_layers`) is ``covered``; it keeps it when the union
+    of the other computed technologies is covered too (``verdict_mbb_any`` when 2G and 3G
+    both go, ``verdict_service_no2g_any`` when only 2G goes and 3G was computed, ...). The
+    same verdict rule throughout (centre and ``covered_population_share``), so a village
+    covered by 3G in one half and 4G in the other keeps its service after a 2G
+    switch-off. Technologies of ``technologies`` the table was not computed with change
+    nothing.
+
+    Parameters
+    ----------
+    villages
+        A per-village table with the verdict columns of :func:`summarise_villages` (the
+        run's ``villages.csv`` / ``Results.villages``) of a run that computed 2G or 3G.
+    technologies
+        Among ``"2G"``, ``"3G"``.
+
+    Returns
+    -------
+    Boolean Series indexed like ``villages``.
+
+    Raises
+    ------
+    ValueError
+        For a technology other than 2G / 3G, or a table without ``verdict_service_any``
+        (the run computed neither 2G nor 3G: today's service is not known).
+    """
+    techs = list(dict.fromkeys(technologies))
+    wrong = [t for t in techs if t not in LEGACY]
+    if wrong:
+        raise ValueError(f"only 2G and 3G can be switched off, not {', '.join(wrong)}")
+    col = f"verdict_{SERVICE.lower()}_any"
+    if col not in villages.columns:
+        raise ValueError(f"the village table has no {col}: the run computed neither 2G nor "
+                         '3G; add "2G", "3G" to [radio] technologies')
+    computed = _computed(villages)
+    rest = [t for t in computed if t not in techs]
+    today = villages[col].to_numpy() == COVERED
+    if len(rest) == len(computed):
+        today = np.zeros(len(villages), dtype=bool)
+    elif rest:
+        today &= villages[_union_verdict(computed, rest)].to_numpy() != COVERED
+    return pd.Series(today, index=villages.index, name="service_only_through")
+
+
+def switch_off_villages(villages: pd.DataFrame, cells: gpd.GeoDataFrame,
+                        technologies: Iterable[str]) -> pd.DataFrame:
+    """The villages that lose mobile service when ``technologies`` (2G, 3G) are switched
+    off (:func:`service_only_through`), largest population first.
+
+    Columns: ``name``, ``commune``, ``district``, ``population``; ``technologies_today``
+    (the computed technologies with usable signal at the centre); ``operator_today`` and
+    ``cell_today`` (the strongest switched-off server at the centre: the operator that
+    serves the village today); ``nearest_4g_site_id`` and ``nearest_4g_site_m`` (that
+    operator's nearest 4G site to the centre, straight line; empty when it has none).
+    ``villages`` needs ``centre_x`` / ``centre_y`` (the run's table has them).
+    """
+    techs = [t for t in dict.fromkeys(technologies)]
+    lost = villages[service_only_through(villages, techs).to_numpy()]
+    computed = _computed(villages)
+    gone = [t for t in techs if t in computed]
+    out = pd.DataFrame(index=lost.index)
+    for c in ("name", "commune", "district", "population"):
+        if c in lost.columns:
+            out[c] = lost[c]
+    out["technologies_today"] = [
+        ", ".join(t for t in computed if bool(r[f"centre_{t.lower()}_any"]))
+        for _, r in lost.iterrows()]
+    best = pd.DataFrame({t: lost[f"best_dbm_centre_{t.lower()}"].astype(float)
+                         for t in gone}, index=lost.index)
+    strongest = best.fillna(-np.inf).idxmax(axis=1) if len(gone) else pd.Series(dtype=str)
+    cell = pd.Series([str(lost.at[v, f"best_server_centre_{str(t).lower()}"])
+                      for v, t in strongest.items()], index=lost.index, dtype=object)
+    operator_of = pd.Series(cells["operator"].astype(str).to_numpy(),
+                            index=cells.index.astype(str))
+    out["operator_today"] = cell.map(operator_of).fillna("")
+    out["cell_today"] = cell
+    out["nearest_4g_site_id"] = ""
+    out["nearest_4g_site_m"] = np.nan
+    centres = gpd.GeoSeries(gpd.points_from_xy(lost["centre_x"], lost["centre_y"]),
+                            index=lost.index, crs=cells.crs) if len(lost) else None
+    for op, ids in out.groupby("operator_today").groups.items():
+        if centres is None or not op:
+            continue
+        near = nearest_sites(centres.loc[ids], cells[cells["operator"].astype(str) == op],
+                             ("4G",))
+        out.loc[ids, "nearest_4g_site_id"] = near["nearest_site_id"]
+        out.loc[ids, "nearest_4g_site_m"] = near["nearest_site_m"]
+    return out.sort_values("population", ascending=False, kind="stable") \
+        if "population" in out.columns else out

@@ -13,8 +13,8 @@ from ..config import Config, load_config
 from ..i18n import DEFAULT_LANG, LANGS
 
 __all__ = ["analyses_option", "config_option", "lang_option", "load", "out_option",
-           "progress_option", "strict_option", "web_assets_option", "with_analyses",
-           "with_strict"]
+           "progress_option", "strict_option", "switch_off_option", "web_assets_option",
+           "with_analyses", "with_strict", "with_switch_off"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -104,6 +104,42 @@ def with_analyses(cfg: Config, analyses: tuple[str, ...] | None) -> Config:
     if analyses is None:
         return cfg
     return dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, analyses=analyses))
+
+
+#: The technologies ``--switch-off`` accepts (``[run] switch_off``).
+SWITCH_OFF = ("2G", "3G")
+
+
+def _parse_switch_off(ctx: click.Context, param: click.Parameter,
+                      value: str | None) -> tuple[str, ...] | None:
+    """``"2G,3G"`` as ``("2G", "3G")``; None when not given."""
+    if value is None:
+        return None
+    parts = [p.strip().upper() for p in value.split(",") if p.strip()]
+    wrong = [p for p in parts if p not in SWITCH_OFF]
+    if not parts or wrong or len(set(parts)) != len(parts):
+        what = f"unknown technology {', '.join(wrong)}" if wrong else "give each once"
+        raise click.BadParameter(f"{value!r}: {what}; switch off 2G, 3G or 2G,3G (each "
+                                 "also in [radio] technologies)", ctx=ctx, param=param)
+    return tuple(t for t in SWITCH_OFF if t in parts)
+
+
+def switch_off_option() -> Callable[[F], F]:
+    """``--switch-off 2G,3G``: technologies treated as gone (overrides ``[run]
+    switch_off``)."""
+    return click.option("--switch-off", "switch_off", default=None, metavar="LIST",
+                        callback=_parse_switch_off,
+                        help="Treat 2G, 3G or 2G,3G as switched off: list the villages "
+                             "that have mobile service today only through them "
+                             "(switch_off_villages.csv, report). They must be in [radio] "
+                             "technologies (default: [run] switch_off in the config).")
+
+
+def with_switch_off(cfg: Config, switch_off: tuple[str, ...] | None) -> Config:
+    """``cfg`` with ``[run] switch_off`` set by the command line (unchanged for None)."""
+    if switch_off is None:
+        return cfg
+    return dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, switch_off=switch_off))
 
 
 def load(config: Path | None) -> Config:

@@ -21,9 +21,11 @@ from .options import (
     out_option,
     progress_option,
     strict_option,
+    switch_off_option,
     web_assets_option,
     with_analyses,
     with_strict,
+    with_switch_off,
 )
 from .workspace import echo_workspace_run
 
@@ -43,9 +45,10 @@ __all__ = ["models", "run", "validate"]
 @web_assets_option()
 @strict_option()
 @analyses_option()
+@switch_off_option()
 def run(config: Path | None, out: Path, no_map: bool, progress: bool | None,
         lang: str, web_assets: Path | None, strict: bool | None,
-        analyses: tuple[str, ...] | None) -> None:
+        analyses: tuple[str, ...] | None, switch_off: tuple[str, ...] | None) -> None:
     """Compute coverage, per-village verdicts and KPIs; write outputs to --out.
 
     Without --config, runs on the bundled synthetic Lạng Sơn sample. --out is a workspace:
@@ -54,7 +57,8 @@ def run(config: Path | None, out: Path, no_map: bool, progress: bool | None,
     # the library is imported when the command runs (see the package docstring)
     from ..workspace import run_workspace
 
-    cfg = with_analyses(with_strict(load(config), strict), analyses)
+    cfg = with_switch_off(with_analyses(with_strict(load(config), strict), analyses),
+                          switch_off)
     wr = run_workspace(cfg, out, progress=progress, lang=lang, map_html=not no_map,
                        web_assets=web_assets)
     echo_workspace_run(wr)

@@ -81,11 +81,14 @@ def write_csv(path: str | Path, df: pd.DataFrame, *, index: bool = True,
         df.to_csv(tmp, index=index, encoding="utf-8-sig" if bom else "utf-8")
 
 
-def write_vector(path: str | Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
-    """Write one or more layers to a GeoPackage atomically (all layers or none)."""
+def write_vector(path: str | Path, layers: dict[str, gpd.GeoDataFrame], *,
+                 driver: str = "GPKG") -> None:
+    """Write one or more layers to a GeoPackage (or another multi-layer OGR ``driver``,
+    e.g. ``"KML"``: a folder per layer) atomically (all layers or none)."""
     with atomic_path(path) as tmp:
         for name, gdf in layers.items():
-            pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG", use_arrow=True)
+            pyogrio.write_dataframe(gdf, tmp, layer=name, driver=driver,
+                                    use_arrow=driver == "GPKG")
 
 
 def write_geojson(path: str | Path, gdf: gpd.GeoDataFrame) -> None:

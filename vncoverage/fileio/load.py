@@ -179,6 +179,8 @@ def load_inputs(cfg: Config, *, read_cache: ReadCache | None = None) -> Inputs:
     landcover = load_landcover(cfg, dem, centres, cells, problems=problems, notes=notes)
     # calibration corrections ([calibration] corrections): added to the cells' EIRP
     cells = _corrected(cfg, cells, problems, notes, sums)
+    _measurements_sum(cfg, problems, sums)
+    _switch_off(cfg, cells, problems, notes)
     if problems:
         raise InputDataError(problems)
     assert villages is not None and centres is not None
@@ -186,8 +188,9 @@ def load_inputs(cfg: Config, *, read_cache: ReadCache | None = None) -> Inputs:
                  for key in _CHECKSUMMED if getattr(inp, key) is not None}
     if "dem" in sums:  # DEM tiles (also given by [inputs] dem_tiles alone)
         checksums["dem"] = sums["dem"]
-    if "corrections" in sums:  # only when set: other runs keep their checksums
-        checksums["corrections"] = sums["corrections"]
+    for key in ("corrections", "measurements"):  # only when set: other runs keep theirs
+        if key in sums:
+            checksums[key] = sums[key]
     return Inputs(villages=villages, centres=centres, cells=cells, dem=dem,
                   settlements=settlements, ftth_nodes=ftth, roads=roads, targets=targets,
                   districts=districts, communes_2025=communes_2025, checksums=checksums,
@@ -210,6 +213,41 @@ def _corrected(cfg: Config, cells: gpd.GeoDataFrame | None, problems: list[Probl
         return cells
     sums["corrections"] = file_sha256(path)
     return apply_corrections(cells, corrections, file=str(path), notes=notes)
+
+
+def _measurements_sum(cfg: Config, problems: list[Problem], sums: dict[str, str]) -> None:
+    """The sha256 of ``[calibration] measurements`` (the run calibrates itself on them
+    after the load, :func:`vncoverage.pipeline.run`) in ``sums["measurements"]``; a
+    problem when the file is not there."""
+    path = cfg.calibration.measurements
+    if path is None:
+        return
+    if not Path(path).is_file():
+        problems.append(Problem(str(path), "measurement file not found ([calibration] "
+                                "measurements)", "give the path of the drive-test / "
+                                "measurement file, or remove [calibration] measurements"))
+        return
+    sums["measurements"] = file_sha256(path)
+
+
+def _switch_off(cfg: Config, cells: gpd.GeoDataFrame | None, problems: list[Problem],
+                notes: list[Message]) -> None:
+    """The switch-off of ``[run] switch_off`` (``--switch-off``): a note per technology
+    with its cells (kept: their layers give today's service, not the service after the
+    switch-off); a problem for a technology ``[radio] technologies`` does not compute or
+    that is not 2G / 3G (a configuration changed in code skips the config's checks)."""
+    for tech in cfg.run.switch_off:
+        if tech not in ("2G", "3G") or tech not in cfg.radio.technologies:
+            problems.append(Problem(
+                "config", f"[run] switch_off names {tech}, which "
+                + ("is not 2G or 3G" if tech not in ("2G", "3G") else
+                   "[radio] technologies does not compute: the villages served today only "
+                   f"through {tech} cannot be known"),
+                'switch off "2G" and/or "3G", each listed in [radio] technologies (e.g. '
+                'technologies = ["2G", "3G", "4G", "5G"])', value=tech))
+        elif cells is not None:
+            notes.append(Message("inputs.switch_off", tech=tech,
+                                 n=int((cells["technology"] == tech).sum())))
 
 
 #: The analyses a run makes (``[run] analyses``), in this order.

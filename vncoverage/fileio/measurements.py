@@ -44,9 +44,9 @@ from ._tables import MEASUREMENT_SCHEMA, ParsedTable
 from .inventories import DEFAULT_OPERATORS, VECTOR_DRIVERS, cell_text, is_vector_file
 
 __all__ = ["CORRECTIONS_FORMAT", "CORRECTIONS_VERSION", "MEASUREMENT_COLUMNS",
-           "MEASUREMENT_SCHEMA", "RSRP_RANGE_DBM", "Corrections", "GroupOffset",
-           "apply_corrections", "band_of", "corrections_json", "read_corrections",
-           "read_measurements"]
+           "MEASUREMENT_SCHEMA", "RSRP_RANGE_DBM", "UNCORRECTED_EIRP", "Corrections",
+           "GroupOffset", "apply_corrections", "band_of", "cell_offsets", "corrections_json",
+           "read_corrections", "read_measurements", "uncorrected_cells"]
 
 #: The columns of a measurement table (canonical names; aliases in
 #: ``_tables.TABLE_ALIASES["measurements"]`` and :data:`_tables.COLUMN_ALIASES`).
@@ -493,21 +493,40 @@ def read_corrections(path: str | Path) -> Corrections:
                                                       (int, float)) else math.nan))
 
 
-def apply_corrections(cells: gpd.GeoDataFrame, corrections: Corrections, *, file: str,
-                      notes: list[Message] | None = None) -> gpd.GeoDataFrame:
-    """``cells`` with each cell's correction (:meth:`Corrections.offset_for` its operator,
-    technology and band) added to ``eirp_dbm``: the cell's level moves by that many dB at
-    every pixel, its sweeps (path loss) are unchanged. Noted with the provenance (the
-    measurement file's sha256, n, the σ fitted) and the cells corrected per offset."""
-    out = cells.copy()
-    offsets = np.array([
+#: The column where :func:`apply_corrections` (``keep_uncorrected=True``, the calibration
+#: inside a run) keeps each corrected cell's EIRP before the correction, so that the cells
+#: of a workspace can be calibrated again from the uncorrected model
+#: (:func:`uncorrected_cells`).
+UNCORRECTED_EIRP = "eirp_uncorrected_dbm"
+
+
+def cell_offsets(cells: pd.DataFrame, corrections: Corrections) -> np.ndarray:
+    """Per cell (in ``cells``' order), the offset (dB) :func:`apply_corrections` adds to its
+    EIRP: :meth:`Corrections.offset_for` its operator, technology and band; NaN for a cell
+    the corrections leave as it is."""
+    return np.array([
         np.nan if (o := corrections.offset_for(str(op), str(t), band_of(str(t), float(f))))
         is None else o
         for op, t, f in zip(cells["operator"], cells["technology"], cells["frequency_mhz"],
                             strict=True)], dtype=float)
+
+
+def apply_corrections(cells: gpd.GeoDataFrame, corrections: Corrections, *, file: str,
+                      notes: list[Message] | None = None,
+                      keep_uncorrected: bool = False) -> gpd.GeoDataFrame:
+    """``cells`` with each cell's correction (:func:`cell_offsets`) added to
+    ``eirp_dbm``: the cell's level moves by that many dB at every pixel, its sweeps (path
+    loss) are unchanged. Noted with the provenance (the measurement file's sha256, n, the
+    σ fitted) and the cells corrected per offset. ``keep_uncorrected``: the EIRP before
+    the correction goes to the column :data:`UNCORRECTED_EIRP` (NaN for a cell left as
+    it is)."""
+    out = cells.copy()
+    offsets = cell_offsets(cells, corrections)
     done = np.isfinite(offsets)
     out["eirp_dbm"] = out["eirp_dbm"].astype(float)
     out.loc[done, "eirp_dbm"] = cells["eirp_dbm"].to_numpy(float)[done] + offsets[done]
+    if keep_uncorrected:
+        out[UNCORRECTED_EIRP] = np.where(done, cells["eirp_dbm"].to_numpy(float), np.nan)
     if notes is not None:
         per = pd.Series(offsets[done]).round(2).value_counts().sort_index()
         notes.append(Message(
@@ -516,4 +535,19 @@ def apply_corrections(cells: gpd.GeoDataFrame, corrections: Corrections, *, file
             sigma=corrections.sigma_db, offset=corrections.global_offset_db,
             cells=int(done.sum()),
             offsets=[f"{v:+.2f} dB × {int(k)}" for v, k in per.items()]))
+    return out
+
+
+def uncorrected_cells(cells: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``cells`` as they were before :func:`apply_corrections` (``keep_uncorrected``): the
+    EIRP kept in :data:`UNCORRECTED_EIRP` back where it is given, the column dropped;
+    ``cells`` themselves without that column (e.g. a workspace's cells plus new ones read
+    from a file: only the former were corrected)."""
+    if UNCORRECTED_EIRP not in cells.columns:
+        return cells
+    kept = cells[UNCORRECTED_EIRP].to_numpy(float)
+    out = cells.drop(columns=UNCORRECTED_EIRP)
+    given = np.isfinite(kept)
+    if given.any():
+        out["eirp_dbm"] = np.where(given, kept, out["eirp_dbm"].to_numpy(float))
     return out

@@ -25,6 +25,7 @@ import rasterio
 import shapely
 
 from .. import __version__
+from ..calibration import Calibration, before_after
 from ..changes import Changes
 from ..config import Config
 from ..errors import InputDataError
@@ -40,16 +41,18 @@ from ..i18n import (
     tr,
     verdict_label,
 )
-from ..uncertainty import BIAS_SENSITIVITY_DB, RESOLUTION_EFFECT_PTS
+from ..uncertainty import BIAS_SENSITIVITY_DB, RESOLUTION_EFFECT_PTS, UNCALIBRATED_COLUMN
 from ..villages import COVERED
 
-__all__ = ["ReportContext", "ReportTable", "kpi_text_table", "markdown_report", "report_tables"]
+__all__ = ["ReportContext", "ReportTable", "calibration_tables", "kpi_text_table",
+           "markdown_report", "report_tables"]
 
 _STATUS_KEYS = {"met": "status_met", "not met": "status_not_met",
                 "reported statistic, not computed": "status_statistic",
                 "no data": "status_no_data", "no target": "status_no_target",
                 "not computed (fibre-only run)": "status_not_run_fibre_only",
-                "not computed (mobile-only run)": "status_not_run_mobile_only"}
+                "not computed (mobile-only run)": "status_not_run_mobile_only",
+                "not computed (no 2G/3G layers)": "status_no_2g3g"}
 
 
 def _fmt(v: object, digits: int = 1) -> str:
@@ -87,7 +90,18 @@ def kpi_text_table(kpis: pd.DataFrame) -> str:
     out = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
     out.append("  ".join("-" * w for w in widths))
     out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-    return "\n".join(out)
+    # under the table, a KPI with its uncertainty (and the uncalibrated model's value when
+    # the run calibrated itself)
+    extra = []
+    for kid, r in kpis.iterrows():
+        text = kpi_uncertainty_text(r, "en")
+        if text is None:
+            continue
+        uncal = r.get(UNCALIBRATED_COLUMN)
+        if uncal is not None and not pd.isna(uncal):
+            text += f"; uncalibrated model {_value(uncal, r.get('unit') or '', 'en')}"
+        extra.append(f"{r.get('name_en') or kid}: {text}")
+    return "\n".join(out + (["", *extra] if extra else []))
 
 
 # --------------------------------------------------------------------------------------
@@ -127,6 +141,11 @@ class ReportContext:
     changes: Changes | None = None
     #: The analyses the run made (:attr:`vncoverage.results.Results.analyses`).
     analyses: tuple[str, ...] = ("mobile", "fibre")
+    #: The calibration the run made itself (:attr:`vncoverage.results.Results.calibration`).
+    calibration: Calibration | None = None
+    #: The villages that lose mobile service at the run's switch-off (``[run]
+    #: switch_off``: :func:`vncoverage.villages.switch_off_villages`), or None.
+    switch_off: pd.DataFrame | None = None
 
     @property
     def mobile(self) -> bool:
@@ -169,9 +188,11 @@ class ReportContext:
 
     def kpi_details(self) -> list[tuple[str, str]]:
         """``(kpi_id, detail)`` of the KPIs with a detail, in the report's language."""
-        return [(str(kid), localise(row["detail"], self.lang))
-                for kid, row in self.kpis.iterrows()
-                if isinstance(row.get("detail"), str) and row.get("detail")]
+        # from the column, not from iterrows: a row whose values are all text (a KPI not
+        # computed) would come back as a string row and its Message as plain English
+        details = self.kpis["detail"] if "detail" in self.kpis.columns else pd.Series()
+        return [(str(kid), localise(detail, self.lang)) for kid, detail in details.items()
+                if isinstance(detail, str) and detail]
 
 
 def _kpi_name(kid: object, r: pd.Series, lang: str) -> str:
@@ -274,6 +295,9 @@ def sensitivity_table(ctx: ReportContext) -> ReportTable | None:
              _value(clutter, unit, lang) if clutter is not None and not pd.isna(clutter)
              else tr("sens_no_clutter", lang)],
         ]
+        uncal = r.get(UNCALIBRATED_COLUMN)
+        if uncal is not None and not pd.isna(uncal):  # the run calibrated itself
+            rows.append([name, tr("sens_uncalibrated", lang), _value(uncal, unit, lang)])
     if not rows:
         return None
     return ReportTable([tr("col_kpi", lang), tr("col_case", lang), tr("col_value", lang)],
@@ -326,7 +350,46 @@ def summary_lines(ctx: ReportContext) -> list[tuple[str, str]]:
         gaps = int((v["verdict_mbb_any"] != COVERED).sum())
         out.append((tr("summary_remote", lang, remote=number(int(v["remote_gap"].sum()), lang),
                        gaps=number(gaps, lang)), "remote"))
+    if ctx.switch_off is not None:  # the run assumes a switch-off ([run] switch_off)
+        so = ctx.switch_off
+        people = so["population"].sum() if "population" in so.columns else 0
+        out.append((tr("summary_switch_off", lang, techs="/".join(ctx.cfg.run.switch_off),
+                       n=number(len(so), lang), people=number(people, lang)), "gap"))
     return out
+
+
+#: The columns of :func:`switch_off_report_table`.
+_SWITCH_OFF_COLUMNS = ("name", "commune", "district", "population", "technologies_today",
+                       "operator_today", "nearest_4g_site_id", "nearest_4g_site_m")
+
+
+def switch_off_report_table(ctx: ReportContext) -> ReportTable | None:
+    """The villages that lose mobile service at the run's switch-off (largest population
+    first, at most ``uncovered_limit``), or None without a switch-off."""
+    so = ctx.switch_off
+    if so is None:
+        return None
+    lang = ctx.lang
+    cols = [c for c in _SWITCH_OFF_COLUMNS if c in so.columns]
+    rows = []
+    for vid, r in so.head(ctx.uncovered_limit).iterrows():
+        row = [str(vid)]
+        for c in cols:
+            val = r[c]
+            if c == "nearest_4g_site_m":
+                row.append(f"{number(float(val) / 1000, lang, 1)} km" if pd.notna(val)
+                           else "–")
+            elif c == "population":
+                row.append(number(val, lang))
+            else:
+                row.append("" if pd.isna(val) else str(val))
+        rows.append(row)
+    header = [column_label("village_id", lang),
+              *(column_label(c, lang).replace("(m)", "(km)") for c in cols)]
+    note = (tr("switch_off_more", lang, n=number(len(so) - ctx.uncovered_limit, lang))
+            if len(so) > ctx.uncovered_limit else "")
+    return ReportTable(header, rows, [False, *(c in ("population", "nearest_4g_site_m")
+                                               for c in cols)], note)
 
 
 _GROUP_COLUMNS = ["villages", "population", "mbb_covered", "mbb_lom_song", "mbb_trang_song",
@@ -514,6 +577,13 @@ def parameter_table(ctx: ReportContext) -> ReportTable:
     ]
     if c.calibration.corrections is not None:
         rows.append(["calibration.corrections", calibration_provenance(c)])
+    if ctx.calibration is not None:
+        cc = ctx.calibration.corrections
+        rows.append(["calibration.measurements",
+                     f"{c.calibration.measurements}: sha256 {cc.measurements_sha256}, n = "
+                     f"{cc.n} ({cc.n_sites} sites), global offset "
+                     f"{cc.global_offset_db:+.2f} dB, residual σ {cc.sigma_db:.2f} dB; seed "
+                     f"{c.calibration.seed}, {c.calibration.folds} folds"])
     return ReportTable([tr("col_parameter", ctx.lang), tr("col_value", ctx.lang)], rows,
                  [False, False])
 
@@ -539,11 +609,50 @@ def calibration_provenance(cfg: Config) -> str:
 def input_table(ctx: ReportContext) -> ReportTable:
     rows = []
     for key, digest in ctx.checksums.items():
-        p = (getattr(ctx.cfg.inputs, key, None) if key != "corrections"
-             else ctx.cfg.calibration.corrections)
+        p = (getattr(ctx.cfg.inputs, key, None) if key not in ("corrections", "measurements")
+             else getattr(ctx.cfg.calibration, key))
         rows.append([key, str(p) if p is not None else "", digest])
     return ReportTable([tr("col_input", ctx.lang), tr("path", ctx.lang), "sha256"], rows,
                  [False, False, False])
+
+
+def _db(v: float, lang: str, signed: bool = False) -> str:
+    """A value in dB to 0.01 (``+`` before a positive one when ``signed``)."""
+    text = number(v, lang, 2)
+    return f"+{text}" if signed and v == v and v > 0 else text
+
+
+def calibration_tables(ctx: ReportContext) -> dict[str, ReportTable]:
+    """The calibration the run made itself: its provenance (file, sha256, points, sites,
+    global offset ± standard error, the operator / band offsets, σ) and the before / after
+    table of the residuals (bias, RMSE, σ; all points and held-out sites); none without."""
+    cal, lang = ctx.calibration, ctx.lang
+    if cal is None:
+        return {}
+    c = cal.corrections
+    prov = [[tr("cal_file", lang), f"{c.measurements_file} (sha256 {c.measurements_sha256})"],
+            [tr("cal_points", lang), f"{number(c.n, lang)} / {number(c.n_sites, lang)}"],
+            [tr("cal_global", lang), f"{_db(c.global_offset_db, lang, True)} ± "
+                                     f"{_db(c.global_offset_se_db, lang)} dB"],
+            *[[tr("cal_group", lang, group=f"{g.operator} {g.technology} {g.band}",
+                  n=number(g.n, lang), sites=number(g.n_sites, lang)),
+               f"{_db(g.offset_db, lang, True)} dB"] for g in c.groups],
+            [tr("cal_sigma", lang), f"{_db(c.sigma_db, lang)} dB ({_db(c.site_sigma_db, lang)}"
+                                    f", {_db(c.point_sigma_db, lang)})"]]
+    ba = before_after(cal)
+    labels = {"all": tr("cal_row_all", lang),
+              "held_out": tr("cal_row_held_out", lang, folds=int(c.cv.get("folds", 0)))}
+    cols = ["bias_before", "bias_after", "rmse_before", "rmse_after", "sigma_before",
+            "sigma_after"]
+    rows = [[labels[str(k)], number(int(r["n"]), lang),
+             *(_db(r[col], lang, col.startswith("bias")) for col in cols)]
+            for k, r in ba.iterrows()]
+    header = [tr("col_residuals", lang), tr("col_n", lang),
+              *(tr(f"col_{col}", lang) for col in cols)]
+    return {"calibration": ReportTable([tr("col_parameter", lang), tr("col_value", lang)],
+                                       prov, [False, False]),
+            "calibration_before_after": ReportTable(header, rows, [False, *[True] * 7],
+                                                    note=tr("cal_before_after_note", lang))}
 
 
 def versions() -> dict[str, str]:
@@ -597,6 +706,7 @@ def report_tables(ctx: ReportContext) -> dict[str, ReportTable]:
         "inputs": input_table(ctx),
         **change_tables(ctx),
         **({"sensitivity": sens} if (sens := sensitivity_table(ctx)) is not None else {}),
+        **calibration_tables(ctx),
     }
 
 
@@ -699,6 +809,10 @@ def render_markdown(ctx: ReportContext, *, figures: Mapping[str, str] | None = N
     if "gap_map" in figures:
         parts += [f"## {ctx.heading('sec_gap_map')}", "", f"![gap_map]({figures['gap_map']})",
                   ""]
+    if "calibration" in tables:
+        parts += [f"## {ctx.heading('sec_calibration')}", "",
+                  tr("cal_intro", lang, link="[calibration/report.md](calibration/report.md)"),
+                  "", *_md(tables["calibration"]), *_md(tables["calibration_before_after"])]
     if "sensitivity" in tables:
         parts += [f"## {ctx.heading('sec_uncertainty')}", "", *_md(tables["sensitivity"])]
     if "change_kpis" in tables:
@@ -708,6 +822,10 @@ def render_markdown(ctx: ReportContext, *, figures: Mapping[str, str] | None = N
     parts += [f"## {ctx.heading('sec_communes')}", "", *_md(tables["communes"])]
     if ctx.mobile:
         parts += _mobile_gap_sections(ctx, tables)
+    if (so_table := switch_off_report_table(ctx)) is not None:
+        parts += [f"## {ctx.heading('sec_switch_off').format(techs='/'.join(cfg.run.switch_off))}"
+                  f" ({len(ctx.switch_off) if ctx.switch_off is not None else 0})", "",
+                  *(_md(so_table) if so_table.rows else [])]
     parts += [f"## {ctx.heading('sec_method')}", "", *(f"- {m}" for m in method_lines(ctx)), "",
               f"## {ctx.heading('sec_notes')}", "", *(f"- {n}" for n in ctx.note_lines()), "",
               f"## {ctx.heading('sec_provenance')}", "", *_md(tables["inputs"]),

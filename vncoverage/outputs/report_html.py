@@ -120,6 +120,15 @@ _TEMPLATE = """<!DOCTYPE html>
 </section>
 {% endif %}
 
+{% if "calibration" in t %}
+<section id="calibration">
+  <h2>{{ h.calibration }}</h2>
+  <p>{{ cal_intro }}</p>
+  {{ table(t.calibration) }}
+  {{ table(t.calibration_before_after) }}
+</section>
+{% endif %}
+
 {% if "sensitivity" in t %}
 <section id="uncertainty">
   <h2>{{ h.uncertainty }}</h2>
@@ -248,7 +257,10 @@ def html_report(ctx: ReportContext, *, figures: Mapping[str, bytes] | None = Non
         h={k: heading(f"sec_{k}") for k in ("summary", "kpis", "charts", "gap_map", "districts",
                                             "communes", "uncovered", "remote", "method",
                                             "notes", "provenance", "changes",
-                                            "uncertainty")},
+                                            "uncertainty", "calibration")},
+        # our own string table with a link we make (the folder the writer fills)
+        cal_intro=Markup(tr("cal_intro", lang, link=Markup(
+            "<a href='calibration/report.md'>calibration/report.md</a>"))),
         cards=cards, details=details, t=tables, fig=figs,
         met=tr("status_met", lang), not_met=tr("status_not_met", lang),
         remote_rule=remote_rule(ctx),

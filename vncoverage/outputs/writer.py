@@ -12,9 +12,12 @@ Files, each written atomically into the output folder: ``villages.gpkg`` (layers
 ``villages``, ``towers``, ``cells``, ``fibre_nodes``, ``districts``, ``communes_2025`` and,
 with FTTH data, ``ftth_splitters``, ``fibre_roads`` and ``ftth_unreached``),
 ``villages.csv``, ``kpi.csv``, ``by_district.csv``, ``by_commune_2025.csv`` (and
-``ftth_splitters.csv`` with FTTH data, ``dropped_rows.csv`` when input rows were left out),
+``ftth_splitters.csv`` with FTTH data, ``dropped_rows.csv`` when input rows were left out,
+``switch_off_villages.csv`` with ``[run] switch_off``: :func:`switch_off_table`),
 ``coverage_4g.tif``, ``server_4g.tif``, ``coverage_masks.tif``, ``figures/*.png``,
-``report.md``, ``report.html`` and ``map.html``.
+``report.md``, ``report.html`` and ``map.html``; with a calibration inside the run
+(``[calibration] measurements``), ``calibration/`` (its report, plots, points and
+``corrections.json``: :func:`vncoverage.calibration.write_calibration`).
 
 The per-splitter table (``ftth_splitters.csv`` and the ``ftth_splitters`` layer, one row
 per splitter: its OLT and route to it, ports, free ports before and after the household
@@ -45,8 +48,10 @@ import pandas as pd
 
 from .. import fileio
 from .._fork import ForkedCall
+from ..calibration import CALIBRATION_FILES, write_calibration
 from ..i18n import DEFAULT_LANG, check_lang
 from ..results import Results
+from ..villages import switch_off_villages
 from .charts import district_coverage_figure, figure_png, gap_map_figure, kpi_progress_figure
 from .report import ReportContext, render_markdown
 from .report_html import html_report
@@ -155,18 +160,26 @@ class OutputWriter:
             if r.inputs.dropped is not None and len(r.inputs.dropped):
                 fileio.write_csv(path("dropped_rows.csv"), csv_booleans(r.inputs.dropped),
                                  index=False)
+            switch_off = switch_off_table(r)
+            if switch_off is not None:
+                fileio.write_csv(path("switch_off_villages.csv"), csv_booleans(switch_off))
             jobs += self._rasters(background, masks=True)
             figures = self.figures.result()
             if self.map is not None:
                 self.map.result()
             for key, png in figures.items():
                 fileio.write_bytes(path(f"figures/{key}.png"), png)
+            if r.calibration is not None:  # the calibration inside the run
+                write_calibration(r.calibration, self.out / "calibration",
+                                  config=str(r.cfg.source) if r.cfg.source else "")
+                self.written += [self.out / "calibration" / f for f in CALIBRATION_FILES]
             ctx = ReportContext(cfg=r.cfg, kpis=r.kpis, villages=r.villages,
                                 by_district=r.by_district, by_commune_2025=r.by_commune_2025,
                                 checksums=r.inputs.checksums, notes=r.notes,
                                 timings={**self.timings, "write": time.perf_counter() - self.t0},
                                 n_cells=r.n_cells, lang=self.lang, changes=r.changes,
-                                analyses=r.analyses)
+                                analyses=r.analyses, calibration=r.calibration,
+                                switch_off=switch_off)
             fileio.write_text(path("report.md"), render_markdown(
                 ctx, figures={k: f"figures/{k}.png" for k in figures}))
             fileio.write_text(path("report.html"), html_report(ctx, figures=figures))
@@ -193,6 +206,17 @@ class OutputWriter:
                                   "STUDY": r.cfg.study.name}),
                 pool.submit(fileio.write_raster, path("server_4g.tif"), [r.server_4g],
                             tags={"SOFTWARE": "vncoverage"})]
+
+
+def switch_off_table(r: Results) -> pd.DataFrame | None:
+    """The villages that lose mobile service at the run's switch-off (``[run]
+    switch_off``; :func:`vncoverage.villages.switch_off_villages` of the run's village
+    table and cells), for ``switch_off_villages.csv`` and the report; None without a
+    switch-off or without the mobile analysis."""
+    if not r.cfg.run.switch_off or r.inputs.cells is None \
+            or "verdict_service_any" not in r.villages.columns:
+        return None
+    return switch_off_villages(r.villages, r.inputs.cells, r.cfg.run.switch_off)
 
 
 def csv_booleans(df: pd.DataFrame) -> pd.DataFrame:
