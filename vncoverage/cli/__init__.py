@@ -2,7 +2,8 @@
 library call, in the manner of rasterio's ``rio``: the group and its error handling here,
 one module per command group (:mod:`.run`: run, validate, models; :mod:`.workspace`:
 update, add-sites; :mod:`.export`; :mod:`.explain`: explain, cell;
-:mod:`.calibrate`; :mod:`.itm`; :mod:`.imports`: import), the options they share in :mod:`.options`.
+:mod:`.calibrate`; :mod:`.plan`; :mod:`.itm`; :mod:`.imports`: import), the options they
+share in :mod:`.options`.
 
 Errors of vncoverage (bad input, a locked workspace) are printed without a traceback
 (unless ``-v``) and exit with status 2.
@@ -27,6 +28,7 @@ from .explain import cell_command, explain_command
 from .export import export_command
 from .imports import import_group
 from .itm import itm
+from .plan import plan_command
 from .run import models, run, validate
 from .workspace import add_sites_command, update_command
 
@@ -65,5 +67,5 @@ def main(ctx: click.Context, verbose: int) -> None:
 
 for _command in (run, validate, models, update_command, add_sites_command, export_command,
                  itm, import_group, explain_command, cell_command,
-                 calibrate_command):
+                 calibrate_command, plan_command):
     main.add_command(_command)
