@@ -74,7 +74,8 @@ def plan_command(config: Path | None, out: Path, target_mobile: float | None,
                                       if v is not None}})
         cfg = dataclasses.replace(cfg, plan=plan_cfg)
     results = current_results(cfg, out, progress=progress, lang=lang)
-    plan = make_plan(cfg, results, mobile=not no_mobile, fibre=not no_fibre)
+    plan = make_plan(cfg, results, mobile=not no_mobile, fibre=not no_fibre,
+                     cache_dir=out / "cache" / "plan")
     written = write_plan(plan, results, out / "plan", lang=lang)
     if plan.mobile is not None:
         mp, sol = plan.mobile, plan.mobile.solution

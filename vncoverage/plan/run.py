@@ -18,6 +18,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -258,7 +259,7 @@ def _solve(prob: CoverProblem, cfg: Config, required: int,
 
 
 def plan_mobile(cfg: Config, results: Results, costs: CostTable, notes: list[Message | str],
-                timings: dict[str, float]) -> MobilePlan:
+                timings: dict[str, float], cache_dir: Path | None = None) -> MobilePlan:
     """The mobile works (module docstring, steps 1-4)."""
     inp = results.inputs
     if inp.cells is None or inp.dem is None or results.layers is None:
@@ -284,7 +285,8 @@ def plan_mobile(cfg: Config, results: Results, costs: CostTable, notes: list[Mes
     mat = coverage_matrix(_corrected(cfg, results, cells, notes),
                           pd.Index(cand["candidate_id"].astype(str)), existing,
                           inp.cells, cfg, inp.dem, points, clutter=_clutter(cfg, results),
-                          operator=operator)
+                          operator=operator, cache_dir=cache_dir,
+                          clutter_key=str(inp.checksums.get("landcover", "")))
     timings["plan_matrix"] = time.perf_counter() - t0
     vil = results.villages.reindex(points.village_ids)
     population = pd.to_numeric(vil.get("population"), errors="coerce").fillna(0).to_numpy(float)
@@ -379,14 +381,15 @@ def _unreachable(table: pd.DataFrame, cand: gpd.GeoDataFrame, points: VillagePoi
 
 
 def make_plan(cfg: Config, results: Results, *, mobile: bool = True,
-              fibre: bool = True) -> Plan:
-    """The plan of ``cfg``'s ``[plan]`` on ``results`` (module docstring)."""
+              fibre: bool = True, cache_dir: Path | None = None) -> Plan:
+    """The plan of ``cfg``'s ``[plan]`` on ``results`` (module docstring). ``cache_dir``:
+    where the candidates' levels are kept between plans (a workspace's ``cache/plan``)."""
     timings: dict[str, float] = {}
     notes: list[Message | str] = []
     costs = read_cost_table(cfg.plan.cost_table)
     mp = None
     if mobile and "mobile" in results.analyses:
-        mp = plan_mobile(cfg, results, costs, notes, timings)
+        mp = plan_mobile(cfg, results, costs, notes, timings, cache_dir)
     fp = None
     if fibre and "fibre" in results.analyses and results.ftth is not None:
         t0 = time.perf_counter()
