@@ -248,8 +248,13 @@ def test_clutter_lowers_the_levels_under_the_forest_in_a_run(tiny_world: World) 
     west = reached & (xs < FOREST_X - 100)[None, :]
     crop = reached & (xs > FOREST_X + 100)[None, :]
     crop[100:170, 100:170] = False  # the built-up square and around
-    # trees (R 15 m) at 1800 / 2100 MHz: 25.6-26.4 dB less; cropland unchanged
-    assert np.all(b[west] - c[west] > 25.5) and np.all(b[west] - c[west] < 26.5)
+    # trees (R 15 m) at 1800 / 2100 MHz: A_h is 25.6-26.4 dB, added to a path computed to
+    # the tree tops (less loss than to the handset: the height gain of 13.5 m), so the
+    # levels drop by less than A_h, never more; cropland unchanged (the exact relation is
+    # tests/test_clutter.py's)
+    drop = b[west] - c[west]
+    assert np.all(drop > 0) and np.all(drop < 26.5)
+    assert np.median(drop) > 10
     np.testing.assert_array_equal(b[crop], c[crop])
     assert any("P.2108" in n for n in clut.notes) or any(
         "P.2108" in n for n in clut.inputs.notes)

@@ -47,7 +47,7 @@ def test_closed_loop_add_sites_reproduces_the_plan(planned, tmp_path) -> None:
     plan_dir = ws / "plan"
     predicted = pd.read_csv(plan_dir / "plan_villages.csv", index_col="village_id")
     kpi = pd.read_csv(plan_dir / "plan_kpi.csv", index_col=0)
-    before_cells = pd.read_csv(ws / "cells.csv") if (ws / "cells.csv").exists() else None
+    before_cells = pd.read_parquet(ws / "state" / "cells.parquet")
     res = CliRunner().invoke(main, ["add-sites", str(plan_dir / "plan_cells.csv"), "--config",
                                     str(config), "--out", str(ws), "--no-progress"])
     assert res.exit_code == 0, res.output
@@ -59,10 +59,15 @@ def test_closed_loop_add_sites_reproduces_the_plan(planned, tmp_path) -> None:
     run_kpi = pd.read_csv(ws / "kpi.csv", index_col="kpi_id")
     for k in ("mobile_broadband_villages", "shared_new_bts"):
         assert run_kpi.at[k, "current"] == pytest.approx(kpi.at[k, "after"], abs=1e-9), k
-    if before_cells is not None:  # existing sites never moved or removed
-        after_cells = pd.read_csv(ws / "cells.csv")
-        merged = before_cells.merge(after_cells, on="cell_id", suffixes=("", "_a"))
-        assert len(merged) == len(before_cells)
+    # existing sites never moved, changed or removed: the workspace's cells are the old ones
+    # (same values) plus the plan's
+    after_cells = pd.read_parquet(ws / "state" / "cells.parquet")
+    planned = pd.read_csv(plan_dir / "plan_cells.csv")
+    assert set(after_cells.index) == set(before_cells.index) | set(planned["cell_id"])
+    assert not set(before_cells.index) & set(planned["cell_id"])
+    cols = [c for c in before_cells.columns if c != "geometry"]
+    pd.testing.assert_frame_equal(after_cells.loc[before_cells.index, cols],
+                                  before_cells[cols])
 
 
 def test_the_plan_reaches_its_target_and_shares_towers(planned) -> None:
@@ -102,3 +107,22 @@ def test_closed_loop_fibre_nodes_reproduce_the_fibre_plan(planned, tmp_path) -> 
     got = res.villages["ftth_covered"].reindex(want.index)
     assert (want["after"].astype(bool) != want["before"].astype(bool)).any()
     assert (got.astype(bool) == want["after"].astype(bool)).all()
+
+
+def test_a_commune_minimum_is_met_in_every_commune(planned) -> None:
+    """[plan] commune_min_share = 1: every commune's villages that a candidate can reach
+    are covered after the plan, even with a low province target."""
+    import dataclasses
+
+    config, _ = planned
+    cfg = load_config(config)
+    results = run(cfg)
+    cfg1 = dataclasses.replace(cfg, plan=dataclasses.replace(
+        cfg.plan, commune_min_share=1.0, target_mobile=0.5))
+    mp = make_plan(cfg1, results, fibre=False).mobile
+    assert mp is not None
+    after = mp.villages
+    reach = ~after.index.isin(mp.unreachable.index)
+    for _, grp in after[reach].groupby("commune"):
+        assert (grp["after"] == "covered").all(), grp
+    assert (after["after"] == "covered").mean() > 0.5  # more than the province target asks

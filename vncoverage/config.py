@@ -451,6 +451,10 @@ class PlanConfig:
         at least this far apart.
     technology
         The technology the new sites carry (``"4G"``).
+    commune_min_share
+        Optional minimum share of each commune's villages covered after the plan (the
+        plan's "remote villages first": no commune left behind); a commune's villages no
+        candidate can reach are left out of its requirement (noted).
     """
 
     target_mobile: float | None = None
@@ -466,6 +470,7 @@ class PlanConfig:
     max_slope_deg: float = 25.0
     min_spacing_m: float = 2000.0
     technology: str = "4G"
+    commune_min_share: float | None = None
 
 
 @dataclass(frozen=True)
@@ -796,6 +801,8 @@ def _check_ranges(cfg: Config, where: str) -> None:
          and 0 < cfg.plan.max_slope_deg < 90,
          "[plan] road_distance_m > 0, min_spacing_m >= 0, max_slope_deg in (0, 90)",
          "e.g. 1000, 2000 and 25"),
+        (cfg.plan.commune_min_share is None or 0 < cfg.plan.commune_min_share <= 1,
+         "[plan] commune_min_share must be in (0, 1]", "e.g. 0.9"),
         (cfg.plan.technology in ("4G", "5G"), "[plan] technology must be 4G or 5G",
          "use \"4G\""),
         (cfg.calibration.measurements is None or cfg.calibration.corrections is None,

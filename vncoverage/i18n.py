@@ -768,6 +768,11 @@ _NOTES: dict[str, tuple[str, str]] = {
         "The planned sites are computed with the run's calibration (global offset "
         "{offset:+.2f} dB, {n} measurements); after add-sites the run fits again with the new "
         "sites, which can move the offsets a little"),
+    "plan.commune_capped": (
+        "{n} xã có ít thôn mà ứng viên phủ được hơn mức tối thiểu {share:.0%}: yêu cầu của các "
+        "xã này chỉ tính các thôn phủ được",
+        "{n} commune(s) have fewer villages any candidate can reach than the minimum share "
+        "{share:.0%}: their requirement counts only the reachable villages"),
     "plan.rule_mismatch": (
         "{n} thôn: kết luận sau kế hoạch theo quy tắc của lần chạy khác với dự đoán của bộ "
         "giải (điểm ảnh không xác định); bảng dùng kết luận của lần chạy",

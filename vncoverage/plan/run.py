@@ -238,24 +238,48 @@ def _kpis_after(cfg: Config, results: Results, villages_after: pd.DataFrame,
                         analyses=results.analyses)
 
 
+def _group_min(prob: CoverProblem, cfg: Config, notes: list[Message | str]
+               ) -> np.ndarray | None:
+    """Per commune, the villages to cover (``[plan] commune_min_share`` of its villages,
+    less those no candidate can reach: a requirement nothing can meet is no plan)."""
+    share = cfg.plan.commune_min_share
+    if share is None or prob.village_group is None:
+        return None
+    probe = solve_min_cost(prob, 0, time_limit_s=cfg.plan.time_limit_s)
+    reach = np.ones(len(prob.village_covered), bool)
+    reach[np.asarray(probe.unreachable, dtype=np.int64)] = False
+    groups = prob.village_group
+    n_g = int(groups.max()) + 1 if len(groups) else 0
+    n = np.bincount(groups, minlength=n_g)
+    can = np.bincount(groups, weights=reach, minlength=n_g).astype(np.int64)
+    want = np.ceil(share * n - 1e-9).astype(np.int64)
+    short = int((want > can).sum())
+    if short:
+        notes.append(Message("plan.commune_capped", n=short, share=share))
+    return np.minimum(want, can)
+
+
 def _solve(prob: CoverProblem, cfg: Config, required: int,
            notes: list[Message | str]) -> Solution:
     """The solve of ``[plan] objective``. A target beyond what every candidate together
     can reach is planned to that maximum instead (noted): the works are still worth
     knowing, and the villages left over are listed for another technology."""
     p = cfg.plan
+    gmin = _group_min(prob, cfg, notes)
     if p.objective == "cost":
         sol = solve_min_cost(prob, required, budget=p.budget_vnd, sharing=p.sharing_share,
-                             time_limit_s=p.time_limit_s)
+                             group_min=gmin, time_limit_s=p.time_limit_s)
         if sol.status == "infeasible" and 0 < sol.max_reachable < required:
             notes.append(Message("plan.target_capped", required=required,
                                  reach=sol.max_reachable))
             sol = solve_min_cost(prob, sol.max_reachable, budget=p.budget_vnd,
-                                 sharing=p.sharing_share, time_limit_s=p.time_limit_s)
+                                 sharing=p.sharing_share, group_min=gmin,
+                                 time_limit_s=p.time_limit_s)
         return sol
     assert p.budget_vnd is not None
     return solve_max_coverage(prob, p.budget_vnd, objective=p.objective,
-                              sharing=p.sharing_share, time_limit_s=p.time_limit_s)
+                              sharing=p.sharing_share, group_min=gmin,
+                              time_limit_s=p.time_limit_s)
 
 
 def plan_mobile(cfg: Config, results: Results, costs: CostTable, notes: list[Message | str],
@@ -294,7 +318,11 @@ def plan_mobile(cfg: Config, results: Results, costs: CostTable, notes: list[Mes
     n = len(points.village_ids)
     required = int(math.ceil(target * n - 1e-9))
     t0 = time.perf_counter()
-    prob = _problem(mat, points, cand, before, cfg, population, None)
+    groups = None
+    if cfg.plan.commune_min_share is not None:
+        key = vil["commune"] if "commune" in vil else pd.Series("", index=vil.index)
+        groups = pd.factorize(key.fillna("").astype(str))[0].astype(np.int64)
+    prob = _problem(mat, points, cand, before, cfg, population, groups)
     sol = _solve(prob, cfg, required, notes)
     timings["plan_solve"] = time.perf_counter() - t0
     cand = _ranked(cand, sol, mat, points, prob)
@@ -313,6 +341,10 @@ def plan_mobile(cfg: Config, results: Results, costs: CostTable, notes: list[Mes
         "after": [VERDICTS[int(c)] for c in after],
         "by_candidate": _by_candidate(cand, mat, points, sol.selected),
     }).set_index("village_id")
+    if "service_2g3g_only" in vil:
+        # service today only through 2G/3G (lost at the switch-off): the works above keep
+        # those of them that are covered after the plan
+        table["service_2g3g_only"] = vil["service_2g3g_only"].to_numpy()
     vafter = results.villages.copy()
     key = "verdict_mbb_any" if operator == "any" else f"verdict_mbb_{operator.lower()}"
     vafter[key] = table["after"].reindex(vafter.index)
