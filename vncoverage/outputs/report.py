@@ -41,6 +41,7 @@ from ..i18n import (
     tr,
     verdict_label,
 )
+from ..kpi import NO_2G3G_STATUS
 from ..uncertainty import BIAS_SENSITIVITY_DB, RESOLUTION_EFFECT_PTS, UNCALIBRATED_COLUMN
 from ..villages import COVERED
 
@@ -82,8 +83,17 @@ def _kpi_rows(kpis: pd.DataFrame) -> list[list[object]]:
     return rows
 
 
+def shown_kpis(kpis: pd.DataFrame) -> pd.DataFrame:
+    """The KPI rows the reports show: all but the 2G/3G service rows of a run without
+    2G/3G layers (``kpi.csv`` keeps them, "not computed (no 2G/3G layers)")."""
+    if "status" not in kpis:
+        return kpis
+    return kpis[kpis["status"].astype(str) != NO_2G3G_STATUS]
+
+
 def kpi_text_table(kpis: pd.DataFrame) -> str:
     """A plain-text KPI table for the terminal (English)."""
+    kpis = shown_kpis(kpis)
     header = ["KPI", "unit", "baseline 2023", "current", "target 2025", "gap", "status"]
     rows = [[_fmt(c) for c in r] for r in _kpi_rows(kpis)]
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
@@ -754,7 +764,8 @@ def markdown_report(
         Optional relative paths of the chart PNGs, keys ``kpi_progress``,
         ``district_coverage`` and ``gap_map``, linked from the report.
     """
-    ctx = ReportContext(cfg=cfg, kpis=kpis, villages=villages, by_district=by_district,
+    ctx = ReportContext(cfg=cfg, kpis=shown_kpis(kpis), villages=villages,
+                        by_district=by_district,
                         by_commune_2025=by_commune_2025, checksums=checksums, notes=notes,
                         timings=timings, n_cells=n_cells, lang=check_lang(lang),
                         uncovered_limit=uncovered_limit)

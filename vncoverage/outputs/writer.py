@@ -53,7 +53,7 @@ from ..i18n import DEFAULT_LANG, check_lang
 from ..results import Results
 from ..villages import switch_off_villages
 from .charts import district_coverage_figure, figure_png, gap_map_figure, kpi_progress_figure
-from .report import ReportContext, render_markdown
+from .report import ReportContext, render_markdown, shown_kpis
 from .report_html import html_report
 from .webmap import inline_assets, results_map
 
@@ -173,7 +173,7 @@ class OutputWriter:
                 write_calibration(r.calibration, self.out / "calibration",
                                   config=str(r.cfg.source) if r.cfg.source else "")
                 self.written += [self.out / "calibration" / f for f in CALIBRATION_FILES]
-            ctx = ReportContext(cfg=r.cfg, kpis=r.kpis, villages=r.villages,
+            ctx = ReportContext(cfg=r.cfg, kpis=shown_kpis(r.kpis), villages=r.villages,
                                 by_district=r.by_district, by_commune_2025=r.by_commune_2025,
                                 checksums=r.inputs.checksums, notes=r.notes,
                                 timings={**self.timings, "write": time.perf_counter() - self.t0},
