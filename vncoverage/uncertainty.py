@@ -252,7 +252,7 @@ def mbb_layer_keys(levels: PointLevels, cells: pd.DataFrame) -> list[str]:
     return ["any", *ops]
 
 
-def _required_dbm(radio: RadioConfig, tech: str) -> float:
+def required_dbm(radio: RadioConfig, tech: str) -> float:
     """The level a covered pixel needs, rounded to float32 as the layers compare it."""
     return float(np.float32(radio.rsrp_threshold_dbm[tech] + radio.location_margin_db))
 
@@ -273,7 +273,7 @@ def layer_matrix(levels: PointLevels, cells: pd.DataFrame, radio: RadioConfig,
         [t in radio.technologies for t in tech], bool)
     if operator != "any":
         keep_cell &= ops == operator
-    req = np.array([_required_dbm(radio, t) if k else np.nan
+    req = np.array([required_dbm(radio, t) if k else np.nan
                     for t, k in zip(tech, keep_cell, strict=True)])
     site_of = np.array([site_index.get(str(s), -1) for s in tab["site_id"]], np.int64)
     keep = keep_cell[levels.cell]
@@ -430,14 +430,15 @@ def verdict_draws(points: VillagePoints, layer: LayerMatrix, errors: Errors,
     return out
 
 
-def _ok_codes(kpi: KpiConfig) -> tuple[int, ...]:
+def ok_codes(kpi: KpiConfig) -> tuple[int, ...]:
+    """The verdict codes the mobile-broadband KPI counts as covered."""
     return (V_COVERED, V_LOM) if kpi.count_weak_as_covered else (V_COVERED,)
 
 
 def kpi_values(codes: np.ndarray, kpi: KpiConfig) -> np.ndarray:
     """``mobile_broadband_villages`` (%) per draw from the any-operator MBB verdicts."""
     n = codes.shape[0]
-    ok = np.isin(codes, _ok_codes(kpi))
+    ok = np.isin(codes, ok_codes(kpi))
     return 100.0 * ok.sum(axis=0) / n if n else np.full(codes.shape[1], np.nan)
 
 
@@ -502,7 +503,7 @@ def village_uncertainty(points: VillagePoints, levels: PointLevels, cells: pd.Da
     median = Errors.fixed(len(sites), len(points.village_ids), points.n_points,
                           (0.0, -BIAS_SENSITIVITY_DB, BIAS_SENSITIVITY_DB))
     share = coverage.covered_population_share
-    ok = _ok_codes(kpi)
+    ok = ok_codes(kpi)
     p_cov = pd.DataFrame(index=points.village_ids)
     row: dict[str, object] = {}
     draws: dict[str, np.ndarray] = {}

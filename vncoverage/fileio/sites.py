@@ -81,9 +81,9 @@ from .inventories import (
     is_vector_file,
 )
 
-__all__ = ["DEFAULTS_FILE", "PARAMS_FROM_CELLS", "SITE_COLUMNS", "from_sites", "list_form",
-           "merge_cells", "read_site_defaults", "read_sites", "site_key", "site_rows",
-           "sites_as_cells"]
+__all__ = ["DEFAULTS_FILE", "PARAMS_FROM_CELLS", "SITE_COLUMNS", "defaults_for",
+           "defaults_lookup", "from_sites", "list_form", "merge_cells", "read_site_defaults",
+           "read_sites", "site_key", "site_rows", "sites_as_cells"]
 
 #: Required columns of a site list.
 SITE_COLUMNS: dict[str, str] = {
@@ -176,8 +176,8 @@ def read_site_defaults(path: Path | None, *, operators: Sequence[str],
     user = _defaults_table(Path(path), operators, problems)
     if user is None:
         return None
-    merged = _records(shipped)
-    for key, row in _records(user).items():
+    merged = defaults_lookup(shipped)
+    for key, row in defaults_lookup(user).items():
         base = merged.get(key, {})
         merged[key] = {col: v if pd.notna(v) else base.get(col, np.nan)
                        for col, v in row.items()}
@@ -186,8 +186,9 @@ def read_site_defaults(path: Path | None, *, operators: Sequence[str],
     return out
 
 
-def _records(defaults: pd.DataFrame) -> dict[tuple[str, str, str], dict[str, float]]:
-    """``{(operator, technology, site_kind): {column: value}}`` of a defaults table."""
+def defaults_lookup(defaults: pd.DataFrame) -> dict[tuple[str, str, str], dict[str, float]]:
+    """``{(operator, technology, site_kind): {column: value}}`` of a defaults table (of
+    :func:`read_site_defaults`), for :func:`defaults_for`."""
     return {(str(k[0]), str(k[1]), str(k[2])): {str(c): float(v) for c, v in r.items()}
             for k, r in zip(defaults.index, defaults.to_dict("records"), strict=True)}
 
@@ -246,7 +247,7 @@ def _bare_technology(value: object) -> str | None:
     return t.technology if t is not None and not t.carries else None
 
 
-def _defaults_for(defaults: dict[tuple[str, str, str], dict[str, float]], operator: str,
+def defaults_for(defaults: dict[tuple[str, str, str], dict[str, float]], operator: str,
                   tech: str, kind: str) -> dict[str, float]:
     """The default values of one operator, technology and site kind: each field from the
     first row that gives it among (operator, tech, kind), (``*``, tech, kind), (operator,
@@ -678,7 +679,7 @@ def _expand(sites: _Sites, defaults: pd.DataFrame
     """The cells of the sites as a text table of the cell table's columns (index 0..n-1),
     the row of the site list each came from, and each cell's ``params_source``."""
     df = sites.df
-    lookup = _records(defaults)
+    lookup = defaults_lookup(defaults)
     operators_per_key = df.groupby("key")["operator"].nunique()
     records: list[dict[str, str | None]] = []
     rows: list[int] = []
@@ -686,7 +687,7 @@ def _expand(sites: _Sites, defaults: pd.DataFrame
     for row, s in zip(df.index, (r for _, r in df.iterrows()), strict=True):
         shared = operators_per_key.get(s["key"], 1) > 1
         for tech, label in s["techs"].items():
-            d = _defaults_for(lookup, s["operator"], tech, s["kind"])
+            d = defaults_for(lookup, s["operator"], tech, s["kind"])
             token = parse_technology(label)
             nominal = token.nominal_mhz if token is not None else None
             own = {"height_m": s["height_m"], "tilt_deg": s["tilt_deg"],

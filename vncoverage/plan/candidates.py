@@ -100,7 +100,12 @@ from ..fileio._coordinates import coordinates
 from ..fileio._shared import report_rows
 from ..fileio._tables import ParsedTable
 from ..fileio.inventories import CELL_COLUMNS, cells_from_table, is_vector_file
-from ..fileio.sites import DEFAULT_VALUES, _vector_sites, read_site_defaults
+from ..fileio.sites import (
+    _vector_sites,
+    defaults_for,
+    defaults_lookup,
+    read_site_defaults,
+)
 from ..i18n import Message
 from ..towers import same_tower_ids
 from ..villages import LOM_SONG, TRANG_SONG, UNKNOWN
@@ -582,7 +587,8 @@ def _village_towers(villages: pd.DataFrame, ctx: _Context) -> list[dict[str, obj
 def _default_height(ctx: _Context) -> float:
     """The macro antenna height of the tenant's site defaults for the plan's technology
     (30 m in the shipped table)."""
-    return float(default_values(ctx.defaults, ctx.tenant, ctx.tech).get("height_m", 30.0))
+    d = defaults_for(defaults_lookup(ctx.defaults), ctx.tenant, ctx.tech, "macro")
+    return float(d.get("height_m", 30.0))
 
 
 # --------------------------------------------------------------------------------------
@@ -712,27 +718,6 @@ def _user_rows(ctx: _Context, inputs: Inputs, table: ParsedTable, u: _UserRows,
 # cells
 
 
-def default_values(defaults: pd.DataFrame, operator: str, technology: str,
-                   kind: str = "macro") -> dict[str, float]:
-    """The site defaults of one operator and technology (a table of
-    :func:`vncoverage.fileio.sites.read_site_defaults`): each field from the first row
-    giving it among (operator, tech, kind), (``*``, tech, kind), (operator, tech, macro),
-    (``*``, tech, macro) - the rule of the site lists."""
-    rows: dict[tuple[str, ...], dict[str, Any]] = {
-        tuple(str(k) for k in key): {str(c): v for c, v in rec.items()}
-        for key, rec in zip(defaults.index, defaults.to_dict("records"), strict=True)}
-    out: dict[str, float] = {}
-    for key in ((operator, technology, kind), ("*", technology, kind),
-                (operator, technology, "macro"), ("*", technology, "macro")):
-        row = rows.get(key)
-        if row is None:
-            continue
-        for col in DEFAULT_VALUES:
-            if col not in out and pd.notna(row[col]):
-                out[col] = float(row[col])
-    return out
-
-
 def _num(value: float | None) -> str | None:
     """A number as the text of a table cell (shortest exact form; None when missing)."""
     if value is None or pd.isna(value):
@@ -741,7 +726,8 @@ def _num(value: float | None) -> str | None:
     return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
 
 
-def candidate_cells(candidates: pd.DataFrame, cfg: Config, defaults: object = None, *,
+def candidate_cells(candidates: pd.DataFrame, cfg: Config,
+                    defaults: pd.DataFrame | None = None, *,
                     like: pd.DataFrame | None = None,
                     commissioned: dt.date | None = None) -> gpd.GeoDataFrame:
     """The cells of the candidates, in the cell-table schema of the run: indexed by
@@ -751,8 +737,7 @@ def candidate_cells(candidates: pd.DataFrame, cfg: Config, defaults: object = No
     that :func:`write_cells_csv` and the reader give them back unchanged.
 
     ``defaults``: :func:`vncoverage.fileio.sites.read_site_defaults` (None: read with
-    ``[inputs] site_defaults``; the run's :class:`~vncoverage.results.Results`: read so,
-    and ``like`` its cells); the tenant's macro row of the plan's technology gives the
+    ``[inputs] site_defaults``); the tenant's macro row of the plan's technology gives the
     sectors, band, bandwidth, EIRP and tilt (the height is the candidate's). ``like``: the
     run's cells (their columns and order; a ``params_source`` column gets ``"cells"``).
     ``commissioned``: the cells' date (default ``[kpi] plan_end``). A last column
@@ -766,16 +751,12 @@ def candidate_cells(candidates: pd.DataFrame, cfg: Config, defaults: object = No
     """
     from ..errors import InputDataError
 
-    if hasattr(defaults, "inputs"):  # the run's Results
-        like = like if like is not None else defaults.inputs.cells
-        defaults = None
     problems: list[Problem] = []
     if defaults is None:
         defaults = read_site_defaults(cfg.inputs.site_defaults, operators=cfg.kpi.operators,
                                       problems=problems)
         if defaults is None:
             raise InputDataError(problems)
-    assert isinstance(defaults, pd.DataFrame)
     text = cells_table_text(candidates, cfg, defaults, commissioned)
     table = ParsedTable(df=text.set_axis(pd.RangeIndex(2, len(text) + 2)),
                         file="planned cells", fmt="CSV", encoding="utf-8", separator=",")
@@ -800,8 +781,9 @@ def cells_table_text(candidates: pd.DataFrame, cfg: Config, defaults: pd.DataFra
     records: list[dict[str, str | None]] = []
     cands: list[dict[str, Any]] = [{str(k): v for k, v in r.items()}
                                    for r in candidates.to_dict("records")]
+    lookup = defaults_lookup(defaults)
     for cand in cands:
-        d = default_values(defaults, str(cand["tenant"]), tech)
+        d = defaults_for(lookup, str(cand["tenant"]), tech, "macro")
         n = int(d.get("sectors", 3))
         for k in range(n):
             az = (float(cand["azimuth_deg"]) + k * 360.0 / n) % 360.0 if n > 1 else None

@@ -43,11 +43,9 @@ from ..datatypes import Dem
 from ..fileio import write_bytes
 from ..pointlevels import PointLevels, VillagePoints, levels_at_points
 from ..uncertainty import (
-    V_COVERED,
-    V_LOM,
     Errors,
-    _required_dbm,
     layer_matrix,
+    required_dbm,
     verdict_draws,
 )
 
@@ -81,11 +79,6 @@ def village_codes(levels: PointLevels, cells: pd.DataFrame, cfg: Config, points:
     n_sites = int(lm.site.max()) + 1 if len(lm.site) else 1
     err = Errors.fixed(n_sites, len(points.village_ids), points.n_points)
     return verdict_draws(points, lm, err, cfg.coverage.covered_population_share)[:, 0]
-
-
-def ok_codes(cfg: Config) -> tuple[int, ...]:
-    """The verdicts the mobile-broadband KPI counts as covered."""
-    return (V_COVERED, V_LOM) if cfg.kpi.count_weak_as_covered else (V_COVERED,)
 
 
 def merged_levels(a: PointLevels, b: PointLevels) -> PointLevels:
@@ -152,7 +145,7 @@ def coverage_matrix(cand_cells: gpd.GeoDataFrame, candidate_ids: pd.Index, exist
     ok_cell = np.isin(tech, ("4G", "5G")) & np.isin(tech, list(cfg.radio.technologies))
     if operator != "any":
         ok_cell &= ops == operator
-    req = np.array([_required_dbm(cfg.radio, t) if k else np.inf
+    req = np.array([required_dbm(cfg.radio, t) if k else np.inf
                     for t, k in zip(tech, ok_cell, strict=True)])
     c = lev.cell
     hit = np.isfinite(lev.level_dbm) & (lev.level_dbm - req[c] >= 0.0) & ~covered[lev.point]

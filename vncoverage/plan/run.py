@@ -33,12 +33,26 @@ from ..kpi import compute_kpis
 from ..pointlevels import PointLevels, VillagePoints, levels_at_points
 from ..results import Results
 from ..towers import same_tower_ids
-from ..uncertainty import V_COVERED, V_LOM, V_TRANG, V_UNKNOWN, uncertainty_points
+from ..uncertainty import (
+    V_COVERED,
+    V_LOM,
+    V_TRANG,
+    V_UNKNOWN,
+    ok_codes,
+    uncertainty_points,
+)
 from .candidates import candidate_cells, generate_candidates
 from .costs import CostTable, read_cost_table
 from .fibre_plan import FibrePlan, plan_fibre
-from .matrix import CoverageMatrix, coverage_matrix, merged_levels, ok_codes, village_codes
-from .solve import CoverProblem, Solution, solve_max_coverage, solve_min_cost
+from .matrix import CoverageMatrix, coverage_matrix, merged_levels, village_codes
+from .solve import (
+    CoverProblem,
+    Solution,
+    covered_points,
+    covered_villages,
+    solve_max_coverage,
+    solve_min_cost,
+)
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +145,7 @@ def _problem(mat: CoverageMatrix, points: VillagePoints, cand: gpd.GeoDataFrame,
         shared=cand["shared"].to_numpy(bool), covers=mat.covers,
         point_village=points.village.astype(np.int64), point_weight=weight,
         point_centre=centre, point_covered=mat.covered_before,
-        village_weight=population, village_covered=np.isin(before, ok_codes(cfg)),
+        village_weight=population, village_covered=np.isin(before, ok_codes(cfg.kpi)),
         share=share, village_group=groups)
 
 
@@ -159,32 +173,29 @@ def _codes_with(cfg: Config, results: Results, points: VillagePoints, existing: 
     return village_codes(both, table, cfg, points, operator)
 
 
-def _ranked(cand: gpd.GeoDataFrame, sol: Solution, mat: CoverageMatrix,
-            points: VillagePoints, prob: CoverProblem) -> gpd.GeoDataFrame:
+def _ranked(cand: gpd.GeoDataFrame, sol: Solution, prob: CoverProblem) -> gpd.GeoDataFrame:
     """The selected candidates in greedy order of villages gained per VND (the order a
-    phased roll-out would build them), with what each adds at its turn."""
+    phased roll-out would build them), with what each adds at its turn (the solver's
+    village rule, :func:`~vncoverage.plan.solve.covered_villages`)."""
     out = cand.copy()
     out["selected"] = sol.selected
     out["rank"] = 0
     out["villages_gained"] = 0
     out["people_gained"] = 0.0
     chosen = [int(k) for k in np.flatnonzero(sol.selected)]
-    covered = prob.point_covered.copy()
-    done = prob.village_covered.copy()
-    rank = 0
-    covers = mat.covers.tocsr()
-    while chosen:
-        best: int = -1
-        best_score, best_new = -math.inf, np.zeros(0, np.int64)
+    built = np.zeros(len(sol.selected), bool)
+    done = covered_villages(prob, built)
+    for rank in range(1, len(chosen) + 1):
+        best, best_score, best_new = -1, -math.inf, np.zeros(0, np.int64)
         for k in chosen:
-            cov = covered.copy()
-            cov[covers.indices[covers.indptr[k]:covers.indptr[k + 1]]] = True
-            new = np.flatnonzero(_villages_ok(prob, cov) & ~done)
-            score = (len(new) + 1e-6 * cov.sum()) / max(prob.cost[k], 1.0)
+            built[k] = True
+            new = np.flatnonzero(covered_villages(prob, built) & ~done)
+            points = int(covered_points(prob, built).sum())  # ties: more points first
+            built[k] = False
+            score = (len(new) + 1e-6 * points) / max(prob.cost[k], 1.0)
             if score > best_score:
                 best, best_score, best_new = k, score, new
-        rank += 1
-        covered[covers.indices[covers.indptr[best]:covers.indptr[best + 1]]] = True
+        built[best] = True
         done[best_new] = True
         out.iloc[best, out.columns.get_loc("rank")] = rank
         out.iloc[best, out.columns.get_loc("villages_gained")] = len(best_new)
@@ -192,20 +203,6 @@ def _ranked(cand: gpd.GeoDataFrame, sol: Solution, mat: CoverageMatrix,
             prob.village_weight[best_new].sum())
         chosen.remove(best)
     return out
-
-
-def _villages_ok(prob: CoverProblem, covered: np.ndarray) -> np.ndarray:
-    """Villages covered by the solver's rule given the covered points."""
-    nv = len(prob.village_covered)
-    v = prob.point_village
-    num = np.bincount(v, weights=prob.point_weight * covered, minlength=nv)
-    den = np.bincount(v, weights=prob.point_weight, minlength=nv)
-    centre_ok = np.zeros(nv, bool)
-    centre_ok[v[prob.point_centre & covered]] = True
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share_ok = np.where(den > 0, num / np.where(den > 0, den, 1.0) >= prob.share - 1e-9,
-                            True)
-    return prob.village_covered | (centre_ok & share_ok)
 
 
 def _by_candidate(cand: gpd.GeoDataFrame, mat: CoverageMatrix, points: VillagePoints,
@@ -303,7 +300,7 @@ def plan_mobile(cfg: Config, results: Results, costs: CostTable, notes: list[Mes
     notes.extend(cnotes)
     if problems:
         raise InputDataError(problems)
-    cells = candidate_cells(cand, cfg, results, like=inp.cells)
+    cells = candidate_cells(cand, cfg, like=inp.cells)
     timings["plan_candidates"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     mat = coverage_matrix(_corrected(cfg, results, cells, notes),
@@ -325,14 +322,13 @@ def plan_mobile(cfg: Config, results: Results, costs: CostTable, notes: list[Mes
     prob = _problem(mat, points, cand, before, cfg, population, groups)
     sol = _solve(prob, cfg, required, notes)
     timings["plan_solve"] = time.perf_counter() - t0
-    cand = _ranked(cand, sol, mat, points, prob)
+    cand = _ranked(cand, sol, prob)
     chosen = _selected_cells(cells, cand, sol.selected)
     after = _codes_with(cfg, results, points, existing, mat, cells, chosen, operator)
-    predicted = _villages_ok(prob, (mat.covers[sol.selected].sum(axis=0).A1 > 0)
-                             | mat.covered_before)
-    if not np.array_equal(predicted, np.isin(after, ok_codes(cfg))):
-        notes.append(Message("plan.rule_mismatch", n=int((predicted != np.isin(
-            after, ok_codes(cfg))).sum())))
+    # the solver's prediction against the run's rule on the union of the cells
+    differ = int((covered_villages(prob, sol.selected) != np.isin(after, ok_codes(cfg.kpi))).sum())
+    if differ:
+        notes.append(Message("plan.rule_mismatch", n=differ))
     table = pd.DataFrame({
         "village_id": points.village_ids,
         "name": vil.get("name"), "commune": vil.get("commune"),
