@@ -36,6 +36,12 @@ prefixes of the work (profile, horizons, terrain irregularity delta_h, the rest 
 path geometry, the prediction), and the terrain-irregularity deciles by sorted insertion
 (now) against the bounded heaps (before version 17), same run, with their equality.
 
+``--accuracy-groups N`` (0 skips): the path losses of N seeded 4G groups by the radial sweep,
+the per-pixel profiles, the ray kernel (the default with ITM since version 17) and the
+exact profiles with one step more, against the exact per-pixel profiles, at 90 m and at
+30 m (``scripts/bench_propagation.py``'s accuracy table: median, p95, p99, flips, CPU time,
+with PASS/FAIL on p95 <= 2 dB and flips <= 0.2 %).
+
 Every engine first runs once on 20 cells at 90 m (compiling or loading its kernels),
 untimed. Targets of issue 17 (2 cores): 90 m <= 30 s, 30 m <= 3 min and <= 2 GB.
 """
@@ -483,7 +489,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--kernel-groups", type=int, default=6, help="0 skips the kernel part")
     ap.add_argument("--kernel-res", type=int, default=90, choices=(90, 30),
                     help="DEM resolution of the kernel part")
-    ap.add_argument("--no-runs", action="store_true", help="the kernel part only")
+    ap.add_argument("--accuracy-groups", type=int, default=0,
+                    help="the path losses of N seeded 4G groups by each method against the "
+                         "exact per-pixel profiles, at 90 m and 30 m (0 skips)")
+    ap.add_argument("--no-runs", action="store_true", help="the kernel and accuracy parts only")
     ap.add_argument("--keep", type=Path, default=None, help="keep inputs and outputs here")
     ap.add_argument("--equal-groups", type=int, default=6,
                     help="with --b-src: exact_window of N groups by both engines (0 skips)")
@@ -500,12 +509,32 @@ def main(argv: list[str] | None = None) -> int:
             config = (DATA / "config.toml" if args.kernel_res == 90
                       else build_inputs(tmp / "kernel", 30, None, args.seed))
             bench_kernel(config, args.kernel_groups)
+        if args.accuracy_groups > 0:
+            ok = bench_accuracy_both(tmp / "accuracy", args.accuracy_groups, args.seed)
+            if args.no_runs:
+                return 0 if ok else 1
         if args.no_runs:
             return 0
         return _runs(args, tmp)
     finally:
         if args.keep is None:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def bench_accuracy_both(tmp: Path, n_groups: int, seed: int) -> bool:
+    """``scripts/bench_propagation.py``'s accuracy table (sweep, per-pixel profiles, the
+    ray kernel and one step more, against the exact per-pixel profiles; targets p95 <=
+    2 dB, flips <= 0.2 %) at 90 m (the sample) and at 30 m; True when both pass."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import bench_propagation as bp
+
+    ok = True
+    for res in (90, 30):
+        config = DATA / "config.toml" if res == 90 else build_inputs(tmp, 30, None, seed)
+        print(f"\nAccuracy at {res} m:")
+        rows = bp.bench_accuracy(n_groups, config=config)
+        ok &= bp.print_accuracy_table(rows, "itm", n_groups)
+    return ok
 
 
 def _runs(args: argparse.Namespace, tmp: Path) -> int:

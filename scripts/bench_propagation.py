@@ -19,14 +19,19 @@ ITM 1.2.2 (itmlogic) and 1.4 (ours): the ground impedance constant (376.62 sigma
 
 The coverage-raster part of the benchmark is added separately (see ``main``).
 
-Accuracy part (issue 15, section 4; first, and alone with ``--accuracy-only``): on seeded
-4G sweep groups of the sample, the path loss of every pixel of the rasters, by the radial
-sweep read at the nearest sample (before version 15) and by per-pixel profiles (now), is
-compared with the exact per-pixel computation (own straight profile at DEM resolution,
-bilinear, the same model: :func:`vncoverage.coverage.exact_window`): median, p95 and p99
-|Δ|, mean signed Δ, the share of pixels whose verdict (level >= 4G threshold + location
-margin) flips, and the CPU time of each (one numba thread, best of three). Targets: p95
-<= 2 dB, flips <= 0.2 %, new/old cost <= 1.3x; printed with PASS/FAIL.
+Accuracy part (issues 15 and 17; first, and alone with ``--accuracy-only``): on seeded
+4G sweep groups of the sample (``--accuracy-config`` another config, e.g. the 30 m one
+``scripts/bench_30m.py`` builds), the path loss of every pixel of the rasters, by the
+radial sweep read at the nearest sample (before version 15), by per-pixel profiles
+(version 15, the exact reference) and by the ray kernel (version 17, the default with
+ITM), is compared with the exact per-pixel computation (own straight profile at DEM
+resolution, bilinear, the same model: :func:`vncoverage.coverage.exact_window`): median,
+p95 and p99 |Δ|, mean signed Δ, the share of pixels whose verdict (level >= 4G threshold +
+location margin) flips, and the CPU time of each (one numba thread, best of three). A
+last row is the exact computation with one profile step more per pixel (an equally valid
+sampling of the same path): how far ITM's own discretisation moves the losses. Targets:
+p95 <= 2 dB and flips <= 0.2 % for the ray kernel, per-pixel/sweep cost <= 1.3x (issue
+15); printed with PASS/FAIL, with the ray kernel's speed-up over per-pixel profiles.
 """
 
 from __future__ import annotations
@@ -314,11 +319,11 @@ def print_itm_table(rows: Sequence[ItmRow], params: PathParams | None = None) ->
 # Coverage rasters: radial sweep vs naive per-pixel, scaling, threads, whole province
 
 
-def _sample_inputs():  # type: ignore[no-untyped-def]
+def _sample_inputs(config=None):  # type: ignore[no-untyped-def]
     from vncoverage.config import load_config
     from vncoverage.fileio import load_inputs, sample_data_dir
 
-    cfg = load_config(sample_data_dir() / "config.toml")
+    cfg = load_config(config or sample_data_dir() / "config.toml")
     return cfg, load_inputs(cfg)
 
 
@@ -425,14 +430,14 @@ class AccuracyRow:
     cpu_s: float
 
 
-def _accuracy_groups(n_groups: int, seed: int):  # type: ignore[no-untyped-def]
-    """The sample's radio settings (its model, 4G only), inputs and ``n_groups`` seeded
-    4G sweep groups of it."""
+def _accuracy_groups(n_groups: int, seed: int, config=None):  # type: ignore[no-untyped-def]
+    """The sample's (or ``config``'s) radio settings (its model, 4G only), inputs and
+    ``n_groups`` seeded 4G sweep groups of it."""
     import dataclasses
 
     from vncoverage.coverage import sweep_groups
 
-    cfg, inputs = _sample_inputs()
+    cfg, inputs = _sample_inputs(config)
     radio = dataclasses.replace(cfg.radio, technologies=("4G",))
     cells = inputs.cells[inputs.cells["technology"] == "4G"]
     groups = sweep_groups(cells, radio)
@@ -441,15 +446,80 @@ def _accuracy_groups(n_groups: int, seed: int):  # type: ignore[no-untyped-def]
     return radio, inputs, cells, [groups[i] for i in pick]
 
 
+ONE_STEP_MORE = "profile+1"
+
+
+def _one_step_more_kernel():  # type: ignore[no-untyped-def]
+    """A compiled copy of :func:`vncoverage._sweep.exact_window` whose profiles have one
+    step more (``m + 1`` steps of ``d / (m + 1)``), for the discretisation row."""
+    from numba import njit, prange
+
+    from vncoverage import _sweep
+    from vncoverage._itm_kernels import DELTA_H_SCRATCH, p2p_setup
+
+    @njit(parallel=True, cache=False)
+    def kernel(dem, sweep, p, table, r_start, c_start, n_rows, n_cols):  # type: ignore[no-untyped-def]
+        row0, col0, px = sweep.row0, sweep.col0, sweep.pixel_m
+        pl = np.full((n_rows, n_cols), np.inf, dtype=np.float32)
+        m_max = int(math.ceil(sweep.radius_m / px)) + 3
+        for i in prange(n_rows):
+            itm = p2p_setup(sweep.h_tx_m, sweep.h_rx_m, p.climate, p.n0, sweep.f_mhz,
+                            p.polarization, p.epsilon, p.sigma, p.mdvar, p.time_pct,
+                            p.location_pct, p.situation_pct)
+            z = np.empty(m_max + 1)
+            scratch = np.empty(DELTA_H_SCRATCH)
+            r = r_start + i
+            for j in range(n_cols):
+                c = c_start + j
+                dy = (row0 - r) * px
+                dx = (c - col0) * px
+                d = math.sqrt(dx * dx + dy * dy)
+                if d > sweep.radius_m:
+                    continue
+                d = max(d, 0.5 * px)
+                m = max(int(math.ceil(d / px)), 1) + 1
+                if (r < 0 or c < 0 or r >= dem.shape[0] or c >= dem.shape[1]
+                        or not _sweep.straight_profile(dem, math.nan, row0, col0, r, c, m, z)):
+                    pl[i, j] = np.nan
+                    continue
+                pl[i, j] = _sweep.profile_loss(z[: m + 1], d / m, sweep, itm, scratch, table,
+                                               sweep.h_rx_m)[0]
+        return pl
+
+    return kernel
+
+
+_KERNELS: dict = {}  # type: ignore[type-arg]
+
+
+def _window_by(method: str, g, dem, radio):  # type: ignore[no-untyped-def]
+    """The group window of ``method``, or of :data:`ONE_STEP_MORE` (quantised like the
+    others, on the exact window's geometry)."""
+    from vncoverage import _sweep
+    from vncoverage._itm_kernels import ItmParams
+    from vncoverage.coverage import GroupWindow, group_geometry, group_window
+
+    if method != ONE_STEP_MORE:
+        return group_window(g, dem, radio, method=method)
+    win = group_window(g, dem, radio, method="profile")
+    kernel = _KERNELS.setdefault(method, _one_step_more_kernel())
+    sweep = group_geometry(g, dem, radio)[0]
+    loss = kernel(dem.elevation, sweep, ItmParams(**radio.itm_params), _sweep.J_TABLE,
+                  win.row, win.col, *win.loss_db.shape)
+    loss = np.where(np.isfinite(loss), np.round(loss * 100.0) / 100.0, loss)
+    return GroupWindow(win.row, win.col, loss.astype(np.float32), win.az_deg, win.theta_deg,
+                       win.flags)
+
+
 def _method_deviation(method: str, radio, dem, cells, groups):  # type: ignore[no-untyped-def]
     """|Δ| and signed Δ (dB, method - exact) of every pixel known to both, and per cell
     pixel whether its verdict (level >= 4G threshold + location margin) differs."""
-    from vncoverage.coverage import GroupWindow, cell_raster, exact_window, group_window
+    from vncoverage.coverage import GroupWindow, cell_raster, exact_window
 
     threshold = radio.rsrp_threshold_dbm["4G"] + radio.location_margin_db
     signed, flips = [], []
     for g in groups:
-        win = group_window(g, dem, radio, method=method)
+        win = _window_by(method, g, dem, radio)
         ex = exact_window(g, dem, radio)
         known = np.isfinite(win.loss_db) & np.isfinite(ex.loss_db)
         signed.append(win.loss_db[known] - ex.loss_db[known])
@@ -467,35 +537,38 @@ def _method_cpu(radio, dem, groups, methods: Sequence[str],  # type: ignore[no-u
                 repeats: int = 3) -> dict[str, float]:
     """CPU seconds (one numba thread, best of ``repeats`` interleaved passes) to compute
     the path-loss windows of ``groups`` by each method, without a cache."""
-    from vncoverage.coverage import group_window, set_threads
+    from vncoverage.coverage import set_threads
 
     set_threads(1)
     for m in methods:  # compile / load the kernels
-        group_window(groups[0], dem, radio, method=m)
+        _window_by(m, groups[0], dem, radio)
     best = dict.fromkeys(methods, math.inf)
     for _ in range(repeats):
         for m in methods:
             t0 = time.process_time()
             for g in groups:
-                group_window(g, dem, radio, method=m)
+                _window_by(m, g, dem, radio)
             best[m] = min(best[m], time.process_time() - t0)
     set_threads(0)
     return best
 
 
-def bench_accuracy(n_groups: int = 12, seed: int = 15,
-                   model: str | None = None) -> list[AccuracyRow]:
-    """The path losses of the rasters by the radial sweep read at the nearest sample (old,
-    ``method="sweep"``) and by per-pixel profiles (new, ``"profile"``) against the exact
-    per-pixel computation (:func:`vncoverage.coverage.exact_window`), on ``n_groups``
-    seeded 4G sweep groups of the sample (its model unless ``model``), with the CPU time
-    of each."""
+def bench_accuracy(n_groups: int = 12, seed: int = 15, model: str | None = None,
+                   config=None) -> list[AccuracyRow]:  # type: ignore[no-untyped-def]
+    """The path losses of the rasters by the radial sweep read at the nearest sample
+    (``method="sweep"``), by per-pixel profiles (``"profile"``), by the ray kernel
+    (``"ray"``, ITM only) and by profiles of one step more (:data:`ONE_STEP_MORE`, ITM's
+    own discretisation) against the exact per-pixel computation
+    (:func:`vncoverage.coverage.exact_window`), on ``n_groups`` seeded 4G sweep groups of
+    the sample or ``config`` (its model unless ``model``), with the CPU time of each."""
     import dataclasses
 
-    radio, inputs, cells, groups = _accuracy_groups(n_groups, seed)
+    radio, inputs, cells, groups = _accuracy_groups(n_groups, seed, config)
     if model is not None:
         radio = dataclasses.replace(radio, model=model)
-    methods = ("sweep", "profile")
+    methods: tuple[str, ...] = ("sweep", "profile")
+    if radio.model == "itm":
+        methods += ("ray", ONE_STEP_MORE)
     cpu = _method_cpu(radio, inputs.dem, groups, methods)
     rows = []
     for m in methods:
@@ -514,22 +587,34 @@ def print_accuracy_table(rows: Sequence[AccuracyRow], model: str, n_groups: int)
           f"sample; flips at the 4G threshold + location margin")
     print(f"{'method':<22}{'pixels':>9}{'median':>9}{'p95':>8}{'p99':>8}{'mean':>8}"
           f"{'flips':>9}{'CPU s':>8}")
-    labels = {"sweep": "old: sweep, nearest", "profile": "new: per-pixel profile"}
+    labels = {"sweep": "sweep, nearest (<15)", "profile": "per-pixel profile (15)",
+              "ray": "ray kernel (17)", ONE_STEP_MORE: "exact, one step more"}
     for r in rows:
         print(f"{labels.get(r.method, r.method):<22}{r.n_pixels:>9}{r.median_db:>9.3f}"
               f"{r.p95_db:>8.2f}{r.p99_db:>8.2f}{r.mean_signed_db:>+8.2f}"
               f"{100 * r.flip_share:>8.3f}%{r.cpu_s:>8.2f}")
     old = next(r for r in rows if r.method == "sweep")
     new = next(r for r in rows if r.method == "profile")
-    ratio = new.cpu_s / old.cpu_s
     checks = [
-        (f"p95 |Δ| {new.p95_db:.3f} dB <= {ACCURACY_P95_TARGET_DB} dB",
+        (f"per-pixel profile: p95 |Δ| {new.p95_db:.3f} dB <= {ACCURACY_P95_TARGET_DB} dB",
          new.p95_db <= ACCURACY_P95_TARGET_DB),
-        (f"flips {100 * new.flip_share:.3f} % <= {100 * ACCURACY_FLIP_TARGET:.1f} %",
-         new.flip_share <= ACCURACY_FLIP_TARGET),
-        (f"cost new/old {ratio:.2f}x <= {ACCURACY_COST_TARGET}x (CPU, one thread)",
-         ratio <= ACCURACY_COST_TARGET),
+        (f"per-pixel profile: flips {100 * new.flip_share:.3f} % <= "
+         f"{100 * ACCURACY_FLIP_TARGET:.1f} %", new.flip_share <= ACCURACY_FLIP_TARGET),
     ]
+    ray = next((r for r in rows if r.method == "ray"), None)
+    default = ray if ray is not None else new  # what the rasters use (coverage.path_method)
+    ratio = default.cpu_s / old.cpu_s
+    checks.append((f"cost of the default ({default.method}) / sweep {ratio:.2f}x <= "
+                   f"{ACCURACY_COST_TARGET}x (CPU, one thread)", ratio <= ACCURACY_COST_TARGET))
+    if ray is not None:
+        checks += [
+            (f"ray kernel: p95 |Δ| {ray.p95_db:.3f} dB <= {ACCURACY_P95_TARGET_DB} dB",
+             ray.p95_db <= ACCURACY_P95_TARGET_DB),
+            (f"ray kernel: flips {100 * ray.flip_share:.3f} % <= "
+             f"{100 * ACCURACY_FLIP_TARGET:.1f} %", ray.flip_share <= ACCURACY_FLIP_TARGET),
+        ]
+        print(f"  ray kernel CPU time / per-pixel profiles: {ray.cpu_s / new.cpu_s:.3f} "
+              f"({new.cpu_s / ray.cpu_s:.2f}x faster)")
     for text, passed in checks:
         print(f"  {text}: {'PASS' if passed else 'FAIL'}")
     return all(passed for _, passed in checks)
@@ -545,11 +630,14 @@ def main(argv: list[str] | None = None) -> int:
                     help="skip the whole-province runs (minutes)")
     ap.add_argument("--accuracy-groups", type=int, default=12,
                     help="sample 4G sweep groups of the accuracy comparison (default 12)")
+    ap.add_argument("--accuracy-config", default=None,
+                    help="the config whose DEM and cells the accuracy part uses (default: the "
+                         "sample's)")
     ap.add_argument("--accuracy-only", action="store_true",
                     help="only the exact-vs-sweep accuracy comparison")
     args = ap.parse_args(argv)
     model = _sample_inputs()[0].radio.model
-    acc = bench_accuracy(args.accuracy_groups)
+    acc = bench_accuracy(args.accuracy_groups, config=args.accuracy_config)
     ok = print_accuracy_table(acc, model, args.accuracy_groups)
     if args.accuracy_only:
         return 0 if ok else 1

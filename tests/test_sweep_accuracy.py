@@ -29,6 +29,8 @@ from vncoverage.coverage import (
     cell_raster_naive,
     exact_window,
     group_window,
+    path_method,
+    ray_window,
     sweep_groups,
 )
 from vncoverage.datatypes import Dem
@@ -99,13 +101,31 @@ def _deviation(radio: RadioConfig, cells: object, dem: Dem, exact: dict,  # type
     return np.concatenate(diffs), np.concatenate(flips)
 
 
-def test_path_losses_meet_the_targets_against_exact_profiles(sample, exact) -> None:  # type: ignore[no-untyped-def]
+#: Flips allowed to the ray kernel on this small window (3 km radius, most pixels 1-3 km
+#: from a site, many near the threshold). The target of 0.2 % is held on the benchmark's
+#: 12 groups of 10 km (``scripts/bench_propagation.py --accuracy-only``); here even the
+#: exact computation with one profile step more per pixel (an equally valid sampling of
+#: the same path) flips 0.48 % of the pixels against itself (p95 1.39 dB; measured
+#: 2026-12-03), and the ray kernel flips 0.40 %.
+RAY_FLIPS_SMALL_WINDOW = 0.005
+
+
+@pytest.mark.parametrize(("method", "median_db", "flip_share"),
+                         [("profile", 0.01, FLIP_TARGET), ("ray", 0.3, RAY_FLIPS_SMALL_WINDOW)])
+def test_path_losses_meet_the_targets_against_exact_profiles(sample, exact, method,  # type: ignore[no-untyped-def]
+                                                            median_db, flip_share) -> None:
+    """Per-pixel profiles are the exact ones kept to 0.01 dB; the ray kernel (the default
+    with ITM since version 17) reads the terrain before the receiver's foreground on rays
+    and stays within the p95 target (flips: :data:`RAY_FLIPS_SMALL_WINDOW`)."""
     radio, cells, dem = sample
-    diff, flips = _deviation(radio, cells, dem, exact, "profile")
+    assert path_method(radio) == "ray"  # the default the rasters use
+    diff, flips = _deviation(radio, cells, dem, exact, method)
     assert diff.size > 5000  # a few thousand pixels, several sites
-    assert np.median(diff) <= 0.01  # kept to 0.01 dB
+    assert np.median(diff) <= median_db
     assert np.percentile(diff, 95) <= P95_TARGET_DB
-    assert flips.mean() <= FLIP_TARGET
+    assert flips.mean() <= flip_share
+    if method == "ray":  # not the exact losses under another name
+        assert np.median(diff) > 0.005 and diff.max() > 1.0
 
 
 def test_the_nearest_sample_sweep_misses_them(sample, exact) -> None:  # type: ignore[no-untyped-def]
@@ -123,7 +143,7 @@ def test_exact_window_matches_the_independent_numpy_reference(sample) -> None:  
     radio = dataclasses.replace(radio, max_radius_m={**radio.max_radius_m, "4G": 1200.0})
     cell = cells.iloc[[0]]
     g = sweep_groups(cell, radio)[0]
-    win = group_window(g, dem, radio)
+    win = group_window(g, dem, radio, method="profile")
     fast = cell_raster(str(cell.index[0]), cell.iloc[0], win, radio)
     # the group's site position (rounded to 1 cm, as sweep groups are)
     slow = cell_raster_naive(cell.iloc[0], g.x, g.y, dem, radio)
@@ -159,6 +179,44 @@ def test_exact_window_computes_only_the_pixels_asked_for(sample, exact) -> None:
     assert math.isinf(float(part.loss_db[0, 0]))  # a corner: outside the radius
 
 
+def test_ray_window_gives_a_pixel_the_value_of_the_whole_window(sample) -> None:  # type: ignore[no-untyped-def]
+    """A pixel's ray value does not depend on which other pixels are computed (the site
+    planner and ``explain`` read single pixels): subsets, boxes and the whole agree to the
+    bit."""
+    radio, cells, dem = sample
+    g = sweep_groups(cells, radio)[0]
+    whole = ray_window(g, dem, radio)
+    for step in ((7, 5), (3, 11), (1, 2)):
+        pick = np.zeros(whole.loss_db.shape, dtype=bool)
+        pick[:: step[0], :: step[1]] = True
+        part = ray_window(g, dem, radio, pixels=pick)
+        inside = pick & ~np.isinf(whole.loss_db)
+        assert inside.sum() > 50
+        np.testing.assert_array_equal(part.loss_db[inside], whole.loss_db[inside])
+        np.testing.assert_array_equal(part.flags[inside], whole.flags[inside])
+        assert np.isinf(part.loss_db[~pick]).all()
+    box = (whole.row + 10, whole.col + 20, whole.row + 30, whole.col + 25)
+    sub = ray_window(g, dem, radio, within=box)
+    np.testing.assert_array_equal(sub.loss_db, whole.loss_db[10:30, 20:25])
+    one = np.zeros((20, 5), dtype=bool)
+    one[7, 3] = True
+    single = ray_window(g, dem, radio, within=box, pixels=one)
+    assert single.loss_db[7, 3] == whole.loss_db[17, 23]
+    # the same pixels inside the radius and unknown as the exact computation
+    ex = exact_window(g, dem, radio)
+    assert np.array_equal(np.isinf(whole.loss_db), np.isinf(ex.loss_db))
+    assert np.array_equal(np.isnan(whole.loss_db), np.isnan(ex.loss_db))
+    # other models have no ray kernel: refused, and their default is the exact profile
+    p526 = dataclasses.replace(radio, model="p526")
+    assert path_method(p526) == "profile"
+    with pytest.raises(ValueError, match="ITM"):
+        ray_window(g, dem, p526)
+    exact_cfg = dataclasses.replace(radio, paths="profile")
+    assert path_method(exact_cfg) == "profile"
+    np.testing.assert_array_equal(group_window(g, dem, exact_cfg).loss_db,
+                                  group_window(g, dem, radio, method="profile").loss_db)
+
+
 class _MemoryCache:
     """A sweep cache in a dict (the protocol of :class:`vncoverage.coverage.SweepCache`)."""
 
@@ -185,7 +243,7 @@ def test_cached_losses_are_keyed_by_method_and_give_the_fresh_window(sample) -> 
     from vncoverage.coverage import dem_fingerprint
 
     fp = dem_fingerprint(dem)
-    assert g.fingerprint(radio, fp) != g.fingerprint(radio, fp, "sweep")
+    assert len({g.fingerprint(radio, fp, m) for m in ("ray", "profile", "sweep")}) == 3
     for w in (first, again):
         for a, b in ((w.loss_db, fresh.loss_db), (w.az_deg, fresh.az_deg),
                      (w.theta_deg, fresh.theta_deg), (w.flags, fresh.flags)):
@@ -198,7 +256,7 @@ def test_cached_losses_are_keyed_by_method_and_give_the_fresh_window(sample) -> 
         np.testing.assert_array_equal(part.loss_db, fresh.loss_db[5:9, 40:60])
         np.testing.assert_array_equal(part.theta_deg, fresh.theta_deg[5:9, 40:60])
     # an entry of another size under the key (damaged, foreign) is recomputed, not read
-    key = g.fingerprint(radio, fp)
+    key = g.fingerprint(radio, fp, path_method(radio))
     cache.entries[key] = (cache.entries[key][0][:10], cache.entries[key][1][:10])
     np.testing.assert_array_equal(group_window(g, dem, radio, cache=cache).loss_db,
                                   fresh.loss_db)

@@ -178,6 +178,13 @@ class RadioConfig:
     time_pct, situation_pct
         ITM time and situation percentages (median, 50). The ITM location percentage is
         always 50 for the same reason.
+    paths
+        How ITM reads the terrain of each pixel's path (README, "Speed at 30 m"):
+        ``"ray"`` (the default since version 17) reads it once per ray from the site,
+        keeps ITM's prefix quantities incrementally along the ray and the last points before
+        the receiver on the pixel's own line; ``"profile"``, each pixel's own straight
+        profile (the exact reference, 2.5-5x slower). Other models always use
+        ``"profile"``.
     clutter
         Add the ITU-R P.2108 §3.1 clutter loss at the receiver from ``[inputs] landcover``
         (:mod:`vncoverage.clutter`). None (the default): applied when ``[inputs]
@@ -185,6 +192,7 @@ class RadioConfig:
     """
 
     model: Literal["fspl", "hata", "cost231", "p526", "itm"] = "p526"
+    paths: Literal["ray", "profile"] = "ray"
     technologies: tuple[str, ...] = ("4G", "5G")
     max_radius_m: Mapping[str, float] = field(
         default_factory=lambda: types.MappingProxyType(

@@ -30,7 +30,7 @@ import pandas as pd
 from scipy.ndimage import map_coordinates
 from tqdm.auto import tqdm
 
-from . import __version__, _sweep
+from . import __version__, _rays, _sweep
 from ._itm_kernels import ItmParams
 from .antenna import sector_gain_db
 from .clutter import ClutterGrid
@@ -58,6 +58,8 @@ __all__ = [
     "exact_window",
     "group_window",
     "new_layers",
+    "path_method",
+    "ray_window",
     "sweep_groups",
     "update_layers",
     "with_clutter",
@@ -267,10 +269,20 @@ class GroupWindow:
     flags: np.ndarray
 
 
-#: How :func:`group_window` gets the path loss of a pixel: ``"profile"``, from its own
-#: straight profile (:func:`exact_window`; the default), or ``"sweep"``, the radial sweep
-#: read at the nearest radial sample (before version 15; kept for the benchmark).
-METHODS = ("profile", "sweep")
+#: How :func:`group_window` gets the path loss of a pixel: ``"ray"``, ITM with the terrain
+#: read on rays from the site and the receiver's foreground on the pixel's own line
+#: (:func:`ray_window`; the default with ITM since version 17), ``"profile"``, from its own
+#: straight profile (:func:`exact_window`, the exact reference; the default of the other
+#: models), or ``"sweep"``, the radial sweep read at the nearest radial sample (before
+#: version 15; kept for the benchmark).
+METHODS = ("ray", "profile", "sweep")
+
+
+def path_method(radio: RadioConfig) -> str:
+    """The method :func:`group_window` uses by default: ``[radio] paths`` with ITM
+    (``"ray"`` unless set to ``"profile"``), ``"profile"`` with every other model (the ray
+    kernel is ITM's)."""
+    return "ray" if radio.paths == "ray" and get_model(radio.model).name == "itm" else "profile"
 
 
 @dataclass(frozen=True)
@@ -355,10 +367,41 @@ def exact_window(group: SweepGroup, dem: Dem, radio: RadioConfig, *,
     return PathLosses(r_start, c_start, loss, flags)
 
 
+def ray_window(group: SweepGroup, dem: Dem, radio: RadioConfig, *,
+               within: tuple[int, int, int, int] | None = None,
+               pixels: np.ndarray | None = None,
+               clutter: ClutterGrid | None = None) -> PathLosses:
+    """:func:`exact_window` with ITM's terrain read on rays (:mod:`vncoverage._rays`): the
+    same arguments and layout. Every pixel still ends its path on its own elevation at its
+    exact distance, with the last :data:`~vncoverage._rays.TAIL` points before it on its own
+    line; the terrain before them is read on the nearest of
+    :func:`~vncoverage._rays.n_rays_for` rays, whose horizons, least-squares sums and
+    mean elevation are kept incrementally, and Δh is interpolated between exact anchors.
+    A pixel's value does not depend on which others are computed. ITM only."""
+    if get_model(radio.model).name != "itm":
+        raise ValueError(f"the ray kernel is ITM's, not {radio.model!r}: use exact_window")
+    sweep, r_start, c_start, n = _group_sweep(group, dem, radio)
+    r_start, c_start, r_end, c_end = _clip(r_start, c_start, n, within)
+    shape = (r_end - r_start, c_end - c_start)
+    if pixels is not None and pixels.shape != shape:
+        raise ValueError(f"pixels has shape {pixels.shape}, the window {shape}")
+    mask = (np.zeros((0, 0), dtype=np.uint8) if pixels is None
+            else np.ascontiguousarray(pixels, dtype=np.uint8))
+    heights = (np.zeros((0, 0), dtype=np.float32) if clutter is None
+               else np.ascontiguousarray(clutter.rx_heights(), dtype=np.float32))
+    if clutter is not None and heights.shape != dem.shape:
+        raise ValueError(f"the clutter grid has shape {heights.shape}, the DEM {dem.shape}")
+    loss, flags = _rays.ray_window(dem.elevation, sweep, ItmParams(**radio.itm_params),
+                                   r_start, c_start, shape[0], shape[1], mask, heights,
+                                   _rays.n_rays_for(group.radius_m, dem.pixel_m),
+                                   _rays.NO_DEBUG)
+    return PathLosses(r_start, c_start, loss, flags)
+
+
 def group_window(group: SweepGroup, dem: Dem, radio: RadioConfig, *,
                  cache: SweepCache | None = None, dem_fp: str | None = None,
                  within: tuple[int, int, int, int] | None = None,
-                 method: str = "profile", pixels: np.ndarray | None = None,
+                 method: str | None = None, pixels: np.ndarray | None = None,
                  clutter: ClutterGrid | None = None) -> GroupWindow:
     """The path losses of one group (or its packed losses from ``cache``) on its window,
     or only on the part of its window inside the grid box ``within`` (``row0, col0, row1,
@@ -380,12 +423,14 @@ def group_window(group: SweepGroup, dem: Dem, radio: RadioConfig, *,
     the handset (:func:`exact_window`); the §3.1 correction itself is :func:`with_clutter`'s
     (:func:`clutter_window` does both: use it).
     """
-    if pixels is not None and (method != "profile" or cache is not None or within is None):
-        raise ValueError("pixels needs method='profile', a box `within` and no cache")
+    if method is None:
+        method = path_method(radio)
+    if pixels is not None and (method == "sweep" or cache is not None or within is None):
+        raise ValueError("pixels needs method 'ray' or 'profile', a box `within` and no cache")
     if method == "sweep":
         return _radial_group_window(group, dem, radio, cache=cache, dem_fp=dem_fp,
                                     within=within)
-    if method != "profile":
+    if method not in ("ray", "profile"):
         raise ValueError(f"unknown method {method!r}: one of {METHODS}")
     sweep, r_start, c_start, n = _group_sweep(group, dem, radio)
     key = ""
@@ -402,8 +447,9 @@ def group_window(group: SweepGroup, dem: Dem, radio: RadioConfig, *,
         q_row, q_col = r_start, c_start
     else:
         # without a cache only the pixels asked for are computed (each has its own profile)
-        exact = exact_window(group, dem, radio, within=None if cache is not None else within,
-                             pixels=pixels, clutter=clutter)
+        compute = ray_window if method == "ray" else exact_window
+        exact = compute(group, dem, radio, within=None if cache is not None else within,
+                        pixels=pixels, clutter=clutter)
         q, qflags, q_row, q_col = (_sweep.quantize_window(exact.loss_db), exact.flags,
                                    exact.row, exact.col)
         if cache is not None:
@@ -478,8 +524,8 @@ def clutter_window(group: SweepGroup, dem: Dem, radio: RadioConfig,
     goes through here, so they agree."""
     if clutter is None:
         return group_window(group, dem, radio, **kwargs)
-    if kwargs.get("method", "profile") != "profile":
-        raise ValueError("clutter needs the per-pixel profiles (method='profile')")
+    if kwargs.get("method") == "sweep":
+        raise ValueError("clutter needs per-pixel paths (method 'ray' or 'profile')")
     return with_clutter(group_window(group, dem, radio, clutter=clutter, **kwargs), clutter,
                         group.frequency_mhz)
 
