@@ -61,6 +61,9 @@ from ._sweep import FLAG_DOMAIN, FLAG_NODATA, ITM_WARNING_SHIFT, Sweep, bilinear
 RAYS_PER_PIXEL = 2
 #: One ray in this many carries Δh anchors (about one pixel apart at the radius).
 DH_EVERY = 2
+#: Δh rays carrying an anchor are at most this many pixels apart at its distance (near
+#: the site one Δh ray in a power of two carries it: :func:`anchor_strides`).
+DH_SPACING_PX = 1.0
 #: Anchors of Δh along a ray: every sample up to this index, then every ``DH_GROWTH``.
 DH_DENSE = 12
 DH_GROWTH = 1.1
@@ -125,6 +128,27 @@ def _read_ray(dem: np.ndarray, row0: float, col0: float, az: float, n: int,
     return n + 1
 
 
+@njit(**KERNEL)
+def anchor_strides(anchors: np.ndarray, n_dh: int) -> np.ndarray:
+    """Per anchor, the stride of the Δh rays that carry it: the largest power of two
+    keeping them at most :data:`DH_SPACING_PX` pixels apart at its distance (near the site
+    the rays are far denser than the pixels; one ray in ``stride`` is enough there)."""
+    out = np.ones(anchors.size, dtype=np.int64)
+    for a in range(anchors.size):
+        room = n_dh * DH_SPACING_PX / (2.0 * math.pi * max(anchors[a], 1))
+        s = 1
+        while 2 * s <= room and 2 * s <= n_dh:
+            s *= 2
+        out[a] = s
+    return out
+
+
+@njit(inline="always", **KERNEL)
+def _anchor_ray(qd: int, stride: int, n_dh: int) -> int:
+    """The Δh ray nearest Δh ray ``qd`` among those one in ``stride`` (wrapping round)."""
+    return (int(round(qd / stride)) * stride) % n_dh
+
+
 @njit(parallel=True, **KERNEL)
 def delta_h_anchors(dem: np.ndarray, sweep: Sweep, n_rays: int, need: np.ndarray,
                     anchors: np.ndarray, a_e_m: float) -> np.ndarray:
@@ -132,23 +156,29 @@ def delta_h_anchors(dem: np.ndarray, sweep: Sweep, n_rays: int, need: np.ndarray
     start and end distances of quick_pfl from the ray's horizons, for a receiver
     :data:`ANCHOR_RX_M` above the ground whatever the pixels' own receiver height: the
     anchors are shared by every receiver height, so a pixel's path to a clutter top
-    computes as a run at that receiver height does) at every anchor of every
-    Δh ray ``q`` (ray ``q * DH_EVERY``) with ``need[q]``; NaN where the ray is unknown."""
+    computes as a run at that receiver height does) at anchor ``a`` of Δh ray ``q`` (ray
+    ``q * DH_EVERY``) where ``need[q, a]``; NaN elsewhere and where the ray is unknown."""
     n_dh = n_rays // DH_EVERY
     out = np.full((n_dh, anchors.size), np.nan)
-    n_s = anchors[-1]
     step = sweep.pixel_m
     for q in prange(n_dh):
-        if not need[q]:
+        last = -1
+        for a in range(anchors.size):
+            if need[q, a]:
+                last = a
+        if last < 0:
             continue
+        n_s = anchors[last]
         z = np.empty(n_s + 1)
         scratch = np.empty(DELTA_H_SCRATCH)
         az = 2.0 * math.pi * (q * DH_EVERY) / n_rays
         first_bad = _read_ray(dem, sweep.row0, sweep.col0, az, n_s, z)
-        for a in range(anchors.size):
+        for a in range(last + 1):
             k = anchors[a]
             if k >= first_bad:
                 break
+            if not need[q, a]:
+                continue
             prof = z[: k + 1]
             d = k * step
             _th0, _th1, dh0, dh1 = find_horizons(prof, step, a_e_m, sweep.h_tx_m, ANCHOR_RX_M)
@@ -370,19 +400,23 @@ def _mean_elevation(sums: np.ndarray, px: float, kk: int, tx: np.ndarray, tz: np
 
 
 @njit(inline="always", **KERNEL)
-def _delta_h_at(dq: np.ndarray, anchor_d: np.ndarray, d: float, m: int) -> float:
-    """Δh of a path of length ``d`` (``m`` steps) from one Δh ray's anchors: linear in
-    distance between the two around ``d`` (0 for one step, as ITM gives)."""
+def _delta_h_at(tab: np.ndarray, qd: int, strides: np.ndarray, anchor_d: np.ndarray, d: float,
+                m: int) -> float:
+    """Δh of a path of length ``d`` (``m`` steps) near Δh ray ``qd``: linear in distance
+    between the two anchors around ``d``, each from its nearest Δh ray carrying it (0 for
+    one step, as ITM gives)."""
     if m < 2:
         return 0.0
+    n_dh = tab.shape[0]
     u = np.searchsorted(anchor_d, d)
     if u <= 0:
-        v = dq[0]
+        v = tab[_anchor_ray(qd, strides[0], n_dh), 0]
     elif u >= anchor_d.size:
-        v = dq[anchor_d.size - 1]
+        last = anchor_d.size - 1
+        v = tab[_anchor_ray(qd, strides[last], n_dh), last]
     else:
-        v0 = dq[u - 1]
-        v1 = dq[u]
+        v0 = tab[_anchor_ray(qd, strides[u - 1], n_dh), u - 1]
+        v1 = tab[_anchor_ray(qd, strides[u], n_dh), u]
         if math.isnan(v1):
             v = v0
         else:
@@ -458,10 +492,11 @@ def _horizons(kk: int, px: float, zr: np.ndarray, best_i: np.ndarray, hull: np.n
 def _one_ray(q: int, dem: np.ndarray, sweep: Sweep, warn0: int, Z_g: complex, N_0: float,
              var: VariabilitySetup, order: np.ndarray, counts: np.ndarray, dist: np.ndarray,
              r_start: int, c_start: int, n_cols: int, rx_heights: np.ndarray, n_rays: int,
-             dq: np.ndarray, anchor_d: np.ndarray, gamma_ray: float, pl: np.ndarray,
-             flags: np.ndarray, dbg: np.ndarray) -> None:
+             dh_tab: np.ndarray, qd: int, strides: np.ndarray, anchor_d: np.ndarray,
+             gamma_ray: float, pl: np.ndarray, flags: np.ndarray, dbg: np.ndarray) -> None:
     """The pixels of ray ``q``, nearest first (module docstring), into ``pl`` / ``flags``
-    (``warn0``, ``Z_g``, ``N_0``, ``var``: the :func:`p2p_setup`'s)."""
+    (``warn0``, ``Z_g``, ``N_0``, ``var``: the :func:`p2p_setup`'s; ``dh_tab``, ``qd``,
+    ``strides``: the Δh anchors, the ray's nearest Δh ray and the anchors' strides)."""
     f_mhz = sweep.f_mhz
     h_tx = sweep.h_tx_m
     row0, col0, px = sweep.row0, sweep.col0, sweep.pixel_m
@@ -531,7 +566,7 @@ def _one_ray(q: int, dem: np.ndarray, sweep: Sweep, warn0: int, Z_g: complex, N_
         z_rx = z_e + h_rx
         th0, th1, dh0, dh1 = _horizons(kk, px, zr, best_i, hull, hx, hw, n_hull, tx, tz,
                                        nt_in, z_tx, z_rx, d, gamma_e, gamma_ray)
-        delta_h = _delta_h_at(dq, anchor_d, d, m)
+        delta_h = _delta_h_at(dh_tab, qd, strides, anchor_d, d, m)
         # effective heights (quick_pfl)
         d_start = min(15.0 * h_tx, 0.1 * dh0)
         d_end = d - min(15.0 * h_rx, 0.1 * dh1)
@@ -595,10 +630,19 @@ def ray_window(dem: np.ndarray, sweep: Sweep, itm_params: ItmParams, r_start: in
     # Δh anchors on the Δh rays some pixel needs
     anchors = anchor_samples(int(math.ceil(sweep.radius_m / sweep.pixel_m)) + 1)
     anchor_d = anchors.astype(np.float64) * sweep.pixel_m
-    need = np.zeros(n_rays // DH_EVERY, dtype=np.bool_)
-    for q in range(n_rays):
-        if counts[q + 1] > counts[q]:
-            need[_dh_ray(q, n_rays)] = True
+    n_dh = n_rays // DH_EVERY
+    strides = anchor_strides(anchors, n_dh)
+    need = np.zeros((n_dh, anchors.size), dtype=np.bool_)
+    for q in range(n_rays):  # the anchors up to each ray's farthest pixel
+        if counts[q + 1] == counts[q]:
+            continue
+        d_max = 0.0
+        for t in range(counts[q], counts[q + 1]):
+            d_max = max(d_max, dist[order[t]])
+        qd = _dh_ray(q, n_rays)
+        u_max = min(np.searchsorted(anchor_d, d_max), anchors.size - 1)
+        for a in range(u_max + 1):
+            need[_anchor_ray(qd, strides[a], n_dh), a] = True
     site_z = bilinear(dem, math.nan, sweep.row0, sweep.col0)
     # the hull's and running maximum's curvature (the pixels' own, from their mean path
     # elevation, differs by well under 1 %: it only picks the point, whose angle is then
@@ -609,7 +653,7 @@ def ray_window(dem: np.ndarray, sweep: Sweep, itm_params: ItmParams, r_start: in
     for q in prange(n_rays):
         if counts[q + 1] > counts[q]:
             _one_ray(q, dem, sweep, warn0, Z_g, N_0, var, order, counts, dist, r_start,
-                     c_start, n_cols, rx_heights, n_rays, dh_tab[_dh_ray(q, n_rays)],
+                     c_start, n_cols, rx_heights, n_rays, dh_tab, _dh_ray(q, n_rays), strides,
                      anchor_d, gamma_ray, pl, flags, dbg)
     return pl, flags
 
