@@ -449,66 +449,21 @@ def _accuracy_groups(n_groups: int, seed: int, config=None):  # type: ignore[no-
 ONE_STEP_MORE = "profile+1"
 
 
-def _one_step_more_kernel():  # type: ignore[no-untyped-def]
-    """A compiled copy of :func:`vncoverage._sweep.exact_window` whose profiles have one
-    step more (``m + 1`` steps of ``d / (m + 1)``), for the discretisation row."""
-    from numba import njit, prange
-
-    from vncoverage import _sweep
-    from vncoverage._itm_kernels import DELTA_H_SCRATCH, p2p_setup
-
-    @njit(parallel=True, cache=False)
-    def kernel(dem, sweep, p, table, r_start, c_start, n_rows, n_cols):  # type: ignore[no-untyped-def]
-        row0, col0, px = sweep.row0, sweep.col0, sweep.pixel_m
-        pl = np.full((n_rows, n_cols), np.inf, dtype=np.float32)
-        m_max = int(math.ceil(sweep.radius_m / px)) + 3
-        for i in prange(n_rows):
-            itm = p2p_setup(sweep.h_tx_m, sweep.h_rx_m, p.climate, p.n0, sweep.f_mhz,
-                            p.polarization, p.epsilon, p.sigma, p.mdvar, p.time_pct,
-                            p.location_pct, p.situation_pct)
-            z = np.empty(m_max + 1)
-            scratch = np.empty(DELTA_H_SCRATCH)
-            r = r_start + i
-            for j in range(n_cols):
-                c = c_start + j
-                dy = (row0 - r) * px
-                dx = (c - col0) * px
-                d = math.sqrt(dx * dx + dy * dy)
-                if d > sweep.radius_m:
-                    continue
-                d = max(d, 0.5 * px)
-                m = max(int(math.ceil(d / px)), 1) + 1
-                if (r < 0 or c < 0 or r >= dem.shape[0] or c >= dem.shape[1]
-                        or not _sweep.straight_profile(dem, math.nan, row0, col0, r, c, m, z)):
-                    pl[i, j] = np.nan
-                    continue
-                pl[i, j] = _sweep.profile_loss(z[: m + 1], d / m, sweep, itm, scratch, table,
-                                               sweep.h_rx_m)[0]
-        return pl
-
-    return kernel
-
-
-_KERNELS: dict = {}  # type: ignore[type-arg]
-
-
 def _window_by(method: str, g, dem, radio):  # type: ignore[no-untyped-def]
-    """The group window of ``method``, or of :data:`ONE_STEP_MORE` (quantised like the
-    others, on the exact window's geometry)."""
+    """The group window of ``method``, or of :data:`ONE_STEP_MORE` (the exact profiles
+    with one step more, :func:`vncoverage.coverage.exact_window` ``extra_steps=1``,
+    quantised like the others, on the exact window's geometry)."""
     from vncoverage import _sweep
-    from vncoverage._itm_kernels import ItmParams
-    from vncoverage.coverage import GroupWindow, group_geometry, group_window
+    from vncoverage.coverage import GroupWindow, exact_window, group_window
 
     if method != ONE_STEP_MORE:
         return group_window(g, dem, radio, method=method)
     win = group_window(g, dem, radio, method="profile")
-    kernel = _KERNELS.setdefault(method, _one_step_more_kernel())
-    sweep = group_geometry(g, dem, radio)[0]
-    loss = kernel(dem.elevation, sweep, ItmParams(**radio.itm_params), _sweep.J_TABLE,
-                  win.row, win.col, *win.loss_db.shape)
-    loss = np.where(np.isfinite(loss), np.round(loss * 100.0) / 100.0, loss)
-    return GroupWindow(win.row, win.col, loss.astype(np.float32), win.az_deg, win.theta_deg,
-                       win.flags)
+    more = exact_window(g, dem, radio, extra_steps=1)
+    loss = _sweep.quantize_window(more.loss_db).astype(np.float32) / _sweep.LOSS_SCALE
+    loss[np.isnan(more.loss_db)] = np.nan
+    loss[np.isinf(more.loss_db)] = np.inf
+    return GroupWindow(win.row, win.col, loss, win.az_deg, win.theta_deg, win.flags)
 
 
 def _method_deviation(method: str, radio, dem, cells, groups):  # type: ignore[no-untyped-def]

@@ -78,14 +78,26 @@ def exact(sample) -> dict:  # type: ignore[no-untyped-def, type-arg]
     return {g: exact_window(g, dem, radio) for g in sweep_groups(cells, radio)}
 
 
+def _one_step_more(g, dem: Dem, radio: RadioConfig) -> GroupWindow:  # type: ignore[no-untyped-def]
+    """The exact window with one profile step more per pixel (an equally valid sampling of
+    the same paths), kept to 0.01 dB like the rasters: ITM's own discretisation."""
+    win = group_window(g, dem, radio, method="profile")
+    more = exact_window(g, dem, radio, extra_steps=1).loss_db
+    loss = np.where(np.isfinite(more), np.round(more * 100.0) / 100.0, more)
+    return GroupWindow(win.row, win.col, loss.astype(np.float32), win.az_deg, win.theta_deg,
+                       win.flags)
+
+
 def _deviation(radio: RadioConfig, cells: object, dem: Dem, exact: dict,  # type: ignore[type-arg]
                method: str) -> tuple[np.ndarray, np.ndarray]:
     """|loss - exact loss| (dB) of every pixel known in both, and per cell pixel whether
-    the verdict (level >= threshold + location margin) differs from the exact one."""
+    the verdict (level >= threshold + location margin) differs from the exact one.
+    ``method``: one of :func:`group_window`'s, or ``"profile+1"`` (:func:`_one_step_more`)."""
     threshold = radio.rsrp_threshold_dbm["4G"] + radio.location_margin_db
     diffs, flips = [], []
     for g, ex in exact.items():
-        win = group_window(g, dem, radio, method=method)
+        win = (_one_step_more(g, dem, radio) if method == "profile+1"
+               else group_window(g, dem, radio, method=method))
         assert (ex.row, ex.col) == (win.row, win.col)
         known = np.isfinite(win.loss_db) & np.isfinite(ex.loss_db)
         # the same pixels are inside the radius, and the same ones unknown
@@ -101,30 +113,29 @@ def _deviation(radio: RadioConfig, cells: object, dem: Dem, exact: dict,  # type
     return np.concatenate(diffs), np.concatenate(flips)
 
 
-#: Flips allowed to the ray kernel on this small window (3 km radius, most pixels 1-3 km
-#: from a site, many near the threshold). The target of 0.2 % is held on the benchmark's
-#: 12 groups of 10 km (``scripts/bench_propagation.py --accuracy-only``); here even the
-#: exact computation with one profile step more per pixel (an equally valid sampling of
-#: the same path) flips 0.48 % of the pixels against itself (p95 1.39 dB; measured
-#: 2026-12-03), and the ray kernel flips 0.40 %.
-RAY_FLIPS_SMALL_WINDOW = 0.005
-
-
-@pytest.mark.parametrize(("method", "median_db", "flip_share"),
-                         [("profile", 0.01, FLIP_TARGET), ("ray", 0.3, RAY_FLIPS_SMALL_WINDOW)])
+@pytest.mark.parametrize(("method", "median_db"), [("profile", 0.01), ("ray", 0.3)])
 def test_path_losses_meet_the_targets_against_exact_profiles(sample, exact, method,  # type: ignore[no-untyped-def]
-                                                            median_db, flip_share) -> None:
+                                                            median_db) -> None:
     """Per-pixel profiles are the exact ones kept to 0.01 dB; the ray kernel (the default
     with ITM since version 17) reads the terrain before the receiver's foreground on rays
-    and stays within the p95 target (flips: :data:`RAY_FLIPS_SMALL_WINDOW`)."""
+    and stays within the p95 target. Its flips stay within the 0.2 % target or, on this
+    small window (3 km radius, most pixels 1-3 km from a site, many near the threshold),
+    within those of the exact computation with one profile step more against itself: ITM's
+    own discretisation, computed here (the 0.2 % target is held on the benchmark's 10 km
+    groups, ``scripts/bench_propagation.py --accuracy-only``)."""
     radio, cells, dem = sample
     assert path_method(radio) == "ray"  # the default the rasters use
     diff, flips = _deviation(radio, cells, dem, exact, method)
     assert diff.size > 5000  # a few thousand pixels, several sites
     assert np.median(diff) <= median_db
     assert np.percentile(diff, 95) <= P95_TARGET_DB
-    assert flips.mean() <= flip_share
-    if method == "ray":  # not the exact losses under another name
+    if method == "profile":
+        assert flips.mean() <= FLIP_TARGET
+    else:
+        _, noise = _deviation(radio, cells, dem, exact, "profile+1")
+        assert noise.mean() > 0.0  # the reference is not the exact window itself
+        assert flips.mean() <= max(FLIP_TARGET, noise.mean())
+        # not the exact losses under another name
         assert np.median(diff) > 0.005 and diff.max() > 1.0
 
 

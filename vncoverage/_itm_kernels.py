@@ -613,6 +613,30 @@ def quick_pfl(z: np.ndarray, xi: float, gamma_e: float, h_tx_m: float, h_rx_m: f
     return quick_pfl_into(z, xi, gamma_e, h_tx_m, h_rx_m, np.empty(DELTA_H_SCRATCH))
 
 
+@njit(inline="always", **KERNEL)
+def area_horizons(he0: float, he1: float, delta_h: float, a_e: float,
+                  d_m: float) -> tuple[float, float, float, float, float, float]:
+    """The horizons of a path well inside line of sight, estimated from the effective
+    heights as in area mode [Algorithm 43, qlrpfl; Hufford 1982]: ``(theta_tx, theta_rx,
+    d_hzn_tx_m, d_hzn_rx_m, h_e_tx_m, h_e_rx_m)``, the heights stretched until the
+    horizons reach each other."""
+    dh0 = math.sqrt(2.0 * he0 * a_e) * math.exp(-0.07 * math.sqrt(delta_h / max(he0, 5.0)))
+    dh1 = math.sqrt(2.0 * he1 * a_e) * math.exp(-0.07 * math.sqrt(delta_h / max(he1, 5.0)))
+    total = dh0 + dh1
+    if total <= d_m:
+        # stretch the effective heights until the horizons reach each other
+        scale = (d_m / total) ** 2
+        he0 = he0 * scale
+        he1 = he1 * scale
+        dh0 = math.sqrt(2.0 * he0 * a_e) * math.exp(-0.07 * math.sqrt(delta_h / max(he0, 5.0)))
+        dh1 = math.sqrt(2.0 * he1 * a_e) * math.exp(-0.07 * math.sqrt(delta_h / max(he1, 5.0)))
+    q0 = math.sqrt(2.0 * he0 * a_e)
+    th0 = (0.65 * delta_h * (q0 / dh0 - 1.0) - 2.0 * he0) / q0
+    q1 = math.sqrt(2.0 * he1 * a_e)
+    th1 = (0.65 * delta_h * (q1 / dh1 - 1.0) - 2.0 * he1) / q1
+    return th0, th1, dh0, dh1, he0, he1
+
+
 @njit(**KERNEL)
 def quick_pfl_into(z: np.ndarray, xi: float, gamma_e: float, h_tx_m: float, h_rx_m: float,
                    scratch: np.ndarray,
@@ -634,24 +658,9 @@ def quick_pfl_into(z: np.ndarray, xi: float, gamma_e: float, h_tx_m: float, h_rx
     delta_h = compute_delta_h_into(z, xi, d_start, d_end, scratch)
     if dh0 + dh1 > 1.5 * d_m:
         fit0, fit1 = least_squares_fit(z, xi, d_start, d_end)
-        he0 = h_tx_m + max(z[0] - fit0, 0.0)
-        he1 = h_rx_m + max(z[n_int] - fit1, 0.0)
-        dh0 = math.sqrt(2.0 * he0 * a_e) * math.exp(-0.07 * math.sqrt(delta_h / max(he0, 5.0)))
-        dh1 = math.sqrt(2.0 * he1 * a_e) * math.exp(-0.07 * math.sqrt(delta_h / max(he1, 5.0)))
-        total = dh0 + dh1
-        if total <= d_m:
-            # stretch the effective heights until the horizons reach each other
-            scale = (d_m / total) ** 2
-            he0 = he0 * scale
-            he1 = he1 * scale
-            dh0 = (math.sqrt(2.0 * he0 * a_e)
-                   * math.exp(-0.07 * math.sqrt(delta_h / max(he0, 5.0))))
-            dh1 = (math.sqrt(2.0 * he1 * a_e)
-                   * math.exp(-0.07 * math.sqrt(delta_h / max(he1, 5.0))))
-        q0 = math.sqrt(2.0 * he0 * a_e)
-        th0 = (0.65 * delta_h * (q0 / dh0 - 1.0) - 2.0 * he0) / q0
-        q1 = math.sqrt(2.0 * he1 * a_e)
-        th1 = (0.65 * delta_h * (q1 / dh1 - 1.0) - 2.0 * he1) / q1
+        th0, th1, dh0, dh1, he0, he1 = area_horizons(h_tx_m + max(z[0] - fit0, 0.0),
+                                                     h_rx_m + max(z[n_int] - fit1, 0.0),
+                                                     delta_h, a_e, d_m)
     else:
         fit0, _unused = least_squares_fit(z, xi, d_start, 0.9 * dh0)
         he0 = h_tx_m + max(z[0] - fit0, 0.0)

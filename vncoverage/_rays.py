@@ -55,6 +55,7 @@ from ._itm_kernels import (
     ItmParams,
     VariabilitySetup,
     _predict,
+    area_horizons,
     compute_delta_h_into,
     effective_earth,
     find_horizons,
@@ -79,10 +80,6 @@ ANCHOR_RX_M = 1.5
 #: The last interior points of a pixel's path read on its own line (the receiver's
 #: foreground, which ITM's receiver horizon and effective height are most sensitive to).
 TAIL = 8
-
-
-#: The empty debug array of :func:`ray_window` (the geometry is not kept).
-NO_DEBUG = np.zeros((0, 0, 8))
 
 
 def n_rays_for(radius_m: float, pixel_m: float, rays_per_pixel: int = RAYS_PER_PIXEL) -> int:
@@ -278,10 +275,11 @@ def _fit_span(sums: np.ndarray, zr: np.ndarray, px: float, kk: int, tx: np.ndarr
 @njit(**KERNEL)
 def _bucket(dem: np.ndarray, sweep: Sweep, r_start: int, c_start: int, n_rows: int,
             n_cols: int, mask: np.ndarray, n_rays: int, pl: np.ndarray,
-            flags: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The pixels to compute, by ray: ``(order, counts, dist)`` with the flat window
-    indices of ray ``q`` in ``order[counts[q]:counts[q + 1]]`` and each pixel's distance
-    in ``dist``; pixels outside the DEM are marked unknown in ``pl`` / ``flags``."""
+            flags: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The pixels to compute, by ray: ``(order, counts, dist, d_max)`` with the flat window
+    indices of ray ``q`` in ``order[counts[q]:counts[q + 1]]``, each pixel's distance in
+    ``dist`` and each ray's farthest in ``d_max``; pixels outside the DEM are marked
+    unknown in ``pl`` / ``flags``."""
     row0, col0, px = sweep.row0, sweep.col0, sweep.pixel_m
     use_mask = mask.shape[0] > 0
     two_pi = 2.0 * math.pi
@@ -289,6 +287,7 @@ def _bucket(dem: np.ndarray, sweep: Sweep, r_start: int, c_start: int, n_rows: i
     ray_of = np.full(n_rows * n_cols, -1, dtype=np.int64)
     dist = np.zeros(n_rows * n_cols)
     counts = np.zeros(n_rays + 1, dtype=np.int64)
+    d_max = np.zeros(n_rays)
     for i in range(n_rows):
         r = r_start + i
         for j in range(n_cols):
@@ -311,6 +310,7 @@ def _bucket(dem: np.ndarray, sweep: Sweep, r_start: int, c_start: int, n_rows: i
             f = i * n_cols + j
             ray_of[f] = q
             dist[f] = max(d, 0.5 * px)
+            d_max[q] = max(d_max[q], dist[f])
             counts[q + 1] += 1
     for q in range(n_rays):
         counts[q + 1] += counts[q]
@@ -321,7 +321,7 @@ def _bucket(dem: np.ndarray, sweep: Sweep, r_start: int, c_start: int, n_rows: i
         if q >= 0:
             order[fill[q]] = f
             fill[q] += 1
-    return order, counts, dist
+    return order, counts, dist, d_max
 
 
 @njit(inline="always", **KERNEL)
@@ -431,29 +431,6 @@ def _delta_h_at(tab: np.ndarray, qd: int, strides: np.ndarray, anchor_d: np.ndar
 
 
 @njit(inline="always", **KERNEL)
-def _area_horizons(he0: float, he1: float, delta_h: float, a_e: float,
-                   d: float) -> tuple[float, float, float, float, float, float]:
-    """quick_pfl's horizons of a path well inside line of sight, estimated from the
-    effective heights as in area mode [Algorithm 43]: ``(th0, th1, dh0, dh1, he0, he1)``."""
-    dh0 = math.sqrt(2.0 * he0 * a_e) * math.exp(-0.07 * math.sqrt(delta_h / max(he0, 5.0)))
-    dh1 = math.sqrt(2.0 * he1 * a_e) * math.exp(-0.07 * math.sqrt(delta_h / max(he1, 5.0)))
-    total = dh0 + dh1
-    if total <= d:  # stretch the effective heights until the horizons reach each other
-        scale = (d / total) ** 2
-        he0 = he0 * scale
-        he1 = he1 * scale
-        dh0 = (math.sqrt(2.0 * he0 * a_e)
-               * math.exp(-0.07 * math.sqrt(delta_h / max(he0, 5.0))))
-        dh1 = (math.sqrt(2.0 * he1 * a_e)
-               * math.exp(-0.07 * math.sqrt(delta_h / max(he1, 5.0))))
-    q0 = math.sqrt(2.0 * he0 * a_e)
-    th0 = (0.65 * delta_h * (q0 / dh0 - 1.0) - 2.0 * he0) / q0
-    q1 = math.sqrt(2.0 * he1 * a_e)
-    th1 = (0.65 * delta_h * (q1 / dh1 - 1.0) - 2.0 * he1) / q1
-    return th0, th1, dh0, dh1, he0, he1
-
-
-@njit(inline="always", **KERNEL)
 def _horizons(kk: int, px: float, zr: np.ndarray, best_i: np.ndarray, hull: np.ndarray,
               hx: np.ndarray, hw: np.ndarray, n_hull: int, tx: np.ndarray, tz: np.ndarray,
               nt_in: int, z_tx: float, z_rx: float, d: float, gamma_e: float,
@@ -499,7 +476,7 @@ def _one_ray(q: int, dem: np.ndarray, sweep: Sweep, warn0: int, Z_g: complex, N_
              var: VariabilitySetup, order: np.ndarray, counts: np.ndarray, dist: np.ndarray,
              r_start: int, c_start: int, n_cols: int, rx_heights: np.ndarray, n_rays: int,
              dh_tab: np.ndarray, qd: int, strides: np.ndarray, anchor_d: np.ndarray,
-             gamma_ray: float, pl: np.ndarray, flags: np.ndarray, dbg: np.ndarray) -> None:
+             gamma_ray: float, pl: np.ndarray, flags: np.ndarray) -> None:
     """The pixels of ray ``q``, nearest first (module docstring), into ``pl`` / ``flags``
     (``warn0``, ``Z_g``, ``N_0``, ``var``: the :func:`p2p_setup`'s; ``dh_tab``, ``qd``,
     ``strides``: the Δh anchors, the ray's nearest Δh ray and the anchors' strides)."""
@@ -578,7 +555,7 @@ def _one_ray(q: int, dem: np.ndarray, sweep: Sweep, warn0: int, Z_g: complex, N_
         d_end = d - min(15.0 * h_rx, 0.1 * dh1)
         if dh0 + dh1 > 1.5 * d:
             fit0, fit1 = _fit_span(sums, zr, px, kk, tx, tz, nt, xi, m, d_start, d_end, d)
-            th0, th1, dh0, dh1, he0, he1 = _area_horizons(h_tx + max(zr[0] - fit0, 0.0),
+            th0, th1, dh0, dh1, he0, he1 = area_horizons(h_tx + max(zr[0] - fit0, 0.0),
                                                           h_rx + max(z_e - fit1, 0.0),
                                                           delta_h, a_e, d)
         else:
@@ -586,15 +563,6 @@ def _one_ray(q: int, dem: np.ndarray, sweep: Sweep, warn0: int, Z_g: complex, N_
             fit1 = _fit_span(sums, zr, px, kk, tx, tz, nt, xi, m, d - 0.9 * dh1, d_end, d)[1]
             he0 = h_tx + max(zr[0] - fit0, 0.0)
             he1 = h_rx + max(z_e - fit1, 0.0)
-        if dbg.shape[0] > 0:
-            dbg[i, j, 0] = th0
-            dbg[i, j, 1] = th1
-            dbg[i, j, 2] = dh0
-            dbg[i, j, 3] = dh1
-            dbg[i, j, 4] = he0
-            dbg[i, j, 5] = he1
-            dbg[i, j, 6] = delta_h
-            dbg[i, j, 7] = d
         res = _predict(th0, th1, dh0, dh1, he0, he1, Z_g, gamma_e, N_s, delta_h, d, h_tx,
                        h_rx, f_mhz, var, MODE_P2P, warn0)
         fl |= np.uint32(res[1]) << ITM_WARNING_SHIFT
@@ -609,19 +577,16 @@ def _one_ray(q: int, dem: np.ndarray, sweep: Sweep, warn0: int, Z_g: complex, N_
 @njit(parallel=True, **KERNEL)
 def ray_window(dem: np.ndarray, sweep: Sweep, itm_params: ItmParams, r_start: int,
                c_start: int, n_rows: int, n_cols: int, mask: np.ndarray,
-               rx_heights: np.ndarray, n_rays: int,
-               dbg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+               rx_heights: np.ndarray, n_rays: int) -> tuple[np.ndarray, np.ndarray]:
     """ITM path loss (dB) and flags of the pixels of a window, the terrain read on rays
     (module docstring); the layout of :func:`vncoverage._sweep.exact_window`: ``+inf``
     outside the radius and for unselected pixels, NaN where unknown. ``mask`` (uint8,
     window shape, or empty: all) selects the pixels; ``rx_heights`` (float32, the DEM's
     shape, or empty) their receiver heights; ``n_rays`` from :func:`n_rays_for` (a multiple
-    of :data:`DH_EVERY`). ``dbg`` (float, ``(n_rows, n_cols, 8)``, or :data:`NO_DEBUG`):
-    receives each pixel's ITM geometry (horizon angles and distances, effective heights,
-    Δh, distance) for the benchmark."""
+    of :data:`DH_EVERY`)."""
     pl = np.full((n_rows, n_cols), np.inf, dtype=np.float32)
     flags = np.zeros((n_rows, n_cols), dtype=np.uint32)
-    order, counts, dist = _bucket(dem, sweep, r_start, c_start, n_rows, n_cols, mask, n_rays,
+    order, counts, dist, d_max = _bucket(dem, sweep, r_start, c_start, n_rows, n_cols, mask, n_rays,
                                   pl, flags)
     p = itm_params
     setup = p2p_setup(sweep.h_tx_m, sweep.h_rx_m, p.climate, p.n0, sweep.f_mhz,
@@ -642,11 +607,8 @@ def ray_window(dem: np.ndarray, sweep: Sweep, itm_params: ItmParams, r_start: in
     for q in range(n_rays):  # the anchors up to each ray's farthest pixel
         if counts[q + 1] == counts[q]:
             continue
-        d_max = 0.0
-        for t in range(counts[q], counts[q + 1]):
-            d_max = max(d_max, dist[order[t]])
         qd = _dh_ray(q, n_rays)
-        u_max = min(np.searchsorted(anchor_d, d_max), anchors.size - 1)
+        u_max = min(np.searchsorted(anchor_d, d_max[q]), anchors.size - 1)
         for a in range(u_max + 1):
             need[_anchor_ray(qd, strides[a], n_dh), a] = True
     site_z = bilinear(dem, math.nan, sweep.row0, sweep.col0)
@@ -660,9 +622,9 @@ def ray_window(dem: np.ndarray, sweep: Sweep, itm_params: ItmParams, r_start: in
         if counts[q + 1] > counts[q]:
             _one_ray(q, dem, sweep, warn0, Z_g, N_0, var, order, counts, dist, r_start,
                      c_start, n_cols, rx_heights, n_rays, dh_tab, _dh_ray(q, n_rays), strides,
-                     anchor_d, gamma_ray, pl, flags, dbg)
+                     anchor_d, gamma_ray, pl, flags)
     return pl, flags
 
 
-__all__ = ["ANCHOR_RX_M", "DH_EVERY", "NO_DEBUG", "RAYS_PER_PIXEL", "TAIL", "anchor_samples",
+__all__ = ["ANCHOR_RX_M", "DH_EVERY", "RAYS_PER_PIXEL", "TAIL", "anchor_samples",
            "delta_h_anchors", "n_rays_for", "ray_window"]

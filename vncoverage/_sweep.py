@@ -630,7 +630,8 @@ def straight_profile(dem: np.ndarray, nodata: float, row0: float, col0: float, r
 @njit(parallel=True, **KERNEL)
 def exact_window(dem: np.ndarray, nodata: float, sweep: Sweep, itm_params: ItmParams,
                  table: np.ndarray, r_start: int, c_start: int, n_rows: int, n_cols: int,
-                 mask: np.ndarray, rx_heights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                 mask: np.ndarray, rx_heights: np.ndarray,
+                 extra_steps: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Path loss of every pixel of a window from its own straight profile (the exact
     per-pixel reference of the sweep).
 
@@ -643,15 +644,17 @@ def exact_window(dem: np.ndarray, nodata: float, sweep: Sweep, itm_params: ItmPa
     in ``m = ceil(d / pixel)`` equal steps (at most one pixel each), with bilinear
     elevations (:func:`straight_profile`), and the model over it (:func:`profile_loss`).
     ``mask`` (uint8, window shape) selects the pixels computed; an empty array computes
-    all. Returns ``(loss_db, flags)`` as :func:`path_window`: ``+inf`` outside the radius
-    and for unselected pixels, NaN where unknown.
+    all. ``extra_steps`` (0 for the exact computation) adds that many steps to every
+    profile: the same paths sampled otherwise, for the discretisation reference of the
+    benchmark and the accuracy test. Returns ``(loss_db, flags)`` as :func:`path_window`:
+    ``+inf`` outside the radius and for unselected pixels, NaN where unknown.
     """
     row0, col0, pixel_m = sweep.row0, sweep.col0, sweep.pixel_m
     pl = np.full((n_rows, n_cols), np.inf, dtype=np.float32)
     flags = np.zeros((n_rows, n_cols), dtype=np.uint32)
     use_mask = mask.shape[0] > 0
     use_rx = rx_heights.shape[0] > 0
-    m_max = int(math.ceil(sweep.radius_m / pixel_m)) + 2
+    m_max = int(math.ceil(sweep.radius_m / pixel_m)) + 2 + extra_steps
     p = itm_params
     for i in prange(n_rows):
         itm0 = p2p_setup(sweep.h_tx_m, sweep.h_rx_m, p.climate, p.n0, sweep.f_mhz,
@@ -672,7 +675,7 @@ def exact_window(dem: np.ndarray, nodata: float, sweep: Sweep, itm_params: ItmPa
             if d > sweep.radius_m:
                 continue
             d = max(d, 0.5 * pixel_m)
-            m = max(int(math.ceil(d / pixel_m)), 1)
+            m = max(int(math.ceil(d / pixel_m)), 1) + extra_steps
             if (r < 0 or c < 0 or r >= dem.shape[0] or c >= dem.shape[1]
                     or not straight_profile(dem, nodata, row0, col0, r, c, m, z)):
                 pl[i, j] = np.nan

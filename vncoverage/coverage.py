@@ -21,7 +21,7 @@ import math
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import geopandas as gpd
 import numba
@@ -333,23 +333,23 @@ def _clip(r_start: int, c_start: int, n: int,
     return r_start, c_start, r_end, c_end
 
 
-def exact_window(group: SweepGroup, dem: Dem, radio: RadioConfig, *,
-                 within: tuple[int, int, int, int] | None = None,
-                 pixels: np.ndarray | None = None,
-                 clutter: ClutterGrid | None = None) -> PathLosses:
-    """Path loss of every pixel of a group's window, each from its own straight profile.
+class _WindowInputs(NamedTuple):
+    """What both per-pixel kernels take besides the DEM: the group's sweep, the (clipped)
+    window's top-left grid pixel and shape, the pixel mask and the receiver heights."""
 
-    The exact per-pixel computation: the profile from the site to the pixel centre in
-    ``ceil(d / pixel)`` equal steps (at most one pixel each), bilinear elevations, ending on
-    the pixel's own elevation, and the configured model over it (the compiled kernels of
-    the sweep: :func:`vncoverage._sweep.exact_window`). ``within`` (grid box ``row0, col0,
-    row1, col1``, end-exclusive) restricts the window; ``pixels`` (bool, the restricted
-    window's shape) chooses the pixels computed, the others are ``+inf``. ``clutter``: the
-    path of a pixel whose clutter is above the handset ends at the clutter top
-    (:meth:`~vncoverage.clutter.ClutterGrid.rx_heights`; :func:`with_clutter` then adds
-    the §3.1 correction). Not quantised: :func:`group_window` keeps these losses to
-    0.01 dB.
-    """
+    sweep: _sweep.Sweep
+    row: int
+    col: int
+    shape: tuple[int, int]
+    mask: np.ndarray
+    heights: np.ndarray
+
+
+def _window_inputs(group: SweepGroup, dem: Dem, radio: RadioConfig,
+                   within: tuple[int, int, int, int] | None, pixels: np.ndarray | None,
+                   clutter: ClutterGrid | None) -> _WindowInputs:
+    """The arguments of :func:`exact_window` and :func:`ray_window` checked and laid out
+    for their kernels (empty arrays: all pixels, the handset height everywhere)."""
     sweep, r_start, c_start, n = _group_sweep(group, dem, radio)
     r_start, c_start, r_end, c_end = _clip(r_start, c_start, n, within)
     shape = (r_end - r_start, c_end - c_start)
@@ -361,10 +361,34 @@ def exact_window(group: SweepGroup, dem: Dem, radio: RadioConfig, *,
                else np.ascontiguousarray(clutter.rx_heights(), dtype=np.float32))
     if clutter is not None and heights.shape != dem.shape:
         raise ValueError(f"the clutter grid has shape {heights.shape}, the DEM {dem.shape}")
-    loss, flags = _sweep.exact_window(dem.elevation, math.nan, sweep,
-                                      ItmParams(**radio.itm_params), _sweep.J_TABLE, r_start,
-                                      c_start, shape[0], shape[1], mask, heights)
-    return PathLosses(r_start, c_start, loss, flags)
+    return _WindowInputs(sweep, r_start, c_start, shape, mask, heights)
+
+
+def exact_window(group: SweepGroup, dem: Dem, radio: RadioConfig, *,
+                 within: tuple[int, int, int, int] | None = None,
+                 pixels: np.ndarray | None = None,
+                 clutter: ClutterGrid | None = None, extra_steps: int = 0) -> PathLosses:
+    """Path loss of every pixel of a group's window, each from its own straight profile.
+
+    The exact per-pixel computation: the profile from the site to the pixel centre in
+    ``ceil(d / pixel)`` equal steps (at most one pixel each), bilinear elevations, ending on
+    the pixel's own elevation, and the configured model over it (the compiled kernels of
+    the sweep: :func:`vncoverage._sweep.exact_window`). ``within`` (grid box ``row0, col0,
+    row1, col1``, end-exclusive) restricts the window; ``pixels`` (bool, the restricted
+    window's shape) chooses the pixels computed, the others are ``+inf``. ``clutter``: the
+    path of a pixel whose clutter is above the handset ends at the clutter top
+    (:meth:`~vncoverage.clutter.ClutterGrid.rx_heights`; :func:`with_clutter` then adds
+    the §3.1 correction). ``extra_steps``: that many steps more per profile, an equally
+    valid sampling of the same paths (how much the model's own discretisation moves the
+    losses; the benchmark's and the accuracy test's reference). Not quantised:
+    :func:`group_window` keeps these losses to 0.01 dB.
+    """
+    w = _window_inputs(group, dem, radio, within, pixels, clutter)
+    loss, flags = _sweep.exact_window(dem.elevation, math.nan, w.sweep,
+                                      ItmParams(**radio.itm_params), _sweep.J_TABLE, w.row,
+                                      w.col, w.shape[0], w.shape[1], w.mask, w.heights,
+                                      extra_steps)
+    return PathLosses(w.row, w.col, loss, flags)
 
 
 def ray_window(group: SweepGroup, dem: Dem, radio: RadioConfig, *,
@@ -380,22 +404,11 @@ def ray_window(group: SweepGroup, dem: Dem, radio: RadioConfig, *,
     A pixel's value does not depend on which others are computed. ITM only."""
     if get_model(radio.model).name != "itm":
         raise ValueError(f"the ray kernel is ITM's, not {radio.model!r}: use exact_window")
-    sweep, r_start, c_start, n = _group_sweep(group, dem, radio)
-    r_start, c_start, r_end, c_end = _clip(r_start, c_start, n, within)
-    shape = (r_end - r_start, c_end - c_start)
-    if pixels is not None and pixels.shape != shape:
-        raise ValueError(f"pixels has shape {pixels.shape}, the window {shape}")
-    mask = (np.zeros((0, 0), dtype=np.uint8) if pixels is None
-            else np.ascontiguousarray(pixels, dtype=np.uint8))
-    heights = (np.zeros((0, 0), dtype=np.float32) if clutter is None
-               else np.ascontiguousarray(clutter.rx_heights(), dtype=np.float32))
-    if clutter is not None and heights.shape != dem.shape:
-        raise ValueError(f"the clutter grid has shape {heights.shape}, the DEM {dem.shape}")
-    loss, flags = _rays.ray_window(dem.elevation, sweep, ItmParams(**radio.itm_params),
-                                   r_start, c_start, shape[0], shape[1], mask, heights,
-                                   _rays.n_rays_for(group.radius_m, dem.pixel_m),
-                                   _rays.NO_DEBUG)
-    return PathLosses(r_start, c_start, loss, flags)
+    w = _window_inputs(group, dem, radio, within, pixels, clutter)
+    loss, flags = _rays.ray_window(dem.elevation, w.sweep, ItmParams(**radio.itm_params),
+                                   w.row, w.col, w.shape[0], w.shape[1], w.mask, w.heights,
+                                   _rays.n_rays_for(group.radius_m, dem.pixel_m))
+    return PathLosses(w.row, w.col, loss, flags)
 
 
 def group_window(group: SweepGroup, dem: Dem, radio: RadioConfig, *,
