@@ -157,6 +157,27 @@ class ClutterGrid:
             diffraction[int(value)] = str(category) in DIFFRACTION_CATEGORIES
         return cls(landcover.classes, heights, diffraction, float(rx_height_m))
 
+    @classmethod
+    def from_window(cls, classes: np.ndarray, box: tuple[int, int, int, int],
+                    shape: tuple[int, int], lut_height_m: np.ndarray,
+                    lut_diffraction: np.ndarray, rx_height_m: float,
+                    street_width_m: float = STREET_WIDTH_M) -> ClutterGrid:
+        """A grid of ``shape`` whose classes are known on the box ``row0, col0, row1,
+        col1`` (end-exclusive) only: ``classes`` holds that box's values (a worker's
+        windowed read, :mod:`vncoverage.tiles`). Its :meth:`rx_heights` and losses on the
+        box are those of the whole grid; outside it the classes are 0 and must not be
+        read. The whole-grid arrays are allocated zeroed and only the box is written, so
+        the memory used is the box's."""
+        r0, c0, r1, c1 = box
+        full = np.zeros(shape, dtype=classes.dtype)
+        full[r0:r1, c0:c1] = classes
+        grid = cls(full, lut_height_m, lut_diffraction, float(rx_height_m), street_width_m)
+        h = lut_height_m[classes]
+        heights = np.zeros(shape, dtype=np.float32)
+        heights[r0:r1, c0:c1] = np.where(h > grid.rx_height_m, h, grid.rx_height_m)
+        grid._paths["heights"] = heights
+        return grid
+
     def rx_heights(self) -> np.ndarray:
         """The receiver height of each pixel's path (m, float32, the grid's shape): the
         class's representative clutter height where it is above the handset

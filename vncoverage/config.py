@@ -34,6 +34,7 @@ __all__ = [
     "UncertaintyConfig",
     "config_from_mapping",
     "load_config",
+    "parse_scheduler",
     "section_dict",
 ]
 
@@ -134,6 +135,13 @@ class InputsConfig:
     landcover_classes: Path | None = None
 
 
+def _rebuild_radio(values: dict[str, Any], proxies: tuple[str, ...]) -> RadioConfig:
+    """A :class:`RadioConfig` from :meth:`RadioConfig.__reduce__`."""
+    kwargs: dict[str, Any] = {k: types.MappingProxyType(v) if k in proxies else v
+                              for k, v in values.items()}
+    return RadioConfig(**kwargs)
+
+
 @dataclass(frozen=True)
 class RadioConfig:
     """Radio coverage parameters.
@@ -223,6 +231,15 @@ class RadioConfig:
     time_pct: float = 50.0
     situation_pct: float = 50.0
     clutter: bool | None = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Picklable (Dask sends it to its workers): the read-only mappings travel as
+        dicts and are read-only again on the other side."""
+        proxies = tuple(f.name for f in dataclasses.fields(self)
+                        if isinstance(getattr(self, f.name), types.MappingProxyType))
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return _rebuild_radio, ({k: dict(values[k]) if k in proxies else v
+                                 for k, v in values.items()}, proxies)
 
     @property
     def itm_params(self) -> dict[str, Any]:
@@ -357,12 +374,28 @@ class RunConfig:
         served today only through them are listed as losing service
         (:func:`vncoverage.villages.service_only_through`, ``switch_off_villages.csv``).
         Empty (the default): no switch-off.
+    scheduler
+        Where the propagation runs (:mod:`vncoverage.tiles`): empty (the default) in this
+        process; ``"local:N"`` on a Dask LocalCluster of N worker processes;
+        ``"threads:N"`` on one of N threads; ``"tcp://host:8786"`` (or ``tls://``) on the
+        Dask scheduler at that address. The results are the same in every case.
+    tile_px
+        Side of the output tiles in pixels when a ``scheduler`` is set (one Dask task
+        each).
+    scratch
+        Folder for the files the workers read and write (the DEM and land cover as used,
+        the finished tiles) when a ``scheduler`` is set: it must be readable and writable
+        by every worker (a shared filesystem with ``tcp://``). Default: the workspace's
+        state folder, else a temporary folder.
     """
 
     threads: int = 0
     progress: bool = True
     analyses: tuple[str, ...] = ()
     switch_off: tuple[str, ...] = ()
+    scheduler: str = ""
+    tile_px: int = 1024
+    scratch: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -732,6 +765,31 @@ _SCALAR_COERCERS: dict[Any, Callable[[Any], Any]] = {
 }
 
 
+def parse_scheduler(spec: str) -> tuple[str, int | str] | None:
+    """``[run] scheduler`` read: None (this process), ``("processes", N)``,
+    ``("threads", N)`` or ``("address", "tcp://...")``. Raises ValueError otherwise."""
+    spec = spec.strip()
+    if not spec:
+        return None
+    for prefix, kind in (("local:", "processes"), ("threads:", "threads")):
+        if spec.startswith(prefix):
+            n = spec[len(prefix):]
+            if not n.isdigit() or not 1 <= int(n) <= 1024:
+                raise ValueError(f"{spec!r}: the number of workers must be 1-1024")
+            return kind, int(n)
+    if spec.split("://", 1)[0] in ("tcp", "tls", "inproc", "ucx") and "://" in spec:
+        return "address", spec
+    raise ValueError(f"{spec!r} is not local:N, threads:N or a scheduler address")
+
+
+def _scheduler_ok(spec: str) -> bool:
+    try:
+        parse_scheduler(spec)
+    except ValueError:
+        return False
+    return True
+
+
 def _check_ranges(cfg: Config, where: str) -> None:
     r, f, c, k = cfg.radio, cfg.ftth, cfg.coverage, cfg.kpi
     checks: list[tuple[bool, str, str]] = [
@@ -772,6 +830,11 @@ def _check_ranges(cfg: Config, where: str) -> None:
          "e.g. 30 (metres); 0 counts only equal site_id as one tower"),
         (k.plan_start <= k.plan_end, "[kpi] plan_start is after plan_end", "swap the dates"),
         (cfg.run.threads >= 0, "[run] threads must be >= 0", "0 uses every core"),
+        (_scheduler_ok(cfg.run.scheduler),
+         f"[run] scheduler = {cfg.run.scheduler!r} is not a scheduler",
+         'write "" (this process), "local:2", "threads:2" or "tcp://host:8786"'),
+        (64 <= cfg.run.tile_px <= 65536, "[run] tile_px must be within 64-65536",
+         "e.g. 1024 (2048-4096 at 30 m)"),
         (10 <= cfg.uncertainty.draws <= 100_000,
          "[uncertainty] draws must be within 10-100000", "e.g. 1000"),
         (min(cfg.uncertainty.global_sigma_db, cfg.uncertainty.site_sigma_db,

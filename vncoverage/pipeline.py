@@ -40,14 +40,16 @@ results are the same either way.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import geopandas as gpd
@@ -61,7 +63,6 @@ from .clutter import ClutterGrid
 from .config import Config, section_dict
 from .coverage import (
     ANY,
-    CellRaster,
     Layers,
     LayerUpdate,
     SweepCache,
@@ -77,6 +78,7 @@ from .kpi import compute_kpis, summarise_by_area
 from .pointlevels import PointCollector, PointLevels, VillagePoints, levels_at_points
 from .remote import district_towns, remote_gaps
 from .results import Results
+from .tiles import TiledRun, compute_layers_tiled, default_scratch, open_client
 from .towers import same_tower_ids, same_tower_note, towers_from_cells
 from .uncertainty import KPI_COLUMNS, UNCALIBRATED_COLUMN, run_uncertainty, uncertainty_points
 from .villages import (
@@ -267,8 +269,9 @@ def run(cfg: Config, *, inputs: Inputs | None = None, store: StageStore | None =
     points = uncertainty_points(inputs) if cfg.uncertainty.enabled and mbb else None
     collector = PointCollector(inputs.dem, points.x, points.y) if points is not None else None
     with _timed(timings, "propagation"):
-        layers, update, old_cells = _propagation(cfg, inputs, store, fp, show, computed,
-                                                 on_raster=collector, cache=cache)
+        layers, update, old_cells = _propagation(
+            cfg, inputs, store, fp, show, computed, on_raster=collector, cache=cache,
+            points=(points.x, points.y) if points is not None else None)
     box = (village_pixel_bounds(inputs.villages, inputs.dem, inputs.centres,
                                 inputs.settlements) if update is not None else None)
     with _timed(timings, "villages"):
@@ -396,13 +399,16 @@ def _fibre_notes(cfg: Config, ftth: FtthResult) -> list[str]:
 
 def _propagation(cfg: Config, inputs: Inputs, store: StageStore | None,
                  fp: Fingerprints | None, progress: bool, computed: dict[str, str], *,
-                 on_raster: Callable[[CellRaster], None] | None = None,
+                 on_raster: PointCollector | None = None,
                  cache: SweepCache | None = None,
+                 points: tuple[np.ndarray, np.ndarray] | None = None,
                  ) -> tuple[Layers, LayerUpdate | None, gpd.GeoDataFrame | None]:
     """The best-server layers: the store's brought up to date when it has them for these
-    radio parameters and DEM, else computed. Also the update and the previous cells.
-    ``on_raster`` sees every cell raster computed (see :func:`compute_layers`); ``cache``:
-    the sweeps (the store's, or those the calibration kept in memory), else none."""
+    radio parameters and DEM, else computed (on Dask tiles with ``[run] scheduler``:
+    :mod:`vncoverage.tiles`, the same layers). Also the update and the previous cells.
+    ``on_raster`` sees every cell raster computed (see :func:`compute_layers`); ``points``:
+    the x, y it was made with; ``cache``: the sweeps (the store's, or those the
+    calibration kept in memory), else none."""
     assert inputs.cells is not None and inputs.dem is not None
     clutter = (ClutterGrid.from_landcover(inputs.landcover, cfg.radio.rx_height_m)
                if inputs.landcover is not None else None)
@@ -411,6 +417,9 @@ def _propagation(cfg: Config, inputs: Inputs, store: StageStore | None,
               if store is not None and fp is not None and old_cells is not None else None)
     if layers is None or old_cells is None:
         computed["layers"] = "computed"
+        if cfg.run.scheduler:
+            return _tiled_layers(cfg, inputs, store, progress, computed, clutter, on_raster,
+                                 points), None, None
         return (compute_layers(inputs.cells, inputs.dem, cfg.radio, threads=cfg.run.threads,
                                progress=progress, cache=cache, clutter=clutter,
                                on_raster=on_raster), None, None)
@@ -422,6 +431,29 @@ def _propagation(cfg: Config, inputs: Inputs, store: StageStore | None,
     computed["layers"] = (f"updated: {len(update.added)} added, {len(update.changed)} "
                           f"changed, {len(update.removed)} removed cell(s) (of {n_before})")
     return layers, update, old_cells
+
+
+def _tiled_layers(cfg: Config, inputs: Inputs, store: StageStore | None, progress: bool,
+                  computed: dict[str, str], clutter: ClutterGrid | None,
+                  collector: PointCollector | None,
+                  points: tuple[np.ndarray, np.ndarray] | None) -> Layers:
+    """The layers on the Dask scheduler of ``[run] scheduler``, one task per tile; the
+    scratch folder is ``[run] scratch``, else the store's (a workspace keeps the finished
+    tiles of a run that stopped), else a temporary one."""
+    assert inputs.cells is not None and inputs.dem is not None
+    folder = getattr(store, "folder", None)
+    scratch = (contextlib.nullcontext(cfg.run.scratch) if cfg.run.scratch is not None
+               else default_scratch(Path(folder) if folder is not None else None))
+    stats = TiledRun()
+    with scratch as where, open_client(cfg.run.scheduler) as client:
+        layers = compute_layers_tiled(inputs.cells, inputs.dem, cfg.radio, client=client,
+                                      scratch=where, tile_px=cfg.run.tile_px,
+                                      clutter=clutter, collector=collector, points=points,
+                                      progress=progress, stats=stats)
+    computed["layers"] = (f"computed on Dask ({cfg.run.scheduler}): {stats.tiles} tiles of "
+                          f"{cfg.run.tile_px} px, {stats.computed} computed, "
+                          f"{stats.reused} read back from a stopped run")
+    return layers
 
 
 def _point_levels(cfg: Config, inputs: Inputs, store: StageStore | None,

@@ -25,7 +25,7 @@ area (the area share's weights).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -329,6 +329,22 @@ class PointCollector:
     def update(self, other: PointCollector) -> None:
         """Take the entries ``other`` collected (its cells replace this one's)."""
         self._entries.update(other._entries)
+
+    def entries(self, points: np.ndarray | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """What was collected: per cell id, the point indexes and levels; with ``points``
+        (this collector's point k is ``points[k]`` of a larger set), indexes into that
+        set."""
+        if points is None:
+            return dict(self._entries)
+        return {cid: (points[idx], lev) for cid, (idx, lev) in self._entries.items()}
+
+    def extend(self, entries: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> None:
+        """Add entries collected on other points (another tile's, :mod:`vncoverage.tiles`):
+        a cell's entries are appended to those it has, not replaced."""
+        for cid, (idx, lev) in entries.items():
+            had = self._entries.get(cid)
+            self._entries[cid] = ((idx, lev) if had is None else
+                                  (np.concatenate([had[0], idx]), np.concatenate([had[1], lev])))
 
     def drop(self, cell_ids: Iterable[str]) -> None:
         """Forget the entries of ``cell_ids`` (removed cells)."""

@@ -142,6 +142,50 @@ def with_switch_off(cfg: Config, switch_off: tuple[str, ...] | None) -> Config:
     return dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, switch_off=switch_off))
 
 
+def _parse_scheduler(ctx: click.Context, param: click.Parameter,
+                     value: str | None) -> str | None:
+    if value is None:
+        return None
+    from ..config import parse_scheduler
+
+    try:
+        parse_scheduler(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{exc}: write local:2, threads:2 or tcp://host:8786",
+                                 ctx, param) from None
+    return value
+
+
+def scheduler_option() -> Callable[[F], F]:
+    """``--scheduler local:N | threads:N | tcp://host:8786`` and ``--tile-px`` (override
+    ``[run] scheduler`` and ``tile_px``)."""
+    def decorate(f: F) -> F:
+        f = click.option("--tile-px", "tile_px", type=click.IntRange(64, 65536), default=None,
+                         help="Side of the output tiles in pixels, one Dask task each "
+                              "(default: [run] tile_px, 1024).")(f)
+        return click.option(
+            "--scheduler", "scheduler", default=None, metavar="SPEC",
+            callback=_parse_scheduler,
+            help="Compute the coverage on Dask, one task per tile: local:N (a local "
+                 "cluster of N worker processes), threads:N, or a scheduler address "
+                 "tcp://host:8786 (the workers must read [run] scratch). Same results as "
+                 "without (default: [run] scheduler; empty: this process).")(f)
+    return decorate
+
+
+def with_scheduler(cfg: Config, scheduler: str | None, tile_px: int | None) -> Config:
+    """``cfg`` with ``[run] scheduler`` and ``tile_px`` set by the command line (None:
+    unchanged)."""
+    changes: dict[str, Any] = {}
+    if scheduler is not None:
+        changes["scheduler"] = scheduler
+    if tile_px is not None:
+        changes["tile_px"] = tile_px
+    if not changes:
+        return cfg
+    return dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, **changes))
+
+
 def load(config: Path | None) -> Config:
     """The configuration at ``config``, or the bundled sample's."""
     # the library is imported when the command runs (see the package docstring)

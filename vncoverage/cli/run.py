@@ -20,10 +20,12 @@ from .options import (
     load,
     out_option,
     progress_option,
+    scheduler_option,
     strict_option,
     switch_off_option,
     web_assets_option,
     with_analyses,
+    with_scheduler,
     with_strict,
     with_switch_off,
 )
@@ -46,9 +48,11 @@ __all__ = ["models", "run", "validate"]
 @strict_option()
 @analyses_option()
 @switch_off_option()
+@scheduler_option()
 def run(config: Path | None, out: Path, no_map: bool, progress: bool | None,
         lang: str, web_assets: Path | None, strict: bool | None,
-        analyses: tuple[str, ...] | None, switch_off: tuple[str, ...] | None) -> None:
+        analyses: tuple[str, ...] | None, switch_off: tuple[str, ...] | None,
+        scheduler: str | None, tile_px: int | None) -> None:
     """Compute coverage, per-village verdicts and KPIs; write outputs to --out.
 
     Without --config, runs on the bundled synthetic Lạng Sơn sample. --out is a workspace:
@@ -57,8 +61,9 @@ def run(config: Path | None, out: Path, no_map: bool, progress: bool | None,
     # the library is imported when the command runs (see the package docstring)
     from ..workspace import run_workspace
 
-    cfg = with_switch_off(with_analyses(with_strict(load(config), strict), analyses),
-                          switch_off)
+    cfg = with_scheduler(with_switch_off(with_analyses(with_strict(load(config), strict),
+                                                       analyses), switch_off),
+                         scheduler, tile_px)
     wr = run_workspace(cfg, out, progress=progress, lang=lang, map_html=not no_map,
                        web_assets=web_assets)
     echo_workspace_run(wr)

@@ -1,0 +1,469 @@
+"""The propagation on Dask: one task per output tile, the same layers as in one process.
+
+:func:`vncoverage.coverage.compute_layers` folds every cell's whole window into layers that
+cover the whole grid. Here the grid is cut into square output tiles of ``[run] tile_px``
+pixels, and one Dask task computes one tile:
+
+1. it reads, from GeoTIFFs the driver staged once (:func:`stage_grids`: the DEM and the
+   land cover as the run uses them, on its grid), only the window its paths can touch: the
+   union of the whole windows of the sweep groups that meet the tile, plus
+   :data:`HALO_PX` pixels (the DEM is never sent whole to a worker);
+2. for every such group it computes the path losses of the tile's pixels only (``within``
+   the tile: :func:`vncoverage.coverage.clutter_window`, whose per-pixel paths do not
+   depend on which other pixels are computed), applies each cell's antenna and folds it
+   into the tile's own best-server layers;
+3. it reads the cell rasters on the uncertainty's village points that lie in the tile
+   (:class:`~vncoverage.pointlevels.PointCollector`);
+4. it writes all of it atomically to one file in the scratch folder, named by a hash of
+   everything the tile depends on, and returns the file's path.
+
+The driver copies each tile's core into the whole-grid :class:`~vncoverage.coverage.Layers`.
+A pixel gets the same cells, the same path losses (each pixel's own path, on the same
+global grid coordinates: the worker's DEM array is the whole grid's shape, allocated
+zeroed, with only its window written, so every position and bilinear weight is computed
+as in one process) and the same fold (maximum, lowest cell index on ties), so the layers
+are identical to :func:`~vncoverage.coverage.compute_layers`' to the bit.
+
+A tile whose file exists already is not computed again: a run that stopped (a crash, a
+killed driver) starts again where it was. Dask itself retries a task whose worker died.
+The files are removed once the layers are complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import logging
+import math
+import tempfile
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import rasterio
+from affine import Affine
+from pyproj import CRS
+from rasterio.windows import Window
+from scipy.spatial import cKDTree
+from tqdm.auto import tqdm
+
+from . import __version__
+from .clutter import ClutterGrid
+from .config import RadioConfig, parse_scheduler
+from .coverage import (
+    ANY,
+    Layers,
+    ModelDomainWarning,
+    SweepGroup,
+    _cell_records,
+    _domain_check,
+    cell_raster,
+    clutter_window,
+    dem_fingerprint,
+    domain_note,
+    group_geometry,
+    new_layers,
+    set_threads,
+    sweep_groups,
+)
+from .datatypes import Dem
+from .fileio.atomic import atomic_path
+from .pointlevels import PointCollector
+
+__all__ = ["HALO_PX", "Grids", "TileJob", "TiledRun", "compute_layers_tiled", "open_client",
+           "run_tile", "stage_grids", "tile_boxes"]
+
+log = logging.getLogger(__name__)
+
+Box = tuple[int, int, int, int]
+
+#: Pixels read beyond a group's whole window: its paths read bilinear neighbours up to a
+#: pixel past the window's edge (the window is centred on the site's rounded pixel).
+HALO_PX = 8
+
+#: Format of the tile files (part of their names).
+TILE_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Grids:
+    """The grids a worker reads, as staged by :func:`stage_grids`: the DEM (and the land
+    cover's classes with their clutter tables, when clutter is on) on the run's grid."""
+
+    dem_path: str
+    shape: tuple[int, int]
+    transform: tuple[float, ...]
+    crs_wkt: str
+    dem_fp: str
+    landcover_path: str = ""
+    lut_height_m: np.ndarray | None = None
+    lut_diffraction: np.ndarray | None = None
+    rx_height_m: float = 1.5
+    street_width_m: float = 0.0
+    clutter_digest: str = ""
+
+    def read(self, box: Box) -> tuple[Dem, ClutterGrid | None]:
+        """The DEM (and clutter) with the window ``box`` read from the files: arrays of
+        the whole grid's shape, zero and never read outside the window (their pages are
+        not touched, so the memory used is the window's)."""
+        r0, c0, r1, c1 = box
+        window = Window(c0, r0, c1 - c0, r1 - r0)
+        elevation = np.zeros(self.shape, dtype=np.float32)
+        with rasterio.open(self.dem_path) as src:
+            elevation[r0:r1, c0:c1] = src.read(1, window=window)
+        dem = Dem(elevation, Affine(*self.transform[:6]), CRS.from_wkt(self.crs_wkt),
+                  self.dem_path)
+        if not self.landcover_path:
+            return dem, None
+        assert self.lut_height_m is not None and self.lut_diffraction is not None
+        with rasterio.open(self.landcover_path) as src:
+            classes = src.read(1, window=window)
+        return dem, ClutterGrid.from_window(classes, box, self.shape, self.lut_height_m,
+                                            self.lut_diffraction, self.rx_height_m,
+                                            self.street_width_m)
+
+
+def _write_grid(path: Path, array: np.ndarray, dem: Dem, nodata: float | None) -> None:
+    """One band, tiled and losslessly compressed (windowed reads), written atomically."""
+    profile = {"driver": "GTiff", "width": array.shape[1], "height": array.shape[0],
+               "count": 1, "dtype": array.dtype.name, "crs": dem.crs,
+               "transform": dem.transform, "tiled": True, "blockxsize": 256,
+               "blockysize": 256, "compress": "deflate", "nodata": nodata, "BIGTIFF": "IF_SAFER"}
+    with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+        dst.write(array, 1)
+
+
+def stage_grids(dem: Dem, clutter: ClutterGrid | None, folder: Path) -> Grids:
+    """Write the DEM (and the clutter's classes) as used to tiled GeoTIFFs in ``folder``
+    (kept under a hash of their content, so a second run reuses them) for the workers'
+    windowed reads."""
+    dem_fp = dem_fingerprint(dem)
+    dem_path = folder / f"dem-{dem_fp}.tif"
+    if not dem_path.exists():
+        _write_grid(dem_path, np.ascontiguousarray(dem.elevation, dtype=np.float32), dem,
+                    math.nan)
+    grids = Grids(str(dem_path), dem.shape, tuple(dem.transform), dem.crs.to_wkt(), dem_fp)
+    if clutter is None:
+        return grids
+    classes = np.ascontiguousarray(clutter.classes)
+    h = hashlib.sha256(classes.tobytes())
+    h.update(repr(classes.shape).encode())
+    lc_path = folder / f"landcover-{h.hexdigest()[:32]}.tif"
+    if not lc_path.exists():
+        _write_grid(lc_path, classes, dem, None)
+    return dataclasses.replace(
+        grids, landcover_path=str(lc_path), lut_height_m=clutter.lut_height_m,
+        lut_diffraction=clutter.lut_diffraction, rx_height_m=clutter.rx_height_m,
+        street_width_m=clutter.street_width_m, clutter_digest=clutter.heights_digest)
+
+
+def tile_boxes(shape: tuple[int, int], tile_px: int) -> list[Box]:
+    """The output tiles of a grid, row by row: ``(row0, col0, row1, col1)``, end-exclusive,
+    ``tile_px`` square (smaller on the last row and column)."""
+    n_rows, n_cols = shape
+    return [(r, c, min(r + tile_px, n_rows), min(c + tile_px, n_cols))
+            for r in range(0, n_rows, tile_px) for c in range(0, n_cols, tile_px)]
+
+
+@dataclass(frozen=True)
+class TileJob:
+    """What one task computes: the tile ``box``, the window ``read`` of the grids its
+    paths touch, the sweep groups that meet the tile with their cells (``records``:
+    :func:`vncoverage.coverage.cell_raster`'s fields; ``position``: the index of each cell
+    in the layers' sorted cell ids; ``layer``: its technology and operator), and the
+    village points in the tile (their indexes into the run's points, and coordinates)."""
+
+    key: str
+    box: Box
+    read: Box
+    groups: tuple[SweepGroup, ...]
+    records: Mapping[str, Mapping[str, Any]]
+    position: Mapping[str, int]
+    layer: Mapping[str, tuple[str, str]]
+    point_index: np.ndarray
+    point_x: np.ndarray
+    point_y: np.ndarray
+
+
+def run_tile(job: TileJob, grids: Grids, radio: RadioConfig,
+             layer_keys: Sequence[tuple[str, str]], folder: str,
+             kernel_threads: int = 1) -> str:
+    """Compute one tile (see the module docstring) and write it to ``folder``; return the
+    file's path. Runs on a worker."""
+    set_threads(kernel_threads)
+    dem, clutter = grids.read(job.read)
+    r0, c0, r1, c1 = job.box
+    shape = (r1 - r0, c1 - c0)
+    arrays = {key: (np.full(shape, -np.inf, dtype=np.float32),
+                    np.full(shape, -1, dtype=np.int32),
+                    np.zeros(shape, dtype=np.uint32), np.zeros(shape, dtype=np.uint32))
+              for key in layer_keys}
+    from . import _sweep  # the fold kernel
+
+    collector = (PointCollector(dem, job.point_x, job.point_y)
+                 if len(job.point_index) else None)
+    for g in job.groups:
+        win = clutter_window(g, dem, radio, clutter, within=job.box)
+        if win.loss_db.size == 0:
+            continue
+        for cid in g.cell_ids:
+            raster = cell_raster(cid, job.records[cid], win, radio)
+            tech, op = job.layer[cid]
+            for key in ((tech, ANY), (tech, op)):
+                best, server, unknown, flags = arrays[key]
+                _sweep.fold_window(best, server, unknown, flags, raster.level_dbm,
+                                   raster.flags, raster.row - r0, raster.col - c0,
+                                   job.position[cid])
+            if collector is not None:
+                collector(raster)
+    out: dict[str, np.ndarray] = {}
+    for k, (tech, op) in enumerate(layer_keys):
+        for name, a in zip(("best", "server", "unknown", "flags"), arrays[(tech, op)],
+                           strict=True):
+            out[f"{k}_{name}"] = a
+    entries = collector.entries(job.point_index) if collector is not None else {}
+    ids = sorted(entries)
+    out["point_cells"] = np.array(ids, dtype=str)
+    out["point_counts"] = np.array([len(entries[c][0]) for c in ids], dtype=np.int64)
+    out["point_index"] = (np.concatenate([entries[c][0] for c in ids]) if ids
+                          else np.zeros(0, np.int64)).astype(np.int64)
+    out["point_level"] = (np.concatenate([entries[c][1] for c in ids]) if ids
+                          else np.zeros(0, np.float64)).astype(np.float64)
+    path = Path(folder) / f"{job.key}.npz"
+    with atomic_path(path, durable=False) as tmp, tmp.open("wb") as fh:
+        np.savez(fh, **out)  # type: ignore[arg-type]
+    return str(path)
+
+
+def _read_tile(path: str, layer_keys: Sequence[tuple[str, str]]
+               ) -> tuple[dict[tuple[str, str], tuple[np.ndarray, ...]],
+                          dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """A tile file's layers and point entries."""
+    with np.load(path, allow_pickle=False) as z:
+        layers = {key: tuple(z[f"{k}_{name}"] for name in ("best", "server", "unknown", "flags"))
+                  for k, key in enumerate(layer_keys)}
+        counts = z["point_counts"]
+        starts = np.r_[0, np.cumsum(counts)]
+        idx, lev = z["point_index"], z["point_level"]
+        entries = {str(cid): (idx[starts[k]:starts[k + 1]], lev[starts[k]:starts[k + 1]])
+                   for k, cid in enumerate(z["point_cells"])}
+    return layers, entries
+
+
+def _digest(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _jobs(cells: gpd.GeoDataFrame, dem: Dem, radio: RadioConfig, grids: Grids,
+          layers: Layers, tile_px: int, points: tuple[np.ndarray, np.ndarray] | None
+          ) -> list[TileJob]:
+    """One job per tile that some group meets (tiles no group reaches stay empty)."""
+    sel = cells[cells["technology"].isin(radio.technologies)]
+    groups = sweep_groups(sel, radio)
+    if not groups:
+        return []
+    records = _cell_records(sel)
+    position = {cid: k for k, cid in enumerate(layers.cell_ids)}
+    layer = {str(cid): (str(t), str(o)) for cid, t, o
+             in zip(sel.index, sel["technology"], sel["operator"], strict=True)}
+    wins = np.array([group_geometry(g, dem, radio)[1:] for g in groups], dtype=np.int64)
+    starts, sizes = wins[:, :2], wins[:, 2]
+    centres = starts + sizes[:, None] / 2.0
+    tree = cKDTree(centres)
+    n_rows, n_cols = dem.shape
+    if points is not None:
+        p_rows, p_cols = dem.index(points[0], points[1])
+    base = {"version": __version__, "format": TILE_FORMAT, "dem": grids.dem_fp,
+            "clutter": grids.clutter_digest, "radio": repr(radio),
+            "layers": [list(k) for k in layers.layers]}
+    jobs = []
+    for box in tile_boxes(dem.shape, tile_px):
+        r0, c0, r1, c1 = box
+        reach = (max(r1 - r0, c1 - c0) + int(sizes.max()) + 1) / 2.0
+        near = tree.query_ball_point([(r0 + r1) / 2.0, (c0 + c1) / 2.0], reach, p=np.inf)
+        members = [k for k in sorted(near)
+                   if starts[k, 0] < r1 and starts[k, 0] + sizes[k] > r0
+                   and starts[k, 1] < c1 and starts[k, 1] + sizes[k] > c0]
+        if not members:
+            continue
+        m = np.array(members)
+        read = (max(0, min(r0, int(starts[m, 0].min()) - HALO_PX)),
+                max(0, min(c0, int(starts[m, 1].min()) - HALO_PX)),
+                min(n_rows, max(r1, int((starts[m, 0] + sizes[m]).max()) + HALO_PX)),
+                min(n_cols, max(c1, int((starts[m, 1] + sizes[m]).max()) + HALO_PX)))
+        tile_groups = tuple(groups[k] for k in members)
+        ids = [cid for g in tile_groups for cid in g.cell_ids]
+        if points is not None:
+            inside = np.flatnonzero((p_rows >= r0) & (p_rows < r1) & (p_cols >= c0)
+                                    & (p_cols < c1))
+        else:
+            inside = np.zeros(0, np.int64)
+        px, py = (points[0][inside], points[1][inside]) if points is not None else (
+            np.zeros(0), np.zeros(0))
+        key = _digest({**base, "box": box, "read": read,
+                       "groups": [dataclasses.asdict(g) for g in tile_groups],
+                       "cells": {c: {**records[c], "position": position[c],
+                                     "layer": layer[c]} for c in ids},
+                       "points": [inside.tolist(), px.tolist(), py.tolist()]})[:32]
+        jobs.append(TileJob(key, box, read, tile_groups, {c: records[c] for c in ids},
+                            {c: position[c] for c in ids}, {c: layer[c] for c in ids},
+                            inside.astype(np.int64), px.astype(float), py.astype(float)))
+    return jobs
+
+
+@dataclass
+class TiledRun:
+    """What :func:`compute_layers_tiled` did: tiles in the grid, tiles computed by tasks,
+    tiles read back from files an earlier, stopped run left."""
+
+    tiles: int = 0
+    computed: int = 0
+    reused: int = 0
+
+
+def compute_layers_tiled(
+    cells: gpd.GeoDataFrame,
+    dem: Dem,
+    radio: RadioConfig,
+    *,
+    client: Any,
+    scratch: Path,
+    tile_px: int = 1024,
+    clutter: ClutterGrid | None = None,
+    collector: PointCollector | None = None,
+    points: tuple[np.ndarray, np.ndarray] | None = None,
+    progress: bool = False,
+    kernel_threads: int = 1,
+    stats: TiledRun | None = None,
+) -> Layers:
+    """:func:`vncoverage.coverage.compute_layers` with one Dask task per output tile on
+    ``client`` (a :class:`distributed.Client`): the same layers, to the bit.
+
+    ``scratch``: a folder every worker can read and write (the staged grids and the tile
+    files go there). ``collector`` with ``points`` (the same x, y it was made with): the
+    entries of the village points are gathered from the tiles into it. ``stats``, if
+    given, is filled in (:class:`TiledRun`).
+    """
+    from distributed import as_completed
+
+    operators = sorted(cells["operator"].unique())
+    layers = new_layers(dem, radio.technologies, operators, sorted(map(str, cells.index)))
+    keys = list(layers.layers)
+    scratch.mkdir(parents=True, exist_ok=True)
+    grids = stage_grids(dem, clutter, scratch)
+    jobs = _jobs(cells, dem, radio, grids, layers, tile_px,
+                 points if collector is not None else None)
+    stats = stats if stats is not None else TiledRun()
+    stats.tiles = len(jobs)
+    folder = scratch / "tiles"
+    folder.mkdir(exist_ok=True)
+    done = {j.key: str(folder / f"{j.key}.npz") for j in jobs
+            if (folder / f"{j.key}.npz").exists()}
+    todo = [j for j in jobs if j.key not in done]
+    stats.reused, stats.computed = len(done), len(todo)
+    if done:
+        log.info("%d of %d tiles read back from %s", len(done), len(jobs), folder)
+    by_key = {j.key: j for j in jobs}
+    bar = tqdm(total=len(jobs), desc="tiles", unit="tile", disable=not progress)
+    grids_f, radio_f = client.scatter([grids, radio], broadcast=True)
+    futures = [client.submit(run_tile, j, grids_f, radio_f, keys, str(folder),
+                             kernel_threads, key=f"vncoverage-tile-{j.key}", pure=False)
+               for j in todo]
+    try:
+        for key, path in done.items():
+            _paste(layers, by_key[key], path, keys, collector)
+            bar.update(1)
+        for fut in as_completed(futures):
+            job = by_key[fut.key.removeprefix("vncoverage-tile-")]
+            try:
+                path = fut.result()
+            except Exception as exc:
+                r0, c0, r1, c1 = job.box
+                raise RuntimeError(
+                    f"tile rows {r0}-{r1}, columns {c0}-{c1} failed on the Dask cluster: "
+                    f"{exc!r}. The {len(done)} tile(s) finished are kept in {folder}; run "
+                    "again to compute only the rest.") from exc
+            _paste(layers, job, path, keys, collector)
+            done[job.key] = path
+            bar.update(1)
+    finally:
+        bar.close()
+        client.cancel(futures)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ModelDomainWarning)
+        sel = cells[cells["technology"].isin(radio.technologies)]
+        if len(sel):
+            _domain_check(sel, radio)
+    for w in caught:
+        layers.notes.append(domain_note(w.message))
+        warnings.warn(str(w.message), w.category, stacklevel=2)
+    for path in done.values():  # the layers are complete: the tiles are not needed
+        with contextlib.suppress(FileNotFoundError):
+            Path(path).unlink()
+    return layers
+
+
+def _paste(layers: Layers, job: TileJob, path: str, keys: Sequence[tuple[str, str]],
+           collector: PointCollector | None) -> None:
+    """Copy a tile file's core into the whole-grid layers (and its points' entries)."""
+    tile, entries = _read_tile(path, keys)
+    r0, c0, r1, c1 = job.box
+    for key, (best, server, unknown, flags) in tile.items():
+        lay = layers.layers[key]
+        lay.best_dbm[r0:r1, c0:c1] = best
+        lay.server[r0:r1, c0:c1] = server
+        lay.unknown[r0:r1, c0:c1] = unknown
+        lay.flags[r0:r1, c0:c1] = flags
+    if collector is not None:
+        collector.extend(entries)
+
+
+@contextlib.contextmanager
+def open_client(spec: str) -> Iterator[Any]:
+    """A :class:`distributed.Client` for ``[run] scheduler`` (see
+    :func:`vncoverage.config.parse_scheduler`): a LocalCluster of worker processes
+    (``local:N``, one thread each) or of threads (``threads:N``), closed on exit, or the
+    scheduler at an address. Needs the ``dask`` extra."""
+    parsed = parse_scheduler(spec)
+    if parsed is None:
+        raise ValueError("no scheduler given")
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as exc:  # pragma: no cover - the extra is part of the test set-up
+        raise RuntimeError(f"[run] scheduler = {spec!r} needs Dask: pip install "
+                           "'vncoverage[dask]'") from exc
+    kind, arg = parsed
+    # Dask's own INFO lines (scheduler and worker start, connections) are not the run's
+    logging.getLogger("distributed").setLevel(max(logging.WARNING,
+                                                  logging.getLogger().getEffectiveLevel()))
+    if kind == "address":
+        with Client(str(arg)) as client:
+            yield client
+        return
+    n = int(arg)
+    processes = kind == "processes"
+    with LocalCluster(n_workers=n if processes else 1, threads_per_worker=1 if processes else n,
+                      processes=processes, dashboard_address=None,
+                      silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+        yield client
+
+
+def default_scratch(store_folder: Path | None) -> contextlib.AbstractContextManager[Path]:
+    """The scratch folder of a run without ``[run] scratch``: ``store_folder/tiles`` (a
+    workspace's state folder, kept if the run stops so that the next run skips the tiles
+    finished), else a temporary folder removed afterwards."""
+    if store_folder is not None:
+        return contextlib.nullcontext(store_folder / "scratch")
+    return _temporary()
+
+
+@contextlib.contextmanager
+def _temporary() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="vncoverage-tiles-") as d:
+        yield Path(d)
