@@ -45,6 +45,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import shutil
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -78,7 +79,7 @@ from .kpi import compute_kpis, summarise_by_area
 from .pointlevels import PointCollector, PointLevels, VillagePoints, levels_at_points
 from .remote import district_towns, remote_gaps
 from .results import Results
-from .tiles import TiledRun, compute_layers_tiled, default_scratch, open_client
+from .tiles import SCRATCH, TiledRun, compute_layers_tiled, default_scratch, open_client
 from .towers import same_tower_ids, same_tower_note, towers_from_cells
 from .uncertainty import KPI_COLUMNS, UNCALIBRATED_COLUMN, run_uncertainty, uncertainty_points
 from .villages import (
@@ -450,6 +451,8 @@ def _tiled_layers(cfg: Config, inputs: Inputs, store: StageStore | None, progres
                                       scratch=where, tile_px=cfg.run.tile_px,
                                       clutter=clutter, collector=collector, points=points,
                                       progress=progress, stats=stats)
+    if cfg.run.scratch is None and folder is not None:  # the workspace's: done with it
+        shutil.rmtree(Path(folder) / SCRATCH, ignore_errors=True)
     computed["layers"] = (f"computed on Dask ({cfg.run.scheduler}): {stats.tiles} tiles of "
                           f"{cfg.run.tile_px} px, {stats.computed} computed, "
                           f"{stats.reused} read back from a stopped run")

@@ -76,8 +76,8 @@ from .datatypes import Dem
 from .fileio.atomic import atomic_path
 from .pointlevels import PointCollector
 
-__all__ = ["HALO_PX", "Grids", "TileJob", "TiledRun", "compute_layers_tiled", "open_client",
-           "run_tile", "stage_grids", "tile_boxes"]
+__all__ = ["HALO_PX", "SCRATCH", "Grids", "TileJob", "TiledRun", "compute_layers_tiled",
+           "default_scratch", "open_client", "run_tile", "stage_grids", "tile_boxes"]
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,9 @@ Box = tuple[int, int, int, int]
 #: Pixels read beyond a group's whole window: its paths read bilinear neighbours up to a
 #: pixel past the window's edge (the window is centred on the site's rounded pixel).
 HALO_PX = 8
+
+#: The scratch folder's name inside a workspace's state folder (:func:`default_scratch`).
+SCRATCH = "scratch"
 
 #: Format of the tile files (part of their names).
 TILE_FORMAT = 1
@@ -371,8 +374,9 @@ def compute_layers_tiled(
         log.info("%d of %d tiles read back from %s", len(done), len(jobs), folder)
     by_key = {j.key: j for j in jobs}
     bar = tqdm(total=len(jobs), desc="tiles", unit="tile", disable=not progress)
-    grids_f, radio_f = client.scatter([grids, radio], broadcast=True)
-    futures = [client.submit(run_tile, j, grids_f, radio_f, keys, str(folder),
+    # grids and radio are small (paths, tables): they travel with each task, so that no
+    # task depends on data a dead worker held
+    futures = [client.submit(run_tile, j, grids, radio, keys, str(folder),
                              kernel_threads, key=f"vncoverage-tile-{j.key}", pure=False)
                for j in todo]
     try:
@@ -455,11 +459,12 @@ def open_client(spec: str) -> Iterator[Any]:
 
 
 def default_scratch(store_folder: Path | None) -> contextlib.AbstractContextManager[Path]:
-    """The scratch folder of a run without ``[run] scratch``: ``store_folder/tiles`` (a
-    workspace's state folder, kept if the run stops so that the next run skips the tiles
-    finished), else a temporary folder removed afterwards."""
+    """The scratch folder of a run without ``[run] scratch``: ``store_folder/scratch`` (in
+    a workspace's state folder: kept if the run stops, so that the next run skips the tiles
+    finished; the pipeline removes it after a complete run), else a temporary folder
+    removed afterwards."""
     if store_folder is not None:
-        return contextlib.nullcontext(store_folder / "scratch")
+        return contextlib.nullcontext(store_folder / SCRATCH)
     return _temporary()
 
 

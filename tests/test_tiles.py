@@ -1,0 +1,283 @@
+"""The propagation on Dask tiles (:mod:`vncoverage.tiles`) gives the in-process layers to the
+bit: threads and processes, tiles smaller than the computation radius, sites on tile
+corners and edges, a worker killed mid-run, a run stopped and started again."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from shapely.geometry import Point
+
+from vncoverage import tiles
+from vncoverage.cli import main
+from vncoverage.cli.options import load
+from vncoverage.clutter import ClutterGrid
+from vncoverage.config import ConfigError, config_from_mapping, parse_scheduler
+from vncoverage.coverage import compute_layers, group_geometry, new_layers, sweep_groups
+from vncoverage.fileio import load_inputs
+from vncoverage.pointlevels import PointCollector
+from vncoverage.tiles import TiledRun, compute_layers_tiled, open_client, tile_boxes
+
+distributed = pytest.importorskip("distributed")
+
+#: smaller than the 4G radius at 90 m (10 km: 111 pixels), so a group meets up to 9 tiles
+TILE = 48
+
+
+@pytest.fixture(scope="module")
+def case():
+    """The sample's DEM and land cover, 24 cells near the grid's centre and the copies of
+    one of them on a tile corner, a tile edge and a pixel centre on a corner, and 400
+    seeded points."""
+    cfg = load(None)
+    inputs = load_inputs(cfg)
+    dem, cells = inputs.dem, inputs.cells
+    t = dem.transform
+    r_mid, c_mid = (s // 2 // TILE * TILE for s in dem.shape)
+    cx, cy = t @ (c_mid, r_mid)  # a tile corner
+    d = np.hypot(cells.geometry.x - cx, cells.geometry.y - cy)
+    near = cells.loc[d.sort_values().index[:24]]
+    base = near[near["technology"] == "4G"].iloc[0]
+    extra = []
+    for k, (col, row) in enumerate([(c_mid, r_mid), (c_mid + 3 * TILE, r_mid + 17.3),
+                                    (c_mid - 2 * TILE + 0.5, r_mid - TILE + 0.5)]):
+        x, y = t @ (col, row)
+        extra.append(base.copy().rename(f"EDGE-{k}"))
+        extra[-1]["geometry"] = Point(x, y)
+    sub = gpd.GeoDataFrame(pd.concat([near, pd.DataFrame(extra)]), geometry="geometry",
+                           crs=near.crs)
+    clutter = ClutterGrid.from_landcover(inputs.landcover, cfg.radio.rx_height_m)
+    rng = np.random.default_rng(7)
+    px = rng.uniform(cx - 15_000, cx + 15_000, 400)
+    py = rng.uniform(cy - 15_000, cy + 15_000, 400)
+    collector = PointCollector(dem, px, py)
+    layers = compute_layers(sub, dem, cfg.radio, clutter=clutter, on_raster=collector)
+    return cfg, dem, sub, clutter, (px, py), layers, collector.levels(layers.cell_ids)
+
+
+def _tiled(case, client, scratch: Path, *, stats: TiledRun | None = None):
+    cfg, dem, cells, clutter, points, _, _ = case
+    collector = PointCollector(dem, *points)
+    layers = compute_layers_tiled(cells, dem, cfg.radio, client=client, scratch=scratch,
+                                  tile_px=TILE, clutter=clutter, collector=collector,
+                                  points=points, stats=stats)
+    return layers, collector.levels(layers.cell_ids)
+
+
+def _assert_same(case, layers, levels) -> None:
+    _, _, _, _, _, ref, ref_levels = case
+    assert list(layers.layers) == list(ref.layers)
+    assert layers.cell_ids == ref.cell_ids
+    for key, lay in ref.layers.items():
+        got = layers.layers[key]
+        for name in ("best_dbm", "server", "unknown", "flags"):
+            a, b = getattr(lay, name), getattr(got, name)
+            assert a.dtype == b.dtype, (key, name)
+            assert np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), (key, name)
+    for name in ("point", "cell", "level_dbm"):
+        assert np.array_equal(getattr(ref_levels, name), getattr(levels, name),
+                              equal_nan=True), name
+    assert [str(m) for m in layers.notes] == [str(m) for m in ref.notes]
+
+
+def test_the_case_is_what_it_claims(case):
+    """Tiles smaller than a group's window, sites on tile corners and edges, something
+    covered and some points reached: otherwise the equality tests prove little."""
+    cfg, dem, cells, _, _, layers, levels = case
+    groups = sweep_groups(cells, cfg.radio)
+    sizes = [group_geometry(g, dem, cfg.radio)[3] for g in groups]
+    assert min(sizes) > 2 * TILE
+    edge = [g for g in groups if any(c.startswith("EDGE-") for c in g.cell_ids)]
+    assert len(edge) == 3
+    lay = layers.get("4G")
+    assert np.isfinite(lay.best_dbm).sum() > 50_000
+    assert len(levels.point) > 1000
+
+
+def test_threads_equal_in_process(case, tmp_path):
+    stats = TiledRun()
+    with open_client("threads:2") as client:
+        layers, levels = _tiled(case, client, tmp_path, stats=stats)
+    _assert_same(case, layers, levels)
+    assert stats.computed == stats.tiles > 9 and stats.reused == 0
+    # the finished tiles are removed once the layers are complete; the staged grids stay
+    assert not list((tmp_path / "tiles").glob("*.npz"))
+    assert len(list(tmp_path.glob("dem-*.tif"))) == 1
+
+
+def test_processes_equal_in_process(case, tmp_path):
+    with open_client("local:2") as client:
+        layers, levels = _tiled(case, client, tmp_path)
+    _assert_same(case, layers, levels)
+
+
+def test_no_read_outside_the_window(case, tmp_path, monkeypatch):
+    """The worker's arrays are the whole grid's, zero outside the window it read. Filled
+    with 5 km mountains and the tallest clutter instead, the layers do not move: no path
+    reads outside its window."""
+    read = tiles.Grids.read
+
+    def poisoned(self, box):
+        dem, clutter = read(self, box)
+        r0, c0, r1, c1 = box
+        outside = np.ones(self.shape, bool)
+        outside[r0:r1, c0:c1] = False
+        dem.elevation[outside] = 5000.0
+        if clutter is not None:
+            tall = int(np.argmax(clutter.lut_height_m))
+            clutter.classes[outside] = tall
+            clutter.rx_heights()[outside] = clutter.lut_height_m[tall]
+        return dem, clutter
+
+    monkeypatch.setattr(tiles.Grids, "read", poisoned)
+    with open_client("threads:1") as client:
+        layers, levels = _tiled(case, client, tmp_path)
+    _assert_same(case, layers, levels)
+
+
+def test_a_stopped_run_starts_where_it_was(case, tmp_path, monkeypatch):
+    """A tile fails after the others are written: the run stops with an error naming the
+    tile and keeps the finished ones; the next run computes only that one and gives the
+    same layers."""
+    real = tiles.run_tile
+    cfg, dem, cells, clutter, _, layers, _ = case
+    grids = tiles.stage_grids(dem, clutter, tmp_path)
+    empty = new_layers(dem, cfg.radio.technologies, sorted(cells["operator"].unique()),
+                       layers.cell_ids)
+    n_jobs = len(tiles._jobs(cells, dem, cfg.radio, grids, empty, TILE, None))
+    folder = tmp_path / "tiles"
+    chosen = tmp_path / "failing"  # a file: Dask pickles the function for every task
+
+    def fails_last(job, grids, radio, keys, where, threads=1):
+        try:
+            fd = os.open(chosen, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            os.write(fd, job.key.encode())
+            os.close(fd)
+        except FileExistsError:
+            if chosen.read_text() != job.key:
+                return real(job, grids, radio, keys, where, threads)
+        deadline = time.monotonic() + 300
+        while len(list(folder.glob("*.npz"))) < n_jobs - 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        raise OSError("disk full")
+
+    monkeypatch.setattr(tiles, "run_tile", fails_last)
+    with open_client("threads:2") as client, pytest.raises(RuntimeError) as err:
+        _tiled(case, client, tmp_path)
+    msg = str(err.value)
+    assert "tile rows" in msg and "disk full" in msg and "run again" in msg
+    written = {p.stem for p in folder.glob("*.npz")}
+    assert len(written) == n_jobs - 1 and chosen.read_text() not in written
+    monkeypatch.setattr(tiles, "run_tile", real)
+    stats = TiledRun()
+    with open_client("threads:2") as client:
+        again, levels = _tiled(case, client, tmp_path, stats=stats)
+    assert (stats.tiles, stats.reused, stats.computed) == (n_jobs, n_jobs - 1, 1)
+    _assert_same(case, again, levels)
+
+
+def test_a_killed_worker_is_retried(case, tmp_path):
+    """The first worker to start a tile dies (os._exit, as if killed); Dask retries the
+    task elsewhere and the layers are the same."""
+    marker = tmp_path / "killed"
+
+    class KillOnce(distributed.WorkerPlugin):
+        def __init__(self, path: str) -> None:
+            self.path = path
+
+        def setup(self, worker):
+            self.worker = worker
+
+        def transition(self, key, start, finish, **kwargs):
+            if (finish == "executing" and str(key).startswith("vncoverage-tile-")
+                    and not Path(self.path).exists()):
+                Path(self.path).write_text(str(key))
+                os._exit(1)
+
+    with open_client("local:2") as client:
+        client.register_plugin(KillOnce(str(marker)))
+        layers, levels = _tiled(case, client, tmp_path / "scratch")
+    assert marker.exists()
+    _assert_same(case, layers, levels)
+
+
+def test_scheduler_specs():
+    assert parse_scheduler("") is None
+    assert parse_scheduler("local:4") == ("processes", 4)
+    assert parse_scheduler("threads:2") == ("threads", 2)
+    assert parse_scheduler("tcp://10.0.0.5:8786") == ("address", "tcp://10.0.0.5:8786")
+    for bad in ("local", "local:0", "local:x", "dask", "http://host:8786", "threads:-1"):
+        with pytest.raises(ValueError):
+            parse_scheduler(bad)
+    with pytest.raises(ConfigError) as err:
+        config_from_mapping({"run": {"scheduler": "local:zero"}})
+    assert "[run] scheduler" in str(err.value) and "local:2" in str(err.value)
+    with pytest.raises(ConfigError):
+        config_from_mapping({"run": {"tile_px": 8}})
+
+
+def test_radio_config_travels_to_workers():
+    radio = load(None).radio
+    back = pickle.loads(pickle.dumps(radio))
+    assert back == radio and type(back.max_radius_m) is type(radio.max_radius_m)
+    with pytest.raises(TypeError):
+        back.max_radius_m["4G"] = 1.0  # type: ignore[index]
+
+
+def test_cli_refuses_a_bad_scheduler(tmp_path):
+    res = CliRunner().invoke(main, ["run", "--out", str(tmp_path / "o"), "--scheduler",
+                                    "everywhere"])
+    assert res.exit_code == 2 and "--scheduler" in res.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_tile_boxes_cover_the_grid_once():
+    boxes = tile_boxes((130, 70), 48)
+    seen = np.zeros((130, 70), int)
+    for r0, c0, r1, c1 in boxes:
+        seen[r0:r1, c0:c1] += 1
+    assert (seen == 1).all() and len(boxes) == 3 * 2
+
+
+def _outputs(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(out.glob("*.csv"))}
+
+
+def _rasters(out: Path) -> dict[str, np.ndarray]:
+    import rasterio
+
+    arrays = {}
+    for p in sorted(out.glob("*.tif")):
+        with rasterio.open(p) as src:
+            arrays[p.name] = src.read()
+    return arrays
+
+
+@pytest.mark.parametrize("spec", ["threads:2", "local:2"])
+def test_run_on_dask_writes_the_same_files(tiny_world, tmp_path, spec):
+    """`vncoverage run --scheduler` on the tiny world, tiles of 64 pixels (the radius is 6
+    km: 120 pixels): the tables byte for byte and the rasters equal to the in-process
+    run's."""
+    ref, got = tmp_path / "ref", tmp_path / "dask"
+    for out, extra in ((ref, []), (got, ["--scheduler", spec, "--tile-px", "64"])):
+        res = CliRunner().invoke(main, ["run", "--config", str(tiny_world.config), "--out",
+                                        str(out), "--no-progress", "--no-map", *extra])
+        assert res.exit_code == 0, res.output
+    a, b = _outputs(ref), _outputs(got)
+    assert a.keys() == b.keys() and "villages.csv" in a
+    for name in a:
+        assert a[name] == b[name], name
+    ra, rb = _rasters(ref), _rasters(got)
+    assert ra.keys() == rb.keys() and ra
+    for name in ra:
+        assert np.array_equal(ra[name], rb[name], equal_nan=True), name
+    # the workspace's scratch folder (staged grids, tiles) is gone after a complete run
+    assert (got / "state").is_dir() and not (got / "state" / "scratch").exists()
