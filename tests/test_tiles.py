@@ -281,3 +281,94 @@ def test_run_on_dask_writes_the_same_files(tiny_world, tmp_path, spec):
         assert np.array_equal(ra[name], rb[name], equal_nan=True), name
     # the workspace's scratch folder (staged grids, tiles) is gone after a complete run
     assert (got / "state").is_dir() and not (got / "state" / "scratch").exists()
+
+
+def test_an_update_recomputes_only_the_tiles_it_touches(case, tmp_path):
+    """From the layers of an older cell table, the tiled update gives the layers, the
+    update record (cells, windows, changed boxes) and the new cells' point entries of the
+    in-process update, computing only the tiles the changed cells' windows meet."""
+    import copy
+
+    from vncoverage.coverage import update_layers
+
+    cfg, dem, cells, clutter, points, _, _ = case
+    four_g = [c for c in cells.index if cells.loc[c, "technology"] == "4G"]
+    old = cells.drop(index=four_g[:2])  # two cells are added by the update
+    new = cells.drop(index=[four_g[2]]).copy()  # one removed
+    new.loc[four_g[3], "eirp_dbm"] = float(new.loc[four_g[3], "eirp_dbm"]) - 6.0  # changed
+    new.loc[four_g[4], "operator"] = "Newcomer"  # a new operator's layer
+    start = compute_layers(old, dem, cfg.radio, clutter=clutter)
+    ref_layers = copy.deepcopy(start)
+    ref_points = PointCollector(dem, *points)
+    ref = update_layers(ref_layers, old, new, dem, cfg.radio, clutter=clutter,
+                        on_raster=ref_points)
+    got_layers = copy.deepcopy(start)
+    got_points = PointCollector(dem, *points)
+    stats = TiledRun()
+    with open_client("threads:2") as client:
+        got = tiles.update_layers_tiled(got_layers, old, new, dem, cfg.radio, client=client,
+                                        scratch=tmp_path, tile_px=TILE, clutter=clutter,
+                                        collector=got_points, points=points, stats=stats)
+    assert (got.added, got.changed, got.removed) == (ref.added, ref.changed, ref.removed)
+    assert got.windows_by_cell == ref.windows_by_cell
+    assert sorted(got.changed_boxes) == sorted(ref.changed_boxes)
+    assert list(got_layers.layers) == list(ref_layers.layers)
+    assert ("4G", "Newcomer") in got_layers.layers
+    for key, lay in ref_layers.layers.items():
+        for name in ("best_dbm", "server", "unknown", "flags"):
+            a, b = getattr(lay, name), getattr(got_layers.layers[key], name)
+            assert np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), (key, name)
+    assert [str(m) for m in got_layers.notes] == [str(m) for m in ref_layers.notes]
+    a, b = ref_points.levels(ref_layers.cell_ids), got_points.levels(got_layers.cell_ids)
+    for name in ("point", "cell", "level_dbm"):
+        assert np.array_equal(getattr(a, name), getattr(b, name), equal_nan=True), name
+    n_all = len(tile_boxes(dem.shape, TILE))
+    assert 0 < stats.computed == stats.tiles < n_all
+
+
+def test_a_workspace_on_dask_updates_as_a_full_run(tmp_path):
+    """A workspace run on Dask, then the operators' new list (a site added, a sector
+    re-tilted, a cell removed) on Dask: the same layers, villages and KPIs as a full run
+    in one process on the final list."""
+    import dataclasses
+
+    import pandas as pd
+    from conftest import build_world
+
+    from vncoverage.config import load_config
+    from vncoverage.pipeline import run as run_pipeline
+    from vncoverage.workspace import run_workspace
+
+    world = build_world(tmp_path / "world", ridge=True)
+    base = load_config(world.config)
+    cfg = dataclasses.replace(base, run=dataclasses.replace(
+        base.run, scheduler="threads:2", tile_px=40))
+    ws = tmp_path / "ws"
+    first = run_workspace(cfg, ws, progress=False)
+    assert first.results is not None
+    assert "on Dask (threads:2)" in first.results.computed["layers"]
+    cells = pd.read_csv(world.cells)
+    new = cells.iloc[[0]].copy()
+    new["cell_id"], new["site_id"], new["operator"] = "MB-S9-4G-1", "S9", "Mobifone"
+    new["lon"] += 0.025
+    new["lat"] -= 0.02
+    final = pd.concat([cells, new])
+    final.loc[final["cell_id"] == "VT-S1-4G-2", "tilt_deg"] = 8
+    final = final[final["cell_id"] != "VN-S2-4G-1"]
+    final.to_csv(tmp_path / "final.csv", index=False)
+    upd = run_workspace(cfg, ws, mode="update", progress=False, sites=tmp_path / "final.csv")
+    assert upd.results is not None and upd.changes is not None
+    text = upd.results.computed["layers"]
+    assert text.startswith("updated: 1 added, 1 changed, 1 removed") and "on Dask" in text
+    full_cfg = dataclasses.replace(base, inputs=dataclasses.replace(
+        base.inputs, cells=tmp_path / "final.csv"))
+    full = run_pipeline(full_cfg, progress=False)
+    a, b = upd.results.layers, full.layers
+    assert a.cell_ids == b.cell_ids and list(a.layers) == list(b.layers)
+    for key, lay in b.layers.items():
+        for name in ("best_dbm", "server", "unknown", "flags"):
+            assert np.array_equal(getattr(lay, name), getattr(a.layers[key], name)), key
+    cols = [c for c in full.villages.columns if c != "geometry"]
+    pd.testing.assert_frame_equal(upd.results.villages[cols], full.villages[cols])
+    pd.testing.assert_frame_equal(upd.results.kpis, full.kpis)
+    assert not (ws / "state" / "scratch").exists()

@@ -79,7 +79,14 @@ from .kpi import compute_kpis, summarise_by_area
 from .pointlevels import PointCollector, PointLevels, VillagePoints, levels_at_points
 from .remote import district_towns, remote_gaps
 from .results import Results
-from .tiles import SCRATCH, TiledRun, compute_layers_tiled, default_scratch, open_client
+from .tiles import (
+    SCRATCH,
+    TiledRun,
+    compute_layers_tiled,
+    default_scratch,
+    open_client,
+    update_layers_tiled,
+)
 from .towers import same_tower_ids, same_tower_note, towers_from_cells
 from .uncertainty import KPI_COLUMNS, UNCALIBRATED_COLUMN, run_uncertainty, uncertainty_points
 from .villages import (
@@ -419,44 +426,60 @@ def _propagation(cfg: Config, inputs: Inputs, store: StageStore | None,
     if layers is None or old_cells is None:
         computed["layers"] = "computed"
         if cfg.run.scheduler:
-            return _tiled_layers(cfg, inputs, store, progress, computed, clutter, on_raster,
-                                 points), None, None
+            fresh = _tiled_layers(cfg, inputs, store, progress, computed, clutter, on_raster,
+                                  points)
+            assert isinstance(fresh, Layers)
+            computed["layers"] = "computed" + computed.pop("tiles")
+            return fresh, None, None
         return (compute_layers(inputs.cells, inputs.dem, cfg.radio, threads=cfg.run.threads,
                                progress=progress, cache=cache, clutter=clutter,
                                on_raster=on_raster), None, None)
     old_cells = old_cells.to_crs(inputs.cells.crs)
     n_before = len(layers.cell_ids)
-    update = update_layers(layers, old_cells, inputs.cells, inputs.dem, cfg.radio,
-                           cache=cache, threads=cfg.run.threads, progress=progress,
-                           clutter=clutter, on_raster=on_raster)
+    if cfg.run.scheduler:
+        update = _tiled_layers(cfg, inputs, store, progress, computed, clutter, on_raster,
+                               points, update=(layers, old_cells))
+        assert isinstance(update, LayerUpdate)
+    else:
+        update = update_layers(layers, old_cells, inputs.cells, inputs.dem, cfg.radio,
+                               cache=cache, threads=cfg.run.threads, progress=progress,
+                               clutter=clutter, on_raster=on_raster)
     computed["layers"] = (f"updated: {len(update.added)} added, {len(update.changed)} "
-                          f"changed, {len(update.removed)} removed cell(s) (of {n_before})")
+                          f"changed, {len(update.removed)} removed cell(s) (of {n_before})"
+                          + computed.pop("tiles", ""))
     return layers, update, old_cells
 
 
 def _tiled_layers(cfg: Config, inputs: Inputs, store: StageStore | None, progress: bool,
                   computed: dict[str, str], clutter: ClutterGrid | None,
                   collector: PointCollector | None,
-                  points: tuple[np.ndarray, np.ndarray] | None) -> Layers:
-    """The layers on the Dask scheduler of ``[run] scheduler``, one task per tile; the
-    scratch folder is ``[run] scratch``, else the store's (a workspace keeps the finished
-    tiles of a run that stopped), else a temporary one."""
+                  points: tuple[np.ndarray, np.ndarray] | None, *,
+                  update: tuple[Layers, gpd.GeoDataFrame] | None = None
+                  ) -> Layers | LayerUpdate:
+    """The layers on the Dask scheduler of ``[run] scheduler``, one task per tile (with
+    ``update``, the store's layers and cells: only the tiles the changed cells meet, in
+    place); the scratch folder is ``[run] scratch``, else the store's (a workspace keeps
+    the finished tiles of a run that stopped), else a temporary one. Notes the tiles in
+    ``computed["tiles"]``."""
     assert inputs.cells is not None and inputs.dem is not None
     folder = getattr(store, "folder", None)
     scratch = (contextlib.nullcontext(cfg.run.scratch) if cfg.run.scratch is not None
                else default_scratch(Path(folder) if folder is not None else None))
     stats = TiledRun()
+    common: dict[str, Any] = {"tile_px": cfg.run.tile_px, "clutter": clutter,
+                              "collector": collector, "points": points,
+                              "progress": progress, "stats": stats}
     with scratch as where, open_client(cfg.run.scheduler) as client:
-        layers = compute_layers_tiled(inputs.cells, inputs.dem, cfg.radio, client=client,
-                                      scratch=where, tile_px=cfg.run.tile_px,
-                                      clutter=clutter, collector=collector, points=points,
-                                      progress=progress, stats=stats)
+        out = (compute_layers_tiled(inputs.cells, inputs.dem, cfg.radio, client=client,
+                                    scratch=where, **common) if update is None
+               else update_layers_tiled(update[0], update[1], inputs.cells, inputs.dem,
+                                        cfg.radio, client=client, scratch=where, **common))
     if cfg.run.scratch is None and folder is not None:  # the workspace's: done with it
         shutil.rmtree(Path(folder) / SCRATCH, ignore_errors=True)
-    computed["layers"] = (f"computed on Dask ({cfg.run.scheduler}): {stats.tiles} tiles of "
-                          f"{cfg.run.tile_px} px, {stats.computed} computed, "
-                          f"{stats.reused} read back from a stopped run")
-    return layers
+    computed["tiles"] = (f" on Dask ({cfg.run.scheduler}): {stats.tiles} tiles of "
+                         f"{cfg.run.tile_px} px, {stats.computed} computed, {stats.reused} "
+                         "read back from a stopped run")
+    return out
 
 
 def _point_levels(cfg: Config, inputs: Inputs, store: StageStore | None,

@@ -59,13 +59,16 @@ from .config import RadioConfig, parse_scheduler
 from .coverage import (
     ANY,
     Layers,
+    LayerUpdate,
     ModelDomainWarning,
     SweepGroup,
     _cell_records,
     _domain_check,
+    _LayerUpdateJob,
     cell_raster,
     clutter_window,
     dem_fingerprint,
+    diff_cells,
     domain_note,
     group_geometry,
     new_layers,
@@ -77,7 +80,8 @@ from .fileio.atomic import atomic_path
 from .pointlevels import PointCollector
 
 __all__ = ["HALO_PX", "SCRATCH", "Grids", "TileJob", "TiledRun", "compute_layers_tiled",
-           "default_scratch", "open_client", "run_tile", "stage_grids", "tile_boxes"]
+           "default_scratch", "open_client", "run_tile", "stage_grids", "tile_boxes",
+           "update_layers_tiled"]
 
 log = logging.getLogger(__name__)
 
@@ -264,9 +268,10 @@ def _digest(obj: Any) -> str:
 
 
 def _jobs(cells: gpd.GeoDataFrame, dem: Dem, radio: RadioConfig, grids: Grids,
-          layers: Layers, tile_px: int, points: tuple[np.ndarray, np.ndarray] | None
-          ) -> list[TileJob]:
-    """One job per tile that some group meets (tiles no group reaches stay empty)."""
+          layers: Layers, tile_px: int, points: tuple[np.ndarray, np.ndarray] | None,
+          only: set[Box] | None = None) -> list[TileJob]:
+    """One job per tile that some group meets (tiles no group reaches stay empty); with
+    ``only``, for those tiles only."""
     sel = cells[cells["technology"].isin(radio.technologies)]
     groups = sweep_groups(sel, radio)
     if not groups:
@@ -287,6 +292,8 @@ def _jobs(cells: gpd.GeoDataFrame, dem: Dem, radio: RadioConfig, grids: Grids,
             "layers": [list(k) for k in layers.layers]}
     jobs = []
     for box in tile_boxes(dem.shape, tile_px):
+        if only is not None and box not in only:
+            continue
         r0, c0, r1, c1 = box
         reach = (max(r1 - r0, c1 - c0) + int(sizes.max()) + 1) / 2.0
         near = tree.query_ball_point([(r0 + r1) / 2.0, (c0 + c1) / 2.0], reach, p=np.inf)
@@ -353,16 +360,103 @@ def compute_layers_tiled(
     entries of the village points are gathered from the tiles into it. ``stats``, if
     given, is filled in (:class:`TiledRun`).
     """
-    from distributed import as_completed
-
     operators = sorted(cells["operator"].unique())
     layers = new_layers(dem, radio.technologies, operators, sorted(map(str, cells.index)))
+    _compute_tiles(cells, dem, radio, layers, client=client, scratch=scratch,
+                   tile_px=tile_px, clutter=clutter, collector=collector, points=points,
+                   progress=progress, kernel_threads=kernel_threads,
+                   stats=stats if stats is not None else TiledRun())
+    layers.notes = _domain_notes(cells, radio)
+    return layers
+
+
+def update_layers_tiled(
+    layers: Layers,
+    old_cells: gpd.GeoDataFrame,
+    new_cells: gpd.GeoDataFrame,
+    dem: Dem,
+    radio: RadioConfig,
+    *,
+    client: Any,
+    scratch: Path,
+    tile_px: int = 1024,
+    clutter: ClutterGrid | None = None,
+    collector: PointCollector | None = None,
+    points: tuple[np.ndarray, np.ndarray] | None = None,
+    progress: bool = False,
+    kernel_threads: int = 1,
+    stats: TiledRun | None = None,
+) -> LayerUpdate:
+    """:func:`vncoverage.coverage.update_layers` on Dask: only the tiles that the windows
+    of the added, changed and removed cells meet are computed again, whole (every cell
+    that reaches them, with ``new_cells``), and pasted in; elsewhere no changed cell
+    reaches, so the layers only take the new server numbering. The same layers and the
+    same :class:`~vncoverage.coverage.LayerUpdate` as in one process. ``collector`` gets
+    the entries of the added and changed cells (the caller forgets the removed ones)."""
+    added, changed, removed = diff_cells(old_cells, new_cells, radio)
+    job = _LayerUpdateJob(layers, old_cells, new_cells, dem, radio, None,
+                          stale=removed + changed, fresh=added + changed, clutter=clutter)
+    before = job.touched_states()
+    windows: dict[str, list[Box]] = {}
+    for cid in job.stale:
+        windows.setdefault(cid, []).append(job.old_windows[cid])
+    for cid in job.fresh:
+        windows.setdefault(cid, []).append(job.cur_windows[cid])
+    touched = {box for box in tile_boxes(dem.shape, tile_px)
+               if any(_meets(box, w) for ws in windows.values() for w in ws)}
+    keep_ops = sorted(map(str, new_cells["operator"].unique()))
+    # the layers the tiles fill (renumbered, with the new operators' added by the job)
+    target = Layers(dem, layers.cell_ids, {(t, o): layers.layers[(t, o)]
+                                           for t in radio.technologies
+                                           for o in [ANY, *keep_ops]})
+    fresh_points = PointCollector(dem, *points) if collector is not None and points else None
+    if touched:
+        _compute_tiles(new_cells, dem, radio, target, client=client, scratch=scratch,
+                       tile_px=tile_px, clutter=clutter, collector=fresh_points,
+                       points=points, progress=progress, kernel_threads=kernel_threads,
+                       stats=stats if stats is not None else TiledRun(), only=touched)
+    if collector is not None and fresh_points is not None:
+        entries = fresh_points.entries()
+        collector.extend({c: entries[c] for c in job.fresh if c in entries})
+    job.tidy()
+    return LayerUpdate(tuple(added), tuple(changed), tuple(removed), windows,
+                       job.changed_boxes(before))
+
+
+def _meets(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _domain_notes(cells: gpd.GeoDataFrame, radio: RadioConfig) -> list[Any]:
+    """The model-domain notes of the cells computed, as :func:`compute_layers` keeps them
+    (and the warnings passed on)."""
+    notes = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ModelDomainWarning)
+        sel = cells[cells["technology"].isin(radio.technologies)]
+        if len(sel):
+            _domain_check(sel, radio)
+    for w in caught:
+        notes.append(domain_note(w.message))
+        warnings.warn(str(w.message), w.category, stacklevel=3)
+    return notes
+
+
+def _compute_tiles(cells: gpd.GeoDataFrame, dem: Dem, radio: RadioConfig, layers: Layers, *,
+                   client: Any, scratch: Path, tile_px: int, clutter: ClutterGrid | None,
+                   collector: PointCollector | None,
+                   points: tuple[np.ndarray, np.ndarray] | None, progress: bool,
+                   kernel_threads: int, stats: TiledRun, only: set[Box] | None = None) -> None:
+    """Compute the tiles (``only`` those, when given) on ``client`` and paste each into
+    ``layers`` (whose keys and cell ids the tiles take); tiles found finished in
+    ``scratch`` are read back instead."""
+    from distributed import as_completed
+
     keys = list(layers.layers)
     scratch.mkdir(parents=True, exist_ok=True)
     grids = stage_grids(dem, clutter, scratch)
     jobs = _jobs(cells, dem, radio, grids, layers, tile_px,
-                 points if collector is not None else None)
-    stats = stats if stats is not None else TiledRun()
+                 points if collector is not None else None, only)
     stats.tiles = len(jobs)
     folder = scratch / "tiles"
     folder.mkdir(exist_ok=True)
@@ -399,18 +493,9 @@ def compute_layers_tiled(
     finally:
         bar.close()
         client.cancel(futures)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ModelDomainWarning)
-        sel = cells[cells["technology"].isin(radio.technologies)]
-        if len(sel):
-            _domain_check(sel, radio)
-    for w in caught:
-        layers.notes.append(domain_note(w.message))
-        warnings.warn(str(w.message), w.category, stacklevel=2)
     for path in done.values():  # the layers are complete: the tiles are not needed
         with contextlib.suppress(FileNotFoundError):
             Path(path).unlink()
-    return layers
 
 
 def _paste(layers: Layers, job: TileJob, path: str, keys: Sequence[tuple[str, str]],
