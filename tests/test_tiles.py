@@ -33,12 +33,17 @@ TILE = 48
 
 
 @pytest.fixture(scope="module")
-def case():
+def sample():
+    cfg = load(None)
+    return cfg, load_inputs(cfg)
+
+
+@pytest.fixture(scope="module")
+def case(sample):
     """The sample's DEM and land cover, 24 cells near the grid's centre and the copies of
     one of them on a tile corner, a tile edge and a pixel centre on a corner, and 400
     seeded points."""
-    cfg = load(None)
-    inputs = load_inputs(cfg)
+    cfg, inputs = sample
     dem, cells = inputs.dem, inputs.cells
     t = dem.transform
     r_mid, c_mid = (s // 2 // TILE * TILE for s in dem.shape)
@@ -108,9 +113,40 @@ def test_threads_equal_in_process(case, tmp_path):
         layers, levels = _tiled(case, client, tmp_path, stats=stats)
     _assert_same(case, layers, levels)
     assert stats.computed == stats.tiles > 9 and stats.reused == 0
-    # the finished tiles are removed once the layers are complete; the staged grids stay
+    # the tiles stay on disk for the village summary until removed; the staged grids stay
+    assert stats.store is not None and len(stats.store.files) == stats.tiles
+    assert len(list((tmp_path / "tiles").glob("*.npz"))) == stats.tiles
+    stats.store.remove()
     assert not list((tmp_path / "tiles").glob("*.npz"))
     assert len(list(tmp_path.glob("dem-*.tif"))) == 1
+
+
+def test_village_summary_by_tile_equals_the_whole_grid(sample, tmp_path):
+    """Villages summarised by tile on Dask, each task reading its window of the layers
+    from the tile files (tiles of 100 pixels: most villages' windows span several): the
+    same table, to the bit, as the summary on the whole grid in one process."""
+    from vncoverage.villages import summarise_villages
+
+    cfg, inputs = sample
+    cells = inputs.cells.sample(300, random_state=3)
+    ref = compute_layers(cells, inputs.dem, cfg.radio)
+    want = summarise_villages(inputs.villages, inputs.centres, inputs.settlements, ref,
+                              cfg.radio, cfg.coverage)
+    stats = TiledRun()
+    with open_client("local:2") as client:
+        layers = compute_layers_tiled(cells, inputs.dem, cfg.radio, client=client,
+                                      scratch=tmp_path, tile_px=100, stats=stats)
+        assert stats.store is not None
+        window = stats.store.window((37, 150, 437, 321))
+        assert np.array_equal(window.get("4G").server, ref.get("4G").server[37:437, 150:321])
+        got = tiles.summarise_villages_tiled(client, stats.store, inputs.villages,
+                                             inputs.centres, inputs.settlements, cfg.radio,
+                                             cfg.coverage, 100)
+    assert np.array_equal(layers.get("4G").best_dbm, ref.get("4G").best_dbm)
+    assert got.index.equals(want.index) and list(got.columns) == list(want.columns)
+    assert got.to_csv() == want.to_csv()
+    assert (want["verdict_mbb_any"] == "covered").any() and (
+        want["verdict_mbb_any"] != "covered").any()
 
 
 def test_processes_equal_in_process(case, tmp_path):

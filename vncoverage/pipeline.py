@@ -45,7 +45,6 @@ import dataclasses
 import hashlib
 import json
 import logging
-import shutil
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -79,14 +78,7 @@ from .kpi import compute_kpis, summarise_by_area
 from .pointlevels import PointCollector, PointLevels, VillagePoints, levels_at_points
 from .remote import district_towns, remote_gaps
 from .results import Results
-from .tiles import (
-    SCRATCH,
-    TiledRun,
-    compute_layers_tiled,
-    default_scratch,
-    open_client,
-    update_layers_tiled,
-)
+from .tiles import DaskSession
 from .towers import same_tower_ids, same_tower_note, towers_from_cells
 from .uncertainty import KPI_COLUMNS, UNCALIBRATED_COLUMN, run_uncertainty, uncertainty_points
 from .villages import (
@@ -276,14 +268,22 @@ def run(cfg: Config, *, inputs: Inputs | None = None, store: StageStore | None =
     mbb = any(t in ("4G", "5G") for t in cfg.radio.technologies)
     points = uncertainty_points(inputs) if cfg.uncertainty.enabled and mbb else None
     collector = PointCollector(inputs.dem, points.x, points.y) if points is not None else None
-    with _timed(timings, "propagation"):
-        layers, update, old_cells = _propagation(
-            cfg, inputs, store, fp, show, computed, on_raster=collector, cache=cache,
-            points=(points.x, points.y) if points is not None else None)
-    box = (village_pixel_bounds(inputs.villages, inputs.dem, inputs.centres,
-                                inputs.settlements) if update is not None else None)
-    with _timed(timings, "villages"):
-        summary = _villages(cfg, inputs, layers, update, box, store, fp, computed)
+    with contextlib.ExitStack() as stack:
+        # [run] scheduler: the layers and the village summary on Dask tiles
+        folder = getattr(store, "folder", None)
+        dask = (stack.enter_context(DaskSession(
+            cfg.run.scheduler, cfg.run.tile_px, scratch=cfg.run.scratch,
+            store_folder=Path(folder) if folder is not None else None, progress=show))
+            if cfg.run.scheduler else None)
+        with _timed(timings, "propagation"):
+            layers, update, old_cells = _propagation(
+                cfg, inputs, store, fp, show, computed, on_raster=collector, cache=cache,
+                points=(points.x, points.y) if points is not None else None, dask=dask)
+        box = (village_pixel_bounds(inputs.villages, inputs.dem, inputs.centres,
+                                    inputs.settlements) if update is not None else None)
+        with _timed(timings, "villages"):
+            summary = _villages(cfg, inputs, layers, update, box, store, fp, computed,
+                                dask=dask)
     with _timed(timings, "fibre"):
         ftth = _fibre(cfg, inputs, store, fp, computed) if "fibre" in analyses else None
         if "fibre" not in analyses:
@@ -410,13 +410,14 @@ def _propagation(cfg: Config, inputs: Inputs, store: StageStore | None,
                  on_raster: PointCollector | None = None,
                  cache: SweepCache | None = None,
                  points: tuple[np.ndarray, np.ndarray] | None = None,
+                 dask: DaskSession | None = None,
                  ) -> tuple[Layers, LayerUpdate | None, gpd.GeoDataFrame | None]:
     """The best-server layers: the store's brought up to date when it has them for these
     radio parameters and DEM, else computed (on Dask tiles with ``[run] scheduler``:
     :mod:`vncoverage.tiles`, the same layers). Also the update and the previous cells.
     ``on_raster`` sees every cell raster computed (see :func:`compute_layers`); ``points``:
     the x, y it was made with; ``cache``: the sweeps (the store's, or those the
-    calibration kept in memory), else none."""
+    calibration kept in memory), else none; ``dask``: the run's Dask session, if any."""
     assert inputs.cells is not None and inputs.dem is not None
     clutter = (ClutterGrid.from_landcover(inputs.landcover, cfg.radio.rx_height_m)
                if inputs.landcover is not None else None)
@@ -425,61 +426,27 @@ def _propagation(cfg: Config, inputs: Inputs, store: StageStore | None,
               if store is not None and fp is not None and old_cells is not None else None)
     if layers is None or old_cells is None:
         computed["layers"] = "computed"
-        if cfg.run.scheduler:
-            fresh = _tiled_layers(cfg, inputs, store, progress, computed, clutter, on_raster,
-                                  points)
-            assert isinstance(fresh, Layers)
-            computed["layers"] = "computed" + computed.pop("tiles")
+        if dask is not None:
+            fresh = dask.layers(inputs.cells, inputs.dem, cfg.radio, clutter=clutter,
+                                collector=on_raster, points=points)
+            computed["layers"] = "computed" + dask.describe()
             return fresh, None, None
         return (compute_layers(inputs.cells, inputs.dem, cfg.radio, threads=cfg.run.threads,
                                progress=progress, cache=cache, clutter=clutter,
                                on_raster=on_raster), None, None)
     old_cells = old_cells.to_crs(inputs.cells.crs)
     n_before = len(layers.cell_ids)
-    if cfg.run.scheduler:
-        update = _tiled_layers(cfg, inputs, store, progress, computed, clutter, on_raster,
-                               points, update=(layers, old_cells))
-        assert isinstance(update, LayerUpdate)
+    if dask is not None:
+        update = dask.update(layers, old_cells, inputs.cells, inputs.dem, cfg.radio,
+                             clutter=clutter, collector=on_raster, points=points)
     else:
         update = update_layers(layers, old_cells, inputs.cells, inputs.dem, cfg.radio,
                                cache=cache, threads=cfg.run.threads, progress=progress,
                                clutter=clutter, on_raster=on_raster)
     computed["layers"] = (f"updated: {len(update.added)} added, {len(update.changed)} "
                           f"changed, {len(update.removed)} removed cell(s) (of {n_before})"
-                          + computed.pop("tiles", ""))
+                          + (dask.describe() if dask is not None else ""))
     return layers, update, old_cells
-
-
-def _tiled_layers(cfg: Config, inputs: Inputs, store: StageStore | None, progress: bool,
-                  computed: dict[str, str], clutter: ClutterGrid | None,
-                  collector: PointCollector | None,
-                  points: tuple[np.ndarray, np.ndarray] | None, *,
-                  update: tuple[Layers, gpd.GeoDataFrame] | None = None
-                  ) -> Layers | LayerUpdate:
-    """The layers on the Dask scheduler of ``[run] scheduler``, one task per tile (with
-    ``update``, the store's layers and cells: only the tiles the changed cells meet, in
-    place); the scratch folder is ``[run] scratch``, else the store's (a workspace keeps
-    the finished tiles of a run that stopped), else a temporary one. Notes the tiles in
-    ``computed["tiles"]``."""
-    assert inputs.cells is not None and inputs.dem is not None
-    folder = getattr(store, "folder", None)
-    scratch = (contextlib.nullcontext(cfg.run.scratch) if cfg.run.scratch is not None
-               else default_scratch(Path(folder) if folder is not None else None))
-    stats = TiledRun()
-    common: dict[str, Any] = {"tile_px": cfg.run.tile_px, "clutter": clutter,
-                              "collector": collector, "points": points,
-                              "progress": progress, "stats": stats}
-    with scratch as where, open_client(cfg.run.scheduler) as client:
-        out = (compute_layers_tiled(inputs.cells, inputs.dem, cfg.radio, client=client,
-                                    scratch=where, **common) if update is None
-               else update_layers_tiled(update[0], update[1], inputs.cells, inputs.dem,
-                                        cfg.radio, client=client, scratch=where, **common))
-    if cfg.run.scratch is None and folder is not None:  # the workspace's: done with it
-        shutil.rmtree(Path(folder) / SCRATCH, ignore_errors=True)
-    computed["tiles"] = (f" on Dask ({cfg.run.scheduler}): {stats.tiles} tiles of "
-                         f"{cfg.run.tile_px} px, {stats.computed} computed, {stats.reused} "
-                         "read back from a stopped run")
-    return out
 
 
 def _point_levels(cfg: Config, inputs: Inputs, store: StageStore | None,
@@ -535,13 +502,19 @@ def resummarise(cfg: Config, inputs: Inputs, layers: Layers, previous: pd.DataFr
 
 def _villages(cfg: Config, inputs: Inputs, layers: Layers, update: LayerUpdate | None,
               box: pd.DataFrame | None, store: StageStore | None, fp: Fingerprints | None,
-              computed: dict[str, str]) -> pd.DataFrame:
+              computed: dict[str, str], *, dask: DaskSession | None = None) -> pd.DataFrame:
     """Per-village mobile coverage: after a layer update, the store's summary with the
-    villages whose pixels changed summarised again; otherwise every village."""
+    villages whose pixels changed summarised again; otherwise every village (on Dask,
+    from the tiles the layers left, with ``dask``: the same table)."""
     previous = (store.summary(fp.villages) if store is not None and fp is not None
                 and update is not None else None)
     if previous is None or update is None or box is None:
         computed["villages"] = "computed"
+        tiled = (dask.villages(inputs.villages, inputs.centres, inputs.settlements,
+                               cfg.radio, cfg.coverage) if dask is not None else None)
+        if tiled is not None:
+            computed["villages"] = f"computed on Dask ({cfg.run.scheduler}), by tile"
+            return tiled
         return village_summary(cfg, inputs, layers)
     summary, computed["villages"] = resummarise(
         cfg, inputs, layers, previous, villages_touching(box, update.changed_boxes))

@@ -37,6 +37,7 @@ import hashlib
 import json
 import logging
 import math
+import shutil
 import tempfile
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
@@ -46,6 +47,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import rasterio
 from affine import Affine
 from pyproj import CRS
@@ -55,9 +57,10 @@ from tqdm.auto import tqdm
 
 from . import __version__
 from .clutter import ClutterGrid
-from .config import RadioConfig, parse_scheduler
+from .config import CoverageConfig, RadioConfig, parse_scheduler
 from .coverage import (
     ANY,
+    Layer,
     Layers,
     LayerUpdate,
     ModelDomainWarning,
@@ -78,10 +81,25 @@ from .coverage import (
 from .datatypes import Dem
 from .fileio.atomic import atomic_path
 from .pointlevels import PointCollector
+from .villages import _summary_window, summarise_villages, village_pixel_bounds
 
-__all__ = ["HALO_PX", "SCRATCH", "Grids", "TileJob", "TiledRun", "compute_layers_tiled",
-           "default_scratch", "open_client", "run_tile", "stage_grids", "tile_boxes",
-           "update_layers_tiled"]
+__all__ = [
+    "HALO_PX",
+    "SCRATCH",
+    "Grids",
+    "TileJob",
+    "TileStore",
+    "TiledRun",
+    "compute_layers_tiled",
+    "default_scratch",
+    "open_client",
+    "run_tile",
+    "stage_grids",
+    "summarise_tile",
+    "summarise_villages_tiled",
+    "tile_boxes",
+    "update_layers_tiled",
+]
 
 log = logging.getLogger(__name__)
 
@@ -327,14 +345,117 @@ def _jobs(cells: gpd.GeoDataFrame, dem: Dem, radio: RadioConfig, grids: Grids,
     return jobs
 
 
+@dataclass(frozen=True)
+class TileStore:
+    """Finished tiles on disk (files by tile box; a tile without a file has no cell in
+    reach) and the grid they cut: what a window of the layers is read back from."""
+
+    shape: tuple[int, int]
+    transform: tuple[float, ...]
+    crs_wkt: str
+    keys: tuple[tuple[str, str], ...]
+    cell_ids: tuple[str, ...]
+    files: Mapping[Box, str]
+
+    @classmethod
+    def of(cls, layers: Layers, files: Mapping[Box, str]) -> TileStore:
+        dem = layers.dem
+        return cls(dem.shape, tuple(dem.transform), dem.crs.to_wkt(), tuple(layers.layers),
+                   tuple(layers.cell_ids), dict(files))
+
+    def grid(self, box: Box | None = None) -> Dem:
+        """The grid (of ``box``, end-exclusive): transform and shape, no elevations (zero
+        pages, never touched)."""
+        r0, c0, r1, c1 = box if box is not None else (0, 0, *self.shape)
+        return Dem(np.zeros((r1 - r0, c1 - c0), dtype=np.float32),
+                   Affine(*self.transform[:6]) @ Affine.translation(c0, r0),
+                   CRS.from_wkt(self.crs_wkt))
+
+    def only(self, box: Box) -> TileStore:
+        """The same store with only the files of the tiles that meet ``box`` (what a task
+        reading that window needs to be sent)."""
+        return dataclasses.replace(self, files={b: f for b, f in self.files.items()
+                                                if _meets(b, box)})
+
+    def window(self, box: Box) -> Layers:
+        """The layers on the grid window ``box`` (end-exclusive), read from the tiles."""
+        r0, c0, r1, c1 = box
+        shape = (r1 - r0, c1 - c0)
+        out = Layers(self.grid(box), list(self.cell_ids))
+        for tech, op in self.keys:
+            out.layers[(tech, op)] = Layer(
+                tech, op, np.full(shape, -np.inf, dtype=np.float32),
+                np.full(shape, -1, dtype=np.int32), np.zeros(shape, dtype=np.uint32),
+                np.zeros(shape, dtype=np.uint32))
+        for tb, path in self.files.items():
+            if not _meets(tb, box):
+                continue
+            a0, b0, a1, b1 = max(tb[0], r0), max(tb[1], c0), min(tb[2], r1), min(tb[3], c1)
+            with np.load(path, allow_pickle=False) as z:
+                for k, key in enumerate(self.keys):
+                    lay = out.layers[key]
+                    for name, dst in zip(_ARRAYS, (lay.best_dbm, lay.server, lay.unknown,
+                                                   lay.flags), strict=True):
+                        dst[a0 - r0:a1 - r0, b0 - c0:b1 - c0] = z[f"{k}_{name}"][
+                            a0 - tb[0]:a1 - tb[0], b0 - tb[1]:b1 - tb[1]]
+        return out
+
+    def remove(self) -> None:
+        """Delete the tiles' files."""
+        _remove(self.files)
+
+
+_ARRAYS = ("best", "server", "unknown", "flags")
+
+
 @dataclass
 class TiledRun:
     """What :func:`compute_layers_tiled` did: tiles in the grid, tiles computed by tasks,
-    tiles read back from files an earlier, stopped run left."""
+    tiles read back from files an earlier, stopped run left; the tiles kept on disk."""
 
     tiles: int = 0
     computed: int = 0
     reused: int = 0
+    store: TileStore | None = None
+
+
+def summarise_tile(store: TileStore, villages: gpd.GeoDataFrame, centres: gpd.GeoSeries,
+                   settlements: gpd.GeoDataFrame | None, radio: RadioConfig,
+                   coverage: CoverageConfig) -> pd.DataFrame:
+    """:func:`vncoverage.villages.summarise_villages` of some villages on the window of
+    the layers they read, read from the tiles: the numbers of the whole grid's summary
+    (each village is summarised whole, on the same pixels). Runs on a worker."""
+    box = village_pixel_bounds(villages, store.grid(), centres, settlements)
+    win = _summary_window(box, store.shape)
+    return summarise_villages(villages, centres, settlements, store.window(win), radio,
+                              coverage)
+
+
+def summarise_villages_tiled(client: Any, store: TileStore, villages: gpd.GeoDataFrame,
+                             centres: gpd.GeoSeries, settlements: gpd.GeoDataFrame | None,
+                             radio: RadioConfig, coverage: CoverageConfig, tile_px: int
+                             ) -> pd.DataFrame:
+    """The village summary on Dask: the villages are grouped by the tile that holds the
+    middle of the pixels they read, one task a group (:func:`summarise_tile`, which reads
+    its window of the layers from the tiles, not from this process); the rows come back
+    in ``villages``' order. The same table as
+    :func:`~vncoverage.villages.summarise_villages` on the whole grid."""
+    box = village_pixel_bounds(villages, store.grid(), centres, settlements)
+    mid_r = ((box["r0"] + box["r1"]) / 2.0).to_numpy()
+    mid_c = ((box["c0"] + box["c1"]) / 2.0).to_numpy()
+    finite = np.isfinite(mid_r) & np.isfinite(mid_c)
+    tile = np.where(finite, np.floor(np.nan_to_num(mid_r) / tile_px) * 1e6
+                    + np.floor(np.nan_to_num(mid_c) / tile_px), -1.0)
+    futures = []
+    for t in np.unique(tile):
+        ids = villages.index[tile == t]
+        win = _summary_window(box.loc[ids], store.shape)
+        sett = (settlements[settlements["village_id"].isin(ids)]
+                if settlements is not None else None)
+        futures.append(client.submit(summarise_tile, store.only(win), villages.loc[ids],
+                                     centres.loc[ids], sett, radio, coverage, pure=False))
+    parts = client.gather(futures)
+    return pd.concat(parts).reindex(villages.index)
 
 
 def compute_layers_tiled(
@@ -358,14 +479,20 @@ def compute_layers_tiled(
     ``scratch``: a folder every worker can read and write (the staged grids and the tile
     files go there). ``collector`` with ``points`` (the same x, y it was made with): the
     entries of the village points are gathered from the tiles into it. ``stats``, if
-    given, is filled in (:class:`TiledRun`).
+    given, is filled in (:class:`TiledRun`); its ``store`` then holds the tiles, kept on
+    disk for :func:`summarise_villages_tiled` (the caller removes them with
+    :meth:`TileStore.remove`); without ``stats`` they are removed here.
     """
     operators = sorted(cells["operator"].unique())
     layers = new_layers(dem, radio.technologies, operators, sorted(map(str, cells.index)))
-    _compute_tiles(cells, dem, radio, layers, client=client, scratch=scratch,
-                   tile_px=tile_px, clutter=clutter, collector=collector, points=points,
-                   progress=progress, kernel_threads=kernel_threads,
-                   stats=stats if stats is not None else TiledRun())
+    run = stats if stats is not None else TiledRun()
+    files = _compute_tiles(cells, dem, radio, layers, client=client, scratch=scratch,
+                           tile_px=tile_px, clutter=clutter, collector=collector,
+                           points=points, progress=progress, kernel_threads=kernel_threads,
+                           stats=run)
+    run.store = TileStore.of(layers, files)
+    if stats is None:
+        run.store.remove()
     layers.notes = _domain_notes(cells, radio)
     return layers
 
@@ -411,10 +538,12 @@ def update_layers_tiled(
                                            for o in [ANY, *keep_ops]})
     fresh_points = PointCollector(dem, *points) if collector is not None and points else None
     if touched:
-        _compute_tiles(new_cells, dem, radio, target, client=client, scratch=scratch,
-                       tile_px=tile_px, clutter=clutter, collector=fresh_points,
-                       points=points, progress=progress, kernel_threads=kernel_threads,
-                       stats=stats if stats is not None else TiledRun(), only=touched)
+        _remove(_compute_tiles(new_cells, dem, radio, target, client=client, scratch=scratch,
+                               tile_px=tile_px, clutter=clutter, collector=fresh_points,
+                               points=points, progress=progress,
+                               kernel_threads=kernel_threads,
+                               stats=stats if stats is not None else TiledRun(),
+                               only=touched))
     if collector is not None and fresh_points is not None:
         entries = fresh_points.entries()
         collector.extend({c: entries[c] for c in job.fresh if c in entries})
@@ -446,10 +575,11 @@ def _compute_tiles(cells: gpd.GeoDataFrame, dem: Dem, radio: RadioConfig, layers
                    client: Any, scratch: Path, tile_px: int, clutter: ClutterGrid | None,
                    collector: PointCollector | None,
                    points: tuple[np.ndarray, np.ndarray] | None, progress: bool,
-                   kernel_threads: int, stats: TiledRun, only: set[Box] | None = None) -> None:
+                   kernel_threads: int, stats: TiledRun, only: set[Box] | None = None
+                   ) -> dict[Box, str]:
     """Compute the tiles (``only`` those, when given) on ``client`` and paste each into
     ``layers`` (whose keys and cell ids the tiles take); tiles found finished in
-    ``scratch`` are read back instead."""
+    ``scratch`` are read back instead. Returns the tiles' files (kept)."""
     from distributed import as_completed
 
     keys = list(layers.layers)
@@ -493,7 +623,11 @@ def _compute_tiles(cells: gpd.GeoDataFrame, dem: Dem, radio: RadioConfig, layers
     finally:
         bar.close()
         client.cancel(futures)
-    for path in done.values():  # the layers are complete: the tiles are not needed
+    return {by_key[k].box: path for k, path in done.items()}
+
+
+def _remove(files: Mapping[Box, str]) -> None:
+    for path in files.values():
         with contextlib.suppress(FileNotFoundError):
             Path(path).unlink()
 
@@ -541,6 +675,78 @@ def open_client(spec: str) -> Iterator[Any]:
                       processes=processes, dashboard_address=None,
                       silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
         yield client
+
+
+class DaskSession:
+    """One run's Dask client and scratch folder, open across its stages
+    (``with DaskSession(...) as dask``): the layers (:meth:`layers`, :meth:`update`), then
+    the village summary from the tiles they left (:meth:`villages`). On a clean exit the
+    tiles are removed, and the scratch folder too when it is a workspace's
+    (:func:`default_scratch`); after an error they stay, so that the next run skips the
+    tiles finished. ``[run] scratch`` is the user's: only the tiles are removed there."""
+
+    def __init__(self, spec: str, tile_px: int, *, scratch: Path | None = None,
+                 store_folder: Path | None = None, progress: bool = False) -> None:
+        self.spec, self.tile_px, self.progress = spec, tile_px, progress
+        self._scratch = scratch
+        self._store_folder = store_folder
+        self._stack = contextlib.ExitStack()
+        self.client: Any = None
+        self.folder = Path()
+        self.stats = TiledRun()
+
+    def __enter__(self) -> DaskSession:
+        where = (contextlib.nullcontext(self._scratch) if self._scratch is not None
+                 else default_scratch(self._store_folder))
+        self.folder = self._stack.enter_context(where)
+        self.client = self._stack.enter_context(open_client(self.spec))
+        return self
+
+    def __exit__(self, exc_type: Any, *rest: Any) -> None:
+        self._stack.close()
+        if exc_type is not None:
+            return
+        if self.stats.store is not None:
+            self.stats.store.remove()
+        if self._scratch is None and self._store_folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _common(self, clutter: ClutterGrid | None, collector: PointCollector | None,
+                points: tuple[np.ndarray, np.ndarray] | None) -> dict[str, Any]:
+        return {"client": self.client, "scratch": self.folder, "tile_px": self.tile_px,
+                "clutter": clutter, "collector": collector, "points": points,
+                "progress": self.progress, "stats": self.stats}
+
+    def layers(self, cells: gpd.GeoDataFrame, dem: Dem, radio: RadioConfig, *,
+               clutter: ClutterGrid | None = None, collector: PointCollector | None = None,
+               points: tuple[np.ndarray, np.ndarray] | None = None) -> Layers:
+        """:func:`compute_layers_tiled`, its tiles kept for :meth:`villages`."""
+        return compute_layers_tiled(cells, dem, radio,
+                                    **self._common(clutter, collector, points))
+
+    def update(self, layers: Layers, old_cells: gpd.GeoDataFrame,
+               new_cells: gpd.GeoDataFrame, dem: Dem, radio: RadioConfig, *,
+               clutter: ClutterGrid | None = None, collector: PointCollector | None = None,
+               points: tuple[np.ndarray, np.ndarray] | None = None) -> LayerUpdate:
+        """:func:`update_layers_tiled`."""
+        return update_layers_tiled(layers, old_cells, new_cells, dem, radio,
+                                   **self._common(clutter, collector, points))
+
+    def villages(self, villages: gpd.GeoDataFrame, centres: gpd.GeoSeries,
+                 settlements: gpd.GeoDataFrame | None, radio: RadioConfig,
+                 coverage: CoverageConfig) -> pd.DataFrame | None:
+        """:func:`summarise_villages_tiled` on the tiles :meth:`layers` left, or None
+        when there are none (an update keeps only the tiles it touched)."""
+        if self.stats.store is None:
+            return None
+        return summarise_villages_tiled(self.client, self.stats.store, villages, centres,
+                                        settlements, radio, coverage, self.tile_px)
+
+    def describe(self) -> str:
+        """What the tiles were, for the run's notes."""
+        s = self.stats
+        return (f" on Dask ({self.spec}): {s.tiles} tiles of {self.tile_px} px, "
+                f"{s.computed} computed, {s.reused} read back from a stopped run")
 
 
 def default_scratch(store_folder: Path | None) -> contextlib.AbstractContextManager[Path]:
