@@ -408,3 +408,47 @@ def test_a_workspace_on_dask_updates_as_a_full_run(tmp_path):
     pd.testing.assert_frame_equal(upd.results.villages[cols], full.villages[cols])
     pd.testing.assert_frame_equal(upd.results.kpis, full.kpis)
     assert not (ws / "state" / "scratch").exists()
+
+
+def test_tiles_without_the_whole_grid_and_their_mosaic(case, tmp_path):
+    """compute_tiles keeps the layers in the tile files only (the driver never holds the
+    grid); windows read back across tile edges, and the mosaics (a GeoTIFF per tile and a
+    GDAL virtual raster) open in rasterio as the in-process layers."""
+    import rasterio
+
+    cfg, dem, cells, clutter, points, ref, ref_levels = case
+    collector = PointCollector(dem, *points)
+    with open_client("threads:2") as client:
+        store = tiles.compute_tiles(cells, dem, cfg.radio, client=client, scratch=tmp_path,
+                                    tile_px=TILE, clutter=clutter, collector=collector,
+                                    points=points)
+    levels = collector.levels(list(store.cell_ids))
+    assert np.array_equal(levels.level_dbm, ref_levels.level_dbm, equal_nan=True)
+    assert store.keys == tuple(ref.layers) and store.cell_ids == tuple(ref.cell_ids)
+    r0, c0 = (s // 2 - TILE // 2 - 7 for s in dem.shape)
+    box = (r0, c0, r0 + 3 * TILE + 5, c0 + 2 * TILE + 1)
+    win = store.window(box)
+    assert win.dem.transform == dem.window(*box).transform
+    for key, lay in ref.layers.items():
+        got = win.layers[key]
+        for name in ("best_dbm", "server", "unknown", "flags"):
+            assert np.array_equal(getattr(lay, name)[box[0]:box[2], box[1]:box[3]],
+                                  getattr(got, name)), (key, name)
+    vrts = store.write_mosaic(tmp_path / "mosaic")
+    assert {p.name for p in vrts} >= {"4g_any_best.vrt", "4g_any_server.vrt"}
+    lay = ref.get("4G")
+    with rasterio.open(tmp_path / "mosaic" / "4g_any_best.vrt") as src:
+        assert src.shape == dem.shape and src.transform == dem.transform
+        assert src.crs == dem.crs
+        best = src.read(1)
+    assert np.array_equal(best, np.where(np.isfinite(lay.best_dbm), lay.best_dbm, np.nan),
+                          equal_nan=True)
+    with rasterio.open(tmp_path / "mosaic" / "4g_any_server.vrt") as src:
+        server = src.read(1)
+    reached = np.zeros(dem.shape, bool)
+    for r0, c0, r1, c1 in store.files:
+        reached[r0:r1, c0:c1] = True
+    assert np.array_equal(server[reached], lay.server[reached])
+    assert (lay.server[~reached] == -1).all() and not np.isfinite(lay.best_dbm[~reached]).any()
+    store.remove()
+    assert not list((tmp_path / "tiles").glob("*.npz"))

@@ -26,7 +26,12 @@ are identical to :func:`~vncoverage.coverage.compute_layers`' to the bit.
 
 A tile whose file exists already is not computed again: a run that stopped (a crash, a
 killed driver) starts again where it was. Dask itself retries a task whose worker died.
-The files are removed once the layers are complete.
+
+The village summary runs on the cluster too (:func:`summarise_villages_tiled`): villages
+grouped by tile, each task reading its window of the layers back from the tile files
+(:class:`TileStore`) and summarising its villages whole, so that the table is the whole
+grid's to the bit. :class:`DaskSession` holds a run's client and scratch folder across
+both stages and removes the tiles after a clean run.
 """
 
 from __future__ import annotations
@@ -111,6 +116,9 @@ HALO_PX = 8
 
 #: The scratch folder's name inside a workspace's state folder (:func:`default_scratch`).
 SCRATCH = "scratch"
+
+#: The arrays of a layer in a tile file, in order (``<layer number>_<array>``).
+_ARRAYS = ("best", "server", "unknown", "flags")
 
 #: Format of the tile files (part of their names).
 TILE_FORMAT = 1
@@ -249,8 +257,7 @@ def run_tile(job: TileJob, grids: Grids, radio: RadioConfig,
                 collector(raster)
     out: dict[str, np.ndarray] = {}
     for k, (tech, op) in enumerate(layer_keys):
-        for name, a in zip(("best", "server", "unknown", "flags"), arrays[(tech, op)],
-                           strict=True):
+        for name, a in zip(_ARRAYS, arrays[(tech, op)], strict=True):
             out[f"{k}_{name}"] = a
     entries = collector.entries(job.point_index) if collector is not None else {}
     ids = sorted(entries)
@@ -266,13 +273,13 @@ def run_tile(job: TileJob, grids: Grids, radio: RadioConfig,
     return str(path)
 
 
-def _read_tile(path: str, layer_keys: Sequence[tuple[str, str]]
+def _read_tile(path: str, layer_keys: Sequence[tuple[str, str]], with_layers: bool = True
                ) -> tuple[dict[tuple[str, str], tuple[np.ndarray, ...]],
                           dict[str, tuple[np.ndarray, np.ndarray]]]:
-    """A tile file's layers and point entries."""
+    """A tile file's layers (none unless ``with_layers``) and point entries."""
     with np.load(path, allow_pickle=False) as z:
-        layers = {key: tuple(z[f"{k}_{name}"] for name in ("best", "server", "unknown", "flags"))
-                  for k, key in enumerate(layer_keys)}
+        layers = {key: tuple(z[f"{k}_{name}"] for name in _ARRAYS)
+                  for k, key in enumerate(layer_keys)} if with_layers else {}
         counts = z["point_counts"]
         starts = np.r_[0, np.cumsum(counts)]
         idx, lev = z["point_index"], z["point_level"]
@@ -358,8 +365,8 @@ class TileStore:
     files: Mapping[Box, str]
 
     @classmethod
-    def of(cls, layers: Layers, files: Mapping[Box, str]) -> TileStore:
-        dem = layers.dem
+    def of(cls, dem: Dem, layers: Layers, files: Mapping[Box, str]) -> TileStore:
+        """The store of tiles cut from ``dem``'s grid, with ``layers``' keys and cells."""
         return cls(dem.shape, tuple(dem.transform), dem.crs.to_wkt(), tuple(layers.layers),
                    tuple(layers.cell_ids), dict(files))
 
@@ -404,8 +411,65 @@ class TileStore:
         """Delete the tiles' files."""
         _remove(self.files)
 
+    def write_mosaic(self, folder: Path) -> list[Path]:
+        """The layers as mosaics a GIS opens whole: per layer, one tiled GeoTIFF per tile
+        for the best level (float32, NaN where no cell reaches or the level is unknown)
+        and one for the best server (int32, the index into ``cell_ids``; -1: none), and a
+        GDAL virtual raster (``<tech>_<operator>_best.vrt``, ``..._server.vrt``) that
+        places them on the grid. Returns the virtual rasters' paths."""
+        folder.mkdir(parents=True, exist_ok=True)
+        sources: dict[tuple[int, str], list[tuple[Box, str]]] = {}
+        for tb, path in sorted(self.files.items()):
+            r0, c0 = tb[0], tb[1]
+            transform = Affine(*self.transform[:6]) @ Affine.translation(c0, r0)
+            with np.load(path, allow_pickle=False) as z:
+                for k, (tech, op) in enumerate(self.keys):
+                    best = z[f"{k}_best"]
+                    for name, array, nodata in (
+                            ("best", np.where(np.isfinite(best), best, np.nan), math.nan),
+                            ("server", z[f"{k}_server"], -1)):
+                        rel = f"{tech}_{op}/{name}/r{r0}_c{c0}.tif".lower()
+                        _write_tile(folder / rel, array, transform, self.crs_wkt, nodata)
+                        sources.setdefault((k, name), []).append((tb, rel))
+        out = []
+        for (k, name), tiles in sorted(sources.items()):
+            tech, op = self.keys[k]
+            vrt = folder / f"{tech}_{op}_{name}.vrt".lower()
+            with atomic_path(vrt) as tmp:
+                tmp.write_text(self._vrt(tiles, name), encoding="utf-8")
+            out.append(vrt)
+        return out
 
-_ARRAYS = ("best", "server", "unknown", "flags")
+    def _vrt(self, tiles: Sequence[tuple[Box, str]], name: str) -> str:
+        """The XML of a GDAL virtual raster placing ``tiles`` (box, path relative to it)."""
+        from xml.sax.saxutils import escape
+
+        kind, nodata = ("Float32", "nan") if name == "best" else ("Int32", "-1")
+        rows, cols = self.shape
+        sources = "".join(
+            f"<SimpleSource><SourceFilename relativeToVRT=\"1\">{escape(rel)}"
+            f"</SourceFilename><SourceBand>1</SourceBand>"
+            f"<SrcRect xOff=\"0\" yOff=\"0\" xSize=\"{c1 - c0}\" ySize=\"{r1 - r0}\"/>"
+            f"<DstRect xOff=\"{c0}\" yOff=\"{r0}\" xSize=\"{c1 - c0}\" ySize=\"{r1 - r0}\"/>"
+            "</SimpleSource>\n" for (r0, c0, r1, c1), rel in tiles)
+        gt = ", ".join(repr(v) for v in Affine(*self.transform[:6]).to_gdal())
+        return (f"<VRTDataset rasterXSize=\"{cols}\" rasterYSize=\"{rows}\">\n"
+                f"<SRS>{escape(self.crs_wkt)}</SRS>\n<GeoTransform>{gt}</GeoTransform>\n"
+                f"<VRTRasterBand dataType=\"{kind}\" band=\"1\">"
+                f"<NoDataValue>{nodata}</NoDataValue>\n{sources}</VRTRasterBand>\n"
+                "</VRTDataset>\n")
+
+
+def _write_tile(path: Path, array: np.ndarray, transform: Affine, crs_wkt: str,
+                nodata: float) -> None:
+    """One tile of a mosaic: a tiled, deflate-compressed GeoTIFF, written atomically."""
+    profile = {"driver": "GTiff", "width": array.shape[1], "height": array.shape[0],
+               "count": 1, "dtype": array.dtype.name, "crs": CRS.from_wkt(crs_wkt),
+               "transform": transform, "tiled": True, "blockxsize": 256, "blockysize": 256,
+               "compress": "deflate", "nodata": nodata}
+    with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+        dst.write(array, 1)
+
 
 
 @dataclass
@@ -490,11 +554,45 @@ def compute_layers_tiled(
                            tile_px=tile_px, clutter=clutter, collector=collector,
                            points=points, progress=progress, kernel_threads=kernel_threads,
                            stats=run)
-    run.store = TileStore.of(layers, files)
+    run.store = TileStore.of(dem, layers, files)
     if stats is None:
         run.store.remove()
     layers.notes = _domain_notes(cells, radio)
     return layers
+
+
+def compute_tiles(
+    cells: gpd.GeoDataFrame,
+    dem: Dem,
+    radio: RadioConfig,
+    *,
+    client: Any,
+    scratch: Path,
+    tile_px: int = 1024,
+    clutter: ClutterGrid | None = None,
+    collector: PointCollector | None = None,
+    points: tuple[np.ndarray, np.ndarray] | None = None,
+    progress: bool = False,
+    kernel_threads: int = 1,
+    stats: TiledRun | None = None,
+) -> TileStore:
+    """:func:`compute_layers_tiled` without the whole grid's layers in this process: the
+    tiles stay in ``scratch`` and the returned :class:`TileStore` reads windows of them
+    (:meth:`TileStore.window`), summarises villages by tile
+    (:func:`summarise_villages_tiled`) and writes them as mosaics
+    (:meth:`TileStore.write_mosaic`). For grids whose layers do not fit in the driver's
+    memory (the whole country at 30 m: 16 bytes per pixel per layer); this process holds
+    the cells, the DEM it stages and one tile at a time."""
+    operators = sorted(cells["operator"].unique())
+    shell = new_layers(dem.window(0, 0, 0, 0), radio.technologies, operators,
+                       sorted(map(str, cells.index)))
+    run = stats if stats is not None else TiledRun()
+    files = _compute_tiles(cells, dem, radio, shell, client=client, scratch=scratch,
+                           tile_px=tile_px, clutter=clutter, collector=collector,
+                           points=points, progress=progress, kernel_threads=kernel_threads,
+                           stats=run, paste=False)
+    run.store = TileStore.of(dem, shell, files)
+    return run.store
 
 
 def update_layers_tiled(
@@ -575,8 +673,8 @@ def _compute_tiles(cells: gpd.GeoDataFrame, dem: Dem, radio: RadioConfig, layers
                    client: Any, scratch: Path, tile_px: int, clutter: ClutterGrid | None,
                    collector: PointCollector | None,
                    points: tuple[np.ndarray, np.ndarray] | None, progress: bool,
-                   kernel_threads: int, stats: TiledRun, only: set[Box] | None = None
-                   ) -> dict[Box, str]:
+                   kernel_threads: int, stats: TiledRun, only: set[Box] | None = None,
+                   paste: bool = True) -> dict[Box, str]:
     """Compute the tiles (``only`` those, when given) on ``client`` and paste each into
     ``layers`` (whose keys and cell ids the tiles take); tiles found finished in
     ``scratch`` are read back instead. Returns the tiles' files (kept)."""
@@ -605,7 +703,7 @@ def _compute_tiles(cells: gpd.GeoDataFrame, dem: Dem, radio: RadioConfig, layers
                for j in todo]
     try:
         for key, path in done.items():
-            _paste(layers, by_key[key], path, keys, collector)
+            _paste(layers if paste else None, by_key[key], path, keys, collector)
             bar.update(1)
         for fut in as_completed(futures):
             job = by_key[fut.key.removeprefix("vncoverage-tile-")]
@@ -617,7 +715,7 @@ def _compute_tiles(cells: gpd.GeoDataFrame, dem: Dem, radio: RadioConfig, layers
                     f"tile rows {r0}-{r1}, columns {c0}-{c1} failed on the Dask cluster: "
                     f"{exc!r}. The {len(done)} tile(s) finished are kept in {folder}; run "
                     "again to compute only the rest.") from exc
-            _paste(layers, job, path, keys, collector)
+            _paste(layers if paste else None, job, path, keys, collector)
             done[job.key] = path
             bar.update(1)
     finally:
@@ -632,12 +730,14 @@ def _remove(files: Mapping[Box, str]) -> None:
             Path(path).unlink()
 
 
-def _paste(layers: Layers, job: TileJob, path: str, keys: Sequence[tuple[str, str]],
+def _paste(layers: Layers | None, job: TileJob, path: str, keys: Sequence[tuple[str, str]],
            collector: PointCollector | None) -> None:
-    """Copy a tile file's core into the whole-grid layers (and its points' entries)."""
-    tile, entries = _read_tile(path, keys)
+    """Copy a tile file's core into the whole-grid layers, if given, and its points'
+    entries into the collector."""
+    tile, entries = _read_tile(path, keys, layers is not None)
     r0, c0, r1, c1 = job.box
     for key, (best, server, unknown, flags) in tile.items():
+        assert layers is not None
         lay = layers.layers[key]
         lay.best_dbm[r0:r1, c0:c1] = best
         lay.server[r0:r1, c0:c1] = server
