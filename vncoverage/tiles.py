@@ -771,9 +771,11 @@ def open_client(spec: str) -> Iterator[Any]:
         return
     n = int(arg)
     processes = kind == "processes"
+    # the dashboard (Dask's progress and task stream, with bokeh installed) on a free port
     with LocalCluster(n_workers=n if processes else 1, threads_per_worker=1 if processes else n,
-                      processes=processes, dashboard_address=None,
+                      processes=processes, dashboard_address=":0",
                       silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+        log.info("Dask LocalCluster %s: dashboard %s", spec, client.dashboard_link)
         yield client
 
 
