@@ -55,6 +55,7 @@ __all__ = [
     "compute_layers",
     "dem_fingerprint",
     "diff_cells",
+    "empty_layers",
     "exact_window",
     "group_window",
     "new_layers",
@@ -151,17 +152,23 @@ class Layers:
 def new_layers(dem: Dem, technologies: Iterable[str], operators: Iterable[str],
                cell_ids: list[str]) -> Layers:
     """Empty layers (nothing covered) for every technology x (operators + ``any``)."""
+    ops = list(operators)
+    return empty_layers(dem, [(t, o) for t in technologies for o in [ANY, *ops]], cell_ids)
+
+
+def empty_layers(dem: Dem, keys: Iterable[tuple[str, str]], cell_ids: list[str]) -> Layers:
+    """Empty layers (nothing covered) on ``dem``'s grid for the (technology, operator)
+    ``keys``, in that order."""
     out = Layers(dem=dem, cell_ids=list(cell_ids))
     shape = dem.shape
-    for t in technologies:
-        for o in [ANY, *operators]:
-            out.layers[(t, o)] = Layer(
-                t, o,
-                best_dbm=np.full(shape, -np.inf, dtype=np.float32),
-                server=np.full(shape, -1, dtype=np.int32),
-                unknown=np.zeros(shape, dtype=np.uint32),
-                flags=np.zeros(shape, dtype=np.uint32),
-            )
+    for t, o in keys:
+        out.layers[(t, o)] = Layer(
+            t, o,
+            best_dbm=np.full(shape, -np.inf, dtype=np.float32),
+            server=np.full(shape, -1, dtype=np.int32),
+            unknown=np.zeros(shape, dtype=np.uint32),
+            flags=np.zeros(shape, dtype=np.uint32),
+        )
     return out
 
 

@@ -65,7 +65,6 @@ from .clutter import ClutterGrid
 from .config import CoverageConfig, RadioConfig, parse_scheduler
 from .coverage import (
     ANY,
-    Layer,
     Layers,
     LayerUpdate,
     ModelDomainWarning,
@@ -78,6 +77,7 @@ from .coverage import (
     dem_fingerprint,
     diff_cells,
     domain_note,
+    empty_layers,
     group_geometry,
     new_layers,
     set_threads,
@@ -231,14 +231,8 @@ def run_tile(job: TileJob, grids: Grids, radio: RadioConfig,
     file's path. Runs on a worker."""
     set_threads(kernel_threads)
     dem, clutter = grids.read(job.read)
-    r0, c0, r1, c1 = job.box
-    shape = (r1 - r0, c1 - c0)
-    arrays = {key: (np.full(shape, -np.inf, dtype=np.float32),
-                    np.full(shape, -1, dtype=np.int32),
-                    np.zeros(shape, dtype=np.uint32), np.zeros(shape, dtype=np.uint32))
-              for key in layer_keys}
-    from . import _sweep  # the fold kernel
-
+    r0, c0 = job.box[0], job.box[1]
+    tile = empty_layers(dem.window(*job.box), layer_keys, [])
     collector = (PointCollector(dem, job.point_x, job.point_y)
                  if len(job.point_index) else None)
     for g in job.groups:
@@ -247,17 +241,17 @@ def run_tile(job: TileJob, grids: Grids, radio: RadioConfig,
             continue
         for cid in g.cell_ids:
             raster = cell_raster(cid, job.records[cid], win, radio)
+            local = dataclasses.replace(raster, row=raster.row - r0, col=raster.col - c0)
             tech, op = job.layer[cid]
             for key in ((tech, ANY), (tech, op)):
-                best, server, unknown, flags = arrays[key]
-                _sweep.fold_window(best, server, unknown, flags, raster.level_dbm,
-                                   raster.flags, raster.row - r0, raster.col - c0,
-                                   job.position[cid])
+                tile.get(*key).fold(local, job.position[cid])
             if collector is not None:
                 collector(raster)
     out: dict[str, np.ndarray] = {}
-    for k, (tech, op) in enumerate(layer_keys):
-        for name, a in zip(_ARRAYS, arrays[(tech, op)], strict=True):
+    for k, key in enumerate(layer_keys):
+        lay = tile.layers[key]
+        for name, a in zip(_ARRAYS, (lay.best_dbm, lay.server, lay.unknown, lay.flags),
+                           strict=True):
             out[f"{k}_{name}"] = a
     entries = collector.entries(job.point_index) if collector is not None else {}
     ids = sorted(entries)
@@ -387,13 +381,7 @@ class TileStore:
     def window(self, box: Box) -> Layers:
         """The layers on the grid window ``box`` (end-exclusive), read from the tiles."""
         r0, c0, r1, c1 = box
-        shape = (r1 - r0, c1 - c0)
-        out = Layers(self.grid(box), list(self.cell_ids))
-        for tech, op in self.keys:
-            out.layers[(tech, op)] = Layer(
-                tech, op, np.full(shape, -np.inf, dtype=np.float32),
-                np.full(shape, -1, dtype=np.int32), np.zeros(shape, dtype=np.uint32),
-                np.zeros(shape, dtype=np.uint32))
+        out = empty_layers(self.grid(box), self.keys, list(self.cell_ids))
         for tb, path in self.files.items():
             if not _meets(tb, box):
                 continue
@@ -507,12 +495,12 @@ def summarise_villages_tiled(client: Any, store: TileStore, villages: gpd.GeoDat
     box = village_pixel_bounds(villages, store.grid(), centres, settlements)
     mid_r = ((box["r0"] + box["r1"]) / 2.0).to_numpy()
     mid_c = ((box["c0"] + box["c1"]) / 2.0).to_numpy()
-    finite = np.isfinite(mid_r) & np.isfinite(mid_c)
-    tile = np.where(finite, np.floor(np.nan_to_num(mid_r) / tile_px) * 1e6
-                    + np.floor(np.nan_to_num(mid_c) / tile_px), -1.0)
+    finite = np.isfinite(mid_r) & np.isfinite(mid_c)  # no box: one group of their own
+    tile_r = np.where(finite, np.floor(np.nan_to_num(mid_r) / tile_px), -1).astype(np.int64)
+    tile_c = np.where(finite, np.floor(np.nan_to_num(mid_c) / tile_px), -1).astype(np.int64)
     futures = []
-    for t in np.unique(tile):
-        ids = villages.index[tile == t]
+    for rows in pd.Series(np.arange(len(villages))).groupby([tile_r, tile_c]).groups.values():
+        ids = villages.index[np.asarray(rows)]
         win = _summary_window(box.loc[ids], store.shape)
         sett = (settlements[settlements["village_id"].isin(ids)]
                 if settlements is not None else None)
