@@ -11,8 +11,9 @@ cover resampled to 30 m by nearest neighbour, every other input linked, and a co
 For each resolution, ``vncoverage run`` runs in a child process (fresh output folder, so no
 workspace cache), timed by ``/usr/bin/time -v`` when it exists (wall, peak RSS; else
 ``resource.getrusage`` of the children): wall, the manifest's propagation and calibration
-times, peak RSS, the number of ITM evaluations (pixels within each sweep group's radius,
-counted from the groups' geometry) and evaluations per second of propagation, the
+times, peak RSS, the number of paths (pixels within each sweep group's radius, counted
+from the groups' geometry), the ITM evaluations the run made (its notes: since version 17
+it leaves out the paths that cannot change a best server) and per second of propagation, the
 mobile-broadband KPI (``mobile_broadband_villages``) and, at 30 m, how many villages' MBB
 verdict differs from the 90 m run (the resolution sensitivity: same terrain, finer village
 fractions and profiles sampled every 30 m instead of 90 m).
@@ -158,6 +159,9 @@ class RunResult:
     peak_mb: float
     mbb_kpi: float
     out: Path
+    #: ITM paths the run evaluated (its notes; version 17 leaves out those that cannot
+    #: change a best server), None when it does not say
+    evaluated: int | None = None
 
 
 def _time_v_peak_mb(stderr: str) -> float | None:
@@ -191,8 +195,10 @@ def run_job(config: Path, out: Path, src: Path | None) -> RunResult:
     if peak is None:  # the largest child so far: right when this one is the largest
         peak = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) / 1024.0
     timings = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["timings_s"]
+    m = re.search(r"layers computed: ([\d,]+) of ([\d,]+) paths", proc.stdout)
     return RunResult(wall, float(timings.get("propagation", math.nan)),
-                     float(timings.get("calibration", 0.0)), peak, _mbb_kpi(out), out)
+                     float(timings.get("calibration", 0.0)), peak, _mbb_kpi(out), out,
+                     int(m.group(1).replace(",", "")) if m else None)
 
 
 def _mbb_kpi(out: Path) -> float:
@@ -466,7 +472,8 @@ def _compile_stages():  # type: ignore[no-untyped-def]
 def _fmt(r: RunResult) -> str:
     return (f"wall {r.wall_s:7.1f} s  propagation {r.propagation_s:7.1f} s  "
             f"calibration {r.calibration_s:5.1f} s  peak {r.peak_mb:7.0f} MB  "
-            f"MBB KPI {r.mbb_kpi:6.2f} %")
+            f"MBB KPI {r.mbb_kpi:6.2f} %"
+            + (f"  evaluated {r.evaluated:,}" if r.evaluated is not None else ""))
 
 
 def _median(rs: list[RunResult]) -> RunResult:
@@ -475,7 +482,7 @@ def _median(rs: list[RunResult]) -> RunResult:
     return RunResult(statistics.median(r.wall_s for r in rs),
                      statistics.median(r.propagation_s for r in rs),
                      statistics.median(r.calibration_s for r in rs),
-                     max(r.peak_mb for r in rs), mid.mbb_kpi, mid.out)
+                     max(r.peak_mb for r in rs), mid.mbb_kpi, mid.out, mid.evaluated)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -561,11 +568,13 @@ def _runs(args: argparse.Namespace, tmp: Path) -> int:
         for rep in range(args.repeats):
             for name, src in engines.items():
                 runs[name].append(run_job(config, tmp / f"out_{res}_{name}_{rep}", src))
-        print(f"\n{res} m{subset}: {evals:,} ITM evaluations per run")
+        print(f"\n{res} m{subset}: {evals:,} paths (pixel-group pairs within reach) per run")
         for name in engines:
             m = _median(runs[name])
             medians[(res, name)] = m
-            print(f"  engine {name}: {_fmt(m)}  {evals / m.propagation_s:,.0f} evaluations/s")
+            done = m.evaluated if m.evaluated is not None else evals
+            print(f"  engine {name}: {_fmt(m)}  {done / m.propagation_s:,.0f} ITM "
+                  f"evaluations/s")
         if "B" in engines:
             a, b = medians[(res, "A")], medians[(res, "B")]
             print(f"  A/B propagation {a.propagation_s / b.propagation_s:.3f}, wall "

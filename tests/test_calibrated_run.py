@@ -17,7 +17,7 @@ import rasterio
 from test_calibration import _world, drive
 
 from vncoverage import coverage, pipeline
-from vncoverage.calibration import RunSweepCache, calibrate, write_calibration
+from vncoverage.calibration import calibrate, write_calibration
 from vncoverage.config import load_config
 from vncoverage.errors import ConfigError, InputDataError
 from vncoverage.fileio import load_inputs
@@ -129,29 +129,17 @@ def test_the_run_fits_and_uses_the_corrections_as_calibrate_then_run_does(runs):
     assert "calibration" in a.timings and "fitted on" in a.computed["calibration"]
 
 
-def test_each_sweep_is_computed_once(world, runs):
-    """The calibration computes whole sweep windows that the propagation reads from the
-    run's memory cache: the calibrated run computes exactly the sweeps of the plain run
-    (one per sweep group); a separate calibration would compute them twice."""
+def test_the_calibration_computes_the_measured_pixels_only(world, runs):
+    """The calibration computes the paths to the measured pixels only (the values the
+    whole windows give), then the propagation its own paths: one window computation per
+    sweep group and run, and a few more for the measurements of the calibrated runs (the
+    calibration's small windows around the measured pixels)."""
     cfg = load_config(world["plain"])
     inputs = load_inputs(cfg)
-    assert SWEEPS["plain"] == len(coverage.sweep_groups(inputs.cells, cfg.radio))
-    assert SWEEPS["calibrated"] == SWEEPS["plain"]
-    assert SWEEPS["two_step"] == SWEEPS["plain"]  # the fixture's calibrate ran before
-    assert "sweep(s) kept in memory" in runs["calibrated"].computed["calibration"]
-
-
-def test_the_memory_cache_hands_each_sweep_over_once():
-    cache = RunSweepCache()
-    a, f = np.zeros(1000, np.int16), np.zeros(1000, np.uint8)
-    assert cache.get("k") is None
-    cache.put("k", a, f)
-    assert cache.get("k") is not None and cache.nbytes == 3000 and cache.peak_bytes == 3000
-    cache.stop()
-    cache.put("other", a, f)  # the propagation's own sweeps are not kept
-    assert len(cache) == 1
-    assert cache.get("k") is not None and cache.get("k") is None
-    assert cache.nbytes == 0 and cache.peak_bytes == 3000
+    n_groups = len(coverage.sweep_groups(inputs.cells, cfg.radio))
+    assert SWEEPS["plain"] >= n_groups
+    assert SWEEPS["plain"] < SWEEPS["calibrated"] <= SWEEPS["plain"] + n_groups
+    assert "calibration" in runs["calibrated"].computed
 
 
 def test_fingerprints_hold_the_measurements_only_when_set(world):

@@ -167,20 +167,28 @@ def test_only_points_gives_the_same_levels(tiny_world) -> None:
     np.testing.assert_array_equal(full.level_dbm, sparse.level_dbm)
 
 
-def test_only_points_refuses_a_cache(tiny_world) -> None:
-    import pytest
+def test_only_points_with_a_cache_keeps_and_reads_the_paths(tiny_world, tmp_path) -> None:
+    """With a cache, only the points' paths are computed and kept (the rest of each window
+    marked not computed); a second call reads them: no path computed again, the same
+    levels as without a cache."""
+    from vncoverage import _sweep
+    from vncoverage.workspace.caches import DirSweepCache
 
     cfg = load_config(tiny_world.config)
     inputs = load_inputs(cfg)
     assert inputs.cells is not None and inputs.dem is not None
-
-    class _Cache:
-        def get(self, key: str) -> None:
-            return None
-
-        def put(self, key: str, a: np.ndarray, b: np.ndarray) -> None:
-            pass
-
-    with pytest.raises(ValueError, match="only_points"):
-        levels_at_points(inputs.cells, inputs.dem, cfg.radio, np.zeros(1), np.zeros(1),
-                         cache=_Cache(), only_points=True)
+    dem = inputs.dem
+    x = inputs.centres.x.to_numpy(float)
+    y = inputs.centres.y.to_numpy(float)
+    cache = DirSweepCache(tmp_path / "sweeps")
+    first = levels_at_points(inputs.cells, dem, cfg.radio, x, y, cache=cache, only_points=True)
+    cache.flush()
+    plain = levels_at_points(inputs.cells, dem, cfg.radio, x, y)
+    np.testing.assert_array_equal(first.level_dbm, plain.level_dbm)
+    keys = cache.keys()
+    entries = [cache.get(k) for k in keys]
+    assert entries and all((e[0] == _sweep.LOSS_PRUNED).any() for e in entries)
+    puts = len(cache._pending)
+    again = levels_at_points(inputs.cells, dem, cfg.radio, x, y, cache=cache, only_points=True)
+    np.testing.assert_array_equal(again.level_dbm, plain.level_dbm)
+    assert len(cache._pending) == puts  # nothing computed, nothing put back

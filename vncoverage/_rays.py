@@ -275,11 +275,10 @@ def _fit_span(sums: np.ndarray, zr: np.ndarray, px: float, kk: int, tx: np.ndarr
 @njit(**KERNEL)
 def _bucket(dem: np.ndarray, sweep: Sweep, r_start: int, c_start: int, n_rows: int,
             n_cols: int, mask: np.ndarray, n_rays: int, pl: np.ndarray,
-            flags: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The pixels to compute, by ray: ``(order, counts, dist, d_max)`` with the flat window
-    indices of ray ``q`` in ``order[counts[q]:counts[q + 1]]``, each pixel's distance in
-    ``dist`` and each ray's farthest in ``d_max``; pixels outside the DEM are marked
-    unknown in ``pl`` / ``flags``."""
+            flags: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pixels to compute, by ray: ``(order, counts, dist)`` with the flat window
+    indices of ray ``q`` in ``order[counts[q]:counts[q + 1]]`` and each pixel's distance in
+    ``dist``; pixels outside the DEM are marked unknown in ``pl`` / ``flags``."""
     row0, col0, px = sweep.row0, sweep.col0, sweep.pixel_m
     use_mask = mask.shape[0] > 0
     two_pi = 2.0 * math.pi
@@ -287,7 +286,6 @@ def _bucket(dem: np.ndarray, sweep: Sweep, r_start: int, c_start: int, n_rows: i
     ray_of = np.full(n_rows * n_cols, -1, dtype=np.int64)
     dist = np.zeros(n_rows * n_cols)
     counts = np.zeros(n_rays + 1, dtype=np.int64)
-    d_max = np.zeros(n_rays)
     for i in range(n_rows):
         r = r_start + i
         for j in range(n_cols):
@@ -310,7 +308,6 @@ def _bucket(dem: np.ndarray, sweep: Sweep, r_start: int, c_start: int, n_rows: i
             f = i * n_cols + j
             ray_of[f] = q
             dist[f] = max(d, 0.5 * px)
-            d_max[q] = max(d_max[q], dist[f])
             counts[q + 1] += 1
     for q in range(n_rays):
         counts[q + 1] += counts[q]
@@ -321,7 +318,7 @@ def _bucket(dem: np.ndarray, sweep: Sweep, r_start: int, c_start: int, n_rows: i
         if q >= 0:
             order[fill[q]] = f
             fill[q] += 1
-    return order, counts, dist, d_max
+    return order, counts, dist
 
 
 @njit(inline="always", **KERNEL)
@@ -586,7 +583,7 @@ def ray_window(dem: np.ndarray, sweep: Sweep, itm_params: ItmParams, r_start: in
     of :data:`DH_EVERY`)."""
     pl = np.full((n_rows, n_cols), np.inf, dtype=np.float32)
     flags = np.zeros((n_rows, n_cols), dtype=np.uint32)
-    order, counts, dist, d_max = _bucket(dem, sweep, r_start, c_start, n_rows, n_cols, mask, n_rays,
+    order, counts, dist = _bucket(dem, sweep, r_start, c_start, n_rows, n_cols, mask, n_rays,
                                   pl, flags)
     p = itm_params
     setup = p2p_setup(sweep.h_tx_m, sweep.h_rx_m, p.climate, p.n0, sweep.f_mhz,
@@ -604,13 +601,13 @@ def ray_window(dem: np.ndarray, sweep: Sweep, itm_params: ItmParams, r_start: in
     n_dh = n_rays // DH_EVERY
     strides = anchor_strides(anchors, n_dh)
     need = np.zeros((n_dh, anchors.size), dtype=np.bool_)
-    for q in range(n_rays):  # the anchors up to each ray's farthest pixel
-        if counts[q + 1] == counts[q]:
-            continue
+    for q in range(n_rays):  # the two anchors around each pixel (those _delta_h_at reads)
         qd = _dh_ray(q, n_rays)
-        u_max = min(np.searchsorted(anchor_d, d_max[q]), anchors.size - 1)
-        for a in range(u_max + 1):
-            need[_anchor_ray(qd, strides[a], n_dh), a] = True
+        for t in range(counts[q], counts[q + 1]):
+            u = min(np.searchsorted(anchor_d, dist[order[t]]), anchors.size - 1)
+            need[_anchor_ray(qd, strides[u], n_dh), u] = True
+            if u > 0:
+                need[_anchor_ray(qd, strides[u - 1], n_dh), u - 1] = True
     site_z = bilinear(dem, math.nan, sweep.row0, sweep.col0)
     # the hull's and running maximum's curvature (the pixels' own, from their mean path
     # elevation, differs by well under 1 %: it only picks the point, whose angle is then

@@ -695,12 +695,17 @@ def exact_window(dem: np.ndarray, nodata: float, sweep: Sweep, itm_params: ItmPa
 
 #: Quantised loss of a pixel outside the radius in a :func:`quantize_window` result.
 LOSS_OUTSIDE = np.int16(32767)
+#: Quantised loss of a pixel within the radius whose path was not computed (a window
+#: computed on some pixels only and kept in a sweep cache: see
+#: :func:`vncoverage.coverage.group_window`).
+LOSS_PRUNED = np.int16(32766)
 
 
 @njit(**KERNEL)
 def quantize_window(loss: np.ndarray) -> np.ndarray:
-    """An :func:`exact_window` loss window in 0.01 dB (int16): :data:`LOSS_MISSING` where
-    unknown (NaN), :data:`LOSS_OUTSIDE` outside the radius (``+inf``)."""
+    """An :func:`exact_window` loss window in 0.01 dB (int16, at most 327.65 dB):
+    :data:`LOSS_MISSING` where unknown (NaN), :data:`LOSS_OUTSIDE` outside the radius or
+    not computed (``+inf``)."""
     n_rows, n_cols = loss.shape
     q = np.empty((n_rows, n_cols), dtype=np.int16)
     for i in range(n_rows):
@@ -711,7 +716,7 @@ def quantize_window(loss: np.ndarray) -> np.ndarray:
             elif math.isinf(v):
                 q[i, j] = LOSS_OUTSIDE
             else:
-                q[i, j] = np.int16(min(max(round(v * 100.0), -32767.0), 32766.0))
+                q[i, j] = np.int16(min(max(round(v * 100.0), -32767.0), 32765.0))
     return q
 
 
@@ -746,7 +751,7 @@ def profile_window(
         for j in range(n_cols):
             c = c_start + j
             v = q[r - q_row, c - q_col]
-            if v == LOSS_OUTSIDE:
+            if v == LOSS_OUTSIDE or v == LOSS_PRUNED:  # noqa: SIM109 (numba scalars)
                 continue
             flags[i, j] = qflags[r - q_row, c - q_col]
             if v == LOSS_MISSING:

@@ -36,9 +36,8 @@ and after is the test a correction must pass.
 **Inside the run** (``[calibration] measurements``): :func:`vncoverage.pipeline.run`
 calls :func:`calibrate` on the uncorrected cells after the load, adds the corrections to
 the cells' EIRP and writes :func:`write_calibration`'s folder with the outputs. Its
-predictions compute whole sweep windows into the run's sweep cache (a workspace's, else a
-:class:`RunSweepCache` in memory), where the propagation finds them: no sweep is computed
-twice.
+predictions compute the paths to the measured pixels only (the values the whole windows
+give: every pixel has its own path), kept in a workspace's sweep cache when there is one.
 """
 
 from __future__ import annotations
@@ -74,7 +73,7 @@ from .fileio.measurements import (
 from .i18n import Message
 from .pointlevels import levels_at_points
 
-__all__ = ["CALIBRATION_FILES", "DISTANCE_BANDS_KM", "Calibration", "RunSweepCache",
+__all__ = ["CALIBRATION_FILES", "DISTANCE_BANDS_KM", "Calibration",
            "before_after", "calibrate", "cross_validate", "fit_corrections",
            "match_measurements", "residual_stats", "write_calibration"]
 
@@ -167,7 +166,8 @@ def match_measurements(meas: gpd.GeoDataFrame, cells: gpd.GeoDataFrame, dem: Dem
     tech[known] = cells["technology"].reindex(cid[known]).astype(str).to_numpy()
     _drop(keep, ~np.isin(tech, list(radio.technologies)), "not_computed", rows, notes, file)
     idx = np.flatnonzero(keep)
-    pl = levels_at_points(cells, dem, radio, x[idx], y[idx], cache=cache, clutter=clutter)
+    pl = levels_at_points(cells, dem, radio, x[idx], y[idx], cache=cache, clutter=clutter,
+                          only_points=True)
     pred = np.full(len(idx), -np.inf)
     server = np.full(len(idx), -1, dtype=np.int64)
     position = {k: i for i, k in enumerate(pl.cell_ids)}
@@ -412,54 +412,6 @@ def before_after(cal: Calibration) -> pd.DataFrame:
                      "sigma_before": float(cv.get("sigma_before_db", nan)),
                      "sigma_after": float(cv.get("sigma_after_db", nan))}}
     return pd.DataFrame.from_dict(rows, orient="index")
-
-
-class RunSweepCache:
-    """A :class:`~vncoverage.coverage.SweepCache` in memory for one run without a workspace:
-    the calibration's predictions (:func:`vncoverage.pointlevels.levels_at_points`) compute
-    the whole window of every sweep group near a measurement, which the propagation needs
-    too; this keeps them until the propagation has read each once.
-
-    While ``recording`` (the calibration) every sweep put is kept; then :meth:`stop`
-    (before the propagation): nothing more is kept, and a sweep read is handed over and
-    dropped (the propagation reads each group once), so the memory held falls as the
-    propagation goes. ``peak_bytes``: the most it held; ``hits``, ``misses``: reads."""
-
-    def __init__(self) -> None:
-        self._kept: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self.recording = True
-        self.peak_bytes = 0
-        self._bytes = 0
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: str) -> tuple[np.ndarray, np.ndarray] | None:
-        got = self._kept.get(key) if self.recording else self._kept.pop(key, None)
-        if got is not None and not self.recording:
-            self._bytes -= got[0].nbytes + got[1].nbytes
-        if got is None:
-            self.misses += 1
-        else:
-            self.hits += 1
-        return got
-
-    def put(self, key: str, losses: np.ndarray, flags: np.ndarray) -> None:
-        if self.recording and key not in self._kept:
-            self._kept[key] = (losses, flags)
-            self._bytes += losses.nbytes + flags.nbytes
-            self.peak_bytes = max(self.peak_bytes, self._bytes)
-
-    def stop(self) -> None:
-        """The calibration is done: keep nothing more, hand each kept sweep over once."""
-        self.recording = False
-
-    def __len__(self) -> int:
-        return len(self._kept)
-
-    @property
-    def nbytes(self) -> int:
-        """The bytes of the sweeps held now."""
-        return self._bytes
 
 
 # --------------------------------------------------------------------------------------

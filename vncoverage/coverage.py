@@ -19,7 +19,7 @@ import json
 import logging
 import math
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
@@ -30,7 +30,7 @@ import pandas as pd
 from scipy.ndimage import map_coordinates
 from tqdm.auto import tqdm
 
-from . import __version__, _rays, _sweep
+from . import __version__, _prune, _rays, _sweep
 from ._itm_kernels import ItmParams
 from .antenna import sector_gain_db
 from .clutter import ClutterGrid
@@ -215,8 +215,8 @@ class SweepGroup:
             "itm": radio.itm_params if model.name == "itm" else None,
             "dem": dem_fingerprint, "version": __version__, "format": 3,
         }
-        if method != "sweep":
-            params.update(format=4, method=method)
+        if method != "sweep":  # format 5: entries may hold paths not computed yet
+            params.update(format=5, method=method)
         if rx_heights:  # paths to the clutter top (the key of bare terrain is unchanged)
             params.update(rx_heights=rx_heights)
         return hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:32]
@@ -422,7 +422,8 @@ def group_window(group: SweepGroup, dem: Dem, radio: RadioConfig, *,
                  cache: SweepCache | None = None, dem_fp: str | None = None,
                  within: tuple[int, int, int, int] | None = None,
                  method: str | None = None, pixels: np.ndarray | None = None,
-                 clutter: ClutterGrid | None = None) -> GroupWindow:
+                 clutter: ClutterGrid | None = None,
+                 known: tuple[int, int, np.ndarray, np.ndarray] | None = None) -> GroupWindow:
     """The path losses of one group (or its packed losses from ``cache``) on its window,
     or only on the part of its window inside the grid box ``within`` (``row0, col0, row1,
     col1``, end-exclusive; the same pixel values, fewer of them).
@@ -434,10 +435,19 @@ def group_window(group: SweepGroup, dem: Dem, radio: RadioConfig, *,
     Path losses are kept to 0.01 dB (:data:`vncoverage._sweep.LOSS_SCALE`) whether fresh
     or cached, so both give identical rasters.
 
-    ``pixels`` (bool, the shape of the box ``within``; ``"profile"`` without a ``cache``
-    only): compute only those pixels, the others read as outside the radius. Each pixel has
-    its own profile, so a selected pixel's value is the one the whole window gives it
-    (the site planner reads candidate sites at the village points this way).
+    ``pixels`` (bool, the shape of the box ``within``; ``"ray"`` or ``"profile"``):
+    compute only those pixels, the others read as outside the radius (with a ``cache``:
+    as far as its entry knows them). Each pixel has its own path, so a selected pixel's
+    value is the one the whole window gives it (the site planner reads candidate sites at
+    the village points this way, and a pruned run computes only the paths that can change
+    its layers: :func:`compute_layers`).
+
+    A ``cache`` entry holds a group's whole window, whose pixels not computed yet are
+    :data:`~vncoverage._sweep.LOSS_PRUNED`: the pixels asked for (all of the box without
+    ``pixels``) that it lacks are computed, and the entry is put back with them.
+    ``known`` (with a ``cache``): paths the caller computed already, ``(row, col, q,
+    flags)`` (a grid box's quantised losses, :func:`~vncoverage._sweep.quantize_window`,
+    and flags, from the same group): those the entry lacks are taken, not computed.
 
     ``clutter`` (``"profile"`` only): the paths end at the clutter top where it is above
     the handset (:func:`exact_window`); the §3.1 correction itself is :func:`with_clutter`'s
@@ -445,35 +455,59 @@ def group_window(group: SweepGroup, dem: Dem, radio: RadioConfig, *,
     """
     if method is None:
         method = path_method(radio)
-    if pixels is not None and (method == "sweep" or cache is not None or within is None):
-        raise ValueError("pixels needs method 'ray' or 'profile', a box `within` and no cache")
+    if pixels is not None and (method == "sweep" or within is None):
+        raise ValueError("pixels needs method 'ray' or 'profile' and a box `within`")
     if method == "sweep":
         return _radial_group_window(group, dem, radio, cache=cache, dem_fp=dem_fp,
                                     within=within)
     if method not in ("ray", "profile"):
         raise ValueError(f"unknown method {method!r}: one of {METHODS}")
     sweep, r_start, c_start, n = _group_sweep(group, dem, radio)
-    key = ""
-    packed = None
-    if cache is not None:
+    r_a, c_a, r_b, c_b = _clip(r_start, c_start, n, within)
+    compute = ray_window if method == "ray" else exact_window
+    if cache is None:
+        exact = compute(group, dem, radio, within=within, pixels=pixels, clutter=clutter)
+        q, qflags, q_row, q_col = (_sweep.quantize_window(exact.loss_db), exact.flags,
+                                   exact.row, exact.col)
+    else:
         key = group.fingerprint(radio, dem_fp or dem_fingerprint(dem), method,
                                 clutter.heights_digest if clutter is not None else "")
         packed = cache.get(key)
         if packed is not None and packed[0].size != n * n:  # not this window's: recompute
             packed = None
-    r_a, c_a, r_b, c_b = _clip(r_start, c_start, n, within)
-    if packed is not None:
-        q, qflags = packed[0].reshape(n, n), packed[1].reshape(n, n)
-        q_row, q_col = r_start, c_start
-    else:
-        # without a cache only the pixels asked for are computed (each has its own profile)
-        compute = ray_window if method == "ray" else exact_window
-        exact = compute(group, dem, radio, within=None if cache is not None else within,
-                        pixels=pixels, clutter=clutter)
-        q, qflags, q_row, q_col = (_sweep.quantize_window(exact.loss_db), exact.flags,
-                                   exact.row, exact.col)
-        if cache is not None:
+        if packed is None:  # a new entry: no path of the window computed yet
+            q = np.where(_disk(sweep, (r_start, c_start, r_start + n, c_start + n),
+                               group.radius_m), _sweep.LOSS_PRUNED, _sweep.LOSS_OUTSIDE)
+            q = q.astype(np.int16)
+            qflags = np.zeros((n, n), dtype=np.uint32)
+        else:
+            q, qflags = packed[0].reshape(n, n), packed[1].reshape(n, n)
+        dirty = False
+        if known is not None:
+            k_row, k_col, k_q, k_flags = known
+            sub = (slice(k_row - r_start, k_row - r_start + k_q.shape[0]),
+                   slice(k_col - c_start, k_col - c_start + k_q.shape[1]))
+            take = ((k_q != _sweep.LOSS_OUTSIDE) & (k_q != _sweep.LOSS_PRUNED)
+                    & (q[sub] == _sweep.LOSS_PRUNED))
+            if take.any():
+                q, qflags, dirty = q.copy(), qflags.copy(), True
+                q[sub][take] = k_q[take]
+                qflags[sub][take] = k_flags[take]
+        box = (slice(r_a - r_start, r_b - r_start), slice(c_a - c_start, c_b - c_start))
+        missing = q[box] == _sweep.LOSS_PRUNED
+        if pixels is not None:
+            missing &= pixels
+        if missing.any():
+            whole = packed is None and pixels is None and known is None
+            fresh = compute(group, dem, radio, within=(r_a, c_a, r_b, c_b),
+                            pixels=None if whole else missing, clutter=clutter)
+            if not dirty:
+                q, qflags, dirty = q.copy(), qflags.copy(), True
+            q[box][missing] = _sweep.quantize_window(fresh.loss_db)[missing]
+            qflags[box][missing] = fresh.flags[missing]
+        if dirty:
             cache.put(key, q.ravel(), qflags.ravel())
+        q_row, q_col = r_start, c_start
     z_site = _sweep.bilinear(dem.elevation, math.nan, sweep.row0, sweep.col0)
     pwin, azwin, thwin, wflags = _sweep.profile_window(
         q, qflags, q_row, q_col, sweep, dem.elevation, math.nan, r_a, c_a, r_b - r_a,
@@ -555,16 +589,25 @@ def cell_raster(cell_id: str, cell: Mapping[str, Any], win: GroupWindow,
     """One cell's received level from its group's window: EIRP per resource element +
     antenna gain - path loss. ``cell`` is a row of the cell table (or a mapping with the
     same keys)."""
+    level0, omni, az, etilt, mtilt = _cell_antenna(cell, radio)
+    window = _sweep.apply_antenna(
+        win.loss_db, win.az_deg, win.theta_deg, level0, omni, az, etilt, mtilt,
+        radio.h_beamwidth_deg, radio.v_beamwidth_deg, radio.front_to_back_db,
+        radio.vertical_sidelobe_db)
+    return CellRaster(cell_id, win.row, win.col, window, win.flags)
+
+
+def _cell_antenna(cell: Mapping[str, Any],
+                  radio: RadioConfig) -> tuple[float, bool, float, float, float]:
+    """What :func:`cell_raster` adds to a path loss, per cell: the EIRP per resource
+    element, whether the antenna is omni, its azimuth, electrical and mechanical tilt."""
     tech = str(cell["technology"])
     level0 = float(cell["eirp_dbm"]) + per_re_offset_db(tech, float(cell["bandwidth_mhz"]),
                                                         radio.cpich_fraction_db)
     az = cell["azimuth_deg"]
     omni = bool(pd.isna(az))
-    window = _sweep.apply_antenna(
-        win.loss_db, win.az_deg, win.theta_deg, level0, omni, 0.0 if omni else float(az),
-        float(cell["tilt_deg"]), float(cell["mechanical_tilt_deg"]), radio.h_beamwidth_deg,
-        radio.v_beamwidth_deg, radio.front_to_back_db, radio.vertical_sidelobe_db)
-    return CellRaster(cell_id, win.row, win.col, window, win.flags)
+    return (level0, omni, 0.0 if omni else float(az), float(cell["tilt_deg"]),
+            float(cell["mechanical_tilt_deg"]))
 
 
 def domain_note(warning: Warning | str) -> Message:
@@ -650,6 +693,9 @@ def compute_layers(
     cache: SweepCache | None = None,
     clutter: ClutterGrid | None = None,
     on_raster: Callable[[CellRaster], None] | None = None,
+    prune: bool = False,
+    keep: tuple[np.ndarray, np.ndarray] | None = None,
+    stats: dict[str, int] | None = None,
 ) -> Layers:
     """Best-server layers for every technology in ``radio.technologies`` and every operator.
 
@@ -669,7 +715,21 @@ def compute_layers(
     on_raster
         Called with every cell raster as it is folded (e.g. a
         :class:`vncoverage.pointlevels.PointCollector` reading it on chosen points), or None.
+    prune
+        Leave out the paths that provably cannot change the layers (:mod:`vncoverage._prune`:
+        a level bound below the best level found so far). The layers are the same to the
+        bit; the cell rasters are not whole (left-out pixels read as out of reach; a
+        ``cache`` keeps them as not computed, :func:`group_window` computes them when
+        asked), and ``on_raster`` sees every pixel of ``keep`` only.
+    keep
+        Grid rows and columns whose paths are always computed with ``prune`` (the points an
+        ``on_raster`` collector reads); needed with ``prune`` and ``on_raster``.
+    stats
+        Filled with ``paths`` (pixel-group paths within reach) and ``evaluated`` (those
+        computed), or None.
     """
+    if prune and on_raster is not None and keep is None:
+        raise ValueError("prune with on_raster needs `keep`, the pixels on_raster reads")
     set_threads(threads)
     operators = sorted(cells["operator"].unique())
     layers = new_layers(dem, radio.technologies, operators, sorted(map(str, cells.index)))
@@ -678,18 +738,148 @@ def compute_layers(
     op_of = dict(zip(map(str, cells.index), map(str, cells["operator"]), strict=True))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ModelDomainWarning)
-        for r in cell_rasters(cells, dem, radio, progress=progress, cache=cache,
-                              clutter=clutter):
+        rasters = (_pruned_rasters(cells, dem, radio, layers, clutter, keep, progress, stats,
+                                   cache)
+                   if prune else _whole_rasters(cells, dem, radio, progress, cache, clutter,
+                                                stats))
+        for r, whole in rasters:
             idx = pos[r.cell_id]
             tech, op = tech_of[r.cell_id], op_of[r.cell_id]
             layers.get(tech, ANY).fold(r, idx)
             layers.get(tech, op).fold(r, idx)
-            if on_raster is not None:
+            if on_raster is not None and whole:
                 on_raster(r)
     for w in caught:  # keep domain warnings for the report, and pass them on
         layers.notes.append(domain_note(w.message))
         warnings.warn(str(w.message), w.category, stacklevel=2)
     return layers
+
+
+def _whole_rasters(cells: gpd.GeoDataFrame, dem: Dem, radio: RadioConfig, progress: bool,
+                   cache: SweepCache | None, clutter: ClutterGrid | None,
+                   stats: dict[str, int] | None) -> Iterator[tuple[CellRaster, bool]]:
+    """:func:`cell_rasters`, each raster whole (``True``); ``stats``: every path within
+    reach is evaluated (or read from ``cache``)."""
+    for r in cell_rasters(cells, dem, radio, progress=progress, cache=cache, clutter=clutter):
+        yield r, True
+    if stats is not None:
+        paths = sum(_reach(g, dem, radio)
+                    for g in sweep_groups(cells[cells["technology"].isin(radio.technologies)],
+                                          radio))
+        stats.update(paths=paths, evaluated=paths)
+
+
+#: With ``prune``, the pixels nearer to a site than this share of its radius are computed
+#: first for every group: the strongest server of a pixel is mostly a near one, and the
+#: levels found there are what the bound of the farther paths is tested against
+#: (``scripts/bench_30m.py --prune-share`` measures other shares).
+NEAR_SHARE = 0.3
+
+
+def _disk(sweep: _sweep.Sweep, box: tuple[int, int, int, int], d_m: float) -> np.ndarray:
+    """The pixels of the grid box ``row0, col0, row1, col1`` within ``d_m`` of the site,
+    by the kernels' own distance."""
+    rows = np.arange(box[0], box[2], dtype=float)[:, None]
+    cols = np.arange(box[1], box[3], dtype=float)[None, :]
+    dy = (sweep.row0 - rows) * sweep.pixel_m
+    dx = (cols - sweep.col0) * sweep.pixel_m
+    return np.sqrt(dx * dx + dy * dy) <= d_m
+
+
+def _reach(g: SweepGroup, dem: Dem, radio: RadioConfig) -> int:
+    """The pixels of the grid within a group's radius: its paths."""
+    sweep, r0, c0, n = _group_sweep(g, dem, radio)
+    box = _clip(r0, c0, n, (0, 0, dem.shape[0], dem.shape[1]))
+    if box[2] <= box[0] or box[3] <= box[1]:
+        return 0
+    return int(_disk(sweep, box, g.radius_m).sum())
+
+
+def _pruned_rasters(cells: gpd.GeoDataFrame, dem: Dem, radio: RadioConfig, layers: Layers,
+                    clutter: ClutterGrid | None, keep: tuple[np.ndarray, np.ndarray] | None,
+                    progress: bool, stats: dict[str, int] | None,
+                    cache: SweepCache | None = None) -> Iterator[tuple[CellRaster, bool]]:
+    """The rasters of :func:`compute_layers` with ``prune`` (:mod:`vncoverage._prune`),
+    each with whether it is whole on ``keep`` (what ``on_raster`` may read).
+
+    First every group's near disk (:data:`NEAR_SHARE` of its radius), and the whole window
+    of the groups that cannot be pruned; then, group by group, the farther pixels whose
+    level bound reaches the best level folded so far in the cell's own operator layer, and
+    the ``keep`` pixels. Folding is order-free (maximum, lowest index on ties), a pixel's
+    path does not depend on which others are computed, and a near ``keep`` pixel folded
+    twice folds the same value (no path of a pruned group is unknown), so the layers are
+    those of :func:`cell_rasters`."""
+    sel = cells[cells["technology"].isin(radio.technologies)]
+    records = _cell_records(sel)
+    params = ItmParams(**radio.itm_params)
+    dem_fp = dem_fingerprint(dem) if cache is not None else None
+    itm = get_model(radio.model).name == "itm"
+    k_rows = np.zeros(0, np.int64) if keep is None else np.asarray(keep[0], np.int64)
+    k_cols = np.zeros(0, np.int64) if keep is None else np.asarray(keep[1], np.int64)
+    order = np.argsort(k_rows, kind="stable")
+    k_rows, k_cols = k_rows[order], k_cols[order]
+    bar = tqdm(total=2 * len(sel), desc="cells", unit="pass", disable=not progress)
+    evaluated = paths = 0
+    later = []
+    for g in sweep_groups(sel, radio):
+        sweep, r0, c0, n = _group_sweep(g, dem, radio)
+        bonus = _prune.variability_bonus_db(params, g.frequency_mhz) if itm else None
+        if bonus is None or not _prune.prunable_group(dem.elevation, sweep, params, r0, c0, n):
+            win = clutter_window(g, dem, radio, clutter, cache=cache, dem_fp=dem_fp)
+            reach = _reach(g, dem, radio)
+            evaluated, paths = evaluated + reach, paths + reach
+            bar.update(2 * len(g.cell_ids))
+            for cid in g.cell_ids:
+                yield cell_raster(cid, records[cid], win, radio), True
+            continue
+        half = int(math.ceil(NEAR_SHARE * g.radius_m / dem.pixel_m)) + 1
+        rc, cc = int(round(sweep.row0)), int(round(sweep.col0))
+        box = _clip(rc - half, cc - half, 2 * half + 1, (r0, c0, r0 + n, c0 + n))
+        near = _disk(sweep, box, NEAR_SHARE * g.radius_m)
+        bare = group_window(g, dem, radio, within=box, pixels=near, clutter=clutter)
+        # with a cache the near paths go into the group's entry once, with the far ones
+        known = (None if cache is None else
+                 (bare.row, bare.col, _sweep.quantize_window(bare.loss_db), bare.flags))
+        win = with_clutter(bare, clutter, g.frequency_mhz)
+        evaluated += int(near.sum())
+        paths += _reach(g, dem, radio)
+        bar.update(len(g.cell_ids))
+        for cid in g.cell_ids:
+            yield cell_raster(cid, records[cid], win, radio), False
+        later.append((g, sweep, r0, c0, n, float(bonus), known))
+    for g, sweep, r0, c0, n, bonus, known in later:
+        recs = [records[cid] for cid in g.cell_ids]
+        ant = [_cell_antenna(rec, radio) for rec in recs]
+        keys = sorted({(str(rec["technology"]), str(rec["operator"])) for rec in recs})
+        plane = {k: i for i, k in enumerate(keys)}
+        best = np.stack([layers.get(*k).best_dbm[r0:r0 + n, c0:c0 + n] for k in keys])
+        extra = (clutter.window(r0, c0, n, n, g.frequency_mhz) if clutter is not None
+                 else np.zeros((0, 0), np.float32))
+        z_tx = float(_sweep.bilinear(dem.elevation, math.nan, sweep.row0, sweep.col0))
+        need = _prune.needed_pixels(
+            dem.elevation, sweep, r0, c0, n, n, z_tx + g.height_m, extra, bonus,
+            np.array([a[0] for a in ant]), np.array([a[1] for a in ant]),
+            np.array([a[2] for a in ant]), np.array([a[3] for a in ant]),
+            np.array([a[4] for a in ant]),
+            np.array([plane[(str(rec["technology"]), str(rec["operator"]))] for rec in recs]),
+            best, radio.h_beamwidth_deg, radio.v_beamwidth_deg, radio.front_to_back_db,
+            radio.vertical_sidelobe_db, NEAR_SHARE * g.radius_m)
+        a, b = np.searchsorted(k_rows, [r0, r0 + n])
+        kr, kc = k_rows[a:b] - r0, k_cols[a:b] - c0
+        inside = (kc >= 0) & (kc < n)
+        need[kr[inside], kc[inside]] = 1
+        evaluated += int(need.sum())
+        win = clutter_window(g, dem, radio, clutter, within=(r0, c0, r0 + n, c0 + n),
+                             pixels=need.astype(bool), cache=cache, dem_fp=dem_fp,
+                             known=known)
+        bar.update(len(g.cell_ids))
+        for cid in g.cell_ids:
+            yield cell_raster(cid, records[cid], win, radio), True
+    bar.close()
+    if len(sel):
+        _domain_check(sel, radio)
+    if stats is not None:
+        stats.update(paths=paths, evaluated=evaluated)
 
 
 @dataclass(frozen=True)

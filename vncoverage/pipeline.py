@@ -6,10 +6,11 @@ notebooks and the tests all call it.
    uncorrected model and the corrections fitted (:func:`vncoverage.calibration.calibrate`),
    then added to the cells' EIRP (:func:`vncoverage.fileio.measurements.apply_corrections`):
    every later stage sees the corrected cells, the uncertainty the calibration's residuals.
-   Its predictions compute whole sweep windows that stage 2 reads again from the same sweep
-   cache (a workspace's, else :class:`vncoverage.calibration.RunSweepCache` in memory);
+   Its predictions compute the paths to the measured pixels only (kept in a workspace's
+   sweep cache, where stage 2 finds them);
 2. propagation: per-cell received level over the DEM, folded into best-server layers
-   (:func:`vncoverage.coverage.compute_layers`), or the previous layers brought up to date
+   (:func:`vncoverage.coverage.compute_layers`, without the paths that provably cannot
+   change them: ``prune``), or the previous layers brought up to date
    (:func:`vncoverage.coverage.update_layers`);
 3. villages: per-village mobile coverage (:func:`vncoverage.villages.summarise_villages`),
    for every village or only for those whose pixels the update changed;
@@ -57,7 +58,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .calibration import Calibration, RunSweepCache, calibrate
+from .calibration import Calibration, calibrate
 from .changes import compute_changes
 from .clutter import ClutterGrid
 from .config import Config, section_dict
@@ -262,7 +263,7 @@ def run(cfg: Config, *, inputs: Inputs | None = None, store: StageStore | None =
     cal, cache = None, store.sweeps if store is not None else None
     if cfg.calibration.measurements is not None:
         with _timed(timings, "calibration"):
-            inputs, cal, cache = _calibration(cfg, inputs, cache, computed)
+            inputs, cal = _calibration(cfg, inputs, cache, computed)
     assert inputs.cells is not None and inputs.dem is not None
     # the uncertainty's matrix of levels at the village points, read as the layers are made
     mbb = any(t in ("4G", "5G") for t in cfg.radio.technologies)
@@ -330,18 +331,17 @@ def run(cfg: Config, *, inputs: Inputs | None = None, store: StageStore | None =
 
 
 def _calibration(cfg: Config, inputs: Inputs, cache: SweepCache | None,
-                 computed: dict[str, str]) -> tuple[Inputs, Calibration, SweepCache]:
+                 computed: dict[str, str]) -> tuple[Inputs, Calibration]:
     """Stage 1b: calibrate on ``[calibration] measurements`` against the uncorrected cells
     (a workspace's cells come back corrected by the previous run: their EIRP as given is
     taken back, :func:`uncorrected_cells`), add the corrections to the cells' EIRP (the
-    EIRP as given kept beside it) and note them. Returns the corrected inputs, the
-    calibration and the sweep cache the propagation reads: ``cache`` (a workspace's), else
-    a :class:`RunSweepCache` holding the sweeps the calibration computed."""
+    EIRP as given kept beside it) and note them. Returns the corrected inputs and the
+    calibration. ``cache``: a workspace's sweeps, else None (the paths to the measured
+    pixels are computed, and kept there)."""
     assert inputs.cells is not None and cfg.calibration.measurements is not None
     path = cfg.calibration.measurements
     base = dataclasses.replace(inputs, cells=uncorrected_cells(inputs.cells))
-    memory = RunSweepCache() if cache is None else None
-    cal = calibrate(cfg, path, inputs=base, cache=cache if memory is None else memory,
+    cal = calibrate(cfg, path, inputs=base, cache=cache,
                     layer=cfg.calibration.measurements_layer, seed=cfg.calibration.seed,
                     folds=cfg.calibration.folds)
     assert base.cells is not None
@@ -351,15 +351,8 @@ def _calibration(cfg: Config, inputs: Inputs, cache: SweepCache | None,
     c = cal.corrections
     computed["calibration"] = (f"fitted on {c.n} measurement(s) of {c.n_sites} site(s): "
                                f"global offset {c.global_offset_db:+.2f} dB")
-    if memory is not None:
-        memory.stop()
-        computed["calibration"] += (f"; {len(memory)} sweep(s) kept in memory for the "
-                                    f"propagation ({memory.peak_bytes / 2 ** 20:.1f} MiB)")
-        log.info("calibration: %d sweeps in memory, %.1f MiB", len(memory),
-                 memory.peak_bytes / 2 ** 20)
-    shared: SweepCache = memory if memory is not None else cache  # type: ignore[assignment]
     return (dataclasses.replace(base, cells=cells,
-                                notes=(*base.notes, *cal.notes, *applied)), cal, shared)
+                                notes=(*base.notes, *cal.notes, *applied)), cal)
 
 
 def _fibre_only(cfg: Config, inputs: Inputs, store: StageStore | None,
@@ -416,8 +409,8 @@ def _propagation(cfg: Config, inputs: Inputs, store: StageStore | None,
     radio parameters and DEM, else computed (on Dask tiles with ``[run] scheduler``:
     :mod:`vncoverage.tiles`, the same layers). Also the update and the previous cells.
     ``on_raster`` sees every cell raster computed (see :func:`compute_layers`); ``points``:
-    the x, y it was made with; ``cache``: the sweeps (the store's, or those the
-    calibration kept in memory), else none; ``dask``: the run's Dask session, if any."""
+    the x, y it was made with; ``cache``: the store's sweeps, else none; ``dask``: the
+    run's Dask session, if any."""
     assert inputs.cells is not None and inputs.dem is not None
     clutter = (ClutterGrid.from_landcover(inputs.landcover, cfg.radio.rx_height_m)
                if inputs.landcover is not None else None)
@@ -431,9 +424,19 @@ def _propagation(cfg: Config, inputs: Inputs, store: StageStore | None,
                                 collector=on_raster, points=points)
             computed["layers"] = "computed" + dask.describe()
             return fresh, None, None
-        return (compute_layers(inputs.cells, inputs.dem, cfg.radio, threads=cfg.run.threads,
-                               progress=progress, cache=cache, clutter=clutter,
-                               on_raster=on_raster), None, None)
+        # the paths that cannot change the layers are left out (the same layers; the
+        # collector's points are always computed; a workspace's cache keeps the others as
+        # not computed yet, for an update or `explain` to compute when they need them)
+        keep = inputs.dem.index(*points) if points is not None else None
+        stats: dict[str, int] = {}
+        layers = compute_layers(inputs.cells, inputs.dem, cfg.radio, threads=cfg.run.threads,
+                                progress=progress, cache=cache, clutter=clutter,
+                                on_raster=on_raster, prune=True, keep=keep, stats=stats)
+        if stats.get("paths"):
+            computed["layers"] = (f"computed: {stats['evaluated']:,} of {stats['paths']:,} "
+                                  f"paths ({100 * stats['evaluated'] / stats['paths']:.1f} %); "
+                                  "the others provably cannot change a best server")
+        return layers, None, None
     old_cells = old_cells.to_crs(inputs.cells.crs)
     n_before = len(layers.cell_ids)
     if dask is not None:

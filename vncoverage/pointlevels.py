@@ -124,12 +124,10 @@ def levels_at_points(cells: gpd.GeoDataFrame, dem: Dem, radio: RadioConfig, x: n
     it (see the module docstring). ``cells``: the run's cell table (working CRS, indexed by
     cell id); ``cache``: a workspace's sweep cache (sweeps found there are not recomputed);
     ``clutter``: the run's clutter loss (:func:`vncoverage.coverage.with_clutter`), or None.
-    ``only_points`` (no ``cache``): compute the profiles to the points' pixels only, not
-    their whole box (the same values: every pixel has its own profile); for cells whose
-    windows nobody needs afterwards (the site planner's candidates).
+    ``only_points``: compute the paths to the points' pixels only, not their whole box
+    (the same values: every pixel has its own path; a ``cache`` keeps them, and the
+    paths it had already are read).
     """
-    if only_points and cache is not None:
-        raise ValueError("only_points computes no whole window to cache: give no cache")
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     rows, cols = dem.index(x, y)

@@ -9,6 +9,7 @@ import functools
 import io
 import json
 import logging
+import threading
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -46,11 +47,20 @@ class DirSweepCache:
         # sweep computes (the kernels release the GIL); flush() waits and re-raises
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vnc-cache")
         self._pending: list[Future[None]] = []
+        # entries put and not written yet: a get finds them (an entry put back with more
+        # paths is read again before its file is written)
+        self._unwritten: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._lock = threading.Lock()
 
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.vnca"
 
     def get(self, key: str) -> tuple[np.ndarray, np.ndarray] | None:
+        with self._lock:
+            kept = self._unwritten.get(key)
+        if kept is not None:
+            self.hits += 1
+            return kept
         p = self._path(key)
         try:
             data = p.read_bytes()
@@ -71,13 +81,21 @@ class DirSweepCache:
         return out
 
     def put(self, key: str, losses: np.ndarray, flags: np.ndarray) -> None:
+        with self._lock:
+            self._unwritten[key] = (losses, flags)
         self._pending.append(self._pool.submit(self._write, key, losses, flags))
 
     def _write(self, key: str, losses: np.ndarray, flags: np.ndarray) -> None:
         # no fsync: a torn entry fails its checksum and is recomputed
-        fileio.write_bytes(self._path(key), pack_arrays({"loss_cdb": losses, "flags": flags},
-                                                    {"key": key}), durable=False)
-        fault("sweep")
+        try:
+            fileio.write_bytes(self._path(key),
+                               pack_arrays({"loss_cdb": losses, "flags": flags},
+                                           {"key": key}), durable=False)
+            fault("sweep")
+        finally:
+            with self._lock:  # a later put of the same key stays until it is written
+                if self._unwritten.get(key, (None, None))[0] is losses:
+                    del self._unwritten[key]
 
     def flush(self) -> None:
         """Wait for every entry to be written; raise the first write error."""

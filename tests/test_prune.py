@@ -1,0 +1,223 @@
+"""Leaving out the paths that cannot change a best server (issue 17; :mod:`vncoverage._prune`).
+
+On a window of the bundled sample DEM (90 m, ITM, clutter) with the 4G cells of its dense
+middle at a 5 km radius: the pruned layers equal the whole computation in every array (best
+level, server, unknown count, flags), also with a hole of DEM nodata next to a site (its
+groups are not pruned, the unknown counts stay exact), and with a sweep cache whose entries
+then hold paths not computed yet (:data:`vncoverage._sweep.LOSS_PRUNED`): a later reader gets
+them computed, the same values as a fresh window. The bound itself is checked pixel by
+pixel against the levels it bounds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vncoverage import _prune, _sweep, fileio
+from vncoverage._itm_kernels import _V_MED, ItmParams, _curve
+from vncoverage.clutter import ClutterGrid
+from vncoverage.config import load_config
+from vncoverage.coverage import (
+    _cell_antenna,
+    _cell_records,
+    _group_sweep,
+    cell_raster,
+    clutter_window,
+    compute_layers,
+    dem_fingerprint,
+    group_window,
+    sweep_groups,
+)
+from vncoverage.datatypes import Dem
+from vncoverage.workspace.caches import DirSweepCache
+
+RADIUS_M = 5000.0
+BOX_PX = 300  # a 27 km square of the sample's middle
+
+
+@pytest.fixture(scope="module")
+def sample():  # type: ignore[no-untyped-def]
+    """The sample's radio settings (4G only, 5 km), its 4G cells inside a box of the DEM's
+    middle (away from its edges), the DEM window and the land cover's clutter on it."""
+    cfg = load_config(fileio.sample_data_dir() / "config.toml")
+    inputs = fileio.load_inputs(cfg)
+    cells, dem, lc = inputs.cells, inputs.dem, inputs.landcover
+    assert cells is not None and dem is not None and lc is not None
+    radio = dataclasses.replace(cfg.radio, technologies=("4G",),
+                                max_radius_m={**cfg.radio.max_radius_m, "4G": RADIUS_M})
+    four_g = cells[cells["technology"] == "4G"]
+    col = (four_g.geometry.x - dem.transform.c) / dem.pixel_m
+    row = (dem.transform.f - four_g.geometry.y) / dem.pixel_m
+    # the densest box of the grid
+    r_mid, c_mid = float(np.median(row)), float(np.median(col))
+    r0, c0 = int(r_mid) - BOX_PX // 2, int(c_mid) - BOX_PX // 2
+    win = dem.window(r0, c0, r0 + BOX_PX, c0 + BOX_PX)
+    margin = RADIUS_M / dem.pixel_m + 4
+    inside = ((row > r0 + margin) & (row < r0 + BOX_PX - margin) & (col > c0 + margin)
+              & (col < c0 + BOX_PX - margin))
+    chosen = four_g[inside]
+    assert chosen["site_id"].nunique() >= 8
+    clutter = ClutterGrid.from_landcover(
+        dataclasses.replace(lc, classes=np.ascontiguousarray(
+            lc.classes[r0:r0 + BOX_PX, c0:c0 + BOX_PX])), radio.rx_height_m)
+    return radio, chosen, win, clutter
+
+
+def _assert_same_layers(a, b) -> None:  # type: ignore[no-untyped-def]
+    assert a.cell_ids == b.cell_ids and a.layers.keys() == b.layers.keys()
+    for k in a.layers:
+        for f in ("best_dbm", "server", "unknown", "flags"):
+            x, y = getattr(a.layers[k], f), getattr(b.layers[k], f)
+            assert np.array_equal(x, y), (k, f, int((x != y).sum()))
+
+
+def test_pruned_layers_are_the_whole_layers(sample) -> None:  # type: ignore[no-untyped-def]
+    radio, cells, dem, clutter = sample
+    stats: dict[str, int] = {}
+    pruned = compute_layers(cells, dem, radio, clutter=clutter, prune=True, stats=stats)
+    whole = compute_layers(cells, dem, radio, clutter=clutter)
+    _assert_same_layers(pruned, whole)
+    # not a pruning that leaves nothing out
+    assert 0 < stats["evaluated"] < 0.9 * stats["paths"], stats
+
+
+def test_a_nodata_hole_keeps_its_groups_whole(sample) -> None:  # type: ignore[no-untyped-def]
+    radio, cells, dem, clutter = sample
+    elev = dem.elevation.astype(np.float32).copy()
+    r, c = (np.asarray(v) for v in dem.index(cells.geometry.x.to_numpy(),
+                                            cells.geometry.y.to_numpy()))
+    elev[r[0] + 5:r[0] + 9, c[0] - 2:c[0] + 2] = np.nan  # 450 m from a site
+    holed = Dem(elev, dem.transform, dem.crs, dem.path)
+    stats: dict[str, int] = {}
+    pruned = compute_layers(cells, holed, radio, clutter=clutter, prune=True, stats=stats)
+    whole = compute_layers(cells, holed, radio, clutter=clutter)
+    _assert_same_layers(pruned, whole)
+    assert any(int(lay.unknown.max()) > 0 for lay in whole.layers.values())
+    assert stats["evaluated"] < stats["paths"]
+    # the groups within reach of the hole are not pruned
+    params = ItmParams(**radio.itm_params)
+    whole_groups = [g for g in sweep_groups(cells, radio)
+                    if not _prune.prunable_group(holed.elevation,
+                                                 *_sweep_and_params(g, holed, radio, params))]
+    assert 0 < len(whole_groups) < len(sweep_groups(cells, radio))
+
+
+def _sweep_and_params(g, dem, radio, params):  # type: ignore[no-untyped-def]
+    """The arguments of :func:`_prune.prunable_group` after the DEM."""
+    sweep, r0, c0, n = _group_sweep(g, dem, radio)
+    return sweep, params, r0, c0, n
+
+
+def test_the_bound_is_above_every_level(sample) -> None:  # type: ignore[no-untyped-def]
+    """Against its own cell's level as the "best so far", the bound must keep every pixel
+    beyond the near disk (it is above the level); 10 dB higher, it must leave some out."""
+    radio, cells, dem, clutter = sample
+    params = ItmParams(**radio.itm_params)
+    records = _cell_records(cells)
+    left_out = kept = 0
+    for g in sweep_groups(cells, radio)[:6]:
+        sweep, r0, c0, n = _group_sweep(g, dem, radio)
+        assert _prune.prunable_group(dem.elevation, sweep, params, r0, c0, n)
+        bonus = _prune.variability_bonus_db(params, g.frequency_mhz)
+        assert bonus is not None
+        win = clutter_window(g, dem, radio, clutter)
+        extra = clutter.window(r0, c0, n, n, g.frequency_mhz)
+        z_tx = float(_sweep.bilinear(dem.elevation, math.nan, sweep.row0, sweep.col0))
+        for cid in g.cell_ids:
+            level = cell_raster(cid, records[cid], win, radio).level_dbm
+            ant = _cell_antenna(records[cid], radio)
+            reached = np.isfinite(level)
+            for lift, expect_all in ((0.0, True), (10.0, False)):
+                need = _prune.needed_pixels(
+                    dem.elevation, sweep, r0, c0, n, n, z_tx + g.height_m, extra, bonus,
+                    np.array([ant[0]]), np.array([ant[1]]), np.array([ant[2]]),
+                    np.array([ant[3]]), np.array([ant[4]]), np.array([0]),
+                    (level + np.float32(lift))[None], radio.h_beamwidth_deg,
+                    radio.v_beamwidth_deg, radio.front_to_back_db,
+                    radio.vertical_sidelobe_db, 0.0).astype(bool)
+                if expect_all:
+                    assert need[reached].all(), int((~need[reached]).sum())
+                else:
+                    left_out += int((~need[reached]).sum())
+                    kept += int(need[reached].sum())
+    assert left_out > 0 and kept > 0
+
+
+def test_the_variability_bound() -> None:
+    for climate in range(1, 8):
+        params = ItmParams(climate=climate, n0=301.0, polarization=1, epsilon=15.0,
+                           sigma=0.005, mdvar=12, time_pct=50.0, location_pct=50.0,
+                           situation_pct=50.0)
+        bonus = _prune.variability_bonus_db(params, 1800.0)
+        assert bonus is not None
+        c = climate - 1
+        sampled = max(_curve(*(float(_V_MED[k, c]) for k in range(5)), d)
+                      for d in np.geomspace(1.0, 1e8, 20_000))
+        assert sampled - 1e-9 <= bonus <= max(sampled, 0.0) + 0.2, (climate, sampled, bonus)
+    # a quantile other than the median: no bound, no pruning
+    assert _prune.variability_bonus_db(params._replace(time_pct=90.0), 1800.0) is None
+
+
+def test_a_pruned_cache_entry_is_completed_when_read(sample, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    radio, cells, dem, clutter = sample
+    cache = DirSweepCache(tmp_path / "sweeps")
+    layers = compute_layers(cells, dem, radio, clutter=clutter, prune=True, cache=cache)
+    cache.flush()
+    _assert_same_layers(layers, compute_layers(cells, dem, radio, clutter=clutter))
+    groups = sweep_groups(cells, radio)
+    partial = 0
+    for g in groups:
+        fresh = clutter_window(g, dem, radio, clutter)
+        key = g.fingerprint(radio, dem_fingerprint(dem), "ray", clutter.heights_digest)
+        entry = cache.get(key)
+        assert entry is not None
+        partial += int((entry[0] == _sweep.LOSS_PRUNED).any())
+        read = clutter_window(g, dem, radio, clutter, cache=cache)
+        assert np.array_equal(read.loss_db, fresh.loss_db, equal_nan=True)
+        assert np.array_equal(read.flags, fresh.flags)
+        cache.flush()
+        assert not (cache.get(key)[0] == _sweep.LOSS_PRUNED).any()  # put back whole
+    assert partial > 0
+    # a box of a window with a new cache: the same values as without, and only the box's
+    # paths kept
+    g = groups[0]
+    _, r0, c0, _ = _group_sweep(g, dem, radio)
+    box = (r0 + 10, c0 + 5, r0 + 40, c0 + 50)
+    other = DirSweepCache(tmp_path / "other")
+    assert np.array_equal(group_window(g, dem, radio, within=box, cache=other).loss_db,
+                          group_window(g, dem, radio, within=box).loss_db, equal_nan=True)
+    other.flush()
+    (entry,) = [other.get(k) for k in sorted(other.keys())]
+    assert (entry[0] == _sweep.LOSS_PRUNED).sum() > 0
+
+
+def test_prunable_groups() -> None:
+    params = ItmParams(climate=2, n0=320.0, polarization=1, epsilon=15.0, sigma=0.005,
+                       mdvar=12, time_pct=50.0, location_pct=50.0, situation_pct=50.0)
+    dem = np.full((60, 60), 300.0, dtype=np.float32)
+    sweep = _sweep.Sweep(row0=30.0, col0=30.0, pixel_m=90.0, step_m=90.0, n_radials=360,
+                         n_samples=10, radius_m=900.0, h_tx_m=30.0, h_rx_m=1.5,
+                         f_mhz=1800.0, k_factor=4 / 3, model_code=4, d_min_m=0.0,
+                         d_max_m=2e6)
+    assert _prune.prunable_group(dem, sweep, params, 19, 19, 23)
+    assert not _prune.prunable_group(dem, sweep, params, 0, 19, 23)  # the margin leaves the grid
+    holed = dem.copy()
+    holed[40, 40] = np.nan
+    assert not _prune.prunable_group(holed, sweep, params, 19, 19, 23)
+    high = np.full((60, 60), 9000.0, dtype=np.float32)  # N_s below 150 on the path
+    assert not _prune.prunable_group(high, sweep, params, 19, 19, 23)
+
+
+def test_the_sweep_cache_reads_what_it_was_given(tmp_path: Path) -> None:
+    cache = DirSweepCache(tmp_path)
+    a, f = np.arange(10, dtype=np.int16), np.zeros(10, np.uint32)
+    cache.put("k" * 32, a, f)
+    got = cache.get("k" * 32)  # written or not yet: the same arrays
+    assert got is not None and np.array_equal(got[0], a)
+    cache.flush()
+    assert np.array_equal(DirSweepCache(tmp_path).get("k" * 32)[0], a)
