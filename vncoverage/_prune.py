@@ -32,6 +32,7 @@ invalid ITM setup, or quantiles other than the median.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -97,6 +98,7 @@ def _sigma_max(table: np.ndarray, c: int) -> float:
     return abs(float(table[0, c])) + abs(float(table[1, c]))
 
 
+@functools.lru_cache(maxsize=64)
 def variability_bonus_db(params: ItmParams, f_mhz: float) -> float | None:
     """The most ITM's variability can take off the reference attenuation (dB): a bound of
     ``V_med + Y_R + Y_S`` over every path (module docstring); None when a quantile is not

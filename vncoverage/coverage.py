@@ -771,8 +771,9 @@ def _whole_rasters(cells: gpd.GeoDataFrame, dem: Dem, radio: RadioConfig, progre
 
 #: With ``prune``, the pixels nearer to a site than this share of its radius are computed
 #: first for every group: the strongest server of a pixel is mostly a near one, and the
-#: levels found there are what the bound of the farther paths is tested against
-#: (``scripts/bench_30m.py --prune-share`` measures other shares).
+#: levels found there are what the bound of the farther paths is tested against. On the
+#: sample at 90 m (10 km radius) a simulation on the whole computation's levels left
+#: 54.8 %, 46.9 %, 42.6 % and 46.2 % of the paths to evaluate with 1, 2, 3 and 5 km.
 NEAR_SHARE = 0.3
 
 
