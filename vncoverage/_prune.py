@@ -10,16 +10,17 @@ others need no ITM evaluation, and leaving them out changes no bit of the layers
 
 The bound. ITM's basic transmission loss is the free-space loss plus the attenuation at the
 requested quantiles, ``A = A_ref - V_med - Y_R - Y_S`` (then softened when negative), where
-the reference attenuation is never below 0 (``max(A_ref, 0)`` [Algorithm 4.1, LongleyRice
-step 11]) and the soft floor ``x (29 - x) / (29 - 10 x)`` only raises a negative ``x``
-[Algorithm 5.2]. So ``loss >= A_fs(d) - max(V_med) - |Y_R| - |Y_S|``. ``V_med`` is the
-climate's median curve [TN101 v2, Eqns III.69-70], bounded here over every effective
-distance by interval arithmetic; at the median quantiles (time and situation 50 %; location
-is 50 % in the run) the Y terms are the 50 % point of the normal approximation times the
-standard deviations, bounded by their largest values. The clutter loss at the receiver and
-the antenna gain are the exact ones the run adds (same float32 angles, same pattern
-function), and the level bound keeps :data:`MARGIN_DB` below the true bound, more than the
-0.005 dB of the 0.01 dB loss quantisation and float32 rounding.
+the reference attenuation is never below 0 (NTIA's LongleyRice returns ``max(A_ref, 0)``, as
+:func:`vncoverage._itm_kernels.longley_rice` does) and the soft floor ``x (29 - x) / (29 -
+10 x)`` of the variability only raises a negative ``x`` (the end of
+:func:`vncoverage._itm_kernels.variability_apply`). So ``loss >= A_fs(d) - max(V_med) -
+|Y_R| - |Y_S|``. ``V_med`` is the climate's median curve [TN101 v2, Eqns III.69-70], bounded
+here over every effective distance by interval arithmetic; at the median quantiles (time and
+situation 50 %; location is 50 % in the run) the Y terms are the 50 % point of the normal
+approximation times the standard deviations, bounded by their largest values. The clutter
+loss at the receiver and the antenna gain are the exact ones the run adds (same float32
+angles, same pattern function), and the level bound keeps :data:`MARGIN_DB` below the true
+bound, more than the 0.005 dB of the 0.01 dB loss quantisation and float32 rounding.
 
 The ITM free-space loss uses the same distance as the ray and profile kernels (the pixel
 centre's distance from the site's fractional pixel, at least half a pixel).
@@ -109,7 +110,7 @@ def variability_bonus_db(params: ItmParams, f_mhz: float) -> float | None:
         return None
     c = int(params.climate) - 1
     v_med = _curve_max(*(float(_V_MED[k, c]) for k in range(5)))
-    # the standard deviations' bounds [Algorithm 5.6-5.10]: sigma_S <= 8, sigma_L < 10,
+    # the standard deviations' bounds (variability_apply): sigma_S <= 8, sigma_L < 10,
     # sigma_T <= (|c1| + |c2|) g for either branch, g <= |g0| + |g1| (tables' own maxima)
     wn_q = math.log(0.133 * f_mhz / 47.7)
     g_m, g_p = (abs(float(t[0, c])) + abs(float(t[1, c])) / ((float(t[2, c]) * wn_q) ** 2 + 1.0)
