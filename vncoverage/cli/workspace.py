@@ -51,7 +51,9 @@ def echo_workspace_run(wr: WorkspaceRun) -> None:
             if abs(r["change_pts"]) > 1e-9:
                 click.echo(f"  {r['kpi']}: {r['before']:.1f} -> {r['after']:.1f}")
     click.echo("computed: " + "; ".join(f"{k} {v}" for k, v in wr.computed.items()))
-    click.echo(f"sweep cache: {wr.cache_hits} reused, {wr.cache_misses} computed")
+    # an entry may hold part of a window (the paths a pruned run or a point reader
+    # needed): "found" entries may still have had paths computed into them
+    click.echo(f"sweep cache: {wr.cache_hits} entries found, {wr.cache_misses} new")
     click.echo("stage timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in wr.timings.items()))
     click.echo(f"wrote {len(wr.written)} files to {wr.path}/: "
                + ", ".join(p.name for p in wr.written))
