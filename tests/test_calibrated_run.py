@@ -21,7 +21,11 @@ from vncoverage.calibration import calibrate, write_calibration
 from vncoverage.config import load_config
 from vncoverage.errors import ConfigError, InputDataError
 from vncoverage.fileio import load_inputs
-from vncoverage.fileio.measurements import UNCORRECTED_EIRP, uncorrected_cells
+from vncoverage.fileio.measurements import (
+    UNCORRECTED_EIRP,
+    read_measurements,
+    uncorrected_cells,
+)
 from vncoverage.outputs.report import ReportContext, calibration_tables, render_markdown
 from vncoverage.outputs.writer import write_outputs
 from vncoverage.uncertainty import UNCALIBRATED_COLUMN
@@ -62,26 +66,27 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def runs(world: dict[str, Path]) -> dict[str, pipeline.Results]:
-    """The three runs; ``sweeps``: per run, how many sweep windows it computed."""
+    """The three runs; :data:`PATHS`: per run, how many paths it computed."""
     out: dict[str, pipeline.Results] = {}
     calls: list[int] = []
     exact = coverage.exact_window
 
     def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append(1)
-        return exact(*args, **kwargs)
+        got = exact(*args, **kwargs)
+        calls.append(int((~np.isposinf(got.loss_db)).sum()))  # +inf: not computed
+        return got
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(coverage, "exact_window", counted)
         for key in ("plain", "calibrated", "two_step"):
             calls.clear()
             out[key] = pipeline.run(load_config(world[key]), progress=False)
-            SWEEPS[key] = len(calls)
+            PATHS[key] = sum(calls)
     return out
 
 
-#: Sweep windows computed per run of :func:`runs`.
-SWEEPS: dict[str, int] = {}
+#: Paths (pixel-group pairs) computed per run of :func:`runs`.
+PATHS: dict[str, int] = {}
 
 
 def test_both_keys_and_bad_settings_are_config_problems(world):
@@ -131,15 +136,27 @@ def test_the_run_fits_and_uses_the_corrections_as_calibrate_then_run_does(runs):
 
 def test_the_calibration_computes_the_measured_pixels_only(world, runs):
     """The calibration computes the paths to the measured pixels only (the values the
-    whole windows give), then the propagation its own paths: one window computation per
-    sweep group and run, and a few more for the measurements of the calibrated runs (the
-    calibration's small windows around the measured pixels)."""
+    whole windows give), not whole windows: the calibrated run computes at most one more
+    path per measured pixel and sweep group reaching it than the plain run, and some."""
     cfg = load_config(world["plain"])
     inputs = load_inputs(cfg)
-    n_groups = len(coverage.sweep_groups(inputs.cells, cfg.radio))
-    assert SWEEPS["plain"] >= n_groups
-    assert SWEEPS["plain"] < SWEEPS["calibrated"] <= SWEEPS["plain"] + n_groups
-    assert "calibration" in runs["calibrated"].computed
+    dem = inputs.dem
+    problems: list = []
+    meas = read_measurements(world["root"] / "drive_test.csv", working_crs=dem.crs,
+                             problems=problems)
+    assert meas is not None and not problems
+    rows, cols = dem.index(meas.geometry.x.to_numpy(), meas.geometry.y.to_numpy())
+    pixels = {(int(r), int(c)) for r, c in zip(rows, cols, strict=True)}
+    t = dem.transform
+    px = np.array([t.c + (c + 0.5) * t.a for _, c in pixels])
+    py = np.array([t.f + (r + 0.5) * t.e for r, _ in pixels])
+    groups = coverage.sweep_groups(inputs.cells, cfg.radio)
+    pairs = sum(int(((px - g.x) ** 2 + (py - g.y) ** 2 <= (g.radius_m + 2 * dem.pixel_m) ** 2)
+                    .sum()) for g in groups)
+    extra = PATHS["calibrated"] - PATHS["plain"]
+    assert 0 < extra <= pairs
+    # whole windows of the groups near a measurement would be many times more
+    assert pairs < 0.2 * PATHS["plain"]
 
 
 def test_fingerprints_hold_the_measurements_only_when_set(world):

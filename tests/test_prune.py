@@ -99,23 +99,18 @@ def test_a_nodata_hole_keeps_its_groups_whole(sample) -> None:  # type: ignore[n
     _assert_same_layers(pruned, whole)
     assert any(int(lay.unknown.max()) > 0 for lay in whole.layers.values())
     assert stats["evaluated"] < stats["paths"]
-    # the groups within reach of the hole are not pruned
+    # the groups within reach of the hole are not pruned, the others are
     params = ItmParams(**radio.itm_params)
-    whole_groups = [g for g in sweep_groups(cells, radio)
-                    if not _prune.prunable_group(holed.elevation,
-                                                 *_sweep_and_params(g, holed, radio, params))]
-    assert 0 < len(whole_groups) < len(sweep_groups(cells, radio))
-
-
-def _sweep_and_params(g, dem, radio, params):  # type: ignore[no-untyped-def]
-    """The arguments of :func:`_prune.prunable_group` after the DEM."""
-    sweep, r0, c0, n = _group_sweep(g, dem, radio)
-    return sweep, params, r0, c0, n
+    groups = sweep_groups(cells, radio)
+    prunable = [_prune.prunable_group(holed.elevation, s, params, r0, c0, n)
+                for s, r0, c0, n in (_group_sweep(g, holed, radio) for g in groups)]
+    assert 0 < prunable.count(False) < len(groups)
 
 
 def test_the_bound_is_above_every_level(sample) -> None:  # type: ignore[no-untyped-def]
-    """Against its own cell's level as the "best so far", the bound must keep every pixel
-    beyond the near disk (it is above the level); 10 dB higher, it must leave some out."""
+    """Against its own cell's level as the "best so far" (no near disk), the bound must keep
+    every pixel the cell reaches (it is above the level); 10 dB higher, it must leave some
+    out."""
     radio, cells, dem, clutter = sample
     params = ItmParams(**radio.itm_params)
     records = _cell_records(cells)
@@ -133,13 +128,15 @@ def test_the_bound_is_above_every_level(sample) -> None:  # type: ignore[no-unty
             ant = _cell_antenna(records[cid], radio)
             reached = np.isfinite(level)
             for lift, expect_all in ((0.0, True), (10.0, False)):
-                need = _prune.needed_pixels(
+                need, reach = _prune.needed_pixels(
                     dem.elevation, sweep, r0, c0, n, n, z_tx + g.height_m, extra, bonus,
                     np.array([ant[0]]), np.array([ant[1]]), np.array([ant[2]]),
                     np.array([ant[3]]), np.array([ant[4]]), np.array([0]),
                     (level + np.float32(lift))[None], radio.h_beamwidth_deg,
                     radio.v_beamwidth_deg, radio.front_to_back_db,
-                    radio.vertical_sidelobe_db, 0.0).astype(bool)
+                    radio.vertical_sidelobe_db, 0.0)
+                need = need.astype(bool)
+                assert reach == int((~np.isneginf(level)).sum())  # the group's paths
                 if expect_all:
                     assert need[reached].all(), int((~need[reached]).sum())
                 else:

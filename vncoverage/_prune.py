@@ -50,6 +50,7 @@ from ._itm_kernels import (
     SUCCESS,
     ItmParams,
     effective_earth,
+    free_space_loss_db,
     inverse_ccdf,
     p2p_setup,
 )
@@ -157,9 +158,10 @@ def needed_pixels(dem: np.ndarray, sweep: Sweep, r_start: int, c_start: int, n_r
                   level0: np.ndarray, omni: np.ndarray, azimuth: np.ndarray,
                   etilt: np.ndarray, mtilt: np.ndarray, layer_of: np.ndarray,
                   best: np.ndarray, h_bw: float, v_bw: float, a_m: float, sla_v: float,
-                  d_near_m: float) -> np.ndarray:
+                  d_near_m: float) -> tuple[np.ndarray, int]:
     """1 where a pixel of the window, farther than ``d_near_m`` and within the radius, has a
-    cell whose level bound reaches the best level so far (module docstring), else 0.
+    cell whose level bound reaches the best level so far (module docstring), else 0; and
+    how many pixels of the window are within the radius (the group's paths).
 
     ``extra``: the clutter loss the run adds at each pixel (window shape, or empty);
     ``level0``, ``omni``, ``azimuth``, ``etilt``, ``mtilt``: per cell (EIRP per resource
@@ -167,10 +169,10 @@ def needed_pixels(dem: np.ndarray, sweep: Sweep, r_start: int, c_start: int, n_r
     ``k`` folds into (its operator's layer; the operators' ``any`` layer is never below)."""
     row0, col0, px = sweep.row0, sweep.col0, sweep.pixel_m
     two_kre = 2.0 * sweep.k_factor * EARTH_RADIUS_M
-    fs0 = 32.45 + 20.0 * math.log10(sweep.f_mhz)
     use_extra = extra.shape[0] > 0
     n_cells = level0.shape[0]
     out = np.zeros((n_rows, n_cols), dtype=np.uint8)
+    within = np.zeros(n_rows, dtype=np.int64)
     for i in prange(n_rows):
         r = r_start + i
         for j in range(n_cols):
@@ -178,10 +180,13 @@ def needed_pixels(dem: np.ndarray, sweep: Sweep, r_start: int, c_start: int, n_r
             dy = (row0 - r) * px
             dx = (c - col0) * px
             d0 = math.sqrt(dx * dx + dy * dy)
-            if d0 > sweep.radius_m or d0 <= d_near_m:
+            if d0 > sweep.radius_m:
+                continue
+            within[i] += 1
+            if d0 <= d_near_m:
                 continue
             d = max(d0, 0.5 * px)
-            loss = fs0 + 20.0 * math.log10(d / 1000.0) - bonus_db - MARGIN_DB
+            loss = free_space_loss_db(d, sweep.f_mhz) - bonus_db - MARGIN_DB
             if use_extra:
                 loss += extra[i, j]
             az = math.atan2(dx, dy)
@@ -198,7 +203,7 @@ def needed_pixels(dem: np.ndarray, sweep: Sweep, r_start: int, c_start: int, n_r
                 if level0[k] + g - loss >= best[layer_of[k], i, j]:
                     out[i, j] = 1
                     break
-    return out
+    return out, within.sum()
 
 
 __all__ = ["MARGIN_DB", "needed_pixels", "prunable_group", "variability_bonus_db"]

@@ -695,8 +695,8 @@ def exact_window(dem: np.ndarray, nodata: float, sweep: Sweep, itm_params: ItmPa
 
 #: Quantised loss of a pixel outside the radius in a :func:`quantize_window` result.
 LOSS_OUTSIDE = np.int16(32767)
-#: Quantised loss of a pixel within the radius whose path was not computed (a window
-#: computed on some pixels only and kept in a sweep cache: see
+#: Quantised loss of a pixel whose path was not computed yet (within the radius or not: a
+#: window computed on some pixels only and kept in a sweep cache, see
 #: :func:`vncoverage.coverage.group_window`).
 LOSS_PRUNED = np.int16(32766)
 

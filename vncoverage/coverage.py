@@ -475,10 +475,9 @@ def group_window(group: SweepGroup, dem: Dem, radio: RadioConfig, *,
         packed = cache.get(key)
         if packed is not None and packed[0].size != n * n:  # not this window's: recompute
             packed = None
-        if packed is None:  # a new entry: no path of the window computed yet
-            q = np.where(_disk(sweep, (r_start, c_start, r_start + n, c_start + n),
-                               group.radius_m), _sweep.LOSS_PRUNED, _sweep.LOSS_OUTSIDE)
-            q = q.astype(np.int16)
+        if packed is None:  # a new entry: no pixel of the window computed yet (those
+            # beyond the radius become LOSS_OUTSIDE when first asked for)
+            q = np.full((n, n), _sweep.LOSS_PRUNED, dtype=np.int16)
             qflags = np.zeros((n, n), dtype=np.uint32)
         else:
             q, qflags = packed[0].reshape(n, n), packed[1].reshape(n, n)
@@ -839,32 +838,31 @@ def _pruned_rasters(cells: gpd.GeoDataFrame, dem: Dem, radio: RadioConfig, layer
         near = _disk(sweep, box, NEAR_SHARE * g.radius_m)
         bare = group_window(g, dem, radio, within=box, pixels=near, clutter=clutter)
         # with a cache the near paths go into the group's entry once, with the far ones
+        # (the window's losses are kept to 0.01 dB: quantising them again gives them back)
         known = (None if cache is None else
                  (bare.row, bare.col, _sweep.quantize_window(bare.loss_db), bare.flags))
         win = with_clutter(bare, clutter, g.frequency_mhz)
         evaluated += int(near.sum())
-        paths += _reach(g, dem, radio)
         bar.update(len(g.cell_ids))
         for cid in g.cell_ids:
             yield cell_raster(cid, records[cid], win, radio), False
         later.append((g, sweep, r0, c0, n, float(bonus), known))
     for g, sweep, r0, c0, n, bonus, known in later:
         recs = [records[cid] for cid in g.cell_ids]
-        ant = [_cell_antenna(rec, radio) for rec in recs]
-        keys = sorted({(str(rec["technology"]), str(rec["operator"])) for rec in recs})
-        plane = {k: i for i, k in enumerate(keys)}
+        level0, omni, azimuth, etilt, mtilt = (
+            np.array(v) for v in zip(*(_cell_antenna(r, radio) for r in recs), strict=True))
+        layer_of = [(str(r["technology"]), str(r["operator"])) for r in recs]
+        keys = sorted(set(layer_of))
         best = np.stack([layers.get(*k).best_dbm[r0:r0 + n, c0:c0 + n] for k in keys])
         extra = (clutter.window(r0, c0, n, n, g.frequency_mhz) if clutter is not None
                  else np.zeros((0, 0), np.float32))
         z_tx = float(_sweep.bilinear(dem.elevation, math.nan, sweep.row0, sweep.col0))
-        need = _prune.needed_pixels(
-            dem.elevation, sweep, r0, c0, n, n, z_tx + g.height_m, extra, bonus,
-            np.array([a[0] for a in ant]), np.array([a[1] for a in ant]),
-            np.array([a[2] for a in ant]), np.array([a[3] for a in ant]),
-            np.array([a[4] for a in ant]),
-            np.array([plane[(str(rec["technology"]), str(rec["operator"]))] for rec in recs]),
-            best, radio.h_beamwidth_deg, radio.v_beamwidth_deg, radio.front_to_back_db,
+        need, reach = _prune.needed_pixels(
+            dem.elevation, sweep, r0, c0, n, n, z_tx + g.height_m, extra, bonus, level0, omni,
+            azimuth, etilt, mtilt, np.array([keys.index(k) for k in layer_of]), best,
+            radio.h_beamwidth_deg, radio.v_beamwidth_deg, radio.front_to_back_db,
             radio.vertical_sidelobe_db, NEAR_SHARE * g.radius_m)
+        paths += int(reach)
         a, b = np.searchsorted(k_rows, [r0, r0 + n])
         kr, kc = k_rows[a:b] - r0, k_cols[a:b] - c0
         inside = (kc >= 0) & (kc < n)
