@@ -318,6 +318,68 @@ def test_network_distance_is_never_shorter_than_the_straight_line(world):
     assert (d[i == j] == 0).all()
 
 
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(_worlds(), st.sampled_from([50.0, 300.0, 900.0]), st.integers(0, 2**32 - 1))
+def test_pairs_within_by_local_blocks_equals_the_whole_graph(monkeypatch, world, limit, seed):
+    """Sources by blocks of the plane, each block's Dijkstra on the nodes near it only:
+    the same pairs, distances (to the bit) and order as Dijkstra on the whole graph, with
+    repeated and off-network sources and targets."""
+    import vncoverage.roads as roads_mod
+
+    roads, pts = world
+    g = attach_points(build_network(roads), pts, max_snap_m=300)
+    assert roads_mod._metric_edges(g)  # so the blocks are taken
+    rng = np.random.default_rng(seed)
+    nodes = np.r_[g.point_node, -1, rng.integers(0, g.n_nodes, 12)]
+    src, tgt = rng.permutation(nodes), rng.permutation(np.r_[nodes, nodes[:3]])
+    local = pairs_within(g, src, tgt, limit=limit)
+    with monkeypatch.context() as m:
+        m.setattr(roads_mod, "_metric_edges", lambda _g: False)  # the whole graph
+        whole = pairs_within(g, src, tgt, limit=limit)
+    for a, b in zip(local, whole, strict=True):
+        assert np.array_equal(a, b)
+
+
+def test_pairs_within_by_local_blocks_on_a_street_grid(monkeypatch):
+    """A 2.4 km square of streets 120 m apart with 400 points along them, pairs within
+    250 m: many paths turn corners near the limit, and the blocks (1 km: the sources of
+    several blocks reach across their edges) give what the whole graph gives."""
+    import vncoverage.roads as roads_mod
+
+    lines = [[(0, k * 120.0), (2400, k * 120.0)] for k in range(21)]
+    lines += [[(k * 120.0, 0), (k * 120.0, 2400)] for k in range(21)]
+    rng = np.random.default_rng(5)
+    on_x = rng.random(400) < 0.5
+    street = rng.integers(0, 21, 400) * 120.0
+    along = rng.random(400) * 2400
+    pts = np.column_stack([np.where(on_x, along, street), np.where(on_x, street, along)])
+    g = attach_points(build_network(_roads(*lines)), pts, max_snap_m=5)
+    assert roads_mod._metric_edges(g)
+    local = pairs_within(g, g.point_node, g.point_node, limit=250.0)
+    monkeypatch.setattr(roads_mod, "_metric_edges", lambda _g: False)
+    whole = pairs_within(g, g.point_node, g.point_node, limit=250.0)
+    assert len(whole[0]) > 1000
+    for a, b in zip(local, whole, strict=True):
+        assert np.array_equal(a, b)
+
+
+def test_an_edge_shorter_than_the_straight_line_takes_the_whole_graph():
+    """A graph whose edge is shorter than its ends' distance (no planar bound on where a
+    path goes) is not cut into blocks: the far node is still found."""
+    import vncoverage.roads as roads_mod
+
+    g = attach_points(build_network(_roads([(0, 0), (5000, 0)])), np.array([[0.0, 0], [5000, 0]]),
+                      max_snap_m=10)
+    assert roads_mod._metric_edges(g)
+    coo = g.graph.tocoo()
+    short = dataclasses.replace(g, graph=type(g.graph)((coo.data * 0.01, (coo.row, coo.col)),
+                                                       shape=coo.shape))
+    assert not roads_mod._metric_edges(short)
+    i, j, d = pairs_within(short, short.point_node[:1], short.point_node, limit=100.0)
+    assert list(j) == [0, 1] and d[1] == pytest.approx(50.0)
+
+
 def _reference_distances(roads: gpd.GeoDataFrame, pts: np.ndarray) -> list[float] | None:
     """Network distances from point 0 to every point, by networkx on the raw segments split
     at the points' projections; None when a point's nearest road location is ambiguous."""

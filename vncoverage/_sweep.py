@@ -49,6 +49,26 @@ LOSS_MISSING = np.int16(-32768)
 _C = 299_792_458.0
 _FSPL_CONST = 20.0 * math.log10(4.0 * math.pi * 1e9 / _C)
 
+@njit(parallel=True, **KERNEL)
+def _launch(n: int) -> int:
+    total = 0
+    for i in prange(n):
+        total += i
+    return total
+
+
+def threading_layer() -> str:
+    """The threading layer numba's parallel kernels run on (``"omp"``, ``"tbb"`` or
+    ``"workqueue"``; chosen at the first launch, which this makes if none was made)."""
+    import numba
+
+    try:
+        return str(numba.threading_layer())
+    except ValueError:  # no parallel kernel launched yet
+        _launch(2)
+        return str(numba.threading_layer())
+
+
 class Sweep(NamedTuple):
     """One radial sweep, by name (numba passes it to the kernels as a tuple; they read its
     fields by name).

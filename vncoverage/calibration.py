@@ -159,8 +159,8 @@ def match_measurements(meas: gpd.GeoDataFrame, cells: gpd.GeoDataFrame, dem: Dem
     _drop(keep, ~inside, "outside", rows, notes, file)
     cid = meas["cell_id"].to_numpy(str)
     named = cid != ""
-    _drop(keep, named & ~np.isin(cid, cells.index.astype(str)), "unknown_cell", rows, notes,
-          file)
+    known_cell = pd.Index(cid).isin(cells.index.astype(str))  # hashed: np.isin sorts strings
+    _drop(keep, named & ~known_cell, "unknown_cell", rows, notes, file)
     tech = meas["technology"].to_numpy(str).copy()
     known = named & keep
     tech[known] = cells["technology"].reindex(cid[known]).astype(str).to_numpy()

@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import json
 import logging
 import math
 import warnings
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 import geopandas as gpd
 import numba
@@ -57,6 +60,7 @@ __all__ = [
     "diff_cells",
     "empty_layers",
     "exact_window",
+    "group_lanes",
     "group_window",
     "new_layers",
     "path_method",
@@ -706,7 +710,8 @@ def compute_layers(
     cells
         Cell table (working CRS); cells of other technologies are ignored.
     threads
-        Numba threads (0 = all cores).
+        Numba threads (0 = all cores). With ``prune``, that many sweep groups are
+        computed at once, each on one thread (:func:`group_lanes`): the same layers.
     cache
         Optional store of sweeps (see :class:`SweepCache`).
     clutter
@@ -737,17 +742,23 @@ def compute_layers(
     op_of = dict(zip(map(str, cells.index), map(str, cells["operator"]), strict=True))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ModelDomainWarning)
+        lanes = group_lanes(threads) if prune else 1
         rasters = (_pruned_rasters(cells, dem, radio, layers, clutter, keep, progress, stats,
-                                   cache)
+                                   cache, lanes)
                    if prune else _whole_rasters(cells, dem, radio, progress, cache, clutter,
                                                 stats))
-        for r, whole in rasters:
-            idx = pos[r.cell_id]
-            tech, op = tech_of[r.cell_id], op_of[r.cell_id]
-            layers.get(tech, ANY).fold(r, idx)
-            layers.get(tech, op).fold(r, idx)
-            if on_raster is not None and whole:
-                on_raster(r)
+        if lanes > 1:  # the groups' lanes take the cores; the folds here take one
+            set_threads(1)
+        try:
+            for r, whole in rasters:
+                idx = pos[r.cell_id]
+                tech, op = tech_of[r.cell_id], op_of[r.cell_id]
+                layers.get(tech, ANY).fold(r, idx)
+                layers.get(tech, op).fold(r, idx)
+                if on_raster is not None and whole:
+                    on_raster(r)
+        finally:
+            set_threads(threads)
     for w in caught:  # keep domain warnings for the report, and pass them on
         layers.notes.append(domain_note(w.message))
         warnings.warn(str(w.message), w.category, stacklevel=2)
@@ -795,10 +806,79 @@ def _reach(g: SweepGroup, dem: Dem, radio: RadioConfig) -> int:
     return int(_disk(sweep, box, g.radius_m).sum())
 
 
+def group_lanes(threads: int) -> int:
+    """How many sweep groups a pruned computation runs at once, each kernel on one numba
+    thread: the threads asked for (0: all cores), when numba's threading layer lets
+    several threads launch kernels at the same time (OpenMP or TBB); else 1, and the
+    kernels share the threads within each group."""
+    max_threads = int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
+    lanes = min(threads, max_threads) if threads else max_threads
+    if lanes > 1 and _sweep.threading_layer() not in ("omp", "tbb"):
+        return 1
+    return lanes
+
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
+def _in_lanes(fn: Callable[[_T], _R], items: Iterable[_T], lanes: int) -> Iterator[_R]:
+    """``fn`` over ``items``, results in order. With ``lanes`` > 1, on that many threads
+    (each on one numba thread, the kernels release the GIL), ``lanes + 1`` items ahead so
+    that every lane is busy while the caller handles a result; an item is drawn from
+    ``items`` only after the caller has handled the result ``lanes + 1`` before it, so a
+    lazy ``items`` sees exactly the results handled so far (whatever the threads' timing).
+    With one lane, each item is drawn and computed here, after the previous result."""
+    if lanes <= 1:
+        for x in items:
+            yield fn(x)
+        return
+    it = iter(items)
+    with ThreadPoolExecutor(lanes, thread_name_prefix="vnc-group", initializer=set_threads,
+                            initargs=(1,)) as pool:
+        pending = deque(pool.submit(fn, x) for x in itertools.islice(it, lanes + 1))
+        try:
+            while pending:
+                result = pending.popleft().result()
+                yield result
+                pending.extend(pool.submit(fn, x) for x in itertools.islice(it, 1))
+        finally:
+            for f in pending:
+                f.cancel()
+
+
+@dataclass(frozen=True)
+class _FarGroup:
+    """A pruned group's second pass: its sweep and whole window, the variability bound,
+    and the near paths computed in the first (for its cache entry, or None)."""
+
+    group: SweepGroup
+    sweep: _sweep.Sweep
+    row: int
+    col: int
+    n: int
+    bonus_db: float
+    known: tuple[int, int, np.ndarray, np.ndarray] | None
+
+
+class _GroupPass(NamedTuple):
+    """What one group's pass gives the fold: its cells' rasters, whether they are whole on
+    ``keep``, the paths it evaluated and its paths within reach (counted in this pass),
+    the pass's progress and, after a near pass, the group's far pass (or None)."""
+
+    rasters: list[CellRaster]
+    whole: bool
+    evaluated: int
+    paths: int
+    progress: int
+    far: _FarGroup | None = None
+
+
 def _pruned_rasters(cells: gpd.GeoDataFrame, dem: Dem, radio: RadioConfig, layers: Layers,
                     clutter: ClutterGrid | None, keep: tuple[np.ndarray, np.ndarray] | None,
                     progress: bool, stats: dict[str, int] | None,
-                    cache: SweepCache | None = None) -> Iterator[tuple[CellRaster, bool]]:
+                    cache: SweepCache | None = None,
+                    lanes: int = 1) -> Iterator[tuple[CellRaster, bool]]:
     """The rasters of :func:`compute_layers` with ``prune`` (:mod:`vncoverage._prune`),
     each with whether it is whole on ``keep`` (what ``on_raster`` may read).
 
@@ -808,7 +888,13 @@ def _pruned_rasters(cells: gpd.GeoDataFrame, dem: Dem, radio: RadioConfig, layer
     the ``keep`` pixels. Folding is order-free (maximum, lowest index on ties), a pixel's
     path does not depend on which others are computed, and a near ``keep`` pixel folded
     twice folds the same value (no path of a pruned group is unknown), so the layers are
-    those of :func:`cell_rasters`."""
+    those of :func:`cell_rasters`.
+
+    ``lanes`` groups are computed at once (:func:`_in_lanes`). A far pass's best levels
+    are copied when it is drawn, after the fold of every group drawn ``lanes + 1`` before
+    it: a level only rises as rasters fold, so an earlier copy bounds less tightly and
+    leaves out nothing that could matter; and which rasters are folded at that point does
+    not depend on the threads' timing, so neither do the paths evaluated."""
     sel = cells[cells["technology"].isin(radio.technologies)]
     records = _cell_records(sel)
     params = ItmParams(**radio.itm_params)
@@ -818,20 +904,17 @@ def _pruned_rasters(cells: gpd.GeoDataFrame, dem: Dem, radio: RadioConfig, layer
     k_cols = np.zeros(0, np.int64) if keep is None else np.asarray(keep[1], np.int64)
     order = np.argsort(k_rows, kind="stable")
     k_rows, k_cols = k_rows[order], k_cols[order]
-    bar = tqdm(total=2 * len(sel), desc="cells", unit="pass", disable=not progress)
-    evaluated = paths = 0
-    later = []
-    for g in sweep_groups(sel, radio):
+
+    def rasters(g: SweepGroup, win: GroupWindow) -> list[CellRaster]:
+        return [cell_raster(cid, records[cid], win, radio) for cid in g.cell_ids]
+
+    def near_pass(g: SweepGroup) -> _GroupPass:
         sweep, r0, c0, n = _group_sweep(g, dem, radio)
         bonus = _prune.variability_bonus_db(params, g.frequency_mhz) if itm else None
         if bonus is None or not _prune.prunable_group(dem.elevation, sweep, params, r0, c0, n):
             win = clutter_window(g, dem, radio, clutter, cache=cache, dem_fp=dem_fp)
             reach = _reach(g, dem, radio)
-            evaluated, paths = evaluated + reach, paths + reach
-            bar.update(2 * len(g.cell_ids))
-            for cid in g.cell_ids:
-                yield cell_raster(cid, records[cid], win, radio), True
-            continue
+            return _GroupPass(rasters(g, win), True, reach, reach, 2 * len(g.cell_ids))
         half = int(math.ceil(NEAR_SHARE * g.radius_m / dem.pixel_m)) + 1
         rc, cc = int(round(sweep.row0)), int(round(sweep.col0))
         box = _clip(rc - half, cc - half, 2 * half + 1, (r0, c0, r0 + n, c0 + n))
@@ -842,39 +925,61 @@ def _pruned_rasters(cells: gpd.GeoDataFrame, dem: Dem, radio: RadioConfig, layer
         known = (None if cache is None else
                  (bare.row, bare.col, _sweep.quantize_window(bare.loss_db), bare.flags))
         win = with_clutter(bare, clutter, g.frequency_mhz)
-        evaluated += int(near.sum())
-        bar.update(len(g.cell_ids))
-        for cid in g.cell_ids:
-            yield cell_raster(cid, records[cid], win, radio), False
-        later.append((g, sweep, r0, c0, n, float(bonus), known))
-    for g, sweep, r0, c0, n, bonus, known in later:
+        return _GroupPass(rasters(g, win), False, int(near.sum()), 0, len(g.cell_ids),
+                          _FarGroup(g, sweep, r0, c0, n, float(bonus), known))
+
+    def far_passes(todo: list[_FarGroup]) -> Iterator[tuple[_FarGroup, list[tuple[str, str]],
+                                                          np.ndarray]]:
+        for f in todo:  # drawn lazily: the best levels folded so far (see above)
+            keys = sorted({(str(records[c]["technology"]), str(records[c]["operator"]))
+                           for c in f.group.cell_ids})
+            best = np.stack([layers.get(*k).best_dbm[f.row:f.row + f.n, f.col:f.col + f.n]
+                             for k in keys])
+            yield f, keys, best
+
+    def far_pass(item: tuple[_FarGroup, list[tuple[str, str]], np.ndarray]) -> _GroupPass:
+        f, keys, best = item
+        g, r0, c0, n = f.group, f.row, f.col, f.n
         recs = [records[cid] for cid in g.cell_ids]
         level0, omni, azimuth, etilt, mtilt = (
             np.array(v) for v in zip(*(_cell_antenna(r, radio) for r in recs), strict=True))
-        layer_of = [(str(r["technology"]), str(r["operator"])) for r in recs]
-        keys = sorted(set(layer_of))
-        best = np.stack([layers.get(*k).best_dbm[r0:r0 + n, c0:c0 + n] for k in keys])
+        plane = np.array([keys.index((str(r["technology"]), str(r["operator"])))
+                          for r in recs])
         extra = (clutter.window(r0, c0, n, n, g.frequency_mhz) if clutter is not None
                  else np.zeros((0, 0), np.float32))
-        z_tx = float(_sweep.bilinear(dem.elevation, math.nan, sweep.row0, sweep.col0))
+        z_tx = float(_sweep.bilinear(dem.elevation, math.nan, f.sweep.row0, f.sweep.col0))
         need, reach = _prune.needed_pixels(
-            dem.elevation, sweep, r0, c0, n, n, z_tx + g.height_m, extra, bonus, level0, omni,
-            azimuth, etilt, mtilt, np.array([keys.index(k) for k in layer_of]), best,
-            radio.h_beamwidth_deg, radio.v_beamwidth_deg, radio.front_to_back_db,
-            radio.vertical_sidelobe_db, NEAR_SHARE * g.radius_m)
-        paths += int(reach)
+            dem.elevation, f.sweep, r0, c0, n, n, z_tx + g.height_m, extra, f.bonus_db,
+            level0, omni, azimuth, etilt, mtilt, plane, best, radio.h_beamwidth_deg,
+            radio.v_beamwidth_deg, radio.front_to_back_db, radio.vertical_sidelobe_db,
+            NEAR_SHARE * g.radius_m)
         a, b = np.searchsorted(k_rows, [r0, r0 + n])
         kr, kc = k_rows[a:b] - r0, k_cols[a:b] - c0
         inside = (kc >= 0) & (kc < n)
         need[kr[inside], kc[inside]] = 1
-        evaluated += int(need.sum())
         win = clutter_window(g, dem, radio, clutter, within=(r0, c0, r0 + n, c0 + n),
                              pixels=need.astype(bool), cache=cache, dem_fp=dem_fp,
-                             known=known)
-        bar.update(len(g.cell_ids))
-        for cid in g.cell_ids:
-            yield cell_raster(cid, records[cid], win, radio), True
-    bar.close()
+                             known=f.known)
+        return _GroupPass(rasters(g, win), True, int(need.sum()), int(reach), len(g.cell_ids))
+
+    bar = tqdm(total=2 * len(sel), desc="cells", unit="pass", disable=not progress)
+    evaluated = paths = 0
+    later = []
+    try:
+        for p in _in_lanes(near_pass, sweep_groups(sel, radio), lanes):
+            evaluated, paths = evaluated + p.evaluated, paths + p.paths
+            if p.far is not None:
+                later.append(p.far)
+            bar.update(p.progress)
+            for r in p.rasters:
+                yield r, p.whole
+        for p in _in_lanes(far_pass, far_passes(later), lanes):
+            evaluated, paths = evaluated + p.evaluated, paths + p.paths
+            bar.update(p.progress)
+            for r in p.rasters:
+                yield r, p.whole
+    finally:
+        bar.close()
     if len(sel):
         _domain_check(sel, radio)
     if stats is not None:

@@ -38,6 +38,7 @@ Environment and Urban Systems* 65, 126-139.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -650,8 +651,14 @@ def pairs_within(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every (source, target) pair within ``limit`` metres along the network.
 
-    Runs Dijkstra from all sources with the cut-off (in chunks, so memory stays bounded)
-    and keeps the finite distances to the targets.
+    Runs Dijkstra from all sources with the cut-off and keeps the finite distances to the
+    targets. With a finite ``limit`` on a graph whose edges are no shorter than the
+    straight line between their ends (:func:`_metric_edges`), the sources are taken by
+    square blocks of the plane and each block's Dijkstra runs on the nodes within
+    ``limit`` of the block only: a path no longer than ``limit`` never leaves that
+    neighbourhood, so the pairs and distances are those of the whole graph, without a
+    dense row of every node per source. Otherwise in chunks of sources on the whole graph
+    (memory stays bounded).
 
     Parameters
     ----------
@@ -665,7 +672,8 @@ def pairs_within(
     Returns
     -------
     i, j, dist_m
-        Positions in ``sources`` and ``targets``, and the network distance in metres.
+        Positions in ``sources`` and ``targets``, and the network distance in metres,
+        ordered by ``i`` then ``j``.
     """
     sources = np.asarray(sources, dtype=np.int64)
     targets = np.asarray(targets, dtype=np.int64)
@@ -675,18 +683,80 @@ def pairs_within(
     out_j: list[np.ndarray] = []
     out_d: list[np.ndarray] = []
     if len(src_ok) and len(tgt_ok):
-        chunk = max(1, _CHUNK_CELLS // max(g.n_nodes, 1))
-        for c0 in range(0, len(src_ok), chunk):
-            rows = src_ok[c0:c0 + chunk]
-            d = dijkstra(g.graph, directed=False, indices=sources[rows], limit=limit)
-            sub = d[:, targets[tgt_ok]]
+        local = bool(np.isfinite(limit)) and _metric_edges(g)
+        if local:
+            blocks: Iterable[tuple[np.ndarray, np.ndarray | None]] = _local_blocks(
+                g, sources[src_ok], limit)
+        else:
+            chunk = max(1, _CHUNK_CELLS // max(g.n_nodes, 1))
+            blocks = ((np.arange(c0, min(c0 + chunk, len(src_ok))), None)
+                      for c0 in range(0, len(src_ok), chunk))
+        for pos, nodes in blocks:
+            rows = src_ok[pos]
+            if nodes is None:  # the whole graph
+                graph, src_local = g.graph, sources[rows]
+                tgt_sel, tgt_local = tgt_ok, targets[tgt_ok]
+            else:
+                graph = g.graph[nodes][:, nodes]
+                src_local = np.searchsorted(nodes, sources[rows])
+                at = np.minimum(np.searchsorted(nodes, targets[tgt_ok]), len(nodes) - 1)
+                hit = nodes[at] == targets[tgt_ok]
+                tgt_sel, tgt_local = tgt_ok[hit], at[hit]
+            if not len(tgt_sel):
+                continue
+            d = dijkstra(graph, directed=False, indices=src_local, limit=limit)
+            sub = d[:, tgt_local]
             ii, jj = np.nonzero(np.isfinite(sub) & (sub <= limit))
             out_i.append(rows[ii])
-            out_j.append(tgt_ok[jj])
+            out_j.append(tgt_sel[jj])
             out_d.append(sub[ii, jj])
     if not out_i:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0)
-    return np.concatenate(out_i), np.concatenate(out_j), np.concatenate(out_d)
+    i, j, dist = np.concatenate(out_i), np.concatenate(out_j), np.concatenate(out_d)
+    if not local:  # chunks of sources in order: sorted already
+        return i, j, dist
+    order = np.lexsort((j, i))
+    return i[order], j[order], dist[order]
+
+
+def _metric_edges(g: AttachedGraph) -> bool:
+    """Whether every edge of ``g`` is at least as long as the straight line between its
+    ends (to a part in a million: its nodes' coordinates are rounded too), so that a path
+    never reaches a node farther in a straight line than its length."""
+    coo = g.graph.tocoo()
+    xy = g.node_xy
+    straight = np.hypot(xy[coo.row, 0] - xy[coo.col, 0], xy[coo.row, 1] - xy[coo.col, 1])
+    return bool(np.all(coo.data >= straight - 1e-6 * np.maximum(straight, 1.0)))
+
+
+def _local_blocks(g: AttachedGraph, nodes: np.ndarray, limit: float
+                  ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The source nodes by square block of the plane (side sixteen times ``limit``, at
+    least 1 km; on the sample's roads at 300 m this was 15 times faster than no blocks and
+    3 times faster than blocks of four times ``limit``): the positions in ``nodes`` of
+    each block's sources (in chunks, so that a block's dense distances stay within
+    :data:`_CHUNK_CELLS`), and the graph's nodes (sorted) within ``limit`` (and a metre)
+    of the block's sources' bounding box, which holds every node within ``limit`` of them
+    along the network."""
+    side = max(16.0 * limit, 1000.0)
+    margin = limit + 1.0
+    xy = g.node_xy
+    by_x = np.argsort(xy[:, 0], kind="stable")
+    xs = xy[by_x, 0]
+    cell = np.floor(xy[nodes] / side).astype(np.int64)
+    order = np.lexsort((cell[:, 1], cell[:, 0]))
+    keys = cell[order]
+    cut = np.flatnonzero(np.any(keys[1:] != keys[:-1], axis=1)) + 1
+    for pos in np.split(order, cut):
+        pts = xy[nodes[pos]]
+        (x0, y0), (x1, y1) = pts.min(axis=0) - margin, pts.max(axis=0) + margin
+        cand = by_x[np.searchsorted(xs, x0, side="left"):np.searchsorted(xs, x1, side="right")]
+        y = xy[cand, 1]
+        near = np.sort(cand[(y >= y0) & (y <= y1)])
+        pos = np.sort(pos)
+        chunk = max(1, _CHUNK_CELLS // max(len(near), 1))  # dense rows: memory bounded
+        for c0 in range(0, len(pos), chunk):
+            yield pos[c0:c0 + chunk], near
 
 
 def reached_roads(net: RoadNetwork, g: AttachedGraph, dist_m: np.ndarray, *,
