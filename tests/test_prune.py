@@ -26,10 +26,12 @@ from vncoverage.coverage import (
     _cell_antenna,
     _cell_records,
     _group_sweep,
+    _in_lanes,
     cell_raster,
     clutter_window,
     compute_layers,
     dem_fingerprint,
+    group_lanes,
     group_window,
     sweep_groups,
 )
@@ -84,6 +86,56 @@ def test_pruned_layers_are_the_whole_layers(sample) -> None:  # type: ignore[no-
     _assert_same_layers(pruned, whole)
     # not a pruning that leaves nothing out
     assert 0 < stats["evaluated"] < 0.9 * stats["paths"], stats
+
+
+def test_groups_in_lanes_give_the_same_layers_and_counts(sample) -> None:  # type: ignore[no-untyped-def]
+    """Two groups at a time (one numba thread each) against one at a time: the same
+    layers; the paths evaluated are the same in two runs (the far pass's best levels are
+    copied at a point that does not depend on the threads' timing), and not fewer than
+    one at a time (those copies hold fewer folds, so they bound less tightly)."""
+    radio, cells, dem, clutter = sample
+    assert group_lanes(2) == (2 if _sweep.threading_layer() in ("omp", "tbb") else 1)
+    assert group_lanes(1) == 1
+    one: dict[str, int] = {}
+    first = compute_layers(cells, dem, radio, clutter=clutter, prune=True, threads=1,
+                           stats=one)
+    runs = []
+    for _ in range(2):
+        stats: dict[str, int] = {}
+        layers = compute_layers(cells, dem, radio, clutter=clutter, prune=True, threads=2,
+                                stats=stats)
+        _assert_same_layers(layers, first)
+        runs.append(stats)
+    assert runs[0] == runs[1]
+    assert runs[0]["paths"] == one["paths"]
+    assert one["evaluated"] <= runs[0]["evaluated"] < runs[0]["paths"]
+
+
+def test_lanes_draw_an_item_after_the_results_before_it_are_handled() -> None:
+    """:func:`_in_lanes`: results in order; item k is drawn once the caller has handled
+    result k - lanes - 1, so k - lanes results (one lane: all k before it); a failure is
+    raised to the caller."""
+    def items(seen: list[int], out: list[int], n: int = 12):  # type: ignore[no-untyped-def]
+        for k in range(n):
+            seen.append(len(out))  # the results handled when item k is drawn
+            yield k
+
+    for lanes in (1, 2, 3):
+        seen: list[int] = []
+        out: list[int] = []
+        for r in _in_lanes(lambda x: x * x, items(seen, out), lanes):
+            out.append(r)
+        assert out == [k * k for k in range(12)]
+        ahead = lanes if lanes > 1 else 0
+        assert seen == [max(0, k - ahead) for k in range(12)], (lanes, seen)
+
+    def fail(x: int) -> int:
+        if x == 5:
+            raise RuntimeError("group 5")
+        return x
+
+    with pytest.raises(RuntimeError, match="group 5"):
+        list(_in_lanes(fail, range(10), 2))
 
 
 def test_a_nodata_hole_keeps_its_groups_whole(sample) -> None:  # type: ignore[no-untyped-def]

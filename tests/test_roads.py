@@ -376,7 +376,7 @@ def test_an_edge_shorter_than_the_straight_line_takes_the_whole_graph():
     short = dataclasses.replace(g, graph=type(g.graph)((coo.data * 0.01, (coo.row, coo.col)),
                                                        shape=coo.shape))
     assert not roads_mod._metric_edges(short)
-    i, j, d = pairs_within(short, short.point_node[:1], short.point_node, limit=100.0)
+    _i, j, d = pairs_within(short, short.point_node[:1], short.point_node, limit=100.0)
     assert list(j) == [0, 1] and d[1] == pytest.approx(50.0)
 
 

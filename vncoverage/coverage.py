@@ -184,7 +184,9 @@ def _site_pixel(dem: Dem, x: float, y: float) -> tuple[float, float]:
 
 
 class SweepCache(Protocol):
-    """Where packed sweep results are kept between runs (see :mod:`vncoverage.workspace`)."""
+    """Where packed sweep results are kept between runs (see :mod:`vncoverage.workspace`).
+    A pruned :func:`compute_layers` calls it from several threads at once (never for the
+    same key at the same time)."""
 
     def get(self, key: str) -> tuple[np.ndarray, np.ndarray] | None:
         """The packed ``(losses, flags)`` of a sweep, or None (absent or corrupt)."""

@@ -56,34 +56,39 @@ class DirSweepCache:
         return self.folder / key[:2] / f"{key}.vnca"
 
     def get(self, key: str) -> tuple[np.ndarray, np.ndarray] | None:
+        out = self._read(key)
+        with self._lock:  # a pruned run reads entries from two threads
+            if out is None:
+                self.misses += 1
+            else:
+                self.hits += 1
+        return out
+
+    def _read(self, key: str) -> tuple[np.ndarray, np.ndarray] | None:
         with self._lock:
             kept = self._unwritten.get(key)
         if kept is not None:
-            self.hits += 1
             return kept
         p = self._path(key)
         try:
             data = p.read_bytes()
         except FileNotFoundError:
-            self.misses += 1
             return None
         try:
             arrays, _ = unpack_arrays(data)
-            out = arrays["loss_cdb"], arrays["flags"]
+            return arrays["loss_cdb"], arrays["flags"]
         except (ValueError, KeyError, zstandard.ZstdError, json.JSONDecodeError) as exc:
             log.warning("cache entry %s is damaged (%s): recomputing it", p, exc)
-            self.corrupt += 1
-            self.misses += 1
+            with self._lock:
+                self.corrupt += 1
             with contextlib.suppress(OSError):
                 p.unlink()
             return None
-        self.hits += 1
-        return out
 
     def put(self, key: str, losses: np.ndarray, flags: np.ndarray) -> None:
         with self._lock:
             self._unwritten[key] = (losses, flags)
-        self._pending.append(self._pool.submit(self._write, key, losses, flags))
+            self._pending.append(self._pool.submit(self._write, key, losses, flags))
 
     def _write(self, key: str, losses: np.ndarray, flags: np.ndarray) -> None:
         # no fsync: a torn entry fails its checksum and is recomputed
@@ -99,7 +104,8 @@ class DirSweepCache:
 
     def flush(self) -> None:
         """Wait for every entry to be written; raise the first write error."""
-        pending, self._pending = self._pending, []
+        with self._lock:
+            pending, self._pending = self._pending, []
         for f in pending:
             f.result()
 
