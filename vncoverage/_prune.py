@@ -171,6 +171,12 @@ def needed_pixels(dem: np.ndarray, sweep: Sweep, r_start: int, c_start: int, n_r
     two_kre = 2.0 * sweep.k_factor * EARTH_RADIUS_M
     use_extra = extra.shape[0] > 0
     n_cells = level0.shape[0]
+    n_planes = best.shape[0]
+    # per plane, the highest EIRP of its cells: with a gain <= 0 no cell of the plane is
+    # above that minus the loss bound, so a pixel below it on every plane needs no gains
+    top = np.full(n_planes, -np.inf)
+    for k in range(n_cells):
+        top[layer_of[k]] = max(top[layer_of[k]], level0[k])
     out = np.zeros((n_rows, n_cols), dtype=np.uint8)
     within = np.zeros(n_rows, dtype=np.int64)
     for i in prange(n_rows):
@@ -189,6 +195,13 @@ def needed_pixels(dem: np.ndarray, sweep: Sweep, r_start: int, c_start: int, n_r
             loss = free_space_loss_db(d, sweep.f_mhz) - bonus_db - MARGIN_DB
             if use_extra:
                 loss += extra[i, j]
+            reachable = False
+            for p in range(n_planes):
+                if top[p] - loss >= best[p, i, j]:
+                    reachable = True
+                    break
+            if not reachable:
+                continue
             az = math.atan2(dx, dy)
             if az < 0:
                 az += 2.0 * math.pi

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "CRSError",
@@ -85,6 +86,10 @@ class InputDataError(VncoverageError, ValueError):
         n = len(self.problems)
         head = f"{n} problem{'s' if n != 1 else ''} in the input data:"
         super().__init__("\n".join([head, *("- " + p.render() for p in self.problems)]))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # rebuilt from its problems (a stage in a forked child sends its error back pickled)
+        return type(self), (self.problems,)
 
 
 class ConfigError(InputDataError):

@@ -58,6 +58,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from ._fork import ForkedCall
 from .calibration import Calibration, calibrate
 from .changes import compute_changes
 from .clutter import ClutterGrid
@@ -260,6 +261,20 @@ def run(cfg: Config, *, inputs: Inputs | None = None, store: StageStore | None =
     if "mobile" not in analyses:
         return _fibre_only(cfg, inputs, store, fp, timings, computed)
     assert inputs.cells is not None and inputs.dem is not None
+    fibre: list[ForkedCall[FtthResult | None]] = []
+    try:
+        return _mobile_run(cfg, inputs, store, fp, fibre, timings, computed, show)
+    finally:  # a failure: the child is stopped (after its result, closing does nothing)
+        for call in fibre:
+            call.close(kill=True)
+
+
+def _mobile_run(cfg: Config, inputs: Inputs, store: StageStore | None,
+                fp: Fingerprints | None, fibre: list[ForkedCall[FtthResult | None]],
+                timings: dict[str, float], computed: dict[str, str], show: bool) -> Results:
+    """The stages of :func:`run` with the mobile analysis, after the load; the FTTH call
+    is put in ``fibre`` when it starts (for the caller to stop it if a stage fails)."""
+    analyses = inputs.runs
     cal, cache = None, store.sweeps if store is not None else None
     if cfg.calibration.measurements is not None:
         with _timed(timings, "calibration"):
@@ -280,14 +295,19 @@ def run(cfg: Config, *, inputs: Inputs | None = None, store: StageStore | None =
             layers, update, old_cells = _propagation(
                 cfg, inputs, store, fp, show, computed, on_raster=collector, cache=cache,
                 points=(points.x, points.y) if points is not None else None, dask=dask)
+        # the FTTH reach needs nothing of the mobile stages: a forked child computes it
+        # while the village summary runs (mostly on one core), after the propagation
+        # (which takes both)
+        if "fibre" in analyses:
+            fibre.append(_fibre_call(cfg, inputs, store, fp, computed, fork=True))
         box = (village_pixel_bounds(inputs.villages, inputs.dem, inputs.centres,
                                     inputs.settlements) if update is not None else None)
         with _timed(timings, "villages"):
             summary = _villages(cfg, inputs, layers, update, box, store, fp, computed,
                                 dask=dask)
-    with _timed(timings, "fibre"):
-        ftth = _fibre(cfg, inputs, store, fp, computed) if "fibre" in analyses else None
-        if "fibre" not in analyses:
+    with _timed(timings, "fibre"):  # the wait for the child, if it is still computing
+        ftth = fibre[0].result() if fibre else None
+        if not fibre:
             computed["fibre"] = "not run (mobile-only run)"
     with _timed(timings, "kpi"):
         villages, towns, notes = _village_table(cfg, inputs, layers, summary, ftth)
@@ -527,16 +547,29 @@ def _villages(cfg: Config, inputs: Inputs, layers: Layers, update: LayerUpdate |
 def _fibre(cfg: Config, inputs: Inputs, store: StageStore | None, fp: Fingerprints | None,
            computed: dict[str, str]) -> FtthResult | None:
     """FTTH reach (None without FTTH nodes), or the store's when its inputs are unchanged."""
+    return _fibre_call(cfg, inputs, store, fp, computed, fork=False).result()
+
+
+def _given(value: Any) -> Any:
+    return value
+
+
+def _fibre_call(cfg: Config, inputs: Inputs, store: StageStore | None,
+                fp: Fingerprints | None, computed: dict[str, str], *,
+                fork: bool) -> ForkedCall[FtthResult | None]:
+    """:func:`_fibre` as a call whose result is asked for later: with ``fork``, computed
+    in a forked child process started now (:mod:`vncoverage._fork`; where forking is not
+    available, when the result is asked for). A failure is raised by ``result()``."""
     if store is not None and fp is not None:
         kept = store.ftth(fp.fibre)
         if kept is not None:
             computed["fibre"] = "reused"
-            return kept
+            return ForkedCall(_given, kept, fork=False)
     computed["fibre"] = "computed"
     if inputs.ftth_nodes is None:
-        return None
-    return ftth_reach(inputs.villages, inputs.centres, inputs.settlements, inputs.ftth_nodes,
-                      cfg.ftth, roads=inputs.roads)
+        return ForkedCall(_given, None, fork=False)
+    return ForkedCall(ftth_reach, inputs.villages, inputs.centres, inputs.settlements,
+                      inputs.ftth_nodes, cfg.ftth, roads=inputs.roads, fork=fork)
 
 
 def _village_table(cfg: Config, inputs: Inputs, layers: Layers, summary: pd.DataFrame,
