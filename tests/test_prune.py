@@ -17,22 +17,28 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from affine import Affine
+from pyproj import CRS
 
 from vncoverage import _prune, _sweep, fileio
 from vncoverage._itm_kernels import _V_MED, ItmParams, _curve
 from vncoverage.clutter import ClutterGrid
 from vncoverage.config import load_config
 from vncoverage.coverage import (
+    ANY,
+    CellRaster,
     _cell_antenna,
     _cell_records,
     _group_sweep,
-    _in_lanes,
     cell_raster,
+    cell_rasters,
     clutter_window,
     compute_layers,
     dem_fingerprint,
     group_lanes,
     group_window,
+    in_lanes,
+    new_layers,
     sweep_groups,
 )
 from vncoverage.datatypes import Dem
@@ -112,7 +118,7 @@ def test_groups_in_lanes_give_the_same_layers_and_counts(sample) -> None:  # typ
 
 
 def test_lanes_draw_an_item_after_the_results_before_it_are_handled() -> None:
-    """:func:`_in_lanes`: results in order; item k is drawn once the caller has handled
+    """:func:`in_lanes`: results in order; item k is drawn once the caller has handled
     result k - lanes - 1, so k - lanes results (one lane: all k before it); a failure is
     raised to the caller."""
     def items(seen: list[int], out: list[int], n: int = 12):  # type: ignore[no-untyped-def]
@@ -123,7 +129,7 @@ def test_lanes_draw_an_item_after_the_results_before_it_are_handled() -> None:
     for lanes in (1, 2, 3):
         seen: list[int] = []
         out: list[int] = []
-        for r in _in_lanes(lambda x: x * x, items(seen, out), lanes):
+        for r in in_lanes(lambda x: x * x, items(seen, out), lanes):
             out.append(r)
         assert out == [k * k for k in range(12)]
         ahead = lanes if lanes > 1 else 0
@@ -135,7 +141,57 @@ def test_lanes_draw_an_item_after_the_results_before_it_are_handled() -> None:
         return x
 
     with pytest.raises(RuntimeError, match="group 5"):
-        list(_in_lanes(fail, range(10), 2))
+        list(in_lanes(fail, range(10), 2))
+
+
+def test_the_any_layer_is_every_raster_folded(sample) -> None:  # type: ignore[no-untyped-def]
+    """compute_layers folds each raster into its operator's layer only and makes "any" by
+    merging those: the same arrays as folding every raster into "any" too."""
+    radio, cells, dem, clutter = sample
+    layers = compute_layers(cells, dem, radio, clutter=clutter, prune=True)
+    operators = sorted(cells["operator"].unique())
+    assert len(operators) >= 2
+    ref = new_layers(dem, radio.technologies, operators, layers.cell_ids)
+    pos = {c: k for k, c in enumerate(layers.cell_ids)}
+    for r in cell_rasters(cells, dem, radio, clutter=clutter):
+        ref.get(str(cells.loc[r.cell_id, "technology"]), ANY).fold(r, pos[r.cell_id])
+    for tech in radio.technologies:
+        a, b = layers.get(tech, ANY), ref.get(tech, ANY)
+        for f in ("best_dbm", "server", "unknown", "flags"):
+            assert np.array_equal(getattr(a, f), getattr(b, f)), (tech, f)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_merging_layers_is_folding_their_rasters(seed: int) -> None:
+    """Layer.merge on synthetic windows of two "operators" with equal levels (ties, won by
+    the lower index), unknown pixels and pixels out of reach: the "any" layer folded from
+    every window equals the operators' layers merged, in all four arrays."""
+    rng = np.random.default_rng(seed)
+    dem = Dem(np.zeros((40, 50), np.float32), Affine(90, 0, 0, 0, -90, 0), CRS.from_epsg(32648))
+    ids = [f"c{k:02d}" for k in range(24)]
+    direct = new_layers(dem, ["4G"], ["A", "B"], ids)
+    for k in range(24):
+        h, w = int(rng.integers(5, 30)), int(rng.integers(5, 30))
+        level = np.round(rng.normal(-95, 4, (h, w))).astype(np.float32)  # integer dB: ties
+        level[rng.random((h, w)) < 0.1] = np.nan
+        level[rng.random((h, w)) < 0.2] = -np.inf
+        flags = rng.integers(0, 1 << 12, (h, w)).astype(np.uint32)
+        r = CellRaster(ids[k], int(rng.integers(-5, 35)), int(rng.integers(-5, 45)), level, flags)
+        for key in ((("4G", ANY)), ("4G", "AB"[k % 2])):
+            direct.get(*key).fold(r, k)
+    merged = new_layers(dem, ["4G"], ["A", "B"], ids)
+    for op in ("B", "A"):  # either order
+        merged.get("4G", op).best_dbm[:] = direct.get("4G", op).best_dbm
+        merged.get("4G", op).server[:] = direct.get("4G", op).server
+        merged.get("4G", op).unknown[:] = direct.get("4G", op).unknown
+        merged.get("4G", op).flags[:] = direct.get("4G", op).flags
+        merged.get("4G", ANY).merge(merged.get("4G", op))
+    a, b = merged.get("4G", ANY), direct.get("4G", ANY)
+    for f in ("best_dbm", "server", "unknown", "flags"):
+        assert np.array_equal(getattr(a, f), getattr(b, f)), f
+    tie = (direct.get("4G", "A").best_dbm == direct.get("4G", "B").best_dbm) & np.isfinite(
+        direct.get("4G", "A").best_dbm)
+    assert tie.any()  # the lower index must have won somewhere
 
 
 def test_a_nodata_hole_keeps_its_groups_whole(sample) -> None:  # type: ignore[no-untyped-def]

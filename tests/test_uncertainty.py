@@ -394,3 +394,25 @@ def test_kpi_without_clutter_equals_a_run_without_clutter(tmp_path: Path) -> Non
                                                     "kpi_without_clutter"])
     # clutter matters here (the test can fail)
     assert with_c.kpis.loc["mobile_broadband_villages", "current"] != ref
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_best_sites_is_the_groupby_it_replaced(seed: int) -> None:
+    """:func:`vncoverage.uncertainty._best_sites` (lexsort) against the pandas group-by it
+    replaced: per (point, site) the best margin, kept within the cut of the point's best,
+    sorted by point then site; with repeated pairs, ties and a site -1."""
+    from vncoverage.uncertainty import _best_sites
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 400))
+    p = rng.integers(0, 30, n).astype(np.int64)
+    s = rng.integers(-1, 12, n).astype(np.int64)
+    m = np.round(rng.normal(0, 8, n), 1)  # rounded: ties
+    cut = float(rng.choice([0.0, 3.0, 9.5]))
+    frame = pd.DataFrame({"p": p, "s": s, "m": m})
+    best = frame.groupby(["p", "s"], sort=True)["m"].max().reset_index()
+    top = best.groupby("p")["m"].transform("max")
+    best = best[best["m"].to_numpy() >= top.to_numpy() - cut]
+    got = _best_sites(p, s, m, cut)
+    for a, col in zip(got, ("p", "s", "m"), strict=True):
+        assert np.array_equal(a, best[col].to_numpy()), col

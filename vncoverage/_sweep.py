@@ -721,6 +721,37 @@ LOSS_OUTSIDE = np.int16(32767)
 LOSS_PRUNED = np.int16(32766)
 
 
+@njit(parallel=True, **KERNEL)
+def merge_layer(
+    best: np.ndarray,
+    server: np.ndarray,
+    unknown: np.ndarray,
+    flags: np.ndarray,
+    o_best: np.ndarray,
+    o_server: np.ndarray,
+    o_unknown: np.ndarray,
+    o_flags: np.ndarray,
+) -> None:
+    """Fold a whole layer into another of the same grid, as :func:`fold_window` would have
+    folded each of its cells' windows: per pixel the higher level, the lower server index on
+    ties (a pixel no cell reached, server -1, never wins), its flags; the unknown counts
+    add up. Folding every operator's layer into an empty one gives the layer of all their
+    cells (``"any"``)."""
+    nr, nc = best.shape
+    for r in prange(nr):
+        for c in range(nc):
+            unknown[r, c] += o_unknown[r, c]
+            s = o_server[r, c]
+            if s < 0:
+                continue
+            v = o_best[r, c]
+            b = best[r, c]
+            if v > b or (v == b and (server[r, c] < 0 or s < server[r, c])):
+                best[r, c] = v
+                server[r, c] = s
+                flags[r, c] = o_flags[r, c]
+
+
 @njit(**KERNEL)
 def quantize_window(loss: np.ndarray) -> np.ndarray:
     """An :func:`exact_window` loss window in 0.01 dB (int16, at most 327.65 dB):

@@ -62,6 +62,7 @@ __all__ = [
     "exact_window",
     "group_lanes",
     "group_window",
+    "in_lanes",
     "new_layers",
     "path_method",
     "ray_window",
@@ -107,6 +108,12 @@ class Layer:
         """Fold one cell's raster in (per-pixel max, lowest index wins ties)."""
         _sweep.fold_window(self.best_dbm, self.server, self.unknown, self.flags,
                            raster.level_dbm, raster.flags, raster.row, raster.col, cell_index)
+
+    def merge(self, other: Layer) -> None:
+        """Fold the whole layer ``other`` (same grid, same cell numbering) in, as folding
+        each of its cells' rasters would (:func:`~vncoverage._sweep.merge_layer`)."""
+        _sweep.merge_layer(self.best_dbm, self.server, self.unknown, self.flags,
+                           other.best_dbm, other.server, other.unknown, other.flags)
 
     @property
     def under_warning(self) -> np.ndarray:
@@ -753,14 +760,16 @@ def compute_layers(
             set_threads(1)
         try:
             for r, whole in rasters:
-                idx = pos[r.cell_id]
-                tech, op = tech_of[r.cell_id], op_of[r.cell_id]
-                layers.get(tech, ANY).fold(r, idx)
-                layers.get(tech, op).fold(r, idx)
+                layers.get(tech_of[r.cell_id], op_of[r.cell_id]).fold(r, pos[r.cell_id])
                 if on_raster is not None and whole:
                     on_raster(r)
         finally:
             set_threads(threads)
+        # each "any" layer is its operators' layers folded together: the same arrays as
+        # folding every raster into it too, for one fold per raster instead of two
+        for tech in radio.technologies:
+            for op in operators:
+                layers.get(tech, ANY).merge(layers.get(tech, op))
     for w in caught:  # keep domain warnings for the report, and pass them on
         layers.notes.append(domain_note(w.message))
         warnings.warn(str(w.message), w.category, stacklevel=2)
@@ -824,7 +833,7 @@ _T = TypeVar("_T")
 _R = TypeVar("_R")
 
 
-def _in_lanes(fn: Callable[[_T], _R], items: Iterable[_T], lanes: int) -> Iterator[_R]:
+def in_lanes(fn: Callable[[_T], _R], items: Iterable[_T], lanes: int) -> Iterator[_R]:
     """``fn`` over ``items``, results in order. With ``lanes`` > 1, on that many threads
     (each on one numba thread, the kernels release the GIL), ``lanes + 1`` items ahead so
     that every lane is busy while the caller handles a result; an item is drawn from
@@ -892,7 +901,7 @@ def _pruned_rasters(cells: gpd.GeoDataFrame, dem: Dem, radio: RadioConfig, layer
     twice folds the same value (no path of a pruned group is unknown), so the layers are
     those of :func:`cell_rasters`.
 
-    ``lanes`` groups are computed at once (:func:`_in_lanes`). A far pass's best levels
+    ``lanes`` groups are computed at once (:func:`in_lanes`). A far pass's best levels
     are copied when it is drawn, after the fold of every group drawn ``lanes + 1`` before
     it: a level only rises as rasters fold, so an earlier copy bounds less tightly and
     leaves out nothing that could matter; and which rasters are folded at that point does
@@ -968,14 +977,14 @@ def _pruned_rasters(cells: gpd.GeoDataFrame, dem: Dem, radio: RadioConfig, layer
     evaluated = paths = 0
     later = []
     try:
-        for p in _in_lanes(near_pass, sweep_groups(sel, radio), lanes):
+        for p in in_lanes(near_pass, sweep_groups(sel, radio), lanes):
             evaluated, paths = evaluated + p.evaluated, paths + p.paths
             if p.far is not None:
                 later.append(p.far)
             bar.update(p.progress)
             for r in p.rasters:
                 yield r, p.whole
-        for p in _in_lanes(far_pass, far_passes(later), lanes):
+        for p in in_lanes(far_pass, far_passes(later), lanes):
             evaluated, paths = evaluated + p.evaluated, paths + p.paths
             bar.update(p.progress)
             for r in p.rasters:

@@ -45,6 +45,8 @@ from .coverage import (
     clutter_window,
     dem_fingerprint,
     group_geometry,
+    group_lanes,
+    in_lanes,
     sweep_groups,
 )
 from .datatypes import Dem
@@ -142,11 +144,13 @@ def levels_at_points(cells: gpd.GeoDataFrame, dem: Dem, radio: RadioConfig, x: n
     t = dem.transform
     px = t.c + (cols + 0.5) * t.a
     py = t.f + (rows + 0.5) * t.e
-    for g in sweep_groups(sel, radio):
+
+    def group_levels(g: SweepGroup) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Per cell of the group: the points it reaches, its index, its levels there."""
         near = np.flatnonzero(on_grid & ((px - g.x) ** 2 + (py - g.y) ** 2
                                          <= (g.radius_m + 2 * dem.pixel_m) ** 2))
         if not len(near):
-            continue
+            return []
         r, c = rows[near], cols[near]
         box = (int(r.min()), int(c.min()), int(r.max()) + 1, int(c.max()) + 1)
         mask = None
@@ -160,12 +164,21 @@ def levels_at_points(cells: gpd.GeoDataFrame, dem: Dem, radio: RadioConfig, x: n
         inside = ((wr >= 0) & (wr < win.loss_db.shape[0]) & (wc >= 0)
                   & (wc < win.loss_db.shape[1]))
         near, wr, wc = near[inside], wr[inside], wc[inside]
+        out = []
         for cid in g.cell_ids:
             lev = cell_raster(cid, records[cid], win, radio).level_dbm[wr, wc]
             reach = ~np.isneginf(lev)
-            pts.append(near[reach])
-            cids.append(np.full(int(reach.sum()), position[cid], dtype=np.int64))
-            levels.append(lev[reach].astype(np.float64))
+            out.append((near[reach], np.full(int(reach.sum()), position[cid], dtype=np.int64),
+                        lev[reach].astype(np.float64)))
+        return out
+
+    # the groups in lanes, one per core, each on one numba thread (the results come in the
+    # groups' order: the same matrix)
+    for part in in_lanes(group_levels, sweep_groups(sel, radio), group_lanes(0)):
+        for p, k, v in part:
+            pts.append(p)
+            cids.append(k)
+            levels.append(v)
     return _assembled(len(x), cell_ids, pts, cids, levels)
 
 

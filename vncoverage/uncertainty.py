@@ -292,15 +292,27 @@ def layer_matrix(levels: PointLevels, cells: pd.DataFrame, radio: RadioConfig,
         nan[p[in_t & np.isnan(lev)]] = True
         unknown |= nan & ~known
     fin = np.isfinite(lev)
-    frame = pd.DataFrame({"p": p[fin], "s": site_of[c[fin]], "m": lev[fin] - req[c[fin]]})
-    best_site = frame.groupby(["p", "s"], sort=True)["m"].max().reset_index()
-    best_point = best_site.groupby("p")["m"].transform("max")
-    cut = PRUNE_SIGMAS * math.sqrt(2.0) * site_sigma_db
-    best_site = best_site[best_site["m"].to_numpy() >= best_point.to_numpy() - cut]
-    pts = best_site["p"].to_numpy(np.int64)
+    pts, sites, margins = _best_sites(p[fin].astype(np.int64), site_of[c[fin]],
+                                      (lev[fin] - req[c[fin]]).astype(np.float64),
+                                      PRUNE_SIGMAS * math.sqrt(2.0) * site_sigma_db)
     ptr = np.searchsorted(pts, np.arange(n + 1)).astype(np.int64)
-    return LayerMatrix(ptr, best_site["s"].to_numpy(np.int64),
-                       best_site["m"].to_numpy(np.float64), unknown)
+    return LayerMatrix(ptr, sites, margins, unknown)
+
+
+def _best_sites(p: np.ndarray, s: np.ndarray, m: np.ndarray, cut: float
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per (point ``p``, site ``s``) the best margin ``m``, kept where it is within ``cut``
+    of the point's best; sorted by point, then site."""
+    if not len(p):
+        return p, s, m
+    order = np.lexsort((-m, s, p))
+    p, s, m = p[order], s[order], m[order]
+    first = np.r_[True, (p[1:] != p[:-1]) | (s[1:] != s[:-1])]
+    p, s, m = p[first], s[first], m[first]
+    starts = np.flatnonzero(np.r_[True, p[1:] != p[:-1]])
+    best = np.repeat(np.maximum.reduceat(m, starts), np.diff(np.r_[starts, len(m)]))
+    kept = m >= best - cut
+    return p[kept], s[kept], m[kept]
 
 
 def _on_grid(points: VillagePoints) -> np.ndarray:
