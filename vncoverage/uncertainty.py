@@ -305,10 +305,14 @@ def _best_sites(p: np.ndarray, s: np.ndarray, m: np.ndarray, cut: float
     of the point's best; sorted by point, then site."""
     if not len(p):
         return p, s, m
-    order = np.lexsort((-m, s, p))
-    p, s, m = p[order], s[order], m[order]
-    first = np.r_[True, (p[1:] != p[:-1]) | (s[1:] != s[:-1])]
-    p, s, m = p[first], s[first], m[first]
+    n_s = int(s.max()) + 2  # sites are >= -1
+    key = p * n_s + (s + 1)
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    m = np.maximum.reduceat(m[order], starts)
+    key = key[starts]
+    p, s = key // n_s, key % n_s - 1
     starts = np.flatnonzero(np.r_[True, p[1:] != p[:-1]])
     best = np.repeat(np.maximum.reduceat(m, starts), np.diff(np.r_[starts, len(m)]))
     kept = m >= best - cut
