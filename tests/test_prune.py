@@ -21,7 +21,7 @@ from affine import Affine
 from pyproj import CRS
 
 from vncoverage import _prune, _sweep, fileio
-from vncoverage._itm_kernels import _V_MED, ItmParams, _curve
+from vncoverage._itm_kernels import _A_9000_M, _V_MED, ItmParams, _curve, variability_setup
 from vncoverage.clutter import ClutterGrid
 from vncoverage.config import load_config
 from vncoverage.coverage import (
@@ -266,6 +266,39 @@ def test_the_variability_bound() -> None:
         assert sampled - 1e-9 <= bonus <= max(sampled, 0.0) + 0.2, (climate, sampled, bonus)
     # a quantile other than the median: no bound, no pruning
     assert _prune.variability_bonus_db(params._replace(time_pct=90.0), 1800.0) is None
+
+
+@pytest.mark.parametrize("f_mhz", [700.0, 1800.0, 3500.0])
+@pytest.mark.parametrize("d_max_m", [900.0, 10_000.0, 60_000.0, 400_000.0])
+def test_the_variability_bound_of_paths_no_longer_than_a_radius(f_mhz: float,
+                                                                 d_max_m: float) -> None:
+    """The bound over paths no longer than ``d_max_m``: above ``V_med`` of every such path,
+    whatever its effective heights (from 0 to 5 km: the shorter they are, the longer the
+    effective distance), and not far above the highest of those."""
+    heights = np.r_[0.0, np.geomspace(0.01, 5000.0, 40)]
+    distances = np.linspace(1.0, d_max_m, 400)
+    for climate in range(1, 8):
+        params = ItmParams(climate=climate, n0=301.0, polarization=1, epsilon=15.0,
+                           sigma=0.005, mdvar=12, time_pct=50.0, location_pct=50.0,
+                           situation_pct=50.0)
+        prep = variability_setup(50.0, 50.0, 50.0, f_mhz, climate, 12)
+        c = climate - 1
+        sampled = -np.inf
+        for he0 in heights:
+            for he1 in (0.0, 1.5, 30.0):
+                # ITM's effective distance [Algorithm 5.3], as variability_apply has it
+                d_ex = (math.sqrt(2.0 * _A_9000_M * he0) + math.sqrt(2.0 * _A_9000_M * he1)
+                        + prep[4])
+                d_e = np.where(distances < d_ex, 130000.0 * distances / d_ex,
+                               130000.0 + distances - d_ex)
+                sampled = max(sampled, max(_curve(*(float(_V_MED[k, c]) for k in range(5)),
+                                                  float(x)) for x in d_e))
+        bonus = _prune.variability_bonus_db(params, f_mhz, d_max_m)
+        assert bonus is not None
+        assert sampled - 1e-9 <= bonus <= max(sampled, 0.0) + 0.05, (climate, sampled, bonus)
+        # and never above the bound over every distance
+        whole = _prune.variability_bonus_db(params, f_mhz)
+        assert whole is not None and bonus <= whole + 1e-9
 
 
 def test_a_pruned_cache_entry_is_completed_when_read(sample, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -921,7 +921,9 @@ def _pruned_rasters(cells: gpd.GeoDataFrame, dem: Dem, radio: RadioConfig, layer
 
     def near_pass(g: SweepGroup) -> _GroupPass:
         sweep, r0, c0, n = _group_sweep(g, dem, radio)
-        bonus = _prune.variability_bonus_db(params, g.frequency_mhz) if itm else None
+        bonus = (_prune.variability_bonus_db(params, g.frequency_mhz,
+                                             max(g.radius_m, 0.5 * dem.pixel_m)) if itm
+                 else None)
         if bonus is None or not _prune.prunable_group(dem.elevation, sweep, params, r0, c0, n):
             win = clutter_window(g, dem, radio, clutter, cache=cache, dem_fp=dem_fp)
             reach = _reach(g, dem, radio)
