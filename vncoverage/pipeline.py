@@ -298,13 +298,15 @@ def _mobile_run(cfg: Config, inputs: Inputs, store: StageStore | None,
         # the FTTH reach needs nothing of the mobile stages: a forked child computes it
         # while the village summary runs (mostly on one core), after the propagation
         # (which takes both)
+        said: dict[str, str] = {}  # what the FTTH stage did, said after the villages
         if "fibre" in analyses:
-            fibre.append(_fibre_call(cfg, inputs, store, fp, computed, fork=True))
+            fibre.append(_fibre_call(cfg, inputs, store, fp, said, fork=True))
         box = (village_pixel_bounds(inputs.villages, inputs.dem, inputs.centres,
                                     inputs.settlements) if update is not None else None)
         with _timed(timings, "villages"):
             summary = _villages(cfg, inputs, layers, update, box, store, fp, computed,
                                 dask=dask)
+        computed.update(said)
     with _timed(timings, "fibre"):  # the wait for the child, if it is still computing
         ftth = fibre[0].result() if fibre else None
         if not fibre:
