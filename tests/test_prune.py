@@ -29,6 +29,7 @@ from vncoverage.coverage import (
     CellRaster,
     _cell_antenna,
     _cell_records,
+    _disk,
     _group_sweep,
     cell_raster,
     cell_rasters,
@@ -226,7 +227,7 @@ def test_the_bound_is_above_every_level(sample) -> None:  # type: ignore[no-unty
     for g in sweep_groups(cells, radio)[:6]:
         sweep, r0, c0, n = _group_sweep(g, dem, radio)
         assert _prune.prunable_group(dem.elevation, sweep, params, r0, c0, n)
-        bonus = _prune.variability_bonus_db(params, g.frequency_mhz)
+        bonus = _prune.variability_bonus_db(params, g.frequency_mhz, g.radius_m)  # the run's
         assert bonus is not None
         win = clutter_window(g, dem, radio, clutter)
         extra = clutter.window(r0, c0, n, n, g.frequency_mhz)
@@ -235,16 +236,24 @@ def test_the_bound_is_above_every_level(sample) -> None:  # type: ignore[no-unty
             level = cell_raster(cid, records[cid], win, radio).level_dbm
             ant = _cell_antenna(records[cid], radio)
             reached = np.isfinite(level)
+            done = _disk(sweep, (r0, c0, r0 + n, c0 + n), 3000.0)
+
+            def bound(best: np.ndarray, skip: np.ndarray) -> tuple[np.ndarray, int]:
+                # called within this iteration only: the loop's variables are this cell's
+                got, paths = _prune.needed_pixels(
+                    dem.elevation, sweep, r0, c0, n, n, z_tx + g.height_m, extra, bonus,  # noqa: B023
+                    *(np.array([v]) for v in ant), np.array([0]), best[None],  # noqa: B023
+                    radio.h_beamwidth_deg, radio.v_beamwidth_deg, radio.front_to_back_db,
+                    radio.vertical_sidelobe_db, skip.astype(np.uint8))
+                return got.astype(bool), int(paths)
+
             for lift, expect_all in ((0.0, True), (10.0, False)):
-                need, reach = _prune.needed_pixels(
-                    dem.elevation, sweep, r0, c0, n, n, z_tx + g.height_m, extra, bonus,
-                    np.array([ant[0]]), np.array([ant[1]]), np.array([ant[2]]),
-                    np.array([ant[3]]), np.array([ant[4]]), np.array([0]),
-                    (level + np.float32(lift))[None], radio.h_beamwidth_deg,
-                    radio.v_beamwidth_deg, radio.front_to_back_db,
-                    radio.vertical_sidelobe_db, 0.0)
-                need = need.astype(bool)
+                need, reach = bound(level + np.float32(lift), np.zeros((n, n), bool))
                 assert reach == int((~np.isneginf(level)).sum())  # the group's paths
+                # the pixels done already (here a disk of 3 km) are never asked for again;
+                # the others are decided as before
+                again, _ = bound(level + np.float32(lift), done)
+                assert np.array_equal(again, need & ~done)
                 if expect_all:
                     assert need[reached].all(), int((~need[reached]).sum())
                 else:

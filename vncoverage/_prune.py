@@ -57,7 +57,7 @@ from ._itm_kernels import (
     inverse_ccdf,
     p2p_setup,
 )
-from ._sweep import Sweep, depression_deg
+from ._sweep import Sweep, pixel_angles, site_offset
 from .antenna import gain_db_scalar
 from .propagation import EARTH_RADIUS_M
 
@@ -182,16 +182,18 @@ def needed_pixels(dem: np.ndarray, sweep: Sweep, r_start: int, c_start: int, n_r
                   level0: np.ndarray, omni: np.ndarray, azimuth: np.ndarray,
                   etilt: np.ndarray, mtilt: np.ndarray, layer_of: np.ndarray,
                   best: np.ndarray, h_bw: float, v_bw: float, a_m: float, sla_v: float,
-                  d_near_m: float) -> tuple[np.ndarray, int]:
-    """1 where a pixel of the window, farther than ``d_near_m`` and within the radius, has a
-    cell whose level bound reaches the best level so far (module docstring), else 0; and
-    how many pixels of the window are within the radius (the group's paths).
+                  done: np.ndarray) -> tuple[np.ndarray, int]:
+    """1 where a pixel of the window within the radius, not ``done`` (uint8, window shape:
+    the paths computed already, the near disk), has a cell whose level bound reaches the
+    best level so far (module docstring), else 0; and how many pixels of the window are
+    within the radius (the group's paths). Distances and angles are the kernels' own
+    (:func:`~vncoverage._sweep.site_offset`, :func:`~vncoverage._sweep.pixel_angles`).
 
     ``extra``: the clutter loss the run adds at each pixel (window shape, or empty);
     ``level0``, ``omni``, ``azimuth``, ``etilt``, ``mtilt``: per cell (EIRP per resource
     element, pattern); ``layer_of[k]``: the plane of ``best`` (planes x window) that cell
     ``k`` folds into (its operator's layer; the operators' ``any`` layer is never below)."""
-    row0, col0, px = sweep.row0, sweep.col0, sweep.pixel_m
+    px = sweep.pixel_m
     two_kre = 2.0 * sweep.k_factor * EARTH_RADIUS_M
     use_extra = extra.shape[0] > 0
     n_cells = level0.shape[0]
@@ -207,13 +209,11 @@ def needed_pixels(dem: np.ndarray, sweep: Sweep, r_start: int, c_start: int, n_r
         r = r_start + i
         for j in range(n_cols):
             c = c_start + j
-            dy = (row0 - r) * px
-            dx = (c - col0) * px
-            d0 = math.sqrt(dx * dx + dy * dy)
+            dx, dy, d0 = site_offset(sweep, r, c)
             if d0 > sweep.radius_m:
                 continue
             within[i] += 1
-            if d0 <= d_near_m:
+            if done[i, j]:
                 continue
             d = max(d0, 0.5 * px)
             loss = free_space_loss_db(d, sweep.f_mhz) - bonus_db - MARGIN_DB
@@ -226,16 +226,10 @@ def needed_pixels(dem: np.ndarray, sweep: Sweep, r_start: int, c_start: int, n_r
                     break
             if not reachable:
                 continue
-            az = math.atan2(dx, dy)
-            if az < 0:
-                az += 2.0 * math.pi
-            # the angles rounded to float32 as profile_window keeps them, so that the
-            # gain is the one apply_antenna computes, to the bit
-            az_deg = np.float32(math.degrees(az))
-            th = np.float32(depression_deg(z_tx_abs, dem[r, c] + sweep.h_rx_m, d, two_kre))
+            az_deg, th = pixel_angles(dx, dy, d, z_tx_abs, dem[r, c] + sweep.h_rx_m, two_kre)
             for k in range(n_cells):
                 phi = 0.0 if omni[k] else az_deg - azimuth[k]
-                g = gain_db_scalar(phi, th, omni[k], etilt[k], mtilt[k],  # type: ignore[arg-type]
+                g = gain_db_scalar(phi, th, omni[k], etilt[k], mtilt[k],
                                    h_bw, v_bw, a_m, sla_v)
                 if level0[k] + g - loss >= best[layer_of[k], i, j]:
                     out[i, j] = 1
@@ -243,4 +237,5 @@ def needed_pixels(dem: np.ndarray, sweep: Sweep, r_start: int, c_start: int, n_r
     return out, within.sum()
 
 
-__all__ = ["MARGIN_DB", "needed_pixels", "prunable_group", "variability_bonus_db"]
+__all__ = ["MARGIN_DB", "effective_distance_max", "needed_pixels", "prunable_group",
+           "variability_bonus_db"]

@@ -61,7 +61,7 @@ from ._itm_kernels import (
     find_horizons,
     p2p_setup,
 )
-from ._sweep import FLAG_DOMAIN, FLAG_NODATA, ITM_WARNING_SHIFT, Sweep, bilinear
+from ._sweep import FLAG_DOMAIN, FLAG_NODATA, ITM_WARNING_SHIFT, Sweep, bilinear, site_offset
 
 #: Rays per pixel of circumference at the radius (the lateral offset of a pixel's path
 #: from its ray is at most half a ray spacing: a quarter of a pixel at the radius).
@@ -279,7 +279,7 @@ def _bucket(dem: np.ndarray, sweep: Sweep, r_start: int, c_start: int, n_rows: i
     """The pixels to compute, by ray: ``(order, counts, dist)`` with the flat window
     indices of ray ``q`` in ``order[counts[q]:counts[q + 1]]`` and each pixel's distance in
     ``dist``; pixels outside the DEM are marked unknown in ``pl`` / ``flags``."""
-    row0, col0, px = sweep.row0, sweep.col0, sweep.pixel_m
+    px = sweep.pixel_m
     use_mask = mask.shape[0] > 0
     two_pi = 2.0 * math.pi
     dphi = two_pi / n_rays
@@ -292,9 +292,7 @@ def _bucket(dem: np.ndarray, sweep: Sweep, r_start: int, c_start: int, n_rows: i
             if use_mask and mask[i, j] == 0:
                 continue
             c = c_start + j
-            dy = (row0 - r) * px
-            dx = (c - col0) * px
-            d = math.sqrt(dx * dx + dy * dy)
+            dx, dy, d = site_offset(sweep, r, c)
             if d > sweep.radius_m:
                 continue
             if r < 0 or c < 0 or r >= dem.shape[0] or c >= dem.shape[1]:

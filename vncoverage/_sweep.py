@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -60,8 +61,6 @@ def _launch(n: int) -> int:
 def threading_layer() -> str:
     """The threading layer numba's parallel kernels run on (``"omp"``, ``"tbb"`` or
     ``"workqueue"``; chosen at the first launch, which this makes if none was made)."""
-    import numba
-
     try:
         return str(numba.threading_layer())
     except ValueError:  # no parallel kernel launched yet
@@ -388,6 +387,31 @@ def depression_deg(z_tx_abs: float, z_rx_abs: float, d_m: float, two_kre: float)
     return math.degrees(math.atan2(drop, d_m))
 
 
+@njit(inline="always", **KERNEL)
+def site_offset(sweep: Sweep, r: int, c: int) -> tuple[float, float, float]:
+    """``(dx, dy, d)``: metres east and north from the site of ``sweep`` to the centre of
+    grid pixel ``(r, c)``, and the distance. The per-pixel kernels' radius test and path
+    length and the prune bound's (:func:`vncoverage._prune.needed_pixels`) all take it from
+    here, so that they agree on every pixel."""
+    dy = (sweep.row0 - r) * sweep.pixel_m
+    dx = (c - sweep.col0) * sweep.pixel_m
+    return dx, dy, math.sqrt(dx * dx + dy * dy)
+
+
+@njit(inline="always", **KERNEL)
+def pixel_angles(dx: float, dy: float, d_eff: float, z_tx_abs: float, z_rx_abs: float,
+                 two_kre: float) -> tuple[np.float32, np.float32]:
+    """A pixel's azimuth from the site (degrees clockwise from north) and depression angle
+    (:func:`depression_deg`), rounded to float32 as :func:`profile_window` keeps them: the
+    angles the antenna gain is computed at, by :func:`apply_antenna` and by the prune
+    bound alike."""
+    az = math.atan2(dx, dy)
+    if az < 0:
+        az += 2.0 * math.pi
+    return (np.float32(math.degrees(az)),
+            np.float32(depression_deg(z_tx_abs, z_rx_abs, d_eff, two_kre)))
+
+
 @njit(parallel=True, **KERNEL)
 def path_window(
     q: np.ndarray,
@@ -689,9 +713,7 @@ def exact_window(dem: np.ndarray, nodata: float, sweep: Sweep, itm_params: ItmPa
             if use_mask and mask[i, j] == 0:
                 continue
             c = c_start + j
-            dy = (row0 - r) * pixel_m
-            dx = (c - col0) * pixel_m
-            d = math.sqrt(dx * dx + dy * dy)
+            d = site_offset(sweep, r, c)[2]
             if d > sweep.radius_m:
                 continue
             d = max(d, 0.5 * pixel_m)
@@ -790,7 +812,7 @@ def profile_window(
     :func:`quantize_window`, top-left grid pixel ``(q_row, q_col)``) with its flags, read on
     the window ``n_rows`` x ``n_cols`` from ``(r_start, c_start)`` (inside ``q``'s), plus
     each pixel's azimuth and depression angle as :func:`path_window` gives them."""
-    row0, col0, pixel_m, step_m = sweep.row0, sweep.col0, sweep.pixel_m, sweep.step_m
+    step_m = sweep.step_m
     h_rx_m, k_factor = sweep.h_rx_m, sweep.k_factor
     pl = np.full((n_rows, n_cols), np.inf, dtype=np.float32)
     az_out = np.zeros((n_rows, n_cols), dtype=np.float32)
@@ -809,12 +831,7 @@ def profile_window(
                 pl[i, j] = np.nan
                 continue
             pl[i, j] = np.float32(v) / LOSS_SCALE
-            dy = (row0 - r) * pixel_m
-            dx = (c - col0) * pixel_m
-            d_eff = max(math.sqrt(dx * dx + dy * dy), 0.5 * step_m)
-            az = math.atan2(dx, dy)
-            if az < 0:
-                az += 2.0 * math.pi
-            th_out[i, j] = depression_deg(z_tx_abs, dem[r, c] + h_rx_m, d_eff, two_kre)
-            az_out[i, j] = math.degrees(az)
+            dx, dy, d = site_offset(sweep, r, c)
+            az_out[i, j], th_out[i, j] = pixel_angles(dx, dy, max(d, 0.5 * step_m), z_tx_abs,
+                                                      dem[r, c] + h_rx_m, two_kre)
     return pl, az_out, th_out, flags

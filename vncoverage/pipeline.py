@@ -261,20 +261,18 @@ def run(cfg: Config, *, inputs: Inputs | None = None, store: StageStore | None =
     if "mobile" not in analyses:
         return _fibre_only(cfg, inputs, store, fp, timings, computed)
     assert inputs.cells is not None and inputs.dem is not None
-    fibre: list[ForkedCall[FtthResult | None]] = []
-    try:
-        return _mobile_run(cfg, inputs, store, fp, fibre, timings, computed, show)
-    finally:  # a failure: the child is stopped (after its result, closing does nothing)
-        for call in fibre:
-            call.close(kill=True)
+    with contextlib.ExitStack() as children:
+        return _mobile_run(cfg, inputs, store, fp, children, timings, computed, show)
 
 
 def _mobile_run(cfg: Config, inputs: Inputs, store: StageStore | None,
-                fp: Fingerprints | None, fibre: list[ForkedCall[FtthResult | None]],
+                fp: Fingerprints | None, children: contextlib.ExitStack,
                 timings: dict[str, float], computed: dict[str, str], show: bool) -> Results:
-    """The stages of :func:`run` with the mobile analysis, after the load; the FTTH call
-    is put in ``fibre`` when it starts (for the caller to stop it if a stage fails)."""
+    """The stages of :func:`run` with the mobile analysis, after the load. A forked child
+    started here is closed by ``children`` when the run ends: stopped if a stage failed
+    (after its result was taken, closing does nothing)."""
     analyses = inputs.runs
+    fibre: ForkedCall[FtthResult | None] | None = None
     cal, cache = None, store.sweeps if store is not None else None
     if cfg.calibration.measurements is not None:
         with _timed(timings, "calibration"):
@@ -300,7 +298,8 @@ def _mobile_run(cfg: Config, inputs: Inputs, store: StageStore | None,
         # (which takes both)
         said: dict[str, str] = {}  # what the FTTH stage did, said after the villages
         if "fibre" in analyses:
-            fibre.append(_fibre_call(cfg, inputs, store, fp, said, fork=True))
+            fibre = _fibre_call(cfg, inputs, store, fp, said, fork=True)
+            children.callback(fibre.close, kill=True)
         box = (village_pixel_bounds(inputs.villages, inputs.dem, inputs.centres,
                                     inputs.settlements) if update is not None else None)
         with _timed(timings, "villages"):
@@ -308,8 +307,8 @@ def _mobile_run(cfg: Config, inputs: Inputs, store: StageStore | None,
                                 dask=dask)
         computed.update(said)
     with _timed(timings, "fibre"):  # the wait for the child, if it is still computing
-        ftth = fibre[0].result() if fibre else None
-        if not fibre:
+        ftth = fibre.result() if fibre is not None else None
+        if fibre is None:
             computed["fibre"] = "not run (mobile-only run)"
     with _timed(timings, "kpi"):
         villages, towns, notes = _village_table(cfg, inputs, layers, summary, ftth)
