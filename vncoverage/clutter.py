@@ -183,9 +183,11 @@ class ClutterGrid:
         class's representative clutter height where it is above the handset
         (``rx_height_m``), else the handset's (kept once asked for)."""
         if "heights" not in self._paths:
-            h = self.lut_height_m[self.classes]
-            self._paths["heights"] = np.where(h > self.rx_height_m, h,
-                                              self.rx_height_m).astype(np.float32)
+            # per class value, then looked up: no whole-grid float64 temporaries (the
+            # same float32 numbers as taking the larger of the two per pixel)
+            lut = np.where(self.lut_height_m > self.rx_height_m, self.lut_height_m,
+                           self.rx_height_m).astype(np.float32)
+            self._paths["heights"] = lut[self.classes]
         out = self._paths["heights"]
         assert isinstance(out, np.ndarray)
         return out
@@ -197,7 +199,7 @@ class ClutterGrid:
         if "digest" not in self._paths:
             heights = np.ascontiguousarray(self.rx_heights())
             h = hashlib.sha256(repr(heights.shape).encode())
-            h.update(heights.tobytes())
+            h.update(memoryview(heights).cast("B"))
             self._paths["digest"] = h.hexdigest()[:32]
         return str(self._paths["digest"])
 

@@ -583,7 +583,9 @@ def clutter_entries(levels: PointLevels, cells: pd.DataFrame, points: VillagePoi
     f_entry = freq[levels.cell]
     for f in np.unique(f_entry[np.isfinite(f_entry)]):
         sel = f_entry == f
-        out[sel] = clutter.loss_db(float(f))[rows[sel], cols[sel]]
+        # the class table's loss of each point's class (the whole-grid loss_db read at
+        # the points, without making it)
+        out[sel] = clutter.class_losses_db(float(f))[clutter.classes[rows[sel], cols[sel]]]
     return out
 
 
