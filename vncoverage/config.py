@@ -386,7 +386,15 @@ class RunConfig:
         Folder for the files the workers read and write (the DEM and land cover as used,
         the finished tiles) when a ``scheduler`` is set: it must be readable and writable
         by every worker (a shared filesystem with ``tcp://``). Default: the workspace's
-        state folder, else a temporary folder.
+        state folder, else a temporary folder. Also where a run larger than
+        ``memory_mb`` keeps its grids (:mod:`vncoverage._grids`).
+    memory_mb
+        The memory (MB) a run aims to stay within. When the best-server layers would take
+        more than a quarter of it (8 layers of a province at 30 m: 3.5 GB), the run keeps
+        its whole-grid arrays in unlinked files in ``scratch`` and at most a quarter of
+        ``memory_mb`` of them in the process at once (:class:`vncoverage._grids.GridMemory`);
+        the rest is file cache, which the system writes to disk and frees when memory is
+        short. 0: no limit (every grid in memory).
     """
 
     threads: int = 0
@@ -396,6 +404,7 @@ class RunConfig:
     scheduler: str = ""
     tile_px: int = 1024
     scratch: Path | None = None
+    memory_mb: int = 2048
 
 
 @dataclass(frozen=True)
@@ -835,6 +844,8 @@ def _check_ranges(cfg: Config, where: str) -> None:
          'write "" (this process), "local:2", "threads:2" or "tcp://host:8786"'),
         (64 <= cfg.run.tile_px <= 65536, "[run] tile_px must be within 64-65536",
          "e.g. 1024 (2048-4096 at 30 m)"),
+        (cfg.run.memory_mb == 0 or cfg.run.memory_mb >= 256,
+         "[run] memory_mb must be 0 (no limit) or >= 256", "e.g. 2048 (MB)"),
         (10 <= cfg.uncertainty.draws <= 100_000,
          "[uncertainty] draws must be within 10-100000", "e.g. 1000"),
         (min(cfg.uncertainty.global_sigma_db, cfg.uncertainty.site_sigma_db,

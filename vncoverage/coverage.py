@@ -33,7 +33,7 @@ import pandas as pd
 from scipy.ndimage import map_coordinates
 from tqdm.auto import tqdm
 
-from . import __version__, _prune, _rays, _sweep
+from . import __version__, _grids, _prune, _rays, _sweep
 from ._itm_kernels import ItmParams
 from .antenna import sector_gain_db
 from .clutter import ClutterGrid
@@ -175,10 +175,10 @@ def empty_layers(dem: Dem, keys: Iterable[tuple[str, str]], cell_ids: list[str])
     for t, o in keys:
         out.layers[(t, o)] = Layer(
             t, o,
-            best_dbm=np.full(shape, -np.inf, dtype=np.float32),
-            server=np.full(shape, -1, dtype=np.int32),
-            unknown=np.zeros(shape, dtype=np.uint32),
-            flags=np.zeros(shape, dtype=np.uint32),
+            best_dbm=_grids.full(shape, -np.inf, np.float32),
+            server=_grids.full(shape, -1, np.int32),
+            unknown=_grids.empty(shape, np.uint32),
+            flags=_grids.empty(shape, np.uint32),
         )
     return out
 
@@ -873,16 +873,25 @@ class _FarGroup:
     col: int
     n: int
     bonus_db: float
-    near: tuple[int, int, np.ndarray]
-    known: tuple[int, int, np.ndarray, np.ndarray] | None
+    #: grid row and column of the near box, and of the known paths' box (None: no cache)
+    near_at: tuple[int, int]
+    known_at: tuple[int, int] | None
+    #: the near box's mask, then (with a cache) the known paths' quantised losses and
+    #: flags, parked until the far pass (:func:`vncoverage._grids.park`: in a run's grid
+    #: memory, out of the process meanwhile)
+    parked: _grids.Parked
 
-    def done(self) -> np.ndarray:
-        """The near disk on the whole window (uint8): the paths the far pass has."""
+    def take(self) -> tuple[np.ndarray, tuple[int, int, np.ndarray, np.ndarray] | None]:
+        """The near disk on the whole window (uint8: the paths the far pass has) and the
+        known paths for :func:`group_window` (or None)."""
+        mask, *kept = self.parked.take()
         out = np.zeros((self.n, self.n), dtype=np.uint8)
-        r, c, mask = self.near
+        r, c = self.near_at
         out[r - self.row:r - self.row + mask.shape[0],
             c - self.col:c - self.col + mask.shape[1]] = mask
-        return out
+        known = ((*self.known_at, kept[0], kept[1]) if self.known_at is not None
+                 else None)
+        return out, known
 
 
 class _GroupPass(NamedTuple):
@@ -948,12 +957,13 @@ def _pruned_rasters(cells: gpd.GeoDataFrame, dem: Dem, radio: RadioConfig, layer
         bare = group_window(g, dem, radio, within=box, pixels=near, clutter=clutter)
         # with a cache the near paths go into the group's entry once, with the far ones
         # (the window's losses are kept to 0.01 dB: quantising them again gives them back)
-        known = (None if cache is None else
-                 (bare.row, bare.col, _sweep.quantize_window(bare.loss_db), bare.flags))
+        known = (() if cache is None else
+                 (_sweep.quantize_window(bare.loss_db), bare.flags))
+        far = _FarGroup(g, sweep, r0, c0, n, float(bonus), (box[0], box[1]),
+                        (bare.row, bare.col) if cache is not None else None,
+                        _grids.park(near, *known))
         win = with_clutter(bare, clutter, g.frequency_mhz)
-        return _GroupPass(rasters(g, win), False, int(near.sum()), 0, len(g.cell_ids),
-                          _FarGroup(g, sweep, r0, c0, n, float(bonus), (box[0], box[1], near),
-                                    known))
+        return _GroupPass(rasters(g, win), False, int(near.sum()), 0, len(g.cell_ids), far)
 
     def far_passes(todo: list[_FarGroup]) -> Iterator[tuple[_FarGroup, list[tuple[str, str]],
                                                           np.ndarray]]:
@@ -975,18 +985,19 @@ def _pruned_rasters(cells: gpd.GeoDataFrame, dem: Dem, radio: RadioConfig, layer
         extra = (clutter.window(r0, c0, n, n, g.frequency_mhz) if clutter is not None
                  else np.zeros((0, 0), np.float32))
         z_tx = float(_sweep.bilinear(dem.elevation, math.nan, f.sweep.row0, f.sweep.col0))
+        done, known = f.take()
         need, reach = _prune.needed_pixels(
             dem.elevation, f.sweep, r0, c0, n, n, z_tx + g.height_m, extra, f.bonus_db,
             level0, omni, azimuth, etilt, mtilt, plane, best, radio.h_beamwidth_deg,
             radio.v_beamwidth_deg, radio.front_to_back_db, radio.vertical_sidelobe_db,
-            f.done())
+            done)
         a, b = np.searchsorted(k_rows, [r0, r0 + n])
         kr, kc = k_rows[a:b] - r0, k_cols[a:b] - c0
         inside = (kc >= 0) & (kc < n)
         need[kr[inside], kc[inside]] = 1
         win = clutter_window(g, dem, radio, clutter, extra if clutter is not None else None,
                              within=(r0, c0, r0 + n, c0 + n), pixels=need.astype(bool),
-                             cache=cache, dem_fp=dem_fp, known=f.known)
+                             cache=cache, dem_fp=dem_fp, known=known)
         return _GroupPass(rasters(g, win), True, int(need.sum()), int(reach), len(g.cell_ids))
 
     bar = tqdm(total=2 * len(sel), desc="cells", unit="pass", disable=not progress)

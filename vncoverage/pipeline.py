@@ -46,8 +46,9 @@ import dataclasses
 import hashlib
 import json
 import logging
+import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,7 +58,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from . import __version__, _grids
 from ._fork import ForkedCall
 from .calibration import Calibration, calibrate
 from .changes import compute_changes
@@ -80,7 +81,7 @@ from .kpi import compute_kpis, summarise_by_area
 from .pointlevels import PointCollector, PointLevels, VillagePoints, levels_at_points
 from .remote import district_towns, remote_gaps
 from .results import Results
-from .tiles import DaskSession
+from .tiles import SCRATCH, DaskSession
 from .towers import same_tower_ids, same_tower_note, towers_from_cells
 from .uncertainty import KPI_COLUMNS, UNCALIBRATED_COLUMN, run_uncertainty, uncertainty_points
 from .villages import (
@@ -91,8 +92,8 @@ from .villages import (
     villages_touching,
 )
 
-__all__ = ["Fingerprints", "StageStore", "resummarise", "run", "stage_fingerprints",
-           "village_summary"]
+__all__ = ["Fingerprints", "StageStore", "grid_memory", "resummarise", "run",
+           "stage_fingerprints", "village_summary"]
 
 log = logging.getLogger(__name__)
 
@@ -261,8 +262,35 @@ def run(cfg: Config, *, inputs: Inputs | None = None, store: StageStore | None =
     if "mobile" not in analyses:
         return _fibre_only(cfg, inputs, store, fp, timings, computed)
     assert inputs.cells is not None and inputs.dem is not None
-    with contextlib.ExitStack() as children:
+    with contextlib.ExitStack() as children, _grids.use(grid_memory(cfg, inputs, store)):
         return _mobile_run(cfg, inputs, store, fp, children, timings, computed, show)
+
+
+#: Bytes a pixel takes in one best-server layer (float32 level, int32 server, uint32
+#: unknown count, uint32 flags: :class:`~vncoverage.coverage.Layer`).
+LAYER_PIXEL_BYTES = 16
+
+
+def grid_memory(cfg: Config, inputs: Inputs, store: StageStore | None = None
+                ) -> _grids.GridMemory | None:
+    """Where the run keeps its whole-grid arrays (``[run] memory_mb``): None (in memory)
+    when the best-server layers take at most a quarter of ``memory_mb`` (or it is 0);
+    otherwise a :class:`~vncoverage._grids.GridMemory` in ``[run] scratch`` (default: the
+    workspace's state folder, else the temporary folder) that keeps at most a quarter of
+    ``memory_mb`` of them in the process."""
+    budget = cfg.run.memory_mb * 2**20
+    if budget <= 0 or inputs.dem is None or inputs.cells is None:
+        return None
+    n_layers = (len(cfg.radio.technologies)
+                * (int(inputs.cells["operator"].nunique()) + 1))
+    h, w = inputs.dem.shape
+    if n_layers * LAYER_PIXEL_BYTES * h * w <= budget // 4:
+        return None
+    folder = getattr(store, "folder", None)
+    scratch = (cfg.run.scratch if cfg.run.scratch is not None
+               else Path(folder) / SCRATCH if folder is not None
+               else Path(tempfile.gettempdir()))
+    return _grids.GridMemory(scratch, budget // 4)
 
 
 def _mobile_run(cfg: Config, inputs: Inputs, store: StageStore | None,
@@ -336,7 +364,8 @@ def _mobile_run(cfg: Config, inputs: Inputs, store: StageStore | None,
     with _timed(timings, "bands"):
         rsrp, server = _server_bands(layers)
         masks = {k: Raster(b, inputs.dem.transform, inputs.dem.crs, None, f"{k[0]} {k[1]}")
-                 for k, b in covered_bands(layers, cfg.radio).items()}
+                 for k, b in _by_rows(layers, lambda part: covered_bands(part, cfg.radio)
+                                      ).items()}
         server_index = pd.Series(np.arange(len(layers.cell_ids), dtype=np.int32),
                                  index=pd.Index(layers.cell_ids, name="cell_id")).reindex(
             inputs.cells.index).fillna(-1).astype("int32")
@@ -601,17 +630,47 @@ def _village_table(cfg: Config, inputs: Inputs, layers: Layers, summary: pd.Data
     return vil.join(gaps.table), towns, notes
 
 
-def _server_bands(layers: Layers) -> tuple[Raster | None, Raster | None]:
+#: Pixels computed at once by :func:`_by_rows`.
+BLOCK_PX = 1 << 20
+
+
+def _by_rows(layers: Layers, compute: Callable[[Layers], dict[Any, np.ndarray]]
+             ) -> dict[Any, np.ndarray]:
+    """Whole-grid arrays computed by blocks of rows: ``compute`` of each block's window of
+    the layers (a dict of arrays of the block's shape) pasted into arrays of the grid
+    (:func:`vncoverage._grids.empty`: in the run's grid memory, when it has one), so that
+    no whole-grid temporary is made."""
+    h, w = layers.dem.shape
+    step = max(BLOCK_PX // max(w, 1), 1)
+    out: dict[Any, np.ndarray] = {}
+    for r0 in range(0, h, step):
+        r1 = min(r0 + step, h)
+        for key, part in compute(layers.window(r0, 0, r1, w)).items():
+            if key not in out:
+                out[key] = _grids.empty((h, w), part.dtype)
+            out[key][r0:r1] = part
+        _grids.relieve()
+    return out
+
+
+def _server_block(layers: Layers) -> dict[str, np.ndarray]:
     """The 4G best-server RSRP (NaN where no cell reaches or unknown) and best-server index
-    (-1 there) of any operator, or None without 4G."""
-    if "4G" not in layers.technologies:
-        return None, None
+    (-1 there) of any operator on ``layers``' grid."""
     best = layers.get("4G", ANY)
     unknown = best.is_unknown
     rsrp = np.where(np.isfinite(best.best_dbm), best.best_dbm, np.nan).astype(np.float32)
     rsrp[unknown] = np.nan
     server = np.where(best.server >= 0, best.server, -1).astype(np.int32)
     server[unknown] = -1
+    return {"rsrp": rsrp, "server": server}
+
+
+def _server_bands(layers: Layers) -> tuple[Raster | None, Raster | None]:
+    """:func:`_server_block` of the whole grid as rasters, or None without 4G."""
+    if "4G" not in layers.technologies:
+        return None, None
+    bands = _by_rows(layers, _server_block)
+    rsrp, server = bands["rsrp"], bands["server"]
     grid = layers.dem
     return (Raster(rsrp, grid.transform, grid.crs, float("nan"),
                    "best-server RSRP per resource element (dBm), 4G, any operator"),

@@ -29,6 +29,7 @@ from exactextract import exact_extract
 from exactextract.raster import NumPyRasterSource
 from scipy.spatial import cKDTree
 
+from . import _grids
 from .config import TECHNOLOGIES, CoverageConfig, RadioConfig
 from .coverage import ANY, Layers
 from .datatypes import Dem
@@ -53,6 +54,7 @@ __all__ = [
     "switch_off_villages",
     "touches",
     "village_pixel_bounds",
+    "village_strips",
     "villages_touching",
 ]
 
@@ -235,8 +237,63 @@ def summarise_villages(
     if settlements is not None and len(settlements):
         settlements = settlements[settlements["village_id"].isin(villages.index)]
     # only the pixels these villages read: the whole grid for a province, a small window
-    # when a workspace update re-summarises the villages around a few new cells
+    # when a workspace update re-summarises the villages around a few new cells; a large
+    # grid by strips of villages, each on its own window (the same numbers: every village
+    # is summarised whole, on the same pixels)
     box = village_pixel_bounds(villages, layers.dem, centres, settlements)
+    strips = village_strips(box, layers.dem.shape, SUMMARY_WINDOW_PX)
+    if len(strips) == 1:
+        return _summarise(villages, centres, settlements, layers, box, radio, coverage)
+    parts = []
+    for ids in strips:
+        sett = (settlements[settlements["village_id"].isin(ids)]
+                if settlements is not None and len(settlements) else settlements)
+        parts.append(_summarise(villages.loc[ids], centres.loc[ids], sett, layers,
+                                box.loc[ids], radio, coverage))
+        _grids.relieve()
+    return pd.concat(parts).reindex(villages.index)
+
+
+#: Pixels of the window one village summary reads at most (15 float32 masks of it are in
+#: memory at once: 240 MB): a larger grid is summarised by strips of villages
+#: (:func:`village_strips`). A province at 90 m (3 M pixels) is one strip.
+SUMMARY_WINDOW_PX = 4 << 20
+
+
+def village_strips(box: pd.DataFrame, shape: tuple[int, int], max_px: int) -> list[pd.Index]:
+    """The villages of ``box`` (:func:`village_pixel_bounds`) in groups whose
+    :func:`_summary_window` holds at most ``max_px`` pixels where it can (a village larger
+    than that is a group of its own): villages in order of their top row, a group closed
+    when the next village would make its window too large. Villages without a box are one
+    group of their own (their window is the whole grid)."""
+    finite = np.isfinite(box.to_numpy()).all(axis=1)
+    order = box[finite].sort_values(["r0", "c0"], kind="stable")
+    groups: list[pd.Index] = []
+    start = 0
+    r0 = c0 = np.inf
+    r1 = c1 = -np.inf
+    rows = order.to_numpy()
+    for i, (a, b, c, d) in enumerate(rows):
+        n0, m0, n1, m1 = min(r0, a), min(c0, b), max(r1, c), max(c1, d)
+        # the window's pixels, with _summary_window's margin and rounding
+        size = (np.ceil(n1) - np.floor(n0) + 2) * (np.ceil(m1) - np.floor(m0) + 2)
+        if i > start and size > max_px:
+            groups.append(order.index[start:i])
+            start = i
+            n0, m0, n1, m1 = a, b, c, d
+        r0, c0, r1, c1 = n0, m0, n1, m1
+    if start < len(order):
+        groups.append(order.index[start:])
+    if not finite.all():
+        groups.append(box.index[~finite])
+    return groups or [box.index]
+
+
+def _summarise(villages: gpd.GeoDataFrame, centres: gpd.GeoSeries,
+               settlements: gpd.GeoDataFrame | None, layers: Layers, box: pd.DataFrame,
+               radio: RadioConfig, coverage: CoverageConfig) -> pd.DataFrame:
+    """:func:`summarise_villages` of ``villages`` (boxes ``box``) on the window of the
+    layers they read."""
     win = _summary_window(box, layers.dem.shape)
     if win != (0, 0, *layers.dem.shape):
         layers = layers.window(*win)

@@ -19,12 +19,18 @@ import pyogrio
 import rasterio
 import rasterio.shutil
 from rasterio.io import MemoryFile
+from rasterio.windows import Window
 
+from .. import _grids
 from ..datatypes import Raster, Tags
 from ..errors import CRSError, Problem
 
 __all__ = ["atomic_path", "file_sha256", "write_bytes", "write_cog", "write_csv",
            "write_geojson", "write_raster", "write_text", "write_vector"]
+
+#: Side of a GeoTIFF block (pixels); :func:`write_raster` writes a row of blocks at a time.
+_BLOCK = 256
+
 
 def file_sha256(path: str | Path) -> str:
     """SHA-256 of a file's bytes (hex)."""
@@ -106,12 +112,21 @@ def write_raster(path: str | Path, bands: Sequence[Raster], *,
                  tags: Tags | None = None) -> None:
     """Write bands of one grid and dtype (nodata from the first) to a tiled,
     DEFLATE-compressed GeoTIFF atomically, with their descriptions and dataset ``tags``."""
-    arr, profile = _stack(bands)
-    profile.update(compress="deflate", tiled=True, blockxsize=256, blockysize=256)
-    if np.issubdtype(arr.dtype, np.floating):
+    profile = _profile(bands)
+    profile.update(compress="deflate", tiled=True, blockxsize=_BLOCK, blockysize=_BLOCK)
+    if np.issubdtype(profile["dtype"], np.floating):
         profile["predictor"] = 3
+    h, w = bands[0].shape
     with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
-        _write_bands(dst, arr, [b.description for b in bands], tags)
+        # one row of blocks at a time, every band at once (pixel interleaving: a block
+        # holds every band): no copy of the whole grid, and each row of blocks is
+        # complete when written
+        for r0 in range(0, h, _BLOCK):
+            r1 = min(r0 + _BLOCK, h)
+            dst.write(np.stack([b.values[r0:r1] for b in bands]),
+                      window=Window(0, r0, w, r1 - r0))
+            _grids.relieve()
+        _describe(dst, [b.description for b in bands], tags)
 
 
 def write_cog(path: str | Path, bands: Sequence[Raster], *, tags: Tags | None = None,
@@ -127,21 +142,32 @@ def write_cog(path: str | Path, bands: Sequence[Raster], *, tags: Tags | None = 
                                  overview_resampling=resampling.upper())
 
 
-def _stack(bands: Sequence[Raster]) -> tuple[np.ndarray, dict[str, Any]]:
-    """The (bands, rows, cols) array and GeoTIFF profile of bands on one grid."""
+def _profile(bands: Sequence[Raster]) -> dict[str, Any]:
+    """The GeoTIFF profile of bands on one grid, of one dtype."""
     first = bands[0]
     if any(b.transform != first.transform or b.shape != first.shape for b in bands):
         raise ValueError("the bands of one GeoTIFF must share one grid")
-    arr = np.stack([b.values for b in bands])
-    return arr, {"driver": "GTiff", "height": arr.shape[1], "width": arr.shape[2],
-                 "count": arr.shape[0], "dtype": arr.dtype, "crs": first.crs,
-                 "transform": first.transform, "nodata": first.nodata}
+    dtype = np.result_type(*[b.values.dtype for b in bands])
+    return {"driver": "GTiff", "height": first.shape[0], "width": first.shape[1],
+            "count": len(bands), "dtype": dtype, "crs": first.crs,
+            "transform": first.transform, "nodata": first.nodata}
+
+
+def _stack(bands: Sequence[Raster]) -> tuple[np.ndarray, dict[str, Any]]:
+    """The (bands, rows, cols) array and GeoTIFF profile of bands on one grid."""
+    profile = _profile(bands)
+    return np.stack([b.values for b in bands]), profile
 
 
 def _write_bands(dst: Any, arr: np.ndarray, descriptions: Sequence[str],
                  tags: Tags | None) -> None:
     """Bands, their descriptions and dataset tags into an open rasterio dataset."""
     dst.write(arr)
+    _describe(dst, descriptions, tags)
+
+
+def _describe(dst: Any, descriptions: Sequence[str], tags: Tags | None) -> None:
+    """Band descriptions and dataset tags into an open rasterio dataset."""
     for i, d in enumerate(descriptions, start=1):
         if d:
             dst.set_band_description(i, d)
