@@ -31,6 +31,11 @@ __all__ = ["DirReadCache", "DirSweepCache"]
 log = logging.getLogger(__name__)
 
 
+#: Bytes of sweep entries a :class:`DirSweepCache` holds in memory before they are written,
+#: at most (beyond one entry): :meth:`DirSweepCache.put` waits for the writer past it.
+MAX_UNWRITTEN = 128 << 20
+
+
 class DirSweepCache:
     """Radial sweeps kept as files under a folder (``W/cache/sweeps``), one per key.
 
@@ -86,9 +91,19 @@ class DirSweepCache:
             return None
 
     def put(self, key: str, losses: np.ndarray, flags: np.ndarray) -> None:
+        """Keep an entry: written by the background thread. When the entries not written
+        yet hold more than :data:`MAX_UNWRITTEN` bytes (the writer behind a run at 30 m),
+        wait for the oldest ones first: the memory they hold stays bounded."""
         with self._lock:
             self._unwritten[key] = (losses, flags)
             self._pending.append(self._pool.submit(self._write, key, losses, flags))
+        while True:
+            with self._lock:
+                held = sum(a.nbytes + b.nbytes for a, b in self._unwritten.values())
+                oldest = next((f for f in self._pending if not f.done()), None)
+            if held <= MAX_UNWRITTEN or oldest is None:
+                return
+            oldest.result()
 
     def _write(self, key: str, losses: np.ndarray, flags: np.ndarray) -> None:
         # no fsync: a torn entry fails its checksum and is recomputed

@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 import numpy as np
 import zstandard
 
-__all__ = ["pack_arrays", "unpack_arrays"]
+from .. import _grids
+from ..fileio.atomic import atomic_path
+
+__all__ = ["pack_arrays", "read_arrays", "unpack_arrays", "write_arrays"]
 
 MAGIC = b"VNCA3\n"
-MAGIC_V2 = b"VNCA2\n"  # one zstd stream for all arrays (still read)
+MAGIC_V2 = b"VNCA2\n"  # one zstd stream for all arrays (written by write_arrays)
 _DIGEST = 32
 #: Threads for compressing and decompressing the frames of a container (zstandard
 #: releases the GIL).
@@ -107,3 +111,125 @@ def unpack_arrays(data: bytes) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         raise ValueError(f"bad container: {exc}") from exc
     return out, header["meta"]
 
+
+
+#: Bytes of an array fed to the compressor, or decompressed, at a time by
+#: :func:`write_arrays` and :func:`read_arrays`.
+_CHUNK = 16 << 20
+
+
+class _HashingSink:
+    """A binary file that also hashes what is written to it."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self.fh = fh
+        self.sha = hashlib.sha256()
+
+    def write(self, data: bytes | memoryview) -> int:
+        self.sha.update(data)
+        return self.fh.write(data)
+
+
+def _chunks(a: np.ndarray, dtype: np.dtype) -> Iterator[memoryview]:
+    """``a`` as ``dtype``, in its C order, :data:`_CHUNK` bytes at a time (converted a
+    chunk at a time: no whole copy)."""
+    flat = a.reshape(-1)
+    step = max(_CHUNK // max(dtype.itemsize, 1), 1)
+    for i in range(0, flat.size, step):
+        part = np.ascontiguousarray(flat[i:i + step], dtype=dtype)
+        yield memoryview(part.view(np.uint8)).cast("B")
+        _grids.relieve()
+
+
+def write_arrays(path: str | Path, arrays: Mapping[str, np.ndarray],
+                 meta: Mapping[str, Any] | None = None, *,
+                 dtypes: Mapping[str, Any] | None = None) -> None:
+    """:func:`pack_arrays` written to ``path`` atomically as it is made, in the
+    one-stream form (``MAGIC_V2``, which :func:`unpack_arrays` and :func:`read_arrays`
+    read): the arrays are compressed a chunk at a time straight into the file, so that
+    neither the whole container nor a copy of an array is ever in memory (a province's
+    layers at 30 m are several GB). ``dtypes``: the type an array is stored as (converted
+    a chunk at a time), by name."""
+    types = {name: np.dtype((dtypes or {}).get(name, a.dtype)) for name, a in arrays.items()}
+    spec = [{"name": name, "dtype": types[name].str, "shape": list(a.shape),
+             "nbytes": int(a.size * types[name].itemsize)} for name, a in arrays.items()]
+    header = json.dumps({"arrays": spec, "meta": dict(meta or {})}).encode()
+    with atomic_path(path) as tmp, tmp.open("wb") as fh:
+        sink = _HashingSink(fh)
+        sink.write(MAGIC_V2 + len(header).to_bytes(8, "little") + header)
+        cctx = zstandard.ZstdCompressor(level=1, threads=_ZSTD_THREADS)
+        with cctx.stream_writer(sink, closefd=False) as z:
+            for name, a in arrays.items():
+                for chunk in _chunks(a, types[name]):
+                    z.write(chunk)
+        fh.write(sink.sha.digest())
+
+
+def read_arrays(path: str | Path, empty: Any = np.empty
+                ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """:func:`unpack_arrays` of the file ``path``, read a chunk at a time into arrays made
+    by ``empty(shape, dtype)`` (e.g. :func:`vncoverage._grids.empty`): the checksum is
+    verified first, over the file as it is read; the file is never whole in memory.
+    Raises ValueError on any damage, as :func:`unpack_arrays`."""
+    path = Path(path)
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        head = fh.read(len(MAGIC) + 8)
+        if not head.startswith((MAGIC, MAGIC_V2)) or size < len(MAGIC) + 8 + _DIGEST:
+            raise ValueError("not a vncoverage array file")
+        sha = hashlib.sha256(head)
+        left = size - len(head) - _DIGEST
+        while left > 0:
+            block = fh.read(min(_CHUNK, left))
+            if not block:
+                raise ValueError("truncated file")
+            sha.update(block)
+            left -= len(block)
+        if sha.digest() != fh.read(_DIGEST):
+            raise ValueError("checksum mismatch (truncated or corrupt)")
+        n = int.from_bytes(head[len(MAGIC):], "little")
+        fh.seek(len(head))
+        try:
+            header = json.loads(fh.read(n))
+            out = {s["name"]: empty(tuple(s["shape"]), np.dtype(s["dtype"]))
+                   for s in header["arrays"]}
+            payload = _Bounded(fh, size - _DIGEST)
+            if head.startswith(MAGIC_V2):
+                reader = zstandard.ZstdDecompressor().stream_reader(payload)
+                for a in out.values():
+                    _read_chunks(reader, a)
+                if reader.read(1):
+                    raise ValueError("payload longer than its header says")
+            else:
+                for s, a in zip(header["arrays"], out.values(), strict=True):
+                    frame = _Bounded(fh, fh.tell() + int(s["frame"]))
+                    reader = zstandard.ZstdDecompressor().stream_reader(frame)
+                    _read_chunks(reader, a)
+                    if reader.read(1):
+                        raise ValueError("payload longer than its header says")
+                    fh.seek(frame.end)
+                if fh.tell() != size - _DIGEST:
+                    raise ValueError("frames do not fill the payload")
+        except (KeyError, TypeError, zstandard.ZstdError) as exc:
+            raise ValueError(f"bad container: {exc}") from exc
+    return out, header["meta"]
+
+
+class _Bounded:
+    """The bytes of a file up to ``end`` (a frame, or the payload before the digest)."""
+
+    def __init__(self, fh: BinaryIO, end: int) -> None:
+        self.fh, self.end = fh, end
+
+    def read(self, n: int = -1) -> bytes:
+        left = self.end - self.fh.tell()
+        n = left if n is None or n < 0 else min(n, left)
+        return self.fh.read(max(n, 0))
+
+
+def _read_chunks(reader: Any, out: np.ndarray) -> None:
+    """Fill ``out`` from a zstandard stream reader, :data:`_CHUNK` bytes at a time."""
+    view = out.reshape(-1).view(np.uint8)
+    for i in range(0, view.size, _CHUNK):
+        _read_into(reader, view[i:i + _CHUNK])
+        _grids.relieve()

@@ -22,7 +22,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .. import fileio
+from .. import _grids, fileio
 from ..changes import CHANGE_VERDICTS
 from ..coverage import Layer, Layers
 from ..datatypes import Dem
@@ -32,7 +32,7 @@ from ..i18n import Message
 from ..pointlevels import PointLevels
 from ..results import Results
 from .caches import DirSweepCache
-from .container import pack_arrays, unpack_arrays
+from .container import pack_arrays, read_arrays, unpack_arrays, write_arrays
 from .manifest import STATE
 
 __all__ = ["StateStore"]
@@ -140,7 +140,10 @@ class StateStore:
 
 
 def _write_layers(path: Path, layers: Layers) -> None:
+    """The layers into ``path``, streamed (:func:`write_arrays`: no copy of them in
+    memory); the unknown counts as uint16."""
     arrays: dict[str, np.ndarray] = {}
+    dtypes: dict[str, type] = {}
     keys = []
     for (tech, op), lay in layers.layers.items():  # insertion order, as computed
         k = f"{tech}|{op}"
@@ -149,15 +152,28 @@ def _write_layers(path: Path, layers: Layers) -> None:
             raise WorkspaceError("more than 65535 unknown paths on one pixel")
         arrays[f"{k}|best"] = lay.best_dbm
         arrays[f"{k}|server"] = lay.server
-        arrays[f"{k}|unknown"] = lay.unknown.astype(np.uint16)
+        arrays[f"{k}|unknown"] = lay.unknown
+        dtypes[f"{k}|unknown"] = np.uint16
         arrays[f"{k}|flags"] = lay.flags
     meta = {"keys": keys, "cell_ids": layers.cell_ids,
             "notes": [n.to_json() for n in layers.notes]}
-    fileio.write_bytes(path, pack_arrays(arrays, meta))
+    write_arrays(path, arrays, meta, dtypes=dtypes)
+
+
+def _as_uint32(a: np.ndarray) -> np.ndarray:
+    """``a`` as a uint32 grid array (:func:`vncoverage._grids.empty`), a block of rows at
+    a time."""
+    out = _grids.empty(a.shape, np.uint32)
+    step = max((16 << 20) // max(a[:1].size, 1), 1)
+    for r0 in range(0, a.shape[0], step):
+        out[r0:r0 + step] = a[r0:r0 + step]
+    return out
 
 
 def _read_layers(path: Path, dem: Dem) -> Layers:
-    arrays, meta = unpack_arrays(path.read_bytes())
+    """The layers :func:`_write_layers` wrote, read into grid arrays (in the run's grid
+    memory, when it has one: :func:`vncoverage._grids.empty`)."""
+    arrays, meta = read_arrays(path, _grids.empty)
     # notes kept as English text by an older version raise ValueError: computed again
     out = Layers(dem=dem, cell_ids=list(meta["cell_ids"]),
                  notes=[Message.from_json(n) for n in meta["notes"]])
@@ -167,7 +183,7 @@ def _read_layers(path: Path, dem: Dem) -> Layers:
         if best.shape != dem.shape:
             raise ValueError("layer state does not match the DEM grid")
         out.layers[(tech, op)] = Layer(tech, op, best_dbm=best, server=arrays[f"{k}|server"],
-                                       unknown=arrays[f"{k}|unknown"].astype(np.uint32),
+                                       unknown=_as_uint32(arrays.pop(f"{k}|unknown")),
                                        flags=arrays[f"{k}|flags"])
     return out
 
