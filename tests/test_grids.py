@@ -38,6 +38,11 @@ def test_arrays_live_in_unlinked_files(tmp_path):
     assert a.dtype == np.float32 and a.shape == (300, 500) and np.all(a == -np.inf)
     assert np.all(b == -1) and np.all(c == 0)
     assert list(tmp_path.iterdir()) == []  # unlinked at once: nothing to clean up
+    # a folder made for the files goes too
+    other = _grids.GridMemory(tmp_path / "made" / "scratch", MB)
+    d = other.empty((10, 10), np.uint8)
+    assert other.park(d).take()[0].shape == (10, 10)
+    assert not (tmp_path / "made" / "scratch").exists() and other.mapped == 100
     assert mem.mapped == a.nbytes + b.nbytes + c.nbytes
     del a, b, c
     gc.collect()
@@ -122,7 +127,7 @@ def test_a_full_disk_is_a_clear_error(tmp_path, monkeypatch):
     msg = str(err.value)
     assert str(tmp_path / "scratch") in msg and "[run] scratch" in msg
     assert "memory_mb" in msg
-    assert list((tmp_path / "scratch").iterdir()) == []
+    assert not (tmp_path / "scratch").exists()  # made for the file, removed with it
 
 
 def test_memory_mb_is_checked():
@@ -256,6 +261,8 @@ def test_a_workspace_update_in_files_equals_a_full_run(tiny_world, tmp_path, gri
                                     str(ws), "--no-progress", "--no-map"])
     assert upd.exit_code == 0, upd.output
     assert "updated" in upd.output or "changed" in upd.output, upd.output
+    assert "grids in files under" in upd.output
+    assert not (ws / "state" / "scratch").exists()  # nothing left on disk
     n_files = len(grids_in_files)
     assert n_files == 2
     ref = pipeline.run(_with_run(load_config(tiny_world.config), memory_mb=0), progress=False)

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["GridMemory", "GridSpaceError", "Parked", "active", "empty", "full", "park",
-           "relieve", "resident_file_bytes", "use"]
+           "relieve", "resident_file_bytes", "supported", "use"]
 
 #: ``madvise`` advice that faults a range in for writing in one call (Linux 5.14); older
 #: kernels refuse it (EINVAL) and the pages are faulted in one by one as they are written.
@@ -55,6 +55,13 @@ _STATM = Path("/proc/self/statm")
 
 class GridSpaceError(OSError):
     """The scratch folder has no room for a grid array."""
+
+
+def supported() -> bool:
+    """Whether this system can keep grids in files: POSIX, with ``posix_fallocate`` and
+    ``madvise`` (Linux, the BSDs); elsewhere a run keeps its grids in memory."""
+    return (os.name == "posix" and hasattr(os, "posix_fallocate")
+            and hasattr(mmap.mmap, "madvise") and hasattr(mmap, "MADV_DONTNEED"))
 
 
 def resident_file_bytes() -> int:
@@ -90,10 +97,8 @@ class GridMemory:
         dt = np.dtype(dtype)
         count = int(np.prod(shape, dtype=np.int64))
         nbytes = max(count * dt.itemsize, 1)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix="vncoverage-grid-", dir=self.folder)
+        fd = self._scratch_file("vncoverage-grid-")
         try:
-            Path(name).unlink()
             try:
                 os.posix_fallocate(fd, 0, nbytes)
             except OSError as exc:
@@ -129,6 +134,18 @@ class GridMemory:
             self.relieve()
         return out
 
+    def _scratch_file(self, prefix: str) -> int:
+        """A new file in ``folder``, unlinked at once (its descriptor). A folder made for
+        it is removed again when it is left empty: nothing of the run stays on disk."""
+        made = not self.folder.is_dir()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=prefix, dir=self.folder)
+        Path(name).unlink()
+        if made:
+            with contextlib.suppress(OSError):  # not empty: another user's files
+                self.folder.rmdir()
+        return fd
+
     # -- parked arrays -----------------------------------------------------------------
 
     def park(self, *arrays: np.ndarray) -> Parked:
@@ -138,10 +155,8 @@ class GridMemory:
         pass)."""
         with self._lock:
             if self._spill is None:
-                self.folder.mkdir(parents=True, exist_ok=True)
-                fd, name = tempfile.mkstemp(prefix="vncoverage-spill-", dir=self.folder)
-                Path(name).unlink()
-                self._spill = _SpillFile(fd, self.folder)
+                self._spill = _SpillFile(self._scratch_file("vncoverage-spill-"),
+                                         self.folder)
             spill = self._spill
         return spill.park(arrays)
 
@@ -219,7 +234,7 @@ class _SpillFile:
             data = np.ascontiguousarray(a)
             with self._lock:
                 offset, self.end = self.end, self.end + data.nbytes
-            view = memoryview(data.reshape(-1).view(np.uint8)).cast("B")
+            view = data.reshape(-1).view(np.uint8).data
             done = 0
             try:
                 while done < len(view):
@@ -233,7 +248,7 @@ class _SpillFile:
 
     def read(self, offset: int, dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray:
         out = np.empty(shape, dtype=dtype)
-        view = memoryview(out.reshape(-1).view(np.uint8)).cast("B")
+        view = out.reshape(-1).view(np.uint8).data
         done = 0
         while done < len(view):
             k = os.preadv(self.fd, [view[done:]], offset + done)

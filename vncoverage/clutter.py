@@ -199,7 +199,7 @@ class ClutterGrid:
         if "digest" not in self._paths:
             heights = np.ascontiguousarray(self.rx_heights())
             h = hashlib.sha256(repr(heights.shape).encode())
-            h.update(memoryview(heights).cast("B"))
+            h.update(heights.reshape(-1).view(np.uint8).data)
             self._paths["digest"] = h.hexdigest()[:32]
         return str(self._paths["digest"])
 

@@ -262,7 +262,14 @@ def run(cfg: Config, *, inputs: Inputs | None = None, store: StageStore | None =
     if "mobile" not in analyses:
         return _fibre_only(cfg, inputs, store, fp, timings, computed)
     assert inputs.cells is not None and inputs.dem is not None
-    with contextlib.ExitStack() as children, _grids.use(grid_memory(cfg, inputs, store)):
+    memory = grid_memory(cfg, inputs, store)
+    if memory is not None:
+        gb = _layer_bytes(cfg, inputs) / 2**30
+        computed["grids"] = (f"in files under {memory.folder} ({gb:.1f} GB of layers; at "
+                             f"most {memory.resident_bytes / 2**20:,.0f} MB of them in "
+                             "memory at once: [run] memory_mb)")
+        log.info("grids: %s", computed["grids"])
+    with contextlib.ExitStack() as children, _grids.use(memory):
         return _mobile_run(cfg, inputs, store, fp, children, timings, computed, show)
 
 
@@ -271,20 +278,26 @@ def run(cfg: Config, *, inputs: Inputs | None = None, store: StageStore | None =
 LAYER_PIXEL_BYTES = 16
 
 
+def _layer_bytes(cfg: Config, inputs: Inputs) -> int:
+    """The bytes of the run's best-server layers: every technology x (operators + any)."""
+    assert inputs.dem is not None and inputs.cells is not None
+    n_layers = len(cfg.radio.technologies) * (int(inputs.cells["operator"].nunique()) + 1)
+    h, w = inputs.dem.shape
+    return n_layers * LAYER_PIXEL_BYTES * h * w
+
+
 def grid_memory(cfg: Config, inputs: Inputs, store: StageStore | None = None
                 ) -> _grids.GridMemory | None:
     """Where the run keeps its whole-grid arrays (``[run] memory_mb``): None (in memory)
     when the best-server layers take at most a quarter of ``memory_mb`` (or it is 0);
     otherwise a :class:`~vncoverage._grids.GridMemory` in ``[run] scratch`` (default: the
     workspace's state folder, else the temporary folder) that keeps at most a quarter of
-    ``memory_mb`` of them in the process."""
+    ``memory_mb`` of them in the process. In memory too where the system cannot
+    (:func:`vncoverage._grids.supported`)."""
     budget = cfg.run.memory_mb * 2**20
-    if budget <= 0 or inputs.dem is None or inputs.cells is None:
+    if budget <= 0 or inputs.dem is None or inputs.cells is None or not _grids.supported():
         return None
-    n_layers = (len(cfg.radio.technologies)
-                * (int(inputs.cells["operator"].nunique()) + 1))
-    h, w = inputs.dem.shape
-    if n_layers * LAYER_PIXEL_BYTES * h * w <= budget // 4:
+    if _layer_bytes(cfg, inputs) <= budget // 4:
         return None
     folder = getattr(store, "folder", None)
     scratch = (cfg.run.scratch if cfg.run.scratch is not None

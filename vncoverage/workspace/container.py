@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO, cast
 
 import numpy as np
 import zstandard
@@ -67,7 +67,7 @@ def _read_into(reader: Any, out: np.ndarray) -> None:
 
 
 def _decompress_into(frame: memoryview, out: np.ndarray) -> None:
-    reader = zstandard.ZstdDecompressor().stream_reader(frame)
+    reader = zstandard.ZstdDecompressor().stream_reader(cast(IO[bytes], frame))
     _read_into(reader, out)
     if reader.read(1):
         raise ValueError("payload longer than its header says")
@@ -90,7 +90,7 @@ def unpack_arrays(data: bytes) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
                for s in header["arrays"]}
         payload = body[start + n:]
         if data.startswith(MAGIC_V2):  # one stream, the arrays one after the other
-            reader = zstandard.ZstdDecompressor().stream_reader(payload)
+            reader = zstandard.ZstdDecompressor().stream_reader(cast(IO[bytes], payload))
             for a in out.values():
                 _read_into(reader, a)
             return out, header["meta"]
@@ -137,7 +137,7 @@ def _chunks(a: np.ndarray, dtype: np.dtype) -> Iterator[memoryview]:
     step = max(_CHUNK // max(dtype.itemsize, 1), 1)
     for i in range(0, flat.size, step):
         part = np.ascontiguousarray(flat[i:i + step], dtype=dtype)
-        yield memoryview(part.view(np.uint8)).cast("B")
+        yield part.view(np.uint8).data
         _grids.relieve()
 
 
@@ -158,7 +158,7 @@ def write_arrays(path: str | Path, arrays: Mapping[str, np.ndarray],
         sink = _HashingSink(fh)
         sink.write(MAGIC_V2 + len(header).to_bytes(8, "little") + header)
         cctx = zstandard.ZstdCompressor(level=1, threads=_ZSTD_THREADS)
-        with cctx.stream_writer(sink, closefd=False) as z:
+        with cctx.stream_writer(cast(IO[bytes], sink), closefd=False) as z:
             for name, a in arrays.items():
                 for chunk in _chunks(a, types[name]):
                     z.write(chunk)
@@ -195,7 +195,7 @@ def read_arrays(path: str | Path, empty: Any = np.empty
                    for s in header["arrays"]}
             payload = _Bounded(fh, size - _DIGEST)
             if head.startswith(MAGIC_V2):
-                reader = zstandard.ZstdDecompressor().stream_reader(payload)
+                reader = zstandard.ZstdDecompressor().stream_reader(cast(IO[bytes], payload))
                 for a in out.values():
                     _read_chunks(reader, a)
                 if reader.read(1):
@@ -203,7 +203,7 @@ def read_arrays(path: str | Path, empty: Any = np.empty
             else:
                 for s, a in zip(header["arrays"], out.values(), strict=True):
                     frame = _Bounded(fh, fh.tell() + int(s["frame"]))
-                    reader = zstandard.ZstdDecompressor().stream_reader(frame)
+                    reader = zstandard.ZstdDecompressor().stream_reader(cast(IO[bytes], frame))
                     _read_chunks(reader, a)
                     if reader.read(1):
                         raise ValueError("payload longer than its header says")
