@@ -9,6 +9,8 @@ import filecmp
 import gc
 import mmap
 import os
+import signal
+import threading
 import time
 from pathlib import Path
 
@@ -97,6 +99,45 @@ def test_the_trimmer_outlives_the_run_that_made_the_arrays(tmp_path):
         time.sleep(0.05)
     assert _grids.resident_file_bytes() - base <= budget
     assert np.all(a == 2)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_is_not_stuck_on_a_lock_held_at_the_fork(tmp_path):
+    """The run forks children (FTTH, map, figures) while other threads may hold this
+    module's locks (the trimmer, a lane allocating): the child has its own, free ones."""
+    mem = _grids.GridMemory(tmp_path, MB)
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with _grids._active_lock, mem._lock:
+            held.set()
+            release.wait(30)
+
+    with _grids.use(mem):
+        keep = mem.empty((8, 8), np.float32)  # the trimmer runs
+        holder = threading.Thread(target=hold)
+        holder.start()
+        assert held.wait(30)
+        pid = os.fork()
+        if pid == 0:  # the child: both locks were held at the fork
+            code = 3
+            try:
+                a = _grids.empty((4, 4), np.float32)
+                mem.park(a).take()
+                code = 0 if _grids.active() is mem and not a.any() else 1
+            finally:
+                os._exit(code)
+        release.set()
+        holder.join()
+    deadline = time.monotonic() + 60
+    while (done := os.waitpid(pid, os.WNOHANG))[0] == 0:
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            pytest.fail("the forked child is stuck on a lock held at the fork")
+        time.sleep(0.05)
+    assert os.waitstatus_to_exitcode(done[1]) == 0
+    del keep
 
 
 def test_use_and_the_plain_arrays(tmp_path):

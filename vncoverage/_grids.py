@@ -89,6 +89,7 @@ class GridMemory:
         #: times the arrays' pages were dropped (for the tests and the benchmark)
         self.trims = 0
         self._spill: _SpillFile | None = None
+        _memories.add(self)
 
     # -- allocation --------------------------------------------------------------------
 
@@ -162,10 +163,16 @@ class GridMemory:
 
     # -- residency ---------------------------------------------------------------------
 
+    def _mappings(self) -> list[mmap.mmap]:
+        """The arrays' mappings alive (a copy, taken under the lock: the set changes as
+        arrays are made and collected in other threads)."""
+        with self._lock:
+            return list(self._maps)
+
     @property
     def mapped(self) -> int:
         """Bytes of grid arrays alive (mapped, resident or not)."""
-        return sum(len(m) for m in list(self._maps))
+        return sum(len(m) for m in self._mappings())
 
     def over(self) -> bool:
         """Whether the process's resident file-backed memory is past the budget."""
@@ -179,7 +186,7 @@ class GridMemory:
     def trim(self) -> None:
         """Drop every array's pages from the process (their content stays in the file's
         page cache: nothing is lost)."""
-        for m in list(self._maps):
+        for m in self._mappings():
             with contextlib.suppress(ValueError):  # closed meanwhile
                 m.madvise(mmap.MADV_DONTNEED)
         self.trims += 1
@@ -192,6 +199,20 @@ class GridMemory:
             self._thread = threading.Thread(target=_watch, args=(self,),
                                             name="vncoverage-grid-trimmer", daemon=True)
             self._thread.start()
+
+
+def _after_fork_in_child() -> None:
+    """In a forked child (the FTTH reach, the map, the figures): only the forking thread
+    is there, so a lock another thread held at the fork would never be released. Every
+    lock of this module is made anew, and the trimmer counts as not running (the next
+    array the child makes starts its own)."""
+    global _active_lock
+    _active_lock = threading.Lock()
+    for mem in list(_memories):
+        mem._lock = threading.Lock()
+        mem._thread = None
+        if mem._spill is not None:
+            mem._spill._lock = threading.Lock()
 
 
 def _no_room(exc: OSError, nbytes: int, folder: Path) -> GridSpaceError:
@@ -301,6 +322,10 @@ def _populate(m: mmap.mmap, start: int, length: int) -> None:
 
 _active: list[GridMemory] = []
 _active_lock = threading.Lock()
+#: Every GridMemory alive (their locks are made anew in a forked child).
+_memories: weakref.WeakSet[GridMemory] = weakref.WeakSet()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def active() -> GridMemory | None:
