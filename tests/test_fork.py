@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import multiprocessing as mp
 import os
+import threading
+import time
 
 import numpy as np
 import pytest
 
+from vncoverage import _fork
 from vncoverage._fork import ForkedCall, fork_available
 
 
@@ -99,3 +104,106 @@ def test_objects_stay_frozen_while_a_child_lives_and_are_released_after() -> Non
     assert gc.get_freeze_count() > 0  # the second child still shares the heap
     assert second.result()[1] == 6.0
     assert gc.get_freeze_count() == 0
+
+
+# A library's fork handler that needs a lock (as PROJ's, inside GDAL, needs SQLite's when
+# it closes its database in the child): armed only in the tests below.
+_HANDLER_LOCK = threading.Lock()
+_ARMED = False
+
+
+def _library_fork_handler() -> None:
+    if _ARMED:
+        with _HANDLER_LOCK:  # held by another thread at the fork: waits forever
+            pass
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_library_fork_handler)
+
+
+@pytest.fixture
+def lock_held_at_fork(monkeypatch):  # type: ignore[no-untyped-def]
+    """A thread holds the handler's lock (until ``release`` is set); the fork handler is
+    armed; a child has 1 s to start."""
+    global _ARMED
+    monkeypatch.setattr(_fork, "START_TIMEOUT_S", 1.0)
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with _HANDLER_LOCK:
+            held.set()
+            release.wait(60)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert held.wait(10)
+    _ARMED = True
+    try:
+        yield release
+    finally:
+        _ARMED = False
+        release.set()
+        holder.join()
+
+
+@pytest.mark.skipif(not fork_available(), reason="needs fork")
+def test_a_child_stuck_in_a_fork_handler_is_forked_again(
+        lock_held_at_fork, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    """The first child waits for a lock another thread held at the fork; it is killed
+    and a second one (forked once the holder has let go) does the work."""
+    real = _fork._answered
+    tries = []
+
+    def answered(fd: int, timeout: float) -> bool:
+        ok = real(fd, timeout)
+        tries.append(ok)
+        if not ok:
+            lock_held_at_fork.set()  # the holder moves on, as SQLite's does
+            time.sleep(0.2)
+        return ok
+
+    monkeypatch.setattr(_fork, "_answered", answered)
+    with caplog.at_level(logging.WARNING, logger="vncoverage._fork"):
+        call = ForkedCall(_work, np.ones(4), scale=2.0)
+    assert tries == [False, True] and call.forked
+    pid, total = call.result()
+    assert pid != os.getpid() and total == 8.0
+    assert "did not start" in caplog.text and "forked again" in caplog.text
+    assert mp.active_children() == []  # the stuck child was killed and reaped
+
+
+@pytest.mark.skipif(not fork_available(), reason="needs fork")
+def test_a_child_that_never_starts_leaves_the_call_in_this_process(
+        lock_held_at_fork, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(_fork, "FORK_ATTEMPTS", 2)
+    with caplog.at_level(logging.WARNING, logger="vncoverage._fork"):
+        call = ForkedCall(_work, np.ones(4), scale=3.0)
+    assert not call.forked
+    assert call.result() == (os.getpid(), 12.0)  # the same result, here
+    assert caplog.text.count("did not start") == 2
+    assert "runs in this process instead" in caplog.text
+    assert mp.active_children() == []
+    import gc
+
+    assert gc.get_freeze_count() == 0  # every attempt released the freeze
+
+
+def test_gdal_writes_run_on_one_kept_thread(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Two writers use the same GDAL thread and leave it running: no thread that used
+    GDAL ends (and tears down its PROJ context) while a child may be forked."""
+    from conftest import build_world
+
+    from vncoverage.config import load_config
+    from vncoverage.outputs import writer
+    from vncoverage.pipeline import run
+
+    world = build_world(tmp_path / "world")
+    res = run(load_config(world.config), progress=False)
+    writer.write_outputs(res, tmp_path / "a", map_html=False, fork=False)
+    first = writer._gdal_thread()
+    idents = {t.ident for t in threading.enumerate() if t.name.startswith("vnc-gdal")}
+    writer.write_outputs(res, tmp_path / "b", map_html=False, fork=False)
+    assert writer._gdal_thread() is first
+    assert {t.ident for t in threading.enumerate()
+            if t.name.startswith("vnc-gdal")} == idents and len(idents) == 1

@@ -37,9 +37,11 @@ Booleans, one convention per format:
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 import geopandas as gpd
@@ -64,6 +66,33 @@ OUTPUT_FILES = ("villages.gpkg", "villages.csv", "kpi.csv", "by_district.csv",
                 "coverage_4g.tif", "server_4g.tif", "coverage_masks.tif",
                 "figures/kpi_progress.png", "figures/district_coverage.png",
                 "figures/gap_map.png")
+
+
+#: The thread the GDAL writes (GeoPackage, GeoTIFFs) run on: one for the process, kept
+#: (made again in a forked child, where the parent's is not). A thread that used GDAL
+#: destroys its GDAL and PROJ contexts when it ends (PROJ closes its SQLite database),
+#: after Python's ``join`` has returned; a child forked at that moment would inherit
+#: SQLite's lock held and never start (PROJ's fork handler waits for it).
+_GDAL: tuple[int, ThreadPoolExecutor] | None = None
+_GDAL_LOCK = threading.Lock()
+
+
+def _gdal_thread() -> ThreadPoolExecutor:
+    global _GDAL
+    with _GDAL_LOCK:
+        if _GDAL is None or _GDAL[0] != os.getpid():
+            _GDAL = (os.getpid(), ThreadPoolExecutor(max_workers=1,
+                                                     thread_name_prefix="vnc-gdal"))
+        return _GDAL[1]
+
+
+def _gdal_after_fork() -> None:
+    global _GDAL_LOCK
+    _GDAL_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_gdal_after_fork)
 
 
 def write_outputs(results: Results, out_dir: str | Path, *, map_html: bool = True,
@@ -141,13 +170,14 @@ class OutputWriter:
     def finish(self) -> list[Path]:
         """Write everything else, wait for the map and the figures; the paths written."""
         r, path = self.results, self._path
-        background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vnc-write")
+        background = _gdal_thread()
+        jobs: list[Future[None]] = []
         try:
             villages = _file_villages(r)
             layers = gpkg_layers(r, villages)
             # GDAL writes (GeoPackage, GeoTIFFs) release the GIL: they run in a second
             # thread while this one writes the tables and the report
-            jobs = [background.submit(fileio.write_vector, path("villages.gpkg"), layers)]
+            jobs.append(background.submit(fileio.write_vector, path("villages.gpkg"), layers))
             jobs += self._rasters(background, masks=False)
             fileio.write_csv(path("villages.csv"),
                              csv_booleans(pd.DataFrame(villages.drop(columns="geometry"))))
@@ -186,7 +216,10 @@ class OutputWriter:
             for job in jobs:
                 job.result()  # re-raises a failed write
         finally:
-            background.shutdown(wait=True, cancel_futures=True)
+            # on a failure: the writes not started are dropped, the one running ends
+            for job in jobs:
+                job.cancel()
+            wait(jobs)
         return self.written
 
     def _rasters(self, pool: ThreadPoolExecutor, *, masks: bool) -> list[Future[None]]:
