@@ -134,11 +134,7 @@ class ForkedCall(Generic[T]):
             self._future = self._pool.submit(_run_pending, key)
             os.close(w)
             w = -1
-            if _answered(r, START_TIMEOUT_S):
-                return True
-            self.close(kill=True)
-            self._future = None
-            return False
+            answered = _answered(r, START_TIMEOUT_S)
         except BaseException:
             pool, self._pool = self._pool, None
             if pool is not None:
@@ -150,6 +146,12 @@ class ForkedCall(Generic[T]):
             os.close(r)
             if w >= 0:
                 os.close(w)
+        if answered:
+            return True
+        # outside the try: close() releases the freeze itself, even when it raises
+        self.close(kill=True)
+        self._future = None
+        return False
 
     @property
     def forked(self) -> bool:
