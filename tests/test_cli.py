@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -19,6 +21,17 @@ from vncoverage.cli.run import INPUT_KEYS, WIDTH
 def test_help_everywhere(cmd):
     res = CliRunner().invoke(main, [*cmd, "--help"])
     assert res.exit_code == 0 and "Usage" in res.output
+
+
+def test_python_dash_m_is_the_same_command():
+    """``python -m vncoverage`` runs the command, under its own name, with its exit codes."""
+    run = [sys.executable, "-m", "vncoverage"]
+    ok = subprocess.run([*run, "models", "--help"], capture_output=True, text=True,
+                        check=False)
+    assert ok.returncode == 0 and ok.stdout.startswith("Usage: vncoverage models")
+    bad = subprocess.run([*run, "no-such-command"], capture_output=True, text=True,
+                         check=False)
+    assert bad.returncode == 2 and "No such command" in bad.stderr
 
 
 def test_run_on_tiny_world(tiny_world, tmp_path: Path):
