@@ -189,6 +189,30 @@ def test_a_child_that_never_starts_leaves_the_call_in_this_process(
     assert gc.get_freeze_count() == 0  # every attempt released the freeze
 
 
+@pytest.mark.skipif(not fork_available(), reason="needs fork")
+def test_a_failing_kill_of_a_child_that_did_not_start_releases_the_freeze_once(
+        monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Giving up on a child whose handshake timed out: when closing it raises, the
+    error reaches the caller and the freeze count drops by one, not two (another
+    call's child, still alive, keeps the heap frozen)."""
+    live = ForkedCall(_work, np.ones(2), scale=1.0)  # holds the freeze meanwhile
+    before = _fork._LIVE
+    real_close = ForkedCall.close
+
+    def failing_close(self, *, kill: bool = False) -> None:  # type: ignore[no-untyped-def]
+        real_close(self, kill=kill)
+        raise OSError("kill failed")
+
+    monkeypatch.setattr(_fork, "_answered", lambda fd, timeout: False)
+    monkeypatch.setattr(ForkedCall, "close", failing_close)
+    with pytest.raises(OSError, match="kill failed"):
+        ForkedCall(_work, np.ones(4), scale=2.0)
+    monkeypatch.undo()
+    assert _fork._LIVE == before
+    assert live.result()[1] == 2.0
+    assert _fork._LIVE == before - 1 and mp.active_children() == []
+
+
 def test_gdal_writes_run_on_one_kept_thread(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Two writers use the same GDAL thread and leave it running: no thread that used
     GDAL ends (and tears down its PROJ context) while a child may be forked."""
