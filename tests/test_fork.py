@@ -208,9 +208,9 @@ def test_a_failing_kill_of_a_child_that_did_not_start_releases_the_freeze_once(
     with pytest.raises(OSError, match="kill failed"):
         ForkedCall(_work, np.ones(4), scale=2.0)
     monkeypatch.undo()
-    assert _fork._LIVE == before
+    assert before == _fork._LIVE
     assert live.result()[1] == 2.0
-    assert _fork._LIVE == before - 1 and mp.active_children() == []
+    assert before - 1 == _fork._LIVE and mp.active_children() == []
 
 
 def test_gdal_writes_run_on_one_kept_thread(tmp_path) -> None:  # type: ignore[no-untyped-def]
